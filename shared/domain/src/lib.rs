@@ -1,0 +1,19 @@
+//! The MSO domain: validated values, the IPA policy, eligibility, and the regulatory
+//! clock. Plain types and plain functions; no I/O, no async, no AWS.
+//!
+//! Every rule lives here once and is tested beside it. Handlers parse requests into
+//! these types (`parse` / `TryFrom`), call the rules, and persist the results.
+
+pub mod clock;
+pub mod codes;
+pub mod dates;
+pub mod eligibility;
+pub mod ids;
+mod invalid;
+pub mod member;
+pub mod money;
+pub mod policy;
+pub mod provider;
+pub mod roster;
+
+pub use invalid::Invalid;
