@@ -1,0 +1,89 @@
+//! The PHI access trail: one record per read or write of member data, stored (never
+//! logged), indexed by day and by user. A request whose access cannot be recorded is
+//! refused, so there is no unaudited PHI access.
+
+use jiff::Timestamp;
+use mso_store::{Condition, Record, RecordStore, StoreError, keys};
+use serde::Serialize;
+
+use crate::Principal;
+
+/// Who did what to which record, when, why, and what came of it.
+#[derive(Debug, Clone)]
+pub struct AuditEvent<'a> {
+    pub actor: &'a Principal,
+    /// `eligibility.lookup`, `prior_auth.read`, ...
+    pub action: &'static str,
+    /// The purpose of use (`eligibility_verification`, `treatment`, `payment`, `operations`).
+    pub purpose: &'static str,
+    pub subject_type: &'static str,
+    pub subject_id: &'a str,
+    pub outcome: &'a str,
+    pub request_id: &'a str,
+    pub at: Timestamp,
+}
+
+#[derive(Serialize)]
+struct Stored<'a> {
+    event_id: &'a str,
+    at: &'a str,
+    actor_subject: &'a str,
+    actor_org: &'a str,
+    actor_roles: Vec<&'static str>,
+    action: &'static str,
+    purpose: &'static str,
+    subject_type: &'static str,
+    subject_id: &'a str,
+    outcome: &'a str,
+    request_id: &'a str,
+}
+
+/// Appends one audit record. Fails (and the caller refuses the request) when the
+/// store does.
+pub async fn record(store: &dyn RecordStore, event: &AuditEvent<'_>) -> Result<(), StoreError> {
+    let event_id = uuid::Uuid::now_v7().to_string();
+    let at = sortable_instant(event.at);
+    let day = &at[..10];
+    let body = serde_json::to_value(Stored {
+        event_id: &event_id,
+        at: &at,
+        actor_subject: &event.actor.subject,
+        actor_org: event.actor.org.as_str(),
+        actor_roles: event.actor.roles.iter().map(|r| r.as_str()).collect(),
+        action: event.action,
+        purpose: event.purpose,
+        subject_type: event.subject_type,
+        subject_id: event.subject_id,
+        outcome: event.outcome,
+        request_id: event.request_id,
+    })
+    .map_err(|e| StoreError::backend("serialising an audit event", e))?;
+    let record = Record::new(keys::audit_event(day, &at, &event_id), body).with_index(keys::audit_by_actor(
+        event.actor.org.as_str(),
+        &event.actor.subject,
+        &at,
+        &event_id,
+    ));
+    store.put(record, Condition::Absent).await
+}
+
+/// RFC 3339 UTC with fixed microsecond precision, so that keys sort by time
+/// (`…:05Z` would sort after `…:05.1Z`).
+pub fn sortable_instant(at: Timestamp) -> String {
+    format!("{}.{:06}Z", at.strftime("%Y-%m-%dT%H:%M:%S"), at.subsec_microsecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_sort_as_strings() {
+        let a: Timestamp = "2026-11-23T10:00:05Z".parse().unwrap();
+        let b: Timestamp = "2026-11-23T10:00:05.1Z".parse().unwrap();
+        let c: Timestamp = "2026-11-23T10:00:06Z".parse().unwrap();
+        let (sa, sb, sc) = (sortable_instant(a), sortable_instant(b), sortable_instant(c));
+        assert_eq!(sa, "2026-11-23T10:00:05.000000Z");
+        assert!(sa < sb && sb < sc);
+    }
+}

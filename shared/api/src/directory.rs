@@ -1,0 +1,53 @@
+//! Members and providers in the record store: the typed face of the keys in
+//! `mso_store::keys` that every function reads the same way.
+
+use mso_domain::ids::{MemberId, Npi};
+use mso_domain::member::Member;
+use mso_domain::provider::Provider;
+use mso_store::{Condition, Record, RecordStore, StoreError, WriteOp, keys};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub async fn member(store: &dyn RecordStore, id: &MemberId) -> Result<Option<Member>, StoreError> {
+    get(store, &keys::member(id.as_str()), "reading a member").await
+}
+
+pub async fn provider(store: &dyn RecordStore, npi: &Npi) -> Result<Option<Provider>, StoreError> {
+    get(store, &keys::provider(npi.as_str()), "reading a provider").await
+}
+
+/// The writes that store (or replace) members; transact them in chunks of at most
+/// 100 with [`write_all`].
+pub fn member_writes(members: &[Member]) -> Result<Vec<WriteOp>, StoreError> {
+    members.iter().map(|m| put(keys::member(m.member_id.as_str()), None, m)).collect()
+}
+
+pub fn provider_writes(providers: &[Provider]) -> Result<Vec<WriteOp>, StoreError> {
+    providers
+        .iter()
+        .map(|p| put(keys::provider(p.npi.as_str()), Some(keys::provider_by_org(p.org_id.as_str(), p.npi.as_str())), p))
+        .collect()
+}
+
+/// Applies writes in transactions of at most 100 operations (DynamoDB's limit).
+pub async fn write_all(store: &dyn RecordStore, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+    let mut ops = ops.into_iter().peekable();
+    while ops.peek().is_some() {
+        store.transact(ops.by_ref().take(100).collect()).await?;
+    }
+    Ok(())
+}
+
+fn put<T: Serialize>(key: mso_store::Key, index: Option<mso_store::Key>, value: &T) -> Result<WriteOp, StoreError> {
+    let body = serde_json::to_value(value).map_err(|e| StoreError::backend("serialising a directory record", e))?;
+    let mut record = Record::new(key, body);
+    record.index_key = index;
+    Ok(WriteOp::Put { record, condition: Condition::None })
+}
+
+async fn get<T: DeserializeOwned>(store: &dyn RecordStore, key: &mso_store::Key, context: &'static str) -> Result<Option<T>, StoreError> {
+    match store.get(key).await? {
+        Some(record) => serde_json::from_value(record.body).map(Some).map_err(|e| StoreError::backend(context, e)),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,133 @@
+//! Builds the request API Gateway (HTTP API, payload 2.0) hands a Lambda, for the
+//! local server and for tests, so handlers see exactly one shape of request.
+
+use std::collections::HashMap;
+
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
+};
+use lambda_http::http::{HeaderMap, Method};
+use lambda_http::request::LambdaRequest;
+use lambda_http::Request;
+
+/// One HTTP request as API Gateway would describe it after routing.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayRequest {
+    pub method: Method,
+    /// The path as requested (`/v1/prior-auths/PA-1`), without the query.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// The matched route (`GET /v1/prior-auths/{id}`).
+    pub route_key: String,
+    pub path_parameters: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// Verified JWT claims, flattened as API Gateway does ([`flatten_claims`]);
+    /// `None` for routes without an authorizer.
+    pub claims: Option<HashMap<String, String>>,
+    pub request_id: String,
+    pub source_ip: String,
+    /// Milliseconds since the epoch.
+    pub time_epoch_ms: i64,
+}
+
+impl GatewayRequest {
+    pub fn into_request(self) -> Request {
+        let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+        http.method = self.method.clone();
+        http.path = Some(self.path.clone());
+        http.protocol = Some("HTTP/1.1".into());
+        http.source_ip = Some(self.source_ip);
+        http.user_agent = self.headers.get("user-agent").and_then(|v| v.to_str().ok()).map(String::from);
+
+        let mut ctx = ApiGatewayV2httpRequestContext::default();
+        ctx.route_key = Some(self.route_key.clone());
+        ctx.account_id = Some("local".into());
+        ctx.apiid = Some("mso-local".into());
+        ctx.stage = Some("$default".into());
+        ctx.request_id = Some(self.request_id);
+        ctx.domain_name = self.headers.get("host").and_then(|v| v.to_str().ok()).map(String::from);
+        ctx.time_epoch = self.time_epoch_ms;
+        ctx.http = http;
+        ctx.authorizer = self.claims.map(|claims| {
+            let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+            jwt.claims = claims;
+            let mut authorizer = ApiGatewayRequestAuthorizer::default();
+            authorizer.jwt = Some(jwt);
+            authorizer
+        });
+
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.version = Some("2.0".into());
+        event.route_key = Some(self.route_key);
+        event.raw_path = Some(self.path);
+        event.raw_query_string = Some(self.query);
+        event.headers = self.headers;
+        event.path_parameters = self.path_parameters;
+        event.request_context = ctx;
+        if !self.body.is_empty() {
+            match String::from_utf8(self.body) {
+                Ok(text) => event.body = Some(text),
+                Err(e) => {
+                    use base64::Engine;
+                    event.body = Some(base64::engine::general_purpose::STANDARD.encode(e.into_bytes()));
+                    event.is_base64_encoded = true;
+                }
+            }
+        }
+        Request::from(LambdaRequest::ApiGatewayV2(event))
+    }
+}
+
+/// Flattens JWT claims the way API Gateway's JWT authorizer does: strings stay as
+/// they are, numbers and booleans become their text, arrays become `[a b c]`.
+pub fn flatten_claims(claims: &serde_json::Map<String, serde_json::Value>) -> HashMap<String, String> {
+    use serde_json::Value;
+    fn text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(" ")),
+            other => other.to_string(),
+        }
+    }
+    claims.iter().map(|(k, v)| (k.clone(), text(v))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use lambda_http::RequestExt;
+
+    use super::*;
+    use crate::{Principal, route_key};
+
+    #[test]
+    fn builds_a_request_handlers_can_read() {
+        let claims = serde_json::json!({"sub": "u1", "org": "sunrise-fm", "roles": ["provider_user"], "npis": ["1234567893"], "exp": 1});
+        let req = GatewayRequest {
+            method: Method::GET,
+            path: "/v1/eligibility".into(),
+            query: "member_id=M100&dob=1980-01-02".into(),
+            route_key: "GET /v1/eligibility".into(),
+            claims: Some(flatten_claims(claims.as_object().unwrap())),
+            request_id: "r-1".into(),
+            ..Default::default()
+        }
+        .into_request();
+        assert_eq!(route_key(&req), Some("GET /v1/eligibility"));
+        assert_eq!(req.query_string_parameters_ref().and_then(|q| q.first("dob")), Some("1980-01-02"));
+        let p = Principal::from_request(&req).unwrap();
+        assert_eq!(p.org.as_str(), "sunrise-fm");
+        assert_eq!(p.npis.len(), 1);
+    }
+
+    #[test]
+    fn flattens_claims_like_api_gateway() {
+        let claims = serde_json::json!({"roles": ["a", "b"], "exp": 5, "sub": "x"});
+        let flat = flatten_claims(claims.as_object().unwrap());
+        assert_eq!(flat["roles"], "[a b]");
+        assert_eq!(flat["exp"], "5");
+        assert_eq!(flat["sub"], "x");
+    }
+}

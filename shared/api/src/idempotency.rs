@@ -1,0 +1,214 @@
+//! Idempotent POSTs (`Idempotency-Key`), as Stripe and AWS Powertools do them.
+//!
+//! - The same key and body replay the first answer (`Idempotent-Replayed: true`).
+//! - The same key with a different body is 422.
+//! - While the first request is still running, a duplicate is 409 with `Retry-After`.
+//! - Keys are scoped to (organisation, route, key) and live 24 hours.
+//!
+//! The key is claimed with a conditional put (absent, or expired, or an in-progress
+//! claim whose lease ran out because its Lambda died). The handler then either
+//! completes it (ideally in the same transaction as its own writes, via
+//! [`Ticket::completion`]) or releases it when nothing was done, so the client may
+//! retry.
+
+use jiff::Timestamp;
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use mso_domain::Invalid;
+use mso_domain::ids::OrgId;
+use mso_store::{Condition, Key, Record, RecordStore, StoreError, WriteOp, keys};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::Problem;
+
+/// How long a completed answer is replayed.
+pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
+/// How long an in-progress claim blocks duplicates before another request may take
+/// it over (longer than any function's timeout).
+pub const LEASE_SECONDS: i64 = 60;
+
+/// A client-chosen key: 1 to 255 printable ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(s: &str) -> Result<IdempotencyKey, Invalid> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(Invalid::required());
+        }
+        if s.len() > 255 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Invalid::new("invalid_idempotency_key", "must be 1 to 255 printable ASCII characters"));
+        }
+        Ok(IdempotencyKey(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The answer stored for replay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl StoredResponse {
+    pub fn into_replay(self) -> Response<Body> {
+        let mut resp = Response::new(Body::Text(self.body));
+        *resp.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK);
+        let h = resp.headers_mut();
+        if let Ok(ct) = HeaderValue::from_str(&self.content_type) {
+            h.insert("content-type", ct);
+        }
+        h.insert("cache-control", HeaderValue::from_static("no-store"));
+        h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum Claim {
+    InProgress { request_hash: String, lease_until: i64 },
+    Complete { request_hash: String, response: StoredResponse },
+}
+
+/// The right to run the request once.
+#[derive(Debug)]
+pub struct Ticket {
+    key: Key,
+    version: u64,
+    request_hash: String,
+}
+
+/// What to do with an incoming request.
+#[derive(Debug)]
+pub enum Outcome {
+    /// First time (or a dead attempt's lease ran out): run it, then complete or release.
+    Proceed(Ticket),
+    /// Done before: answer this again.
+    Replay(StoredResponse),
+    /// The first request is still running.
+    InProgress { retry_after_seconds: u32 },
+    /// The key was used with a different request.
+    Mismatch,
+}
+
+impl Outcome {
+    /// The response for every outcome but `Proceed`.
+    pub fn into_response(self) -> Option<Response<Body>> {
+        match self {
+            Outcome::Proceed(_) => None,
+            Outcome::Replay(stored) => Some(stored.into_replay()),
+            Outcome::InProgress { retry_after_seconds } => Some(
+                Problem::new(StatusCode::CONFLICT, "idempotency-in-progress", "A request with this Idempotency-Key is in progress")
+                    .with_detail("Retry after the first request finishes; it will then be replayed.")
+                    .with_retry_after(retry_after_seconds)
+                    .into_response(),
+            ),
+            Outcome::Mismatch => Some(
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "This Idempotency-Key was used with a different request",
+                )
+                .with_detail("Use a new Idempotency-Key for a different request.")
+                .into_response(),
+            ),
+        }
+    }
+}
+
+/// Hash of what makes two requests "the same": route and body.
+pub fn request_hash(route: &str, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(route.as_bytes());
+    h.update([0]);
+    h.update(body);
+    hex::encode(h.finalize())
+}
+
+pub async fn begin(
+    store: &dyn RecordStore,
+    org: &OrgId,
+    route: &str,
+    key: &IdempotencyKey,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<Outcome, StoreError> {
+    let record_key = keys::idempotency(org.as_str(), route, key.as_str());
+    let request_hash = request_hash(route, body);
+    let now_s = now.as_second();
+    let claim = |version| {
+        let body = Claim::InProgress { request_hash: request_hash.clone(), lease_until: now_s + LEASE_SECONDS };
+        Record::new(record_key.clone(), to_json(&body)).with_version(version).with_expiry(now_s + RETENTION_SECONDS)
+    };
+
+    match store.put(claim(1), Condition::AbsentOrExpired { now: now_s }).await {
+        Ok(()) => return Ok(Outcome::Proceed(Ticket { key: record_key, version: 1, request_hash })),
+        Err(StoreError::ConditionFailed) => {}
+        Err(e) => return Err(e),
+    }
+
+    // Someone holds the key. Decide from what they stored.
+    let Some(existing) = store.get(&record_key).await? else {
+        // Released between our put and get: the client may simply retry.
+        return Ok(Outcome::InProgress { retry_after_seconds: 1 });
+    };
+    let existing_claim: Claim = serde_json::from_value(existing.body.clone())
+        .map_err(|e| StoreError::backend("reading an idempotency record", e))?;
+    match existing_claim {
+        Claim::Complete { request_hash: h, .. } | Claim::InProgress { request_hash: h, .. } if h != request_hash => {
+            Ok(Outcome::Mismatch)
+        }
+        Claim::Complete { response, .. } => Ok(Outcome::Replay(response)),
+        Claim::InProgress { lease_until, .. } if lease_until > now_s => {
+            Ok(Outcome::InProgress { retry_after_seconds: u32::try_from(lease_until - now_s).unwrap_or(1).clamp(1, 60) })
+        }
+        Claim::InProgress { .. } => {
+            // The first attempt died holding the lease: take over, unless a
+            // concurrent retry took over first.
+            let version = existing.version + 1;
+            match store.put(claim(version), Condition::VersionIs(existing.version)).await {
+                Ok(()) => Ok(Outcome::Proceed(Ticket { key: record_key, version, request_hash })),
+                Err(StoreError::ConditionFailed) => Ok(Outcome::InProgress { retry_after_seconds: 1 }),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+impl Ticket {
+    /// The write that completes the claim with its answer; put it in the same
+    /// transaction as the request's own writes so both happen or neither does.
+    pub fn completion(&self, response: &StoredResponse, now: Timestamp) -> WriteOp {
+        let body = Claim::Complete { request_hash: self.request_hash.clone(), response: response.clone() };
+        WriteOp::Put {
+            record: Record::new(self.key.clone(), to_json(&body))
+                .with_version(self.version + 1)
+                .with_expiry(now.as_second() + RETENTION_SECONDS),
+            condition: Condition::VersionIs(self.version),
+        }
+    }
+
+    /// Completes the claim on its own (when the request wrote nothing else).
+    pub async fn complete(self, store: &dyn RecordStore, response: &StoredResponse, now: Timestamp) -> Result<(), StoreError> {
+        store.transact(vec![self.completion(response, now)]).await
+    }
+
+    /// Gives the key back (nothing was done: invalid input, or a failure before any
+    /// write), so the client may retry with the same key.
+    pub async fn release(self, store: &dyn RecordStore) -> Result<(), StoreError> {
+        store.transact(vec![WriteOp::Delete { key: self.key, condition: Condition::VersionIs(self.version) }]).await
+    }
+}
+
+fn to_json(claim: &Claim) -> serde_json::Value {
+    // A plain enum of strings and integers always serialises.
+    serde_json::to_value(claim).unwrap_or_default()
+}

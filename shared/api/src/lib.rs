@@ -1,0 +1,27 @@
+//! HTTP plumbing every function shares: who is calling ([`Principal`]), how errors
+//! look on the wire ([`Problem`], RFC 9457), JSON responses that are never cached,
+//! the PHI audit trail, idempotent POSTs, the clock, JSON logs, and the IPA
+//! policies bundled into every binary.
+//!
+//! Nothing here knows a business rule: those live in `mso-domain`.
+
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod directory;
+pub mod gateway;
+pub mod idempotency;
+pub mod policies;
+mod principal;
+mod problem;
+mod request;
+pub mod telemetry;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use principal::{AuthError, Principal, Role};
+pub use problem::{FieldError, FieldErrors, Problem, json_response};
+pub use request::{RequestInfo, route_key};
+
+/// Re-exported so functions and the local server share one version of the
+/// request and event types.
+pub use lambda_http::{self, Body, Request, Response, aws_lambda_events};
