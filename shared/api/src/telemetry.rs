@@ -15,5 +15,7 @@ pub fn init() {
         .with_span_list(false)
         .with_target(false)
         .with_ansi(false)
+        // Lambda ships both streams to CloudWatch; locally, stdout stays for output.
+        .with_writer(std::io::stderr)
         .try_init();
 }

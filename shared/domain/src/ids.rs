@@ -27,6 +27,18 @@ impl Npi {
         Ok(Npi(digits))
     }
 
+    /// The NPI whose first nine digits are `base` (a number below 10^9), with its
+    /// check digit appended. For generating test and demo data.
+    pub fn with_check_digit(base: u32) -> Option<Npi> {
+        if base >= 1_000_000_000 {
+            return None;
+        }
+        let mut digits = [0u8; 10];
+        digits[..9].copy_from_slice(format!("{base:09}").as_bytes());
+        digits[9] = b'0' + luhn_check_digit(&digits[..9]);
+        Some(Npi(digits))
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII digits are ever stored.
         std::str::from_utf8(&self.0).unwrap_or_default()
@@ -219,6 +231,12 @@ mod tests {
             let _ = OrgId::parse(&s);
             let _ = PlanId::parse(&s);
         }
+    }
+
+    #[test]
+    fn generated_npis_carry_their_check_digit() {
+        assert_eq!(Npi::with_check_digit(123_456_789).unwrap().as_str(), "1234567893");
+        assert!(Npi::with_check_digit(1_000_000_000).is_none());
     }
 
     #[test]

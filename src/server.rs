@@ -1,0 +1,288 @@
+//! The local server: one HTTP listener in front of every function, on the embedded
+//! store. It plays API Gateway: it verifies the bearer token (a dev token instead of
+//! the identity provider's), matches the route, and hands the function the same
+//! payload-2.0 request Lambda would.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use mso_api::gateway::{GatewayRequest, flatten_claims};
+use mso_api::{Body, Problem, SystemClock};
+use mso_store::StoreError;
+use mso_store::embedded::{EmbeddedDocumentStore, PresignedOutcome};
+use tokio::net::TcpListener;
+
+use crate::data_dir::DataDir;
+use crate::dev_token::{DevTokens, TokenError};
+use crate::routes::{Function, Match, Router};
+use crate::{demo, openapi};
+
+/// API Gateway's payload limit.
+const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+/// Presigned uploads may be as large as the policy allows; this is the hard ceiling.
+const MAX_OBJECT_BYTES: usize = 100 * 1024 * 1024;
+
+/// Everything a request may need, built once at start-up.
+pub struct App {
+    router: Router,
+    tokens: DevTokens,
+    documents: Arc<EmbeddedDocumentStore>,
+    eligibility: eligibility::Deps,
+    openapi_json: Bytes,
+}
+
+impl App {
+    pub fn new(dir: &DataDir, embedded: &mso_store::embedded::Embedded) -> anyhow::Result<App> {
+        Ok(App {
+            router: Router::new(),
+            tokens: DevTokens::new(&dir.jwt_key()?),
+            documents: embedded.documents(),
+            eligibility: eligibility::Deps {
+                records: embedded.records(),
+                policy: Arc::new(dir.policy().clone()),
+                clock: Arc::new(SystemClock),
+            },
+            openapi_json: Bytes::from(openapi::json()),
+        })
+    }
+
+    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        let started = Instant::now();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let method = req.method().clone();
+        let mut resp = self.route(req, peer, &request_id).await;
+        resp.headers_mut().insert("x-request-id", HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("-")));
+        // The path is logged without its query string, which carries PHI.
+        tracing::info!(
+            request_id,
+            method = %method,
+            status = resp.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        resp
+    }
+
+    async fn route(&self, req: Request<Incoming>, peer: SocketAddr, request_id: &str) -> Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_owned();
+        if path.starts_with(EmbeddedDocumentStore::PRESIGNED_PATH_PREFIX) {
+            return self.presigned(parts, body).await;
+        }
+        match (&parts.method, path.as_str()) {
+            (&Method::GET, "/healthz") => return plain(StatusCode::OK, "application/json", Bytes::from_static(b"{\"status\":\"ok\"}")),
+            (&Method::GET, "/openapi.json") => return plain(StatusCode::OK, "application/json", self.openapi_json.clone()),
+            _ => {}
+        }
+        let (route, path_parameters) = match self.router.find(parts.method.as_str(), &path) {
+            Match::Route { route, path_parameters } => (route, path_parameters),
+            Match::MethodNotAllowed(allowed) => {
+                let mut resp = problem(
+                    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+                        .with_detail(format!("{path} accepts {}", allowed.join(", "))),
+                );
+                if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+                    resp.headers_mut().insert(header::ALLOW, v);
+                }
+                return resp;
+            }
+            Match::NotFound => return problem(Problem::no_route(parts.method.as_str(), &path)),
+        };
+        let claims = match self.authenticate(&parts.headers) {
+            Ok(claims) => claims,
+            Err(p) => return problem(p),
+        };
+        let body = match read_body(body, MAX_BODY_BYTES).await {
+            Ok(b) => b,
+            Err(p) => return problem(p),
+        };
+        let request = GatewayRequest {
+            method: parts.method.clone(),
+            path,
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            route_key: route.key(),
+            path_parameters,
+            headers: parts.headers,
+            body: body.to_vec(),
+            claims: Some(claims),
+            request_id: request_id.to_owned(),
+            source_ip: peer.ip().to_string(),
+            time_epoch_ms: jiff::Timestamp::now().as_millisecond(),
+        }
+        .into_request();
+        let resp = match route.function {
+            Function::Eligibility => eligibility::handle(&self.eligibility, request).await,
+        };
+        from_lambda(resp)
+    }
+
+    /// API Gateway's JWT authorizer, locally: a dev token signed with this data
+    /// directory's key, turned into the claims map API Gateway would pass on.
+    fn authenticate(&self, headers: &hyper::HeaderMap) -> Result<std::collections::HashMap<String, String>, Problem> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| Problem::unauthorized("Send `Authorization: Bearer <token>`; `mso token` mints one."))?;
+        match self.tokens.verify(token) {
+            Ok(claims) => Ok(flatten_claims(&claims)),
+            Err(TokenError::Expired) => Err(Problem::unauthorized("The token has expired; mint a new one with `mso token`.")),
+            Err(_) => Err(Problem::unauthorized("The token is not valid for this server.")),
+        }
+    }
+
+    /// The local stand-in for S3 presigned URLs.
+    async fn presigned(&self, parts: hyper::http::request::Parts, body: Incoming) -> Response<Full<Bytes>> {
+        let body = match read_body(body, MAX_OBJECT_BYTES).await {
+            Ok(b) => b,
+            Err(p) => return problem(p),
+        };
+        let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or_default();
+        let outcome =
+            self.documents.serve_presigned(&parts.method, path_and_query, &parts.headers, body, jiff::Timestamp::now().as_second()).await;
+        match outcome {
+            Ok(PresignedOutcome::Stored(_)) => plain(StatusCode::OK, "text/plain", Bytes::new()),
+            Ok(PresignedOutcome::Found(meta, bytes)) => {
+                plain(StatusCode::OK, meta.content_type.as_deref().unwrap_or("application/octet-stream"), bytes)
+            }
+            Ok(PresignedOutcome::NotFound) => problem(Problem::not_found()),
+            Err(StoreError::PresignRefused(reason)) => problem(Problem::forbidden(format!("Presigned request refused: {reason}."))),
+            Err(_) => problem(Problem::unavailable()),
+        }
+    }
+}
+
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Problem> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Request body too large",
+        )
+        .with_detail(format!("The limit is {limit} bytes."))),
+        Err(_) => Err(Problem::new(StatusCode::BAD_REQUEST, "unreadable-body", "The request body could not be read")),
+    }
+}
+
+fn from_lambda(resp: mso_api::Response<Body>) -> Response<Full<Bytes>> {
+    let (parts, body) = resp.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(s) => Bytes::from(s),
+        Body::Binary(b) => Bytes::from(b),
+        // `Body` is non-exhaustive; nothing else is produced by our handlers.
+        _ => Bytes::new(),
+    };
+    Response::from_parts(parts, Full::new(bytes))
+}
+
+fn problem(p: Problem) -> Response<Full<Bytes>> {
+    from_lambda(p.into_response())
+}
+
+fn plain(status: StatusCode, content_type: &str, body: Bytes) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(body));
+    *resp.status_mut() = status;
+    if let Ok(ct) = HeaderValue::from_str(content_type) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    resp
+}
+
+/// Runs `mso serve` until Ctrl-C or SIGTERM.
+pub async fn serve(dir: DataDir, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("listening on {addr} (is the port in use? try --port)"))?;
+    let local = listener.local_addr()?;
+    let base_url = format!("http://{local}");
+    let fresh = dir.is_fresh();
+    let embedded = dir.open_store(base_url.clone())?;
+    if fresh {
+        let loaded = demo::load(embedded.records().as_ref(), dir.policy(), jiff::Timestamp::now()).await?;
+        eprintln!("First start: loaded the demo IPA into {} ({loaded}).", dir.path().display());
+    }
+    let app = Arc::new(App::new(&dir, &embedded)?);
+    print_banner(&dir, &base_url)?;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(app.handle(req, peer).await) }
+                });
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(10))
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    eprintln!("Shutting down: finishing requests in flight.");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(10)) => eprintln!("Gave up waiting for open connections."),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// Tells a newcomer what is running and gives them a request that works as pasted.
+fn print_banner(dir: &DataDir, base_url: &str) -> anyhow::Result<()> {
+    let example = demo::example(dir.policy(), jiff::Timestamp::now());
+    let token = DevTokens::new(&dir.jwt_key()?).mint(&example.token, jiff::Timestamp::now())?;
+    let url = format!("{base_url}{}", example.path_and_query);
+    println!("mso serve: {} on {base_url} (data in {})", dir.policy().ipa.name, dir.path().display());
+    println!("Try it (token valid 8 hours; more with `cargo run --release -- token --org ORG --role ROLE`):");
+    println!();
+    println!("  curl -s -H \"Authorization: Bearer {token}\" \"{url}\"");
+    println!();
+    println!("OpenAPI: {base_url}/openapi.json   Health: {base_url}/healthz   Stop: Ctrl-C");
+    Ok(())
+}
