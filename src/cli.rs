@@ -121,7 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            println!("{}", openapi::json());
+            print!("{}", openapi::json());
             Ok(())
         }
     }

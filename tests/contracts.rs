@@ -1,0 +1,87 @@
+//! What the repository promises elsewhere: the checked-in OpenAPI document and the
+//! SAM template's routes match what the code serves.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use mso::routes::api_routes;
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn repo(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+#[test]
+fn the_checked_in_openapi_document_is_current() {
+    let generated = mso::openapi::json();
+    let path = repo("docs/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "docs/openapi.json is out of date: run `cargo run -- openapi > docs/openapi.json` (or UPDATE_OPENAPI=1 cargo test --test contracts)"
+    );
+}
+
+#[test]
+fn the_openapi_document_covers_every_route() {
+    let doc: serde_json::Value = serde_json::from_str(&mso::openapi::json()).unwrap();
+    for route in api_routes() {
+        let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
+        assert!(op.is_object(), "{} is not documented", route.key());
+        assert!(op["responses"]["401"].is_object(), "{} does not document 401", route.key());
+    }
+}
+
+/// Every `Type: HttpApi` event in the template, as (method, path, function resource).
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(repo("infra/template.yaml")).unwrap();
+    let docs = YamlLoader::load_from_str(&text).unwrap();
+    let resources = docs[0]["Resources"].as_hash().unwrap();
+    let mut routes = BTreeSet::new();
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let Some(events) = resource["Properties"]["Events"].as_hash() else { continue };
+        for event in events.values() {
+            if event["Type"].as_str() == Some("HttpApi") {
+                let props = &event["Properties"];
+                let field = |k: &str| match &props[k] {
+                    Yaml::String(s) => s.clone(),
+                    other => panic!("{k} of an HttpApi event in {name:?} is not a plain string: {other:?}"),
+                };
+                routes.insert((field("Method").to_ascii_uppercase(), field("Path"), name.as_str().unwrap().to_string()));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_template_and_mso_serve_expose_the_same_routes() {
+    let served: BTreeSet<(String, String, String)> = api_routes()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path.to_string(), resource_name(r.function.name())))
+        .collect();
+    let deployed = template_routes();
+    assert!(!deployed.is_empty());
+    let only_local: Vec<_> = served.difference(&deployed).collect();
+    let only_aws: Vec<_> = deployed.difference(&served).collect();
+    assert!(only_local.is_empty() && only_aws.is_empty(), "served by mso serve only: {only_local:?}; in the template only: {only_aws:?}");
+}
+
+/// `prior-auth` -> `PriorAuthFunction`: the SAM resource of a kebab-case function.
+fn resource_name(function: &str) -> String {
+    let mut name: String = function
+        .split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    name.push_str("Function");
+    name
+}

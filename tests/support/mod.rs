@@ -1,0 +1,106 @@
+//! Runs the real `mso` binary: a server on a free port with its own data directory.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const MSO: &str = env!("CARGO_BIN_EXE_mso");
+
+pub fn mso(args: &[&str], data_dir: &Path) -> Output {
+    Command::new(MSO).args(args).arg("--data-dir").arg(data_dir).env_remove("MSO_POLICY_FILE").output().unwrap()
+}
+
+/// A running `mso serve`; killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    /// The banner's ready-to-paste curl line.
+    pub curl_line: String,
+    /// Everything the server printed before the banner (first-start notice).
+    pub preamble: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Server {
+        let mut child = Command::new(MSO)
+            .args(["serve", "--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "info")
+            .env_remove("MSO_POLICY_FILE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (mut base, mut curl_line) = (String::new(), String::new());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while curl_line.is_empty() {
+            assert!(Instant::now() < deadline, "server did not start: {}", stderr.lock().unwrap());
+            let mut line = String::new();
+            if out.read_line(&mut line).unwrap() == 0 {
+                panic!("server exited: {}", stderr.lock().unwrap());
+            }
+            if let Some(rest) = line.strip_prefix("mso serve: ") {
+                base = rest.split(" on ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+            }
+            if line.trim_start().starts_with("curl ") {
+                curl_line = line.trim().to_string();
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let preamble = stderr.lock().unwrap().clone();
+        Server { child, base, curl_line, preamble, stderr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// What the server logged so far.
+    pub fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(50));
+        self.logs()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A dev token from `mso token`, as a user would mint it.
+pub fn token(data_dir: &Path, org: &str, role: &str, npis: &[&str]) -> String {
+    let mut args = vec!["token", "--org", org, "--role", role];
+    for n in npis {
+        args.extend(["--npi", n]);
+    }
+    let out = mso(&args, data_dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
