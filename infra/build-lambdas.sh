@@ -25,7 +25,7 @@ for f in "${FUNCTIONS[@]}"; do
 done
 
 # One cargo invocation for all functions, so shared crates compile once.
-cargo lambda build --profile lambda --arm64 "${packages[@]}" "$@"
+cargo lambda build --profile lambda-release --arm64 "${packages[@]}" "$@"
 
 # The template's CodeUri paths are relative to <repo>/target.
 lambda_dir="${CARGO_TARGET_DIR:-$repo_root/target}/lambda"

@@ -1,0 +1,115 @@
+//! Load run of `mso serve` on loopback: an open-loop generator sends eligibility
+//! lookups for the demo members at a fixed rate and reports latency percentiles
+//! (measured from each request's scheduled send time, so a stalled server cannot
+//! hide its queueing delay) and the achieved throughput.
+//!
+//! `cargo bench --bench serve_load` (env: MSO_LOAD_RATE=1000, MSO_LOAD_SECONDS=20)
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+const MSO: &str = env!("CARGO_BIN_EXE_mso");
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let rate = env_or("MSO_LOAD_RATE", 1000);
+    let seconds = env_or("MSO_LOAD_SECONDS", 20);
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(MSO)
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(data.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut base = String::new();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    while base.is_empty() {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "server exited");
+        if let Some(rest) = line.strip_prefix("mso serve: ") {
+            base = rest.split(" on ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+        }
+    }
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+
+    let token = Command::new(MSO)
+        .args(["token", "--org", "sunrise-family-medicine", "--role", "provider_user", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+
+    // The demo roster, so lookups hit eligible, termed, gap and unknown members.
+    let policy = mso_api::policies::load("sunrise").unwrap();
+    let today = jiff::Timestamp::now().in_tz("America/Los_Angeles").unwrap().date();
+    let urls: Vec<String> = mso::demo::members(&policy, today)
+        .iter()
+        .map(|m| format!("{base}/v1/eligibility?member_id={}&dob={}&dos={today}", m.member_id, m.dob))
+        .collect();
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder().pool_max_idle_per_host(256).tcp_nodelay(true).build().unwrap();
+        println!("warming up for 2 s at {rate} requests/s");
+        run(&client, &urls, &token, rate, 2).await;
+        println!("measuring for {seconds} s at {rate} requests/s");
+        let (mut latencies, errors, elapsed) = run(&client, &urls, &token, rate, seconds).await;
+        latencies.sort_unstable();
+        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "requests {}  errors {}  achieved {:.0} requests/s\nlatency ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+            latencies.len(),
+            errors,
+            latencies.len() as f64 / elapsed.as_secs_f64(),
+            ms(pct(0.50)),
+            ms(pct(0.90)),
+            ms(pct(0.99)),
+            ms(pct(0.999)),
+            ms(*latencies.last().unwrap()),
+        );
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// Sends `rate` requests per second for `seconds`, each at its scheduled instant.
+async fn run(client: &reqwest::Client, urls: &[String], token: &str, rate: u64, seconds: u64) -> (Vec<Duration>, usize, Duration) {
+    let total = (rate * seconds) as usize;
+    let results = Arc::new(Mutex::new((Vec::with_capacity(total), 0usize)));
+    let interval = Duration::from_nanos(1_000_000_000 / rate);
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        let scheduled = start + interval * i as u32;
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (client, url, token, results) = (client.clone(), urls[i % urls.len()].clone(), token.to_string(), results.clone());
+        tasks.push(tokio::spawn(async move {
+            let ok = match client.get(&url).bearer_auth(&token).send().await {
+                Ok(resp) => resp.status() == 200 && resp.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            let latency = scheduled.elapsed();
+            let mut r = results.lock().await;
+            r.0.push(latency);
+            if !ok {
+                r.1 += 1;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = start.elapsed();
+    let (latencies, errors) = std::mem::take(&mut *results.lock().await);
+    (latencies, errors, elapsed)
+}
