@@ -1,0 +1,515 @@
+//! `RecordStore` over one DynamoDB table. Attribute names are fixed: the SAM
+//! template declares them.
+//!
+//! | attribute            | type | role                                   |
+//! |----------------------|------|----------------------------------------|
+//! | `pk`, `sk`           | S    | hash and range key                     |
+//! | `gsi1pk`, `gsi1sk`   | S    | keys of the GSI `gsi1` (projection ALL)|
+//! | `version`            | N    | optimistic-concurrency version         |
+//! | `expires_at`         | N    | the table's TTL attribute              |
+//! | `body`               | M    | the JSON body, through `serde_dynamo`  |
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TransactWriteItem,
+};
+
+use super::error::{classify, is_retryable_code};
+use crate::record::MAX_TRANSACTION_OPS;
+use crate::{Condition, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor};
+
+const PK: &str = "pk";
+const SK: &str = "sk";
+const GSI1: &str = "gsi1";
+const GSI1_PK: &str = "gsi1pk";
+const GSI1_SK: &str = "gsi1sk";
+const VERSION: &str = "version";
+const EXPIRES_AT: &str = "expires_at";
+const BODY: &str = "body";
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone, Debug)]
+pub struct DynamoRecordStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoRecordStore {
+    /// A store over `table`, with a client built from `sdk` (see [`super::sdk_config`]).
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
+        Self::from_client(Client::new(sdk), table)
+    }
+
+    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
+        DynamoRecordStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_string())
+}
+
+fn key_item(key: &Key) -> Item {
+    HashMap::from([(PK.to_string(), s(&key.pk)), (SK.to_string(), s(&key.sk))])
+}
+
+fn to_item(record: &Record) -> Result<Item, StoreError> {
+    let body: AttributeValue = serde_dynamo::to_attribute_value(&record.body)
+        .map_err(|e| StoreError::backend("encode record body", e))?;
+    let mut item = key_item(&record.key);
+    item.insert(
+        VERSION.to_string(),
+        AttributeValue::N(record.version.to_string()),
+    );
+    item.insert(BODY.to_string(), body);
+    if let Some(at) = record.expires_at {
+        item.insert(EXPIRES_AT.to_string(), AttributeValue::N(at.to_string()));
+    }
+    if let Some(index) = &record.index_key {
+        item.insert(GSI1_PK.to_string(), s(&index.pk));
+        item.insert(GSI1_SK.to_string(), s(&index.sk));
+    }
+    Ok(item)
+}
+
+/// Why an item read from the table is not a record of this layout.
+#[derive(Debug, thiserror::Error)]
+enum ItemError {
+    #[error("attribute `{0}` is missing or has the wrong type")]
+    Attribute(&'static str),
+    #[error("attribute `body` does not convert to JSON")]
+    Body(#[from] serde_dynamo::Error),
+}
+
+fn from_item(mut item: Item) -> Result<Record, StoreError> {
+    let parse = |item: &mut Item| -> Result<Record, ItemError> {
+        let string = |item: &mut Item, name: &'static str| match item.remove(name) {
+            Some(AttributeValue::S(v)) => Ok(Some(v)),
+            None => Ok(None),
+            Some(_) => Err(ItemError::Attribute(name)),
+        };
+        let number = |item: &Item, name: &'static str| match item.get(name) {
+            Some(AttributeValue::N(n)) => Ok(Some(n.clone())),
+            None => Ok(None),
+            Some(_) => Err(ItemError::Attribute(name)),
+        };
+        let pk = string(item, PK)?.ok_or(ItemError::Attribute(PK))?;
+        let sk = string(item, SK)?.ok_or(ItemError::Attribute(SK))?;
+        let version = number(item, VERSION)?
+            .ok_or(ItemError::Attribute(VERSION))?
+            .parse()
+            .map_err(|_| ItemError::Attribute(VERSION))?;
+        let expires_at = match number(item, EXPIRES_AT)? {
+            Some(n) => Some(n.parse().map_err(|_| ItemError::Attribute(EXPIRES_AT))?),
+            None => None,
+        };
+        let index_key = match (string(item, GSI1_PK)?, string(item, GSI1_SK)?) {
+            (Some(pk), Some(sk)) => Some(Key::new(pk, sk)),
+            _ => None,
+        };
+        let body = match item.remove(BODY) {
+            Some(body) => serde_dynamo::from_attribute_value(body)?,
+            None => serde_json::Value::Null,
+        };
+        Ok(Record {
+            key: Key::new(pk, sk),
+            index_key,
+            version,
+            expires_at,
+            body,
+        })
+    };
+    parse(&mut item).map_err(|e| StoreError::backend("decode DynamoDB item", e))
+}
+
+/// A condition expression with its placeholders. Only placeholders the
+/// expression uses are sent: DynamoDB rejects unused ones.
+#[derive(Debug, Default, PartialEq)]
+struct Expression {
+    text: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+fn condition_expression(condition: &Condition) -> Option<Expression> {
+    let name =
+        |placeholder: &str, attribute: &str| (placeholder.to_string(), attribute.to_string());
+    let number = |placeholder: &str, n: String| (placeholder.to_string(), AttributeValue::N(n));
+    Some(match condition {
+        Condition::None => return None,
+        Condition::Absent => Expression {
+            text: "attribute_not_exists(#pk)".into(),
+            names: HashMap::from([name("#pk", PK)]),
+            values: HashMap::new(),
+        },
+        Condition::AbsentOrExpired { now } => Expression {
+            text: "attribute_not_exists(#pk) OR #exp <= :now".into(),
+            names: HashMap::from([name("#pk", PK), name("#exp", EXPIRES_AT)]),
+            values: HashMap::from([number(":now", now.to_string())]),
+        },
+        Condition::VersionIs(v) => Expression {
+            text: "#ver = :ver".into(),
+            names: HashMap::from([name("#ver", VERSION)]),
+            values: HashMap::from([number(":ver", v.to_string())]),
+        },
+    })
+}
+
+/// Condition expression, attribute names and attribute values, as the request
+/// builders' `set_*` methods take them.
+type ExpressionParts = (
+    Option<String>,
+    Option<HashMap<String, String>>,
+    Option<HashMap<String, AttributeValue>>,
+);
+
+/// Splits an optional expression into the three builder arguments.
+fn parts(expression: Option<Expression>) -> ExpressionParts {
+    match expression {
+        None => (None, None, None),
+        Some(e) => {
+            let values = (!e.values.is_empty()).then_some(e.values);
+            (Some(e.text), Some(e.names), values)
+        }
+    }
+}
+
+fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::backend("build DynamoDB request", e)
+}
+
+impl DynamoRecordStore {
+    fn transact_item(&self, op: WriteOp) -> Result<Option<TransactWriteItem>, StoreError> {
+        Ok(Some(match op {
+            WriteOp::Put { record, condition } => {
+                let (text, names, values) = parts(condition_expression(&condition));
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(to_item(&record)?))
+                    .set_condition_expression(text)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(build_error)?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            WriteOp::Delete { key, condition } => {
+                let (text, names, values) = parts(condition_expression(&condition));
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_item(&key)))
+                    .set_condition_expression(text)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(build_error)?;
+                TransactWriteItem::builder().delete(delete).build()
+            }
+            WriteOp::Check { key, condition } => {
+                // A check without a condition always holds: nothing to send.
+                let Some(expression) = condition_expression(&condition) else {
+                    return Ok(None);
+                };
+                let (text, names, values) = parts(Some(expression));
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key_item(&key)))
+                    .set_condition_expression(text)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(build_error)?;
+                TransactWriteItem::builder().condition_check(check).build()
+            }
+        }))
+    }
+}
+
+#[async_trait]
+impl RecordStore for DynamoRecordStore {
+    async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(key)))
+            // Conditional-write workflows read their own writes, as the embedded store does.
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB GetItem", e))?;
+        output.item.map(from_item).transpose()
+    }
+
+    async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
+        let (text, names, values) = parts(condition_expression(&condition));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&record)?))
+            .set_condition_expression(text)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Err(StoreError::ConditionFailed)
+            }
+            Err(e) => Err(classify("DynamoDB PutItem", e)),
+        }
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        if ops.len() > MAX_TRANSACTION_OPS {
+            return Err(StoreError::backend(
+                "DynamoDB TransactWriteItems",
+                "more than 100 operations",
+            ));
+        }
+        let mut items = Vec::with_capacity(ops.len());
+        for op in ops {
+            items.extend(self.transact_item(op)?);
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let Err(e) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            e.as_service_error()
+        {
+            let codes: Vec<Option<&str>> = cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code())
+                .collect();
+            if codes.contains(&Some("ConditionalCheckFailed")) {
+                return Err(StoreError::ConditionFailed);
+            }
+            // Conflicts with concurrent transactions and capacity shortfalls pass.
+            let transient = [
+                "TransactionConflict",
+                "ThrottlingError",
+                "ProvisionedThroughputExceeded",
+            ];
+            if codes
+                .iter()
+                .any(|c| c.is_some_and(|c| transient.contains(&c)) || is_retryable_code(*c))
+            {
+                return Err(StoreError::unavailable("DynamoDB TransactWriteItems", e));
+            }
+        }
+        Err(classify("DynamoDB TransactWriteItems", e))
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        let (index, pk_attr, sk_attr) = match query.index {
+            Index::Primary => (None, PK, SK),
+            Index::Gsi1 => (Some(GSI1), GSI1_PK, GSI1_SK),
+        };
+        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
+        let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
+        let mut key_condition = "#pk = :pk".to_string();
+        if !query.sk_prefix.is_empty() {
+            key_condition.push_str(" AND begins_with(#sk, :prefix)");
+            names.insert("#sk".to_string(), sk_attr.to_string());
+            values.insert(":prefix".to_string(), s(&query.sk_prefix));
+        }
+        let start = match &query.cursor {
+            Some(c) => {
+                let key: BTreeMap<String, String> = cursor::decode(c)?;
+                Some(
+                    key.into_iter()
+                        .map(|(name, value)| (name, AttributeValue::S(value)))
+                        .collect::<Item>(),
+                )
+            }
+            None => None,
+        };
+        // DynamoDB rejects a limit of 0; read at least one, as the embedded store does.
+        let limit = i32::try_from(query.limit.max(1)).unwrap_or(i32::MAX);
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression(key_condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!query.descending)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            // Strongly consistent on the table; a GSI only offers eventual consistency.
+            .consistent_read(index.is_none())
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB Query", e))?;
+        let next = match output.last_evaluated_key {
+            Some(key) if !key.is_empty() => {
+                let key = key
+                    .into_iter()
+                    .map(|(name, value)| match value {
+                        AttributeValue::S(v) => Ok((name, v)),
+                        _ => Err(StoreError::backend(
+                            "DynamoDB Query",
+                            "non-string key in LastEvaluatedKey",
+                        )),
+                    })
+                    .collect::<Result<BTreeMap<_, _>, _>>()?;
+                Some(cursor::encode(&key)?)
+            }
+            _ => None,
+        };
+        let records = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(Page { records, next })
+    }
+}
+
+/// Creates `table` with exactly the layout this adapter uses (the SAM template's):
+/// keys `pk`/`sk`, GSI `gsi1` on `gsi1pk`/`gsi1sk` projecting everything,
+/// on-demand billing, TTL on `expires_at`. Waits until the table is active.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, key_type: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+    };
+    let gsi1 = GlobalSecondaryIndex::builder()
+        .index_name(GSI1)
+        .key_schema(key(GSI1_PK, KeyType::Hash).map_err(build_error)?)
+        .key_schema(key(GSI1_SK, KeyType::Range).map_err(build_error)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(build_error)?;
+    let mut request = client
+        .create_table()
+        .table_name(table)
+        .key_schema(key(PK, KeyType::Hash).map_err(build_error)?)
+        .key_schema(key(SK, KeyType::Range).map_err(build_error)?)
+        .global_secondary_indexes(gsi1)
+        .billing_mode(BillingMode::PayPerRequest);
+    for name in [PK, SK, GSI1_PK, GSI1_SK] {
+        request = request.attribute_definitions(attribute(name).map_err(build_error)?);
+    }
+    request
+        .send()
+        .await
+        .map_err(|e| classify("DynamoDB CreateTable", e))?;
+
+    // Real DynamoDB takes a few seconds to create a table; TTL can only be set once it is active.
+    let mut active = false;
+    for _ in 0..120 {
+        let described = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| classify("DynamoDB DescribeTable", e))?;
+        if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            active = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    if !active {
+        return Err(StoreError::backend(
+            "DynamoDB CreateTable",
+            "table did not become active within 2 minutes",
+        ));
+    }
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name(EXPIRES_AT)
+        .enabled(true)
+        .build()
+        .map_err(build_error)?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(|e| classify("DynamoDB UpdateTimeToLive", e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn item_round_trip() {
+        let record = Record::new(
+            Key::new("P#1", "S"),
+            json!({"a": [1, 2.5, "x", null, true], "b": {}}),
+        )
+        .with_index(Key::new("G", "H"))
+        .with_version(7)
+        .with_expiry(1_700_000_000);
+        let item = to_item(&record).unwrap();
+        assert!(matches!(item.get(BODY), Some(AttributeValue::M(_))));
+        assert_eq!(
+            item.get(EXPIRES_AT),
+            Some(&AttributeValue::N("1700000000".into()))
+        );
+        assert_eq!(from_item(item).unwrap(), record);
+        assert!(from_item(HashMap::from([(PK.to_string(), s("x"))])).is_err());
+    }
+
+    #[test]
+    fn expressions_only_name_what_they_use() {
+        assert_eq!(condition_expression(&Condition::None), None);
+        let e = condition_expression(&Condition::AbsentOrExpired { now: 5 }).unwrap();
+        assert_eq!(e.text, "attribute_not_exists(#pk) OR #exp <= :now");
+        assert_eq!(e.values.get(":now"), Some(&AttributeValue::N("5".into())));
+        let (_, names, values) = parts(condition_expression(&Condition::Absent));
+        assert_eq!(names.unwrap().len(), 1);
+        assert!(values.is_none());
+    }
+}

@@ -1,0 +1,202 @@
+//! `DocumentStore` over one S3 bucket.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
+
+use super::error::classify;
+use crate::{DocumentStore, ObjectMeta, PresignedRequest, StoreError};
+
+#[derive(Clone, Debug)]
+pub struct S3DocumentStore {
+    client: Client,
+    bucket: String,
+}
+
+impl S3DocumentStore {
+    /// A store over `bucket`, with a client built from `sdk`: path-style
+    /// addressing when an endpoint override is configured (emulators such as
+    /// moto have no per-bucket host names), virtual-hosted otherwise.
+    pub fn new(sdk: &SdkConfig, bucket: impl Into<String>) -> Self {
+        Self::with_path_style(sdk, bucket, sdk.endpoint_url().is_some())
+    }
+
+    pub fn with_path_style(
+        sdk: &SdkConfig,
+        bucket: impl Into<String>,
+        force_path_style: bool,
+    ) -> Self {
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(force_path_style)
+            .build();
+        Self::from_client(Client::from_conf(config), bucket)
+    }
+
+    pub fn from_client(client: Client, bucket: impl Into<String>) -> Self {
+        S3DocumentStore {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+fn presigning_config(expires_in: Duration) -> Result<PresigningConfig, StoreError> {
+    PresigningConfig::expires_in(expires_in)
+        .map_err(|e| StoreError::backend("S3 presigning config", e))
+}
+
+fn presigned(
+    presigned: aws_sdk_s3::presigning::PresignedRequest,
+    method: http::Method,
+    expires_in: Duration,
+) -> PresignedRequest {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let expires_at = now.saturating_add(expires_in).as_secs();
+    PresignedRequest {
+        method,
+        url: presigned.uri().to_string(),
+        headers: presigned
+            .headers()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect(),
+        expires_at: i64::try_from(expires_at).unwrap_or(i64::MAX),
+    }
+}
+
+fn size(length: Option<i64>) -> u64 {
+    length.and_then(|l| u64::try_from(l).ok()).unwrap_or(0)
+}
+
+#[async_trait]
+impl DocumentStore for S3DocumentStore {
+    async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
+        let length = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(length)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| classify("S3 PutObject", e))?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(e) if matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_))) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(classify("S3 GetObject", e)),
+        };
+        let content_type = output.content_type().map(str::to_string);
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::unavailable("S3 GetObject body", e))?;
+        let bytes = bytes.into_bytes();
+        let meta = ObjectMeta {
+            key: key.to_string(),
+            size: bytes.len() as u64,
+            content_type,
+        };
+        Ok(Some((meta, bytes)))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(ObjectMeta {
+                key: key.to_string(),
+                size: size(output.content_length()),
+                content_type: output.content_type().map(str::to_string),
+            })),
+            Err(e) if matches!(e.as_service_error(), Some(HeadObjectError::NotFound(_))) => {
+                Ok(None)
+            }
+            Err(e) => Err(classify("S3 HeadObject", e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        // S3 answers 204 for an absent key too.
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| classify("S3 DeleteObject", e))?;
+        Ok(())
+    }
+
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, StoreError> {
+        let length = i64::try_from(content_length)
+            .map_err(|_| StoreError::backend("S3 presign PutObject", "content length too large"))?;
+        // Type and length set on the request become signed headers: S3 refuses
+        // an upload with a different type or size.
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(length)
+            .presigned(presigning_config(expires_in)?)
+            .await
+            .map_err(|e| classify("S3 presign PutObject", e))?;
+        Ok(presigned(request, http::Method::PUT, expires_in))
+    }
+
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, StoreError> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(presigning_config(expires_in)?)
+            .await
+            .map_err(|e| classify("S3 presign GetObject", e))?;
+        Ok(presigned(request, http::Method::GET, expires_in))
+    }
+}

@@ -1,0 +1,212 @@
+//! `WorkQueue` over SQS. Logical queue names (`claims`, `claims-dlq`) map to queue
+//! URLs; dead-lettering is the queues' own RedrivePolicy (set in the template).
+//!
+//! De-duplication: on a FIFO queue (URL ending in `.fifo`) `dedup_id` becomes the
+//! MessageDeduplicationId, and also the MessageGroupId: one group per message means
+//! no head-of-line blocking (a slow or poisoned message never holds back others)
+//! at the price of no ordering, which the port does not promise anyway. A standard
+//! queue cannot de-duplicate; there `dedup_id` travels as the message attribute
+//! `dedup_id` and consumers must be idempotent.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
+use sha2::{Digest, Sha256};
+
+use super::error::classify;
+use crate::{QueueMessage, ReceiveOptions, StoreError, WorkQueue};
+
+/// `QUEUE_URL_CLAIMS_DLQ=https://...` configures the logical queue `claims-dlq`.
+pub const QUEUE_URL_ENV_PREFIX: &str = "QUEUE_URL_";
+
+/// Message attribute carrying `dedup_id` on standard queues.
+const DEDUP_ATTRIBUTE: &str = "dedup_id";
+
+/// SQS limits.
+const MAX_WAIT_SECONDS: u64 = 20;
+const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
+
+#[derive(Clone, Debug)]
+pub struct SqsWorkQueue {
+    client: Client,
+    urls: HashMap<String, String>,
+}
+
+impl SqsWorkQueue {
+    /// `urls` maps logical queue names to queue URLs; the client is built from `sdk`.
+    pub fn new(sdk: &SdkConfig, urls: HashMap<String, String>) -> Self {
+        Self::from_client(Client::new(sdk), urls)
+    }
+
+    pub fn from_client(client: Client, urls: HashMap<String, String>) -> Self {
+        SqsWorkQueue { client, urls }
+    }
+
+    /// Reads every `QUEUE_URL_<NAME>` variable; the logical name is `<NAME>` in
+    /// lower case with `_` as `-` (`QUEUE_URL_CLAIMS_DLQ` -> `claims-dlq`).
+    pub fn from_env(sdk: &SdkConfig) -> Self {
+        Self::new(sdk, urls_from(std::env::vars()))
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The variable [`Self::from_env`] reads for `queue` (`claims-dlq` -> `QUEUE_URL_CLAIMS_DLQ`).
+    pub fn env_var_for(queue: &str) -> String {
+        format!(
+            "{QUEUE_URL_ENV_PREFIX}{}",
+            queue.to_ascii_uppercase().replace('-', "_")
+        )
+    }
+
+    fn url(&self, queue: &str) -> Result<&str, StoreError> {
+        self.urls
+            .get(queue)
+            .map(String::as_str)
+            .ok_or_else(|| StoreError::NotConfigured(format!("queue `{queue}`")))
+    }
+}
+
+fn urls_from(vars: impl Iterator<Item = (String, String)>) -> HashMap<String, String> {
+    vars.filter_map(|(name, url)| {
+        let queue = name.strip_prefix(QUEUE_URL_ENV_PREFIX)?;
+        Some((queue.to_ascii_lowercase().replace('_', "-"), url))
+    })
+    .collect()
+}
+
+/// A FIFO deduplication / group id: `dedup_id` itself when SQS accepts it (1 to
+/// 128 printable ASCII characters), otherwise its SHA-256 (same input, same id).
+fn fifo_id(dedup_id: &str) -> String {
+    let valid =
+        (1..=128).contains(&dedup_id.len()) && dedup_id.bytes().all(|b| b.is_ascii_graphic());
+    if valid {
+        dedup_id.to_string()
+    } else {
+        hex::encode(Sha256::digest(dedup_id.as_bytes()))
+    }
+}
+
+fn seconds(duration: Duration, round_up: bool, max: u64) -> i32 {
+    let mut secs = duration.as_secs();
+    let nanos = duration.subsec_nanos();
+    if (round_up && nanos > 0) || (!round_up && nanos >= 500_000_000) {
+        secs += 1;
+    }
+    // Both limits fit in i32.
+    i32::try_from(secs.min(max)).unwrap_or(i32::MAX)
+}
+
+#[async_trait]
+impl WorkQueue for SqsWorkQueue {
+    async fn send(&self, queue: &str, body: &str, dedup_id: &str) -> Result<String, StoreError> {
+        let url = self.url(queue)?;
+        let mut request = self.client.send_message().queue_url(url).message_body(body);
+        if url.ends_with(".fifo") {
+            let id = fifo_id(dedup_id);
+            request = request.message_deduplication_id(&id).message_group_id(id);
+        } else {
+            let attribute = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(dedup_id)
+                .build()
+                .map_err(|e| StoreError::backend("build SQS message attribute", e))?;
+            request = request.message_attributes(DEDUP_ATTRIBUTE, attribute);
+        }
+        let output = request
+            .send()
+            .await
+            .map_err(|e| classify("SQS SendMessage", e))?;
+        output
+            .message_id
+            .ok_or_else(|| StoreError::backend("SQS SendMessage", "response has no message id"))
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        options: ReceiveOptions,
+    ) -> Result<Vec<QueueMessage>, StoreError> {
+        let url = self.url(queue)?;
+        // 1 to 10 always fits in i32.
+        let max = i32::try_from(options.max_messages.clamp(1, 10)).unwrap_or(10);
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(max)
+            // Never shorter than asked: a message must not reappear early.
+            .visibility_timeout(seconds(
+                options.visibility_timeout,
+                true,
+                MAX_VISIBILITY_SECONDS,
+            ))
+            .wait_time_seconds(seconds(options.wait, false, MAX_WAIT_SECONDS))
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(|e| classify("SQS ReceiveMessage", e))?;
+        output
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|message| {
+                let receive_count = message
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|count| count.parse().ok())
+                    .unwrap_or(1);
+                match (message.message_id, message.receipt_handle) {
+                    (Some(id), Some(receipt)) => Ok(QueueMessage {
+                        id,
+                        receipt,
+                        body: message.body.unwrap_or_default(),
+                        receive_count,
+                    }),
+                    _ => Err(StoreError::backend(
+                        "SQS ReceiveMessage",
+                        "message without id or receipt handle",
+                    )),
+                }
+            })
+            .collect()
+    }
+
+    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), StoreError> {
+        let url = self.url(queue)?;
+        self.client
+            .delete_message()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(|e| classify("SQS DeleteMessage", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_ids() {
+        assert_eq!(
+            SqsWorkQueue::env_var_for("claims-dlq"),
+            "QUEUE_URL_CLAIMS_DLQ"
+        );
+        assert_eq!(fifo_id("claim-42"), "claim-42");
+        assert_eq!(fifo_id("").len(), 64);
+        assert_eq!(fifo_id(&"x".repeat(200)), fifo_id(&"x".repeat(200)));
+        assert_ne!(fifo_id("a b"), "a b");
+        assert_eq!(seconds(Duration::from_millis(1), true, 20), 1);
+        assert_eq!(seconds(Duration::from_millis(400), false, 20), 0);
+        assert_eq!(seconds(Duration::from_millis(1500), false, 20), 2);
+        assert_eq!(seconds(Duration::from_secs(99), false, 20), 20);
+    }
+}

@@ -1,0 +1,53 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::StoreError;
+
+/// What the store knows of an object without reading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub key: String,
+    pub size: u64,
+    pub content_type: Option<String>,
+}
+
+/// A short-lived request a client can make without credentials. For a PUT, the
+/// client must send exactly `headers` (content type and length are bound into the
+/// signature, so a different type or size is refused).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresignedRequest {
+    pub method: http::Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// One bucket of objects.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError>;
+
+    async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError>;
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError>;
+
+    /// Deleting an absent object is not an error.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, StoreError>;
+
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, StoreError>;
+}

@@ -1,0 +1,55 @@
+use std::error::Error as StdError;
+
+type Source = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What can go wrong in any adapter. Callers branch on `ConditionFailed` (someone
+/// else wrote first) and on [`StoreError::is_retryable`]; the rest is reported.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write (or one operation of a transaction) did not hold.
+    /// Nothing was written.
+    #[error("condition failed")]
+    ConditionFailed,
+    /// The named queue, bucket or table is not configured in this adapter.
+    #[error("{0} is not configured")]
+    NotConfigured(String),
+    /// A presigned URL or request that is malformed, expired or forged.
+    #[error("presigned request refused: {0}")]
+    PresignRefused(&'static str),
+    /// The backend answered in a way that might succeed if tried again
+    /// (throttling, timeouts, 5xx).
+    #[error("storage temporarily unavailable: {context}")]
+    Unavailable {
+        context: &'static str,
+        #[source]
+        source: Source,
+    },
+    /// Anything else from the backend (misconfiguration, permissions, corrupt data).
+    #[error("storage failure: {context}")]
+    Backend {
+        context: &'static str,
+        #[source]
+        source: Source,
+    },
+}
+
+impl StoreError {
+    pub fn backend(context: &'static str, source: impl Into<Source>) -> Self {
+        StoreError::Backend {
+            context,
+            source: source.into(),
+        }
+    }
+
+    pub fn unavailable(context: &'static str, source: impl Into<Source>) -> Self {
+        StoreError::Unavailable {
+            context,
+            source: source.into(),
+        }
+    }
+
+    /// True when trying the same operation again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
+}

@@ -1,0 +1,53 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::StoreError;
+
+/// A received message. It stays invisible to other receivers for the visibility
+/// timeout; delete it with `receipt` once handled, or it comes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueMessage {
+    pub id: String,
+    pub receipt: String,
+    pub body: String,
+    /// How many times this message has been received, this time included.
+    pub receive_count: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReceiveOptions {
+    /// At most this many messages (1 to 10).
+    pub max_messages: usize,
+    pub visibility_timeout: Duration,
+    /// How long to wait for a message when none is ready (0 = answer at once).
+    pub wait: Duration,
+}
+
+impl Default for ReceiveOptions {
+    fn default() -> Self {
+        ReceiveOptions {
+            max_messages: 10,
+            visibility_timeout: Duration::from_secs(30),
+            wait: Duration::ZERO,
+        }
+    }
+}
+
+/// Named queues. Names are logical (`claims`, `claims-dlq`); adapters map them to
+/// real queues. A message received more than the queue's maximum receive count is
+/// moved to its dead-letter queue `<name>-dlq` instead of being delivered again.
+#[async_trait]
+pub trait WorkQueue: Send + Sync {
+    /// Returns the message id. A second send with the same `dedup_id` within the
+    /// de-duplication window (5 minutes) is accepted but not delivered again.
+    async fn send(&self, queue: &str, body: &str, dedup_id: &str) -> Result<String, StoreError>;
+
+    async fn receive(
+        &self,
+        queue: &str,
+        options: ReceiveOptions,
+    ) -> Result<Vec<QueueMessage>, StoreError>;
+
+    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), StoreError>;
+}

@@ -1,0 +1,183 @@
+use async_trait::async_trait;
+
+use crate::StoreError;
+
+/// Primary key of a record: partition key and sort key. Build keys with [`crate::keys`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Key {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// One item of the single table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub key: Key,
+    /// Key in the secondary index `gsi1`, when the record is reachable that way.
+    pub index_key: Option<Key>,
+    /// Optimistic-concurrency version, chosen by the writer (1 for a new record;
+    /// `previous + 1` together with `Condition::VersionIs(previous)` for an update).
+    pub version: u64,
+    /// Unix seconds after which the record is dead. Stores may delete it lazily
+    /// (DynamoDB TTL), so readers that care check it themselves.
+    pub expires_at: Option<i64>,
+    /// The record's content. Adapters store it as given.
+    pub body: serde_json::Value,
+}
+
+impl Record {
+    pub fn new(key: Key, body: serde_json::Value) -> Self {
+        Record {
+            key,
+            index_key: None,
+            version: 1,
+            expires_at: None,
+            body,
+        }
+    }
+
+    pub fn with_index(mut self, index_key: Key) -> Self {
+        self.index_key = Some(index_key);
+        self
+    }
+
+    pub fn with_version(mut self, version: u64) -> Self {
+        self.version = version;
+        self
+    }
+
+    pub fn with_expiry(mut self, expires_at: i64) -> Self {
+        self.expires_at = Some(expires_at);
+        self
+    }
+
+    /// Whether the record has expired at `now` (unix seconds).
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// The precondition of a write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// Write whatever is there.
+    None,
+    /// Only if no record exists under the key.
+    Absent,
+    /// Only if no record exists, or the existing one expired at or before `now`
+    /// (unix seconds). TTL deletion is lazy, so the condition checks it itself.
+    AbsentOrExpired { now: i64 },
+    /// Only if a record exists with exactly this version.
+    VersionIs(u64),
+}
+
+/// One operation of a transactional write.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WriteOp {
+    Put {
+        record: Record,
+        condition: Condition,
+    },
+    Delete {
+        key: Key,
+        condition: Condition,
+    },
+    /// Write nothing, but fail the transaction unless the condition holds.
+    Check {
+        key: Key,
+        condition: Condition,
+    },
+}
+
+/// Which key a query runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Index {
+    Primary,
+    /// The secondary index `gsi1` (`Record::index_key`).
+    Gsi1,
+}
+
+/// Records of one partition whose sort key starts with a prefix, in sort-key order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sk_prefix: String,
+    /// At most this many records in one page.
+    pub limit: usize,
+    /// Newest (highest sort key) first.
+    pub descending: bool,
+    /// Continue after the page that returned this cursor.
+    pub cursor: Option<String>,
+}
+
+impl Query {
+    pub fn primary(pk: impl Into<String>, sk_prefix: impl Into<String>) -> Self {
+        Query {
+            index: Index::Primary,
+            pk: pk.into(),
+            sk_prefix: sk_prefix.into(),
+            limit: 100,
+            descending: false,
+            cursor: None,
+        }
+    }
+
+    pub fn gsi1(pk: impl Into<String>, sk_prefix: impl Into<String>) -> Self {
+        Query {
+            index: Index::Gsi1,
+            ..Query::primary(pk, sk_prefix)
+        }
+    }
+
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    pub fn descending(mut self) -> Self {
+        self.descending = true;
+        self
+    }
+
+    pub fn after(mut self, cursor: Option<String>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+}
+
+/// One page of query results. `next` is an opaque cursor, present when more
+/// records may follow.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next: Option<String>,
+}
+
+/// Most operations in one [`RecordStore::transact`] (DynamoDB's limit).
+#[cfg_attr(not(any(feature = "embedded", feature = "aws")), allow(dead_code))]
+pub(crate) const MAX_TRANSACTION_OPS: usize = 100;
+
+/// The single logical table.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError>;
+
+    /// Write one record if `condition` holds; `StoreError::ConditionFailed` otherwise.
+    async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError>;
+
+    /// Write all operations or none (at most 100, as DynamoDB allows). A failed
+    /// condition on any operation is `StoreError::ConditionFailed`.
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+}
