@@ -12,7 +12,11 @@ use crate::data_dir::DataDir;
 use crate::{dev_token, import, openapi, server};
 
 #[derive(Parser)]
-#[command(name = "mso", version, about = "MSO back office for IPAs: local server, dev tokens, roster import")]
+#[command(
+    name = "mso",
+    version,
+    about = "MSO back office for IPAs: local server, dev tokens, roster import"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -100,13 +104,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { port, host, data } => {
             mso_api::telemetry::init();
             let dir = DataDir::open(&data.data_dir, data.policy.as_deref())?;
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
             runtime.block_on(server::serve(dir, (host, port).into()))
         }
-        Command::Token { org, roles, npis, sub, ttl_minutes, data } => {
+        Command::Token {
+            org,
+            roles,
+            npis,
+            sub,
+            ttl_minutes,
+            data,
+        } => {
             let dir = DataDir::open(&data.data_dir, data.policy.as_deref())?;
-            let request = dev_token::TokenRequest { org, roles, npis, subject: sub, ttl_minutes };
-            println!("{}", dev_token::DevTokens::new(&dir.jwt_key()?).mint(&request, jiff::Timestamp::now())?);
+            let request = dev_token::TokenRequest {
+                org,
+                roles,
+                npis,
+                subject: sub,
+                ttl_minutes,
+            };
+            println!(
+                "{}",
+                dev_token::DevTokens::new(&dir.jwt_key()?)
+                    .mint(&request, jiff::Timestamp::now())?
+            );
             Ok(())
         }
         Command::Import { kind } => {
@@ -115,7 +139,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ImportKind::Providers { file, data } => (import::Kind::Providers, file, data),
             };
             let dir = DataDir::open(&data.data_dir, data.policy.as_deref())?;
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
             let summary = runtime.block_on(import::run(&dir, kind, &file))?;
             println!("{summary}");
             Ok(())

@@ -37,15 +37,21 @@ impl DataDir {
             None => {
                 let p = path.join(POLICY_FILE);
                 if !p.exists() {
-                    let (_, text) = mso_api::policies::text(mso_api::policies::DEMO).context("the demo policy is bundled")?;
+                    let (_, text) = mso_api::policies::text(mso_api::policies::DEMO)
+                        .context("the demo policy is bundled")?;
                     fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
                 }
                 p
             }
         };
-        let text = fs::read_to_string(&policy_path).with_context(|| format!("cannot read IPA policy {}", policy_path.display()))?;
+        let text = fs::read_to_string(&policy_path)
+            .with_context(|| format!("cannot read IPA policy {}", policy_path.display()))?;
         let policy = Policy::from_toml(&text, &policy_path.display().to_string())?;
-        Ok(DataDir { path: path.to_path_buf(), policy_path, policy })
+        Ok(DataDir {
+            path: path.to_path_buf(),
+            policy_path,
+            policy,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -77,10 +83,14 @@ impl DataDir {
         let p = self.path.join(JWT_KEY_FILE);
         match fs::read(&p) {
             Ok(key) if key.len() >= 32 => Ok(key),
-            Ok(_) => bail!("{} is too short to be a signing key; delete it to make a new one", p.display()),
+            Ok(_) => bail!(
+                "{} is too short to be a signing key; delete it to make a new one",
+                p.display()
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = vec![0u8; 32];
-                getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no OS randomness for the signing key: {e}"))?;
+                getrandom::fill(&mut key)
+                    .map_err(|e| anyhow::anyhow!("no OS randomness for the signing key: {e}"))?;
                 write_private(&p, &key)?;
                 Ok(key)
             }
@@ -90,12 +100,14 @@ impl DataDir {
 }
 
 fn create_private_dir(path: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(path).with_context(|| format!("creating data directory {}", path.display()))?;
+    fs::create_dir_all(path)
+        .with_context(|| format!("creating data directory {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         // PHI lives here: owner only.
-        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).with_context(|| format!("restricting {}", path.display()))?;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", path.display()))?;
     }
     Ok(())
 }
@@ -108,6 +120,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut f = options.open(path).with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).with_context(|| format!("writing {}", path.display()))
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }

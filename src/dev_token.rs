@@ -63,7 +63,11 @@ impl DevTokens {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        DevTokens { encoding: EncodingKey::from_secret(key), decoding: DecodingKey::from_secret(key), validation }
+        DevTokens {
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
+            validation,
+        }
     }
 
     pub fn mint(&self, req: &TokenRequest, now: Timestamp) -> Result<String, TokenError> {
@@ -80,24 +84,35 @@ impl DevTokens {
         let claims = Claims {
             iss: ISSUER,
             aud: AUDIENCE,
-            sub: req.subject.clone().unwrap_or_else(|| format!("dev-{}@{}", req.roles.join("+"), org)),
+            sub: req
+                .subject
+                .clone()
+                .unwrap_or_else(|| format!("dev-{}@{}", req.roles.join("+"), org)),
             org: org.as_str(),
             roles: &req.roles,
             npis: &req.npis,
             iat: now.as_second(),
             exp: now.as_second() + i64::from(req.ttl_minutes) * 60,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|_| TokenError::Invalid)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|_| TokenError::Invalid)
     }
 
     /// The verified claims of a token minted with this key.
-    pub fn verify(&self, token: &str) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
-        jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })
+    pub fn verify(
+        &self,
+        token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
+        jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+            token,
+            &self.decoding,
+            &self.validation,
+        )
+        .map(|data| data.claims)
+        .map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            _ => TokenError::Invalid,
+        })
     }
 }
 
@@ -122,13 +137,18 @@ mod tests {
         let claims = tokens.verify(&token).unwrap();
         assert_eq!(claims["org"], "sunrise-family-medicine");
         assert_eq!(claims["roles"][0], "provider_user");
-        assert_eq!(DevTokens::new(&[8; 32]).verify(&token).unwrap_err(), TokenError::Invalid);
+        assert_eq!(
+            DevTokens::new(&[8; 32]).verify(&token).unwrap_err(),
+            TokenError::Invalid
+        );
     }
 
     #[test]
     fn expired_and_tampered_tokens_are_refused() {
         let tokens = DevTokens::new(&[7; 32]);
-        let old = tokens.mint(&request(), "2020-01-01T00:00:00Z".parse().unwrap()).unwrap();
+        let old = tokens
+            .mint(&request(), "2020-01-01T00:00:00Z".parse().unwrap())
+            .unwrap();
         assert_eq!(tokens.verify(&old).unwrap_err(), TokenError::Expired);
         let token = tokens.mint(&request(), Timestamp::now()).unwrap();
         let mut forged = token.clone();
@@ -141,8 +161,37 @@ mod tests {
     fn mint_refuses_what_the_api_would_refuse() {
         let tokens = DevTokens::new(&[7; 32]);
         let now = Timestamp::now();
-        assert_eq!(tokens.mint(&TokenRequest { org: "Bad Org".into(), ..request() }, now).unwrap_err(), TokenError::BadOrg);
-        assert!(matches!(tokens.mint(&TokenRequest { roles: vec!["root".into()], ..request() }, now), Err(TokenError::BadRole(_))));
-        assert!(matches!(tokens.mint(&TokenRequest { npis: vec!["1234567890".into()], ..request() }, now), Err(TokenError::BadNpi(_))));
+        assert_eq!(
+            tokens
+                .mint(
+                    &TokenRequest {
+                        org: "Bad Org".into(),
+                        ..request()
+                    },
+                    now
+                )
+                .unwrap_err(),
+            TokenError::BadOrg
+        );
+        assert!(matches!(
+            tokens.mint(
+                &TokenRequest {
+                    roles: vec!["root".into()],
+                    ..request()
+                },
+                now
+            ),
+            Err(TokenError::BadRole(_))
+        ));
+        assert!(matches!(
+            tokens.mint(
+                &TokenRequest {
+                    npis: vec!["1234567890".into()],
+                    ..request()
+                },
+                now
+            ),
+            Err(TokenError::BadNpi(_))
+        ));
     }
 }

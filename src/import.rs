@@ -6,7 +6,9 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use mso_api::directory;
-use mso_domain::roster::{self, MEMBER_COLUMNS, MemberRow, PROVIDER_COLUMNS, ProviderRow, RowError};
+use mso_domain::roster::{
+    self, MEMBER_COLUMNS, MemberRow, PROVIDER_COLUMNS, ProviderRow, RowError,
+};
 use serde::de::DeserializeOwned;
 
 use crate::data_dir::DataDir;
@@ -28,7 +30,11 @@ pub struct Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            Kind::Members => write!(f, "imported {} members ({} coverage spans)", self.records, self.rows),
+            Kind::Members => write!(
+                f,
+                "imported {} members ({} coverage spans)",
+                self.records, self.rows
+            ),
             Kind::Providers => write!(f, "imported {} providers", self.records),
         }
     }
@@ -40,7 +46,8 @@ pub async fn run(dir: &DataDir, kind: Kind, file: &Path) -> anyhow::Result<Summa
         Kind::Members => {
             let rows: Vec<(u64, MemberRow)> = read_rows(&text, &MEMBER_COLUMNS, file)?;
             let n = rows.len();
-            let members = roster::members_from_rows(rows, dir.policy()).map_err(|e| refuse(file, e))?;
+            let members =
+                roster::members_from_rows(rows, dir.policy()).map_err(|e| refuse(file, e))?;
             (directory::member_writes(&members)?, members.len(), n)
         }
         Kind::Providers => {
@@ -52,18 +59,39 @@ pub async fn run(dir: &DataDir, kind: Kind, file: &Path) -> anyhow::Result<Summa
     };
     // Imports run while the server is stopped, so the URL is never handed out.
     let store = dir.open_store("http://127.0.0.1".into())?;
-    directory::write_all(store.records().as_ref(), writes).await.context("storing the import")?;
-    Ok(Summary { kind, records, rows })
+    directory::write_all(store.records().as_ref(), writes)
+        .await
+        .context("storing the import")?;
+    Ok(Summary {
+        kind,
+        records,
+        rows,
+    })
 }
 
 /// Reads a CSV with a header row; extra columns are ignored. Every malformed line is
 /// reported, with its line number.
-fn read_rows<T: DeserializeOwned>(text: &[u8], required: &[&'static str], file: &Path) -> anyhow::Result<Vec<(u64, T)>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text);
-    let header = reader.headers().with_context(|| format!("{}: cannot read the header row", file.display()))?.clone();
+fn read_rows<T: DeserializeOwned>(
+    text: &[u8],
+    required: &[&'static str],
+    file: &Path,
+) -> anyhow::Result<Vec<(u64, T)>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text);
+    let header = reader
+        .headers()
+        .with_context(|| format!("{}: cannot read the header row", file.display()))?
+        .clone();
     let missing = roster::missing_columns(header.iter(), required);
     if !missing.is_empty() {
-        bail!("{}: line 1: missing column(s) {}; expected {}", file.display(), missing.join(", "), required.join(","));
+        bail!(
+            "{}: line 1: missing column(s) {}; expected {}",
+            file.display(),
+            missing.join(", "),
+            required.join(",")
+        );
     }
     let lower: csv::StringRecord = header.iter().map(|h| h.to_ascii_lowercase()).collect();
     let mut rows = Vec::new();
@@ -74,29 +102,54 @@ fn read_rows<T: DeserializeOwned>(text: &[u8], required: &[&'static str], file: 
                 let line = record.position().map_or(0, |p| p.line());
                 match record.deserialize::<T>(Some(&lower)) {
                     Ok(row) => rows.push((line, row)),
-                    Err(_) => errors.push(RowError { line, column: None, message: "cannot be read as a row of this file".into() }),
+                    Err(_) => errors.push(RowError {
+                        line,
+                        column: None,
+                        message: "cannot be read as a row of this file".into(),
+                    }),
                 }
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 // The csv error text can quote field contents; say what is wrong without them.
                 let message = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
                         format!("has {len} fields where the header has {expected_len}")
                     }
                     csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
                     _ => "cannot be parsed as CSV".into(),
                 };
-                errors.push(RowError { line, column: None, message });
+                errors.push(RowError {
+                    line,
+                    column: None,
+                    message,
+                });
             }
         }
     }
-    if errors.is_empty() { Ok(rows) } else { Err(refuse(file, errors)) }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(refuse(file, errors))
+    }
 }
 
 fn refuse(file: &Path, errors: Vec<RowError>) -> anyhow::Error {
     let n = errors.len();
-    let listed: Vec<String> = errors.iter().take(50).map(|e| format!("  {}: {e}", file.display())).collect();
-    let more = if n > 50 { format!("\n  ... and {} more", n - 50) } else { String::new() };
-    anyhow::anyhow!("{n} problem(s); nothing was imported:\n{}{more}", listed.join("\n"))
+    let listed: Vec<String> = errors
+        .iter()
+        .take(50)
+        .map(|e| format!("  {}: {e}", file.display()))
+        .collect();
+    let more = if n > 50 {
+        format!("\n  ... and {} more", n - 50)
+    } else {
+        String::new()
+    };
+    anyhow::anyhow!(
+        "{n} problem(s); nothing was imported:\n{}{more}",
+        listed.join("\n")
+    )
 }

@@ -43,14 +43,23 @@ impl ApiRoute {
 pub fn api_routes() -> Vec<ApiRoute> {
     Function::ALL
         .into_iter()
-        .flat_map(|f| f.routes().iter().map(move |&(method, path)| ApiRoute { method, path, function: f }))
+        .flat_map(|f| {
+            f.routes().iter().map(move |&(method, path)| ApiRoute {
+                method,
+                path,
+                function: f,
+            })
+        })
         .collect()
 }
 
 /// What a request path and method matched.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Match<'a> {
-    Route { route: &'a ApiRoute, path_parameters: HashMap<String, String> },
+    Route {
+        route: &'a ApiRoute,
+        path_parameters: HashMap<String, String>,
+    },
     /// The path exists, but not for this method; these methods are allowed.
     MethodNotAllowed(Vec<&'static str>),
     NotFound,
@@ -71,7 +80,9 @@ impl Router {
         for (path, routes) in by_path {
             // The templates are compile-time constants checked by the tests; a clash
             // is a programming error caught the first time anything runs.
-            paths.insert(path, routes).unwrap_or_else(|e| panic!("route {path} cannot be registered: {e}"));
+            paths
+                .insert(path, routes)
+                .unwrap_or_else(|e| panic!("route {path} cannot be registered: {e}"));
         }
         Router { paths }
     }
@@ -83,7 +94,11 @@ impl Router {
         match found.value.iter().find(|r| r.method == method) {
             Some(route) => Match::Route {
                 route,
-                path_parameters: found.params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+                path_parameters: found
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
             },
             None => Match::MethodNotAllowed(found.value.iter().map(|r| r.method).collect()),
         }
@@ -107,7 +122,10 @@ mod tests {
             Match::Route { route, .. } => assert_eq!(route.function, Function::Eligibility),
             other => panic!("{other:?}"),
         }
-        assert_eq!(router.find("POST", "/v1/eligibility"), Match::MethodNotAllowed(vec!["GET"]));
+        assert_eq!(
+            router.find("POST", "/v1/eligibility"),
+            Match::MethodNotAllowed(vec!["GET"])
+        );
         assert_eq!(router.find("GET", "/v1/nope"), Match::NotFound);
     }
 
@@ -115,7 +133,11 @@ mod tests {
     fn every_function_route_is_a_v1_route_key() {
         for r in api_routes() {
             assert!(r.path.starts_with("/v1/"), "{}", r.key());
-            assert!(["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&r.method), "{}", r.key());
+            assert!(
+                ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&r.method),
+                "{}",
+                r.key()
+            );
         }
     }
 }

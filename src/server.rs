@@ -60,7 +60,10 @@ impl App {
         let request_id = uuid::Uuid::new_v4().to_string();
         let method = req.method().clone();
         let mut resp = self.route(req, peer, &request_id).await;
-        resp.headers_mut().insert("x-request-id", HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("-")));
+        resp.headers_mut().insert(
+            "x-request-id",
+            HeaderValue::from_str(&request_id).unwrap_or(HeaderValue::from_static("-")),
+        );
         // The path is logged without its query string, which carries PHI.
         tracing::info!(
             request_id,
@@ -72,23 +75,47 @@ impl App {
         resp
     }
 
-    async fn route(&self, req: Request<Incoming>, peer: SocketAddr, request_id: &str) -> Response<Full<Bytes>> {
+    async fn route(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> Response<Full<Bytes>> {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_owned();
         if path.starts_with(EmbeddedDocumentStore::PRESIGNED_PATH_PREFIX) {
             return self.presigned(parts, body).await;
         }
         match (&parts.method, path.as_str()) {
-            (&Method::GET, "/healthz") => return plain(StatusCode::OK, "application/json", Bytes::from_static(b"{\"status\":\"ok\"}")),
-            (&Method::GET, "/openapi.json") => return plain(StatusCode::OK, "application/json", self.openapi_json.clone()),
+            (&Method::GET, "/healthz") => {
+                return plain(
+                    StatusCode::OK,
+                    "application/json",
+                    Bytes::from_static(b"{\"status\":\"ok\"}"),
+                );
+            }
+            (&Method::GET, "/openapi.json") => {
+                return plain(
+                    StatusCode::OK,
+                    "application/json",
+                    self.openapi_json.clone(),
+                );
+            }
             _ => {}
         }
         let (route, path_parameters) = match self.router.find(parts.method.as_str(), &path) {
-            Match::Route { route, path_parameters } => (route, path_parameters),
+            Match::Route {
+                route,
+                path_parameters,
+            } => (route, path_parameters),
             Match::MethodNotAllowed(allowed) => {
                 let mut resp = problem(
-                    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
-                        .with_detail(format!("{path} accepts {}", allowed.join(", "))),
+                    Problem::new(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "method-not-allowed",
+                        "Method not allowed",
+                    )
+                    .with_detail(format!("{path} accepts {}", allowed.join(", "))),
                 );
                 if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
                     resp.headers_mut().insert(header::ALLOW, v);
@@ -127,36 +154,72 @@ impl App {
 
     /// API Gateway's JWT authorizer, locally: a dev token signed with this data
     /// directory's key, turned into the claims map API Gateway would pass on.
-    fn authenticate(&self, headers: &hyper::HeaderMap) -> Result<std::collections::HashMap<String, String>, Problem> {
+    fn authenticate(
+        &self,
+        headers: &hyper::HeaderMap,
+    ) -> Result<std::collections::HashMap<String, String>, Problem> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
-            .ok_or_else(|| Problem::unauthorized("Send `Authorization: Bearer <token>`; `mso token` mints one."))?;
+            .ok_or_else(|| {
+                Problem::unauthorized(
+                    "Send `Authorization: Bearer <token>`; `mso token` mints one.",
+                )
+            })?;
         match self.tokens.verify(token) {
             Ok(claims) => Ok(flatten_claims(&claims)),
-            Err(TokenError::Expired) => Err(Problem::unauthorized("The token has expired; mint a new one with `mso token`.")),
-            Err(_) => Err(Problem::unauthorized("The token is not valid for this server.")),
+            Err(TokenError::Expired) => Err(Problem::unauthorized(
+                "The token has expired; mint a new one with `mso token`.",
+            )),
+            Err(_) => Err(Problem::unauthorized(
+                "The token is not valid for this server.",
+            )),
         }
     }
 
     /// The local stand-in for S3 presigned URLs.
-    async fn presigned(&self, parts: hyper::http::request::Parts, body: Incoming) -> Response<Full<Bytes>> {
+    async fn presigned(
+        &self,
+        parts: hyper::http::request::Parts,
+        body: Incoming,
+    ) -> Response<Full<Bytes>> {
         let body = match read_body(body, MAX_OBJECT_BYTES).await {
             Ok(b) => b,
             Err(p) => return problem(p),
         };
-        let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or_default();
-        let outcome =
-            self.documents.serve_presigned(&parts.method, path_and_query, &parts.headers, body, jiff::Timestamp::now().as_second()).await;
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or_default();
+        let outcome = self
+            .documents
+            .serve_presigned(
+                &parts.method,
+                path_and_query,
+                &parts.headers,
+                body,
+                jiff::Timestamp::now().as_second(),
+            )
+            .await;
         match outcome {
             Ok(PresignedOutcome::Stored(_)) => plain(StatusCode::OK, "text/plain", Bytes::new()),
-            Ok(PresignedOutcome::Found(meta, bytes)) => {
-                plain(StatusCode::OK, meta.content_type.as_deref().unwrap_or("application/octet-stream"), bytes)
-            }
+            Ok(PresignedOutcome::Found(meta, bytes)) => plain(
+                StatusCode::OK,
+                meta.content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
+                bytes,
+            ),
             Ok(PresignedOutcome::NotFound) => problem(Problem::not_found()),
-            Err(StoreError::PresignRefused(reason)) => problem(Problem::forbidden(format!("Presigned request refused: {reason}."))),
+            Err(StoreError::PresignRefused(reason)) => problem(Problem::forbidden(format!(
+                "Presigned request refused: {reason}."
+            ))),
             Err(_) => problem(Problem::unavailable()),
         }
     }
@@ -165,13 +228,22 @@ impl App {
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Problem> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Request body too large",
-        )
-        .with_detail(format!("The limit is {limit} bytes."))),
-        Err(_) => Err(Problem::new(StatusCode::BAD_REQUEST, "unreadable-body", "The request body could not be read")),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body too large",
+            )
+            .with_detail(format!("The limit is {limit} bytes.")))
+        }
+        Err(_) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable-body",
+            "The request body could not be read",
+        )),
     }
 }
 
@@ -202,14 +274,24 @@ fn plain(status: StatusCode, content_type: &str, body: Bytes) -> Response<Full<B
 
 /// Runs `mso serve` until Ctrl-C or SIGTERM.
 pub async fn serve(dir: DataDir, addr: SocketAddr) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(addr).await.with_context(|| format!("listening on {addr} (is the port in use? try --port)"))?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr} (is the port in use? try --port)"))?;
     let local = listener.local_addr()?;
     let base_url = format!("http://{local}");
     let fresh = dir.is_fresh();
     let embedded = dir.open_store(base_url.clone())?;
     if fresh {
-        let loaded = demo::load(embedded.records().as_ref(), dir.policy(), jiff::Timestamp::now()).await?;
-        eprintln!("First start: loaded the demo IPA into {} ({loaded}).", dir.path().display());
+        let loaded = demo::load(
+            embedded.records().as_ref(),
+            dir.policy(),
+            jiff::Timestamp::now(),
+        )
+        .await?;
+        eprintln!(
+            "First start: loaded the demo IPA into {} ({loaded}).",
+            dir.path().display()
+        );
     }
     let app = Arc::new(App::new(&dir, &embedded)?);
     print_banner(&dir, &base_url)?;
@@ -278,8 +360,14 @@ fn print_banner(dir: &DataDir, base_url: &str) -> anyhow::Result<()> {
     let example = demo::example(dir.policy(), jiff::Timestamp::now());
     let token = DevTokens::new(&dir.jwt_key()?).mint(&example.token, jiff::Timestamp::now())?;
     let url = format!("{base_url}{}", example.path_and_query);
-    println!("mso serve: {} on {base_url} (data in {})", dir.policy().ipa.name, dir.path().display());
-    println!("Try it (token valid 8 hours; more with `cargo run --release -- token --org ORG --role ROLE`):");
+    println!(
+        "mso serve: {} on {base_url} (data in {})",
+        dir.policy().ipa.name,
+        dir.path().display()
+    );
+    println!(
+        "Try it (token valid 8 hours; more with `cargo run --release -- token --org ORG --role ROLE`):"
+    );
     println!();
     println!("  curl -s -H \"Authorization: Bearer {token}\" \"{url}\"");
     println!();

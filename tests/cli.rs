@@ -31,12 +31,17 @@ fn a_bad_row_is_reported_by_line_and_nothing_is_imported() {
     assert!(err.contains("line 3, column pcp_npi"), "{err}");
     assert!(err.contains("line 4, column plan_id"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
-    assert!(!err.contains("1971-02-30") && !err.contains("Rosa"), "errors never repeat PHI: {err}");
+    assert!(
+        !err.contains("1971-02-30") && !err.contains("Rosa"),
+        "errors never repeat PHI: {err}"
+    );
 
     // Nothing of the good row was stored either.
     let store = Embedded::open(data.path(), "http://127.0.0.1".into()).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let stored = rt.block_on(store.records().get(&mso_store::keys::member("IMP000001"))).unwrap();
+    let stored = rt
+        .block_on(store.records().get(&mso_store::keys::member("IMP000001")))
+        .unwrap();
     assert!(stored.is_none());
 }
 
@@ -55,16 +60,39 @@ fn a_good_roster_imports_and_is_readable() {
         ),
     )
     .unwrap();
-    let out = mso(&["import", "providers", providers.to_str().unwrap()], data.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "imported 1 providers");
-    let out = mso(&["import", "members", members.to_str().unwrap()], data.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "imported 1 members (2 coverage spans)");
+    let out = mso(
+        &["import", "providers", providers.to_str().unwrap()],
+        data.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "imported 1 providers"
+    );
+    let out = mso(
+        &["import", "members", members.to_str().unwrap()],
+        data.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "imported 1 members (2 coverage spans)"
+    );
 
     let store = Embedded::open(data.path(), "http://127.0.0.1".into()).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let member = rt.block_on(store.records().get(&mso_store::keys::member("IMP000001"))).unwrap().unwrap();
+    let member = rt
+        .block_on(store.records().get(&mso_store::keys::member("IMP000001")))
+        .unwrap()
+        .unwrap();
     assert_eq!(member.body["spans"].as_array().unwrap().len(), 2);
     assert_eq!(member.body["spans"][1]["plan_id"], "GSHP-MA");
 }
@@ -74,30 +102,71 @@ fn a_csv_with_missing_columns_or_ragged_rows_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let file = data.path().join("providers.csv");
     fs::write(&file, "npi,name,org_id\n1234567893,A,b-org\n").unwrap();
-    let out = mso(&["import", "providers", file.to_str().unwrap()], data.path());
+    let out = mso(
+        &["import", "providers", file.to_str().unwrap()],
+        data.path(),
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: missing column(s) specialty, network"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("line 1: missing column(s) specialty, network")
+    );
 
-    fs::write(&file, "npi,name,org_id,specialty,network\n1234567893,A,b-org,FM\n").unwrap();
-    let out = mso(&["import", "providers", file.to_str().unwrap()], data.path());
+    fs::write(
+        &file,
+        "npi,name,org_id,specialty,network\n1234567893,A,b-org,FM\n",
+    )
+    .unwrap();
+    let out = mso(
+        &["import", "providers", file.to_str().unwrap()],
+        data.path(),
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2: has 4 fields where the header has 5"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("line 2: has 4 fields where the header has 5"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn a_corrupt_policy_stops_start_up_naming_file_and_key() {
     let data = tempfile::tempdir().unwrap();
     let policy = data.path().join("broken.toml");
-    let good = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/infra/ipas/sunrise.toml")).unwrap();
-    fs::write(&policy, good.replace("decision_working_days = 45", "decision_working_days = \"soon\"")).unwrap();
-    let out = mso(&["serve", "--port", "0", "--policy", policy.to_str().unwrap()], data.path());
+    let good = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/infra/ipas/sunrise.toml"
+    ))
+    .unwrap();
+    fs::write(
+        &policy,
+        good.replace(
+            "decision_working_days = 45",
+            "decision_working_days = \"soon\"",
+        ),
+    )
+    .unwrap();
+    let out = mso(
+        &["serve", "--port", "0", "--policy", policy.to_str().unwrap()],
+        data.path(),
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.toml"), "{err}");
     assert!(err.contains("disputes.decision_working_days"), "{err}");
 
     let missing = data.path().join("nope.toml");
-    let out = mso(&["serve", "--port", "0", "--policy", missing.to_str().unwrap()], data.path());
+    let out = mso(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--policy",
+            missing.to_str().unwrap(),
+        ],
+        data.path(),
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read IPA policy"));
 }
@@ -105,10 +174,24 @@ fn a_corrupt_policy_stops_start_up_naming_file_and_key() {
 #[test]
 fn token_refuses_unknown_roles_and_bad_npis() {
     let data = tempfile::tempdir().unwrap();
-    let out = mso(&["token", "--org", "acme-clinic", "--role", "superuser"], data.path());
+    let out = mso(
+        &["token", "--org", "acme-clinic", "--role", "superuser"],
+        data.path(),
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role"));
-    let out = mso(&["token", "--org", "acme-clinic", "--role", "provider_user", "--npi", "1234567890"], data.path());
+    let out = mso(
+        &[
+            "token",
+            "--org",
+            "acme-clinic",
+            "--role",
+            "provider_user",
+            "--npi",
+            "1234567890",
+        ],
+        data.path(),
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid NPI"));
 }

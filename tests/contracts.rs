@@ -31,7 +31,11 @@ fn the_openapi_document_covers_every_route() {
     for route in api_routes() {
         let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
         assert!(op.is_object(), "{} is not documented", route.key());
-        assert!(op["responses"]["401"].is_object(), "{} does not document 401", route.key());
+        assert!(
+            op["responses"]["401"].is_object(),
+            "{} does not document 401",
+            route.key()
+        );
     }
 }
 
@@ -45,15 +49,23 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
-        let Some(events) = resource["Properties"]["Events"].as_hash() else { continue };
+        let Some(events) = resource["Properties"]["Events"].as_hash() else {
+            continue;
+        };
         for event in events.values() {
             if event["Type"].as_str() == Some("HttpApi") {
                 let props = &event["Properties"];
                 let field = |k: &str| match &props[k] {
                     Yaml::String(s) => s.clone(),
-                    other => panic!("{k} of an HttpApi event in {name:?} is not a plain string: {other:?}"),
+                    other => panic!(
+                        "{k} of an HttpApi event in {name:?} is not a plain string: {other:?}"
+                    ),
                 };
-                routes.insert((field("Method").to_ascii_uppercase(), field("Path"), name.as_str().unwrap().to_string()));
+                routes.insert((
+                    field("Method").to_ascii_uppercase(),
+                    field("Path"),
+                    name.as_str().unwrap().to_string(),
+                ));
             }
         }
     }
@@ -64,13 +76,22 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
 fn the_template_and_mso_serve_expose_the_same_routes() {
     let served: BTreeSet<(String, String, String)> = api_routes()
         .into_iter()
-        .map(|r| (r.method.to_string(), r.path.to_string(), resource_name(r.function.name())))
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.to_string(),
+                resource_name(r.function.name()),
+            )
+        })
         .collect();
     let deployed = template_routes();
     assert!(!deployed.is_empty());
     let only_local: Vec<_> = served.difference(&deployed).collect();
     let only_aws: Vec<_> = deployed.difference(&served).collect();
-    assert!(only_local.is_empty() && only_aws.is_empty(), "served by mso serve only: {only_local:?}; in the template only: {only_aws:?}");
+    assert!(
+        only_local.is_empty() && only_aws.is_empty(),
+        "served by mso serve only: {only_local:?}; in the template only: {only_aws:?}"
+    );
 }
 
 /// `prior-auth` -> `PriorAuthFunction`: the SAM resource of a kebab-case function.
@@ -79,7 +100,9 @@ fn resource_name(function: &str) -> String {
         .split('-')
         .map(|part| {
             let mut c = part.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect();
     name.push_str("Function");

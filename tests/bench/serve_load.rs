@@ -15,7 +15,10 @@ use tokio::sync::Mutex;
 const MSO: &str = env!("CARGO_BIN_EXE_mso");
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -36,13 +39,27 @@ fn main() {
         let mut line = String::new();
         assert!(out.read_line(&mut line).unwrap() > 0, "server exited");
         if let Some(rest) = line.strip_prefix("mso serve: ") {
-            base = rest.split(" on ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+            base = rest
+                .split(" on ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
         }
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
 
     let token = Command::new(MSO)
-        .args(["token", "--org", "sunrise-family-medicine", "--role", "provider_user", "--data-dir"])
+        .args([
+            "token",
+            "--org",
+            "sunrise-family-medicine",
+            "--role",
+            "provider_user",
+            "--data-dir",
+        ])
         .arg(data.path())
         .output()
         .unwrap();
@@ -50,13 +67,24 @@ fn main() {
 
     // The demo roster, so lookups hit eligible, termed, gap and unknown members.
     let policy = mso_api::policies::load("sunrise").unwrap();
-    let today = jiff::Timestamp::now().in_tz("America/Los_Angeles").unwrap().date();
+    let today = jiff::Timestamp::now()
+        .in_tz("America/Los_Angeles")
+        .unwrap()
+        .date();
     let urls: Vec<String> = mso::demo::members(&policy, today)
         .iter()
-        .map(|m| format!("{base}/v1/eligibility?member_id={}&dob={}&dos={today}", m.member_id, m.dob))
+        .map(|m| {
+            format!(
+                "{base}/v1/eligibility?member_id={}&dob={}&dos={today}",
+                m.member_id, m.dob
+            )
+        })
         .collect();
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let client = reqwest::Client::builder().pool_max_idle_per_host(256).tcp_nodelay(true).build().unwrap();
         println!("warming up for 2 s at {rate} requests/s");
@@ -83,7 +111,13 @@ fn main() {
 }
 
 /// Sends `rate` requests per second for `seconds`, each at its scheduled instant.
-async fn run(client: &reqwest::Client, urls: &[String], token: &str, rate: u64, seconds: u64) -> (Vec<Duration>, usize, Duration) {
+async fn run(
+    client: &reqwest::Client,
+    urls: &[String],
+    token: &str,
+    rate: u64,
+    seconds: u64,
+) -> (Vec<Duration>, usize, Duration) {
     let total = (rate * seconds) as usize;
     let results = Arc::new(Mutex::new((Vec::with_capacity(total), 0usize)));
     let interval = Duration::from_nanos(1_000_000_000 / rate);
@@ -92,7 +126,12 @@ async fn run(client: &reqwest::Client, urls: &[String], token: &str, rate: u64, 
     for i in 0..total {
         let scheduled = start + interval * i as u32;
         tokio::time::sleep_until(scheduled.into()).await;
-        let (client, url, token, results) = (client.clone(), urls[i % urls.len()].clone(), token.to_string(), results.clone());
+        let (client, url, token, results) = (
+            client.clone(),
+            urls[i % urls.len()].clone(),
+            token.to_string(),
+            results.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let ok = match client.get(&url).bearer_auth(&token).send().await {
                 Ok(resp) => resp.status() == 200 && resp.bytes().await.is_ok(),

@@ -11,7 +11,13 @@ use std::time::{Duration, Instant};
 pub const MSO: &str = env!("CARGO_BIN_EXE_mso");
 
 pub fn mso(args: &[&str], data_dir: &Path) -> Output {
-    Command::new(MSO).args(args).arg("--data-dir").arg(data_dir).env_remove("MSO_POLICY_FILE").output().unwrap()
+    Command::new(MSO)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("MSO_POLICY_FILE")
+        .output()
+        .unwrap()
 }
 
 /// A running `mso serve`; killed on drop.
@@ -45,20 +51,33 @@ impl Server {
                 if n == 0 {
                     break;
                 }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let (mut base, mut curl_line) = (String::new(), String::new());
         let deadline = Instant::now() + Duration::from_secs(60);
         while curl_line.is_empty() {
-            assert!(Instant::now() < deadline, "server did not start: {}", stderr.lock().unwrap());
+            assert!(
+                Instant::now() < deadline,
+                "server did not start: {}",
+                stderr.lock().unwrap()
+            );
             let mut line = String::new();
             if out.read_line(&mut line).unwrap() == 0 {
                 panic!("server exited: {}", stderr.lock().unwrap());
             }
             if let Some(rest) = line.strip_prefix("mso serve: ") {
-                base = rest.split(" on ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+                base = rest
+                    .split(" on ")
+                    .nth(1)
+                    .unwrap()
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_string();
             }
             if line.trim_start().starts_with("curl ") {
                 curl_line = line.trim().to_string();
@@ -67,7 +86,13 @@ impl Server {
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         let preamble = stderr.lock().unwrap().clone();
-        Server { child, base, curl_line, preamble, stderr }
+        Server {
+            child,
+            base,
+            curl_line,
+            preamble,
+            stderr,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -101,6 +126,10 @@ pub fn token(data_dir: &Path, org: &str, role: &str, npis: &[&str]) -> String {
         args.extend(["--npi", n]);
     }
     let out = mso(&args, data_dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

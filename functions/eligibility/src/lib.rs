@@ -13,7 +13,10 @@ use mso_store::RecordStore;
 mod lookup;
 mod policy_view;
 
-pub use lookup::{CarveOutView, CoverageView, DelegationView, EligibilityResponse, EntityView, PcpView, ReasonView, RenderingProviderView};
+pub use lookup::{
+    CarveOutView, CoverageView, DelegationView, EligibilityResponse, EntityView, PcpView,
+    ReasonView, RenderingProviderView,
+};
 pub use policy_view::PublicPolicy;
 
 /// What the handlers need, built once per cold start.

@@ -4,7 +4,10 @@ use jiff::civil::Date;
 use lambda_http::RequestExt;
 use lambda_http::http::StatusCode;
 use mso_api::audit::{self, AuditEvent};
-use mso_api::{AuthError, Body, FieldError, FieldErrors, Principal, Problem, Request, RequestInfo, Response, Role, directory, json_response};
+use mso_api::{
+    AuthError, Body, FieldError, FieldErrors, Principal, Problem, Request, RequestInfo, Response,
+    Role, directory, json_response,
+};
 use mso_domain::dates::parse_date;
 use mso_domain::eligibility::{self, Determination, Entity};
 use mso_domain::ids::{MemberId, Npi};
@@ -40,7 +43,12 @@ impl TryFrom<&Request> for EligibilityQuery {
             s => errors.check("npi", Npi::parse(s).map(Some)),
         };
         match (member_id, dob, dos, npi) {
-            (Some(member_id), Some(dob), Some(dos), Some(npi)) => Ok(EligibilityQuery { member_id, dob, dos, npi }),
+            (Some(member_id), Some(dob), Some(dos), Some(npi)) => Ok(EligibilityQuery {
+                member_id,
+                dob,
+                dos,
+                npi,
+            }),
             _ => Err(errors.into_vec()),
         }
     }
@@ -65,15 +73,18 @@ impl From<LookupError> for Problem {
     fn from(e: LookupError) -> Problem {
         match e {
             LookupError::Unauthenticated(e) => Problem::unauthorized(e.to_string()),
-            LookupError::RoleNotAllowed => Problem::forbidden("Your role does not allow reading member eligibility."),
+            LookupError::RoleNotAllowed => {
+                Problem::forbidden("Your role does not allow reading member eligibility.")
+            }
             LookupError::InvalidQuery(errors) => Problem::invalid_request(errors),
-            LookupError::NpiNotInOrganisation => Problem::forbidden("The npi is not a provider of your organisation.").with_errors(vec![
-                FieldError {
-                    field: "npi".into(),
-                    code: "npi_not_in_organisation".into(),
-                    message: "must be the NPI of a provider in your organisation".into(),
-                },
-            ]),
+            LookupError::NpiNotInOrganisation => Problem::forbidden(
+                "The npi is not a provider of your organisation.",
+            )
+            .with_errors(vec![FieldError {
+                field: "npi".into(),
+                code: "npi_not_in_organisation".into(),
+                message: "must be the NPI of a provider in your organisation".into(),
+            }]),
             LookupError::Store(_) => Problem::unavailable(),
         }
     }
@@ -191,7 +202,11 @@ pub struct ReasonView {
         (status = 503, description = "Storage unavailable; nothing was disclosed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[instrument(name = "eligibility.lookup", skip_all, fields(request_id, correlation_id, org, outcome))]
+#[instrument(
+    name = "eligibility.lookup",
+    skip_all,
+    fields(request_id, correlation_id, org, outcome)
+)]
 pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     let span = Span::current();
@@ -199,7 +214,14 @@ pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
     span.record("correlation_id", info.correlation_id.as_str());
     match lookup(deps, req, &info).await {
         Ok(answer) => {
-            span.record("outcome", if answer.eligible { "eligible" } else { "not_eligible" });
+            span.record(
+                "outcome",
+                if answer.eligible {
+                    "eligible"
+                } else {
+                    "not_eligible"
+                },
+            );
             json_response(StatusCode::OK, &answer)
         }
         Err(e) => {
@@ -211,7 +233,11 @@ pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
     }
 }
 
-async fn lookup(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<EligibilityResponse, LookupError> {
+async fn lookup(
+    deps: &Deps,
+    req: &Request,
+    info: &RequestInfo,
+) -> Result<EligibilityResponse, LookupError> {
     let principal = Principal::from_request(req)?;
     Span::current().record("org", principal.org.as_str());
     if principal.roles.iter().all(|r| *r == Role::OpsAdmin) {
@@ -229,13 +255,21 @@ async fn lookup(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Eligib
     };
     // Member ID and DOB together identify the member; one without the other is
     // indistinguishable from an unknown member.
-    let member = directory::member(store, &query.member_id).await?.filter(|m| m.dob == query.dob);
-    let pcp = match member.as_ref().and_then(|m| m.span_on(query.dos)).and_then(|s| s.pcp_npi) {
+    let member = directory::member(store, &query.member_id)
+        .await?
+        .filter(|m| m.dob == query.dob);
+    let pcp = match member
+        .as_ref()
+        .and_then(|m| m.span_on(query.dos))
+        .and_then(|s| s.pcp_npi)
+    {
         Some(npi) => directory::provider(store, &npi).await?,
         None => None,
     };
     let determination = match &member {
-        Some(m) => eligibility::determine(m, query.dos, &deps.policy, pcp.as_ref(), rendering.as_ref()),
+        Some(m) => {
+            eligibility::determine(m, query.dos, &deps.policy, pcp.as_ref(), rendering.as_ref())
+        }
         None => Determination::member_not_found(),
     };
 
@@ -258,7 +292,12 @@ async fn lookup(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Eligib
     )
     .await?;
 
-    Ok(view(&query, member.as_ref(), &determination, &deps.policy.ipa.name))
+    Ok(view(
+        &query,
+        member.as_ref(),
+        &determination,
+        &deps.policy.ipa.name,
+    ))
 }
 
 fn view(
@@ -289,29 +328,38 @@ fn view(
                 in_network: c.pcp.is_some_and(|p| p.is_in_network()),
             })
         }),
-        delegation: coverage.and_then(|c| c.delegation.as_ref()).map(|d| DelegationView {
-            financially_responsible: entity(d.financially_responsible),
-            authorizes: entity(d.authorizes),
-            carve_outs: d
-                .carve_outs
-                .iter()
-                .map(|s| CarveOutView {
-                    service: s.carve_out.service.clone(),
-                    description: s.carve_out.description.clone(),
-                    codes: s.carve_out.codes.iter().map(ToString::to_string).collect(),
-                    financially_responsible: entity(s.financially_responsible),
-                    authorizes: entity(s.authorizes),
-                    administered_by: s.carve_out.administered_by.clone(),
-                    phone: s.carve_out.phone.clone(),
-                })
-                .collect(),
-        }),
+        delegation: coverage
+            .and_then(|c| c.delegation.as_ref())
+            .map(|d| DelegationView {
+                financially_responsible: entity(d.financially_responsible),
+                authorizes: entity(d.authorizes),
+                carve_outs: d
+                    .carve_outs
+                    .iter()
+                    .map(|s| CarveOutView {
+                        service: s.carve_out.service.clone(),
+                        description: s.carve_out.description.clone(),
+                        codes: s.carve_out.codes.iter().map(ToString::to_string).collect(),
+                        financially_responsible: entity(s.financially_responsible),
+                        authorizes: entity(s.authorizes),
+                        administered_by: s.carve_out.administered_by.clone(),
+                        phone: s.carve_out.phone.clone(),
+                    })
+                    .collect(),
+            }),
         rendering_provider: det.rendering_provider.map(|r| RenderingProviderView {
             npi: r.npi.to_string(),
             in_network: r.in_network,
             is_assigned_pcp: r.is_assigned_pcp,
         }),
-        reasons: det.reasons.iter().map(|r| ReasonView { code: r.code(), message: r.message(query.dos, ipa_name) }).collect(),
+        reasons: det
+            .reasons
+            .iter()
+            .map(|r| ReasonView {
+                code: r.code(),
+                message: r.message(query.dos, ipa_name),
+            })
+            .collect(),
     }
 }
 

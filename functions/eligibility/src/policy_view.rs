@@ -131,18 +131,35 @@ pub fn public_view(p: &Policy) -> PublicPolicy {
     } = p.contacts.clone();
     let pa = &p.prior_auth;
     PublicPolicy {
-        ipa: IpaView { id: p.ipa.id.clone(), name: p.ipa.name.clone(), mso: p.ipa.mso.clone(), timezone: p.ipa.timezone.clone() },
+        ipa: IpaView {
+            id: p.ipa.id.clone(),
+            name: p.ipa.name.clone(),
+            mso: p.ipa.mso.clone(),
+            timezone: p.ipa.timezone.clone(),
+        },
         prior_auth: PriorAuthView {
-            pa_required_codes: pa.pa_required_codes.iter().map(ToString::to_string).collect(),
+            pa_required_codes: pa
+                .pa_required_codes
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             no_auth_services: pa.no_auth_services.iter().map(snake).collect(),
             validity_days: pa.validity_days,
-            specialty_consult_covers_follow_ups: pa.specialty_consult.initial_auth_covers_follow_ups,
-            specialty_consult_own_auth_codes: pa.specialty_consult.own_auth_codes.iter().map(ToString::to_string).collect(),
+            specialty_consult_covers_follow_ups: pa
+                .specialty_consult
+                .initial_auth_covers_follow_ups,
+            specialty_consult_own_auth_codes: pa
+                .specialty_consult
+                .own_auth_codes
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             standing_referrals: pa.standing_referrals,
             urgent_decision_hours: pa.urgent_decision_hours,
             routine_decision_working_days: pa.routine_decision_working_days,
             routine_decision_max_calendar_days: pa.routine_decision_max_calendar_days,
-            post_stabilization_deemed_approved_minutes: pa.post_stabilization_deemed_approved_minutes,
+            post_stabilization_deemed_approved_minutes: pa
+                .post_stabilization_deemed_approved_minutes,
             inpatient_notification_hours: pa.inpatient_notification_hours,
             clinical_documents_due_working_days: pa.clinical_documents_due_working_days,
         },

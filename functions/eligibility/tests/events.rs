@@ -21,10 +21,17 @@ fn expectation(name: &str) -> Option<(u16, fn(&Value))> {
         }),
         "wrong-org.json" => (403, |v| assert_eq!(v["errors"][0]["field"], "npi")),
         "bad-input.json" => (400, |v| {
-            let fields: Vec<_> = v["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
+            let fields: Vec<_> = v["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["field"].clone())
+                .collect();
             assert_eq!(fields, ["dob", "dos", "npi"]);
         }),
-        "no-token.json" => (401, |v| assert_eq!(v["type"], "urn:mso:problem:unauthorized")),
+        "no-token.json" => (401, |v| {
+            assert_eq!(v["type"], "urn:mso:problem:unauthorized")
+        }),
         _ => return None,
     })
 }
@@ -37,8 +44,10 @@ async fn every_sample_event_gets_its_expected_answer() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let (status, check) = expectation(&name).unwrap_or_else(|| panic!("{name} has no expectation in tests/events.rs"));
-        let req = mso_api::lambda_http::request::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let (status, check) = expectation(&name)
+            .unwrap_or_else(|| panic!("{name} has no expectation in tests/events.rs"));
+        let req = mso_api::lambda_http::request::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap();
         let resp = handle(&f.deps, req).await;
         assert_eq!(resp.status(), status, "{name}");
         check(&json(&resp));

@@ -28,11 +28,27 @@ async fn an_active_member_is_eligible_with_plan_pcp_and_delegation() {
     assert_eq!(v["pcp"]["npi"], PCP_NPI);
     assert_eq!(v["pcp"]["name"], "Maria Santos MD");
     assert_eq!(v["delegation"]["financially_responsible"]["party"], "ipa");
-    assert_eq!(v["delegation"]["authorizes"]["name"], "Sunrise Physicians IPA");
-    let mental_health = v["delegation"]["carve_outs"].as_array().unwrap().iter().find(|c| c["service"] == "specialty_mental_health").unwrap();
+    assert_eq!(
+        v["delegation"]["authorizes"]["name"],
+        "Sunrise Physicians IPA"
+    );
+    let mental_health = v["delegation"]["carve_outs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["service"] == "specialty_mental_health")
+        .unwrap();
     assert_eq!(mental_health["authorizes"]["party"], "health_plan");
-    assert_eq!(mental_health["financially_responsible"]["name"], "Golden State Health Plan");
-    let inpatient = v["delegation"]["carve_outs"].as_array().unwrap().iter().find(|c| c["service"] == "inpatient_facility").unwrap();
+    assert_eq!(
+        mental_health["financially_responsible"]["name"],
+        "Golden State Health Plan"
+    );
+    let inpatient = v["delegation"]["carve_outs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["service"] == "inpatient_facility")
+        .unwrap();
     assert_eq!(inpatient["financially_responsible"]["party"], "health_plan");
     assert_eq!(inpatient["authorizes"]["party"], "ipa");
     assert_eq!(v["rendering_provider"]["in_network"], true);
@@ -43,7 +59,11 @@ async fn an_active_member_is_eligible_with_plan_pcp_and_delegation() {
 async fn not_eligible_answers_say_why_in_plain_language() {
     let f = fixture().await;
     let cases = [
-        ("member_id=SUN100002&dob=1971-11-30&dos=2026-03-02", "terminated", "Coverage terminated on 2026-01-31."),
+        (
+            "member_id=SUN100002&dob=1971-11-30&dos=2026-03-02",
+            "terminated",
+            "Coverage terminated on 2026-01-31.",
+        ),
         (
             "member_id=SUN100003&dob=1990-07-04&dos=2026-03-02",
             "not_yet_effective",
@@ -63,15 +83,38 @@ async fn not_eligible_answers_say_why_in_plain_language() {
         assert_eq!(v["delegation"], Value::Null);
     }
     // A termed member still shows the span that ended, for the front desk.
-    let v = json(&handle(&f.deps, eligibility("member_id=SUN100002&dob=1971-11-30&dos=2026-01-31", SUNRISE_ORG)).await);
+    let v = json(
+        &handle(
+            &f.deps,
+            eligibility(
+                "member_id=SUN100002&dob=1971-11-30&dos=2026-01-31",
+                SUNRISE_ORG,
+            ),
+        )
+        .await,
+    );
     assert_eq!(v["eligible"], true, "the last covered day is covered");
 }
 
 #[tokio::test]
 async fn a_wrong_date_of_birth_answers_exactly_like_an_unknown_member() {
     let f = fixture().await;
-    let wrong_dob = handle(&f.deps, eligibility("member_id=SUN100001&dob=1984-03-16&dos=2026-03-02", SUNRISE_ORG)).await;
-    let unknown = handle(&f.deps, eligibility("member_id=NOSUCH999&dob=1984-03-16&dos=2026-03-02", SUNRISE_ORG)).await;
+    let wrong_dob = handle(
+        &f.deps,
+        eligibility(
+            "member_id=SUN100001&dob=1984-03-16&dos=2026-03-02",
+            SUNRISE_ORG,
+        ),
+    )
+    .await;
+    let unknown = handle(
+        &f.deps,
+        eligibility(
+            "member_id=NOSUCH999&dob=1984-03-16&dos=2026-03-02",
+            SUNRISE_ORG,
+        ),
+    )
+    .await;
     assert_eq!(wrong_dob.status(), unknown.status());
     assert_eq!(wrong_dob.headers(), unknown.headers());
     let (mut a, mut b) = (json(&wrong_dob), json(&unknown));
@@ -87,14 +130,31 @@ async fn a_wrong_date_of_birth_answers_exactly_like_an_unknown_member() {
 #[tokio::test]
 async fn every_bad_field_is_reported_at_once() {
     let f = fixture().await;
-    let resp = handle(&f.deps, eligibility("dob=1984-02-30&dos=03/02/2026&npi=1234567890", SUNRISE_ORG)).await;
+    let resp = handle(
+        &f.deps,
+        eligibility("dob=1984-02-30&dos=03/02/2026&npi=1234567890", SUNRISE_ORG),
+    )
+    .await;
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
     let v = json(&resp);
-    let fields: Vec<_> = v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<_> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["member_id", "dob", "dos", "npi"]);
-    let codes: Vec<_> = v["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
-    assert_eq!(codes, ["required", "invalid_date", "invalid_date", "invalid_npi"]);
+    let codes: Vec<_> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["required", "invalid_date", "invalid_date", "invalid_npi"]
+    );
 }
 
 #[tokio::test]
@@ -106,26 +166,56 @@ async fn the_npi_must_belong_to_the_callers_organisation() {
     assert_eq!(json(&resp)["errors"][0]["field"], "npi");
     // An NPI that passes Luhn but is in no directory is refused the same way.
     let q = "member_id=SUN100001&dob=1984-03-15&dos=2026-03-02&npi=1845678907";
-    assert_eq!(handle(&f.deps, eligibility(q, SUNRISE_ORG)).await.status(), 403);
+    assert_eq!(
+        handle(&f.deps, eligibility(q, SUNRISE_ORG)).await.status(),
+        403
+    );
 }
 
 #[tokio::test]
 async fn callers_need_a_verified_token_and_a_role_that_reads_members() {
     let f = fixture().await;
     let q = "member_id=SUN100001&dob=1984-03-15&dos=2026-03-02";
-    let resp = handle(&f.deps, get("GET /v1/eligibility", "/v1/eligibility", q, None)).await;
+    let resp = handle(
+        &f.deps,
+        get("GET /v1/eligibility", "/v1/eligibility", q, None),
+    )
+    .await;
     assert_eq!(resp.status(), 401);
     assert_eq!(resp.headers()["www-authenticate"], "Bearer");
-    let ops = get("GET /v1/eligibility", "/v1/eligibility", q, Some(claims(SUNRISE_ORG, "ops_admin", &[])));
+    let ops = get(
+        "GET /v1/eligibility",
+        "/v1/eligibility",
+        q,
+        Some(claims(SUNRISE_ORG, "ops_admin", &[])),
+    );
     assert_eq!(handle(&f.deps, ops).await.status(), 403);
 }
 
 #[tokio::test]
 async fn every_lookup_is_audited_with_who_what_and_outcome() {
     let f = fixture().await;
-    handle(&f.deps, eligibility("member_id=SUN100001&dob=1984-03-15&dos=2026-03-02", SUNRISE_ORG)).await;
-    handle(&f.deps, eligibility("member_id=SUN100001&dob=1999-01-01&dos=2026-03-02", HARBOR_ORG)).await;
-    let page = f.records.query(Query::primary("AUDIT#2026-03-02", "")).await.unwrap();
+    handle(
+        &f.deps,
+        eligibility(
+            "member_id=SUN100001&dob=1984-03-15&dos=2026-03-02",
+            SUNRISE_ORG,
+        ),
+    )
+    .await;
+    handle(
+        &f.deps,
+        eligibility(
+            "member_id=SUN100001&dob=1999-01-01&dos=2026-03-02",
+            HARBOR_ORG,
+        ),
+    )
+    .await;
+    let page = f
+        .records
+        .query(Query::primary("AUDIT#2026-03-02", ""))
+        .await
+        .unwrap();
     assert_eq!(page.records.len(), 2);
     let events: Vec<&Value> = page.records.iter().map(|r| &r.body).collect();
     assert_eq!(events[0]["action"], "eligibility.lookup");
@@ -136,7 +226,14 @@ async fn every_lookup_is_audited_with_who_what_and_outcome() {
     assert_eq!(events[1]["actor_org"], HARBOR_ORG);
     assert_eq!(events[1]["outcome"], "member_not_found");
     // And by user, through the secondary index.
-    let by_actor = f.records.query(Query::gsi1(format!("AUDIT#ACTOR#{HARBOR_ORG}#user-of-{HARBOR_ORG}"), "")).await.unwrap();
+    let by_actor = f
+        .records
+        .query(Query::gsi1(
+            format!("AUDIT#ACTOR#{HARBOR_ORG}#user-of-{HARBOR_ORG}"),
+            "",
+        ))
+        .await
+        .unwrap();
     assert_eq!(by_actor.records.len(), 1);
 }
 
@@ -164,7 +261,14 @@ async fn no_member_data_leaves_without_an_audit_record() {
     let f = fixture().await;
     let mut deps = f.deps.clone();
     deps.records = Arc::new(AuditDown(f.records.clone()));
-    let resp = handle(&deps, eligibility("member_id=SUN100001&dob=1984-03-15&dos=2026-03-02", SUNRISE_ORG)).await;
+    let resp = handle(
+        &deps,
+        eligibility(
+            "member_id=SUN100001&dob=1984-03-15&dos=2026-03-02",
+            SUNRISE_ORG,
+        ),
+    )
+    .await;
     assert_eq!(resp.status(), 503);
     assert_eq!(resp.headers()["retry-after"], "2");
     let body = String::from_utf8_lossy(resp.body().as_ref()).to_string();
@@ -189,12 +293,33 @@ async fn logs_carry_request_ids_but_no_phi() {
     let f = fixture().await;
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().json().with_current_span(true).with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_writer(move || writer.clone())
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    handle(&f.deps, eligibility("member_id=SUN100001&dob=1984-03-15&dos=2026-03-02", SUNRISE_ORG)).await;
-    handle(&f.deps, eligibility("member_id=SUN100001&dob=1984-02-30&dos=2026-03-02", SUNRISE_ORG)).await;
+    handle(
+        &f.deps,
+        eligibility(
+            "member_id=SUN100001&dob=1984-03-15&dos=2026-03-02",
+            SUNRISE_ORG,
+        ),
+    )
+    .await;
+    handle(
+        &f.deps,
+        eligibility(
+            "member_id=SUN100001&dob=1984-02-30&dos=2026-03-02",
+            SUNRISE_ORG,
+        ),
+    )
+    .await;
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("test-request"), "request ID is logged: {logs}");
+    assert!(
+        logs.contains("test-request"),
+        "request ID is logged: {logs}"
+    );
     for phi in ["SUN100001", "1984-03-15", "1984-02-30", "Ana", "Testcase"] {
         assert!(!logs.contains(phi), "{phi} leaked into logs: {logs}");
     }
@@ -203,17 +328,41 @@ async fn logs_carry_request_ids_but_no_phi() {
 #[tokio::test]
 async fn the_public_policy_shows_the_ipa_rules() {
     let f = fixture().await;
-    let resp = handle(&f.deps, get("GET /v1/policy", "/v1/policy", "", Some(claims(SUNRISE_ORG, "provider_user", &[])))).await;
+    let resp = handle(
+        &f.deps,
+        get(
+            "GET /v1/policy",
+            "/v1/policy",
+            "",
+            Some(claims(SUNRISE_ORG, "provider_user", &[])),
+        ),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let v = json(&resp);
     assert_eq!(v["ipa"]["name"], "Sunrise Physicians IPA");
-    assert!(v["prior_auth"]["pa_required_codes"].as_array().unwrap().contains(&Value::from("70540-70559")));
-    assert!(v["prior_auth"]["no_auth_services"].as_array().unwrap().contains(&Value::from("obgyn_self_referral")));
+    assert!(
+        v["prior_auth"]["pa_required_codes"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("70540-70559"))
+    );
+    assert!(
+        v["prior_auth"]["no_auth_services"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("obgyn_self_referral"))
+    );
     assert_eq!(v["attachments"]["max_bytes"], 25 * 1024 * 1024);
     assert_eq!(v["disputes"]["filing_window_days"], 120);
     assert_eq!(v["disputes"]["filing_window_from"], "remittance_date");
     assert_eq!(v["contacts"]["expedited_appeal_fax"], "855-555-0103");
-    assert_eq!(handle(&f.deps, get("GET /v1/policy", "/v1/policy", "", None)).await.status(), 401);
+    assert_eq!(
+        handle(&f.deps, get("GET /v1/policy", "/v1/policy", "", None))
+            .await
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]

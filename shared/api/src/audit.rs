@@ -58,19 +58,24 @@ pub async fn record(store: &dyn RecordStore, event: &AuditEvent<'_>) -> Result<(
         request_id: event.request_id,
     })
     .map_err(|e| StoreError::backend("serialising an audit event", e))?;
-    let record = Record::new(keys::audit_event(day, &at, &event_id), body).with_index(keys::audit_by_actor(
-        event.actor.org.as_str(),
-        &event.actor.subject,
-        &at,
-        &event_id,
-    ));
+    let record =
+        Record::new(keys::audit_event(day, &at, &event_id), body).with_index(keys::audit_by_actor(
+            event.actor.org.as_str(),
+            &event.actor.subject,
+            &at,
+            &event_id,
+        ));
     store.put(record, Condition::Absent).await
 }
 
 /// RFC 3339 UTC with fixed microsecond precision, so that keys sort by time
 /// (`…:05Z` would sort after `…:05.1Z`).
 pub fn sortable_instant(at: Timestamp) -> String {
-    format!("{}.{:06}Z", at.strftime("%Y-%m-%dT%H:%M:%S"), at.subsec_microsecond())
+    format!(
+        "{}.{:06}Z",
+        at.strftime("%Y-%m-%dT%H:%M:%S"),
+        at.subsec_microsecond()
+    )
 }
 
 #[cfg(test)]
@@ -82,7 +87,11 @@ mod tests {
         let a: Timestamp = "2026-11-23T10:00:05Z".parse().unwrap();
         let b: Timestamp = "2026-11-23T10:00:05.1Z".parse().unwrap();
         let c: Timestamp = "2026-11-23T10:00:06Z".parse().unwrap();
-        let (sa, sb, sc) = (sortable_instant(a), sortable_instant(b), sortable_instant(c));
+        let (sa, sb, sc) = (
+            sortable_instant(a),
+            sortable_instant(b),
+            sortable_instant(c),
+        );
         assert_eq!(sa, "2026-11-23T10:00:05.000000Z");
         assert!(sa < sb && sb < sc);
     }

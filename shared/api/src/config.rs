@@ -11,7 +11,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "environment variable {}: {}", self.variable, self.problem)
+        write!(
+            f,
+            "environment variable {}: {}",
+            self.variable, self.problem
+        )
     }
 }
 
@@ -21,7 +25,13 @@ impl std::error::Error for ConfigError {}
 pub fn required(variable: &'static str) -> Result<String, ConfigError> {
     match std::env::var(variable) {
         Ok(v) if !v.trim().is_empty() => Ok(v),
-        Ok(_) => Err(ConfigError { variable, problem: "is empty".into() }),
-        Err(_) => Err(ConfigError { variable, problem: "is not set".into() }),
+        Ok(_) => Err(ConfigError {
+            variable,
+            problem: "is empty".into(),
+        }),
+        Err(_) => Err(ConfigError {
+            variable,
+            problem: "is not set".into(),
+        }),
     }
 }

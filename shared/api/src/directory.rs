@@ -19,13 +19,22 @@ pub async fn provider(store: &dyn RecordStore, npi: &Npi) -> Result<Option<Provi
 /// The writes that store (or replace) members; transact them in chunks of at most
 /// 100 with [`write_all`].
 pub fn member_writes(members: &[Member]) -> Result<Vec<WriteOp>, StoreError> {
-    members.iter().map(|m| put(keys::member(m.member_id.as_str()), None, m)).collect()
+    members
+        .iter()
+        .map(|m| put(keys::member(m.member_id.as_str()), None, m))
+        .collect()
 }
 
 pub fn provider_writes(providers: &[Provider]) -> Result<Vec<WriteOp>, StoreError> {
     providers
         .iter()
-        .map(|p| put(keys::provider(p.npi.as_str()), Some(keys::provider_by_org(p.org_id.as_str(), p.npi.as_str())), p))
+        .map(|p| {
+            put(
+                keys::provider(p.npi.as_str()),
+                Some(keys::provider_by_org(p.org_id.as_str(), p.npi.as_str())),
+                p,
+            )
+        })
         .collect()
 }
 
@@ -38,16 +47,30 @@ pub async fn write_all(store: &dyn RecordStore, ops: Vec<WriteOp>) -> Result<(),
     Ok(())
 }
 
-fn put<T: Serialize>(key: mso_store::Key, index: Option<mso_store::Key>, value: &T) -> Result<WriteOp, StoreError> {
-    let body = serde_json::to_value(value).map_err(|e| StoreError::backend("serialising a directory record", e))?;
+fn put<T: Serialize>(
+    key: mso_store::Key,
+    index: Option<mso_store::Key>,
+    value: &T,
+) -> Result<WriteOp, StoreError> {
+    let body = serde_json::to_value(value)
+        .map_err(|e| StoreError::backend("serialising a directory record", e))?;
     let mut record = Record::new(key, body);
     record.index_key = index;
-    Ok(WriteOp::Put { record, condition: Condition::None })
+    Ok(WriteOp::Put {
+        record,
+        condition: Condition::None,
+    })
 }
 
-async fn get<T: DeserializeOwned>(store: &dyn RecordStore, key: &mso_store::Key, context: &'static str) -> Result<Option<T>, StoreError> {
+async fn get<T: DeserializeOwned>(
+    store: &dyn RecordStore,
+    key: &mso_store::Key,
+    context: &'static str,
+) -> Result<Option<T>, StoreError> {
     match store.get(key).await? {
-        Some(record) => serde_json::from_value(record.body).map(Some).map_err(|e| StoreError::backend(context, e)),
+        Some(record) => serde_json::from_value(record.body)
+            .map(Some)
+            .map_err(|e| StoreError::backend(context, e)),
         None => Ok(None),
     }
 }

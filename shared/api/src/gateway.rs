@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use lambda_http::Request;
 use lambda_http::aws_lambda_events::apigw::{
-    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequest,
-    ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
+    ApiGatewayV2httpRequestContextHttpDescription,
 };
 use lambda_http::http::{HeaderMap, Method};
 use lambda_http::request::LambdaRequest;
-use lambda_http::Request;
 
 /// One HTTP request as API Gateway would describe it after routing.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +41,11 @@ impl GatewayRequest {
         http.path = Some(self.path.clone());
         http.protocol = Some("HTTP/1.1".into());
         http.source_ip = Some(self.source_ip);
-        http.user_agent = self.headers.get("user-agent").and_then(|v| v.to_str().ok()).map(String::from);
+        http.user_agent = self
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
 
         let mut ctx = ApiGatewayV2httpRequestContext::default();
         ctx.route_key = Some(self.route_key.clone());
@@ -48,7 +53,11 @@ impl GatewayRequest {
         ctx.apiid = Some("mso-local".into());
         ctx.stage = Some("$default".into());
         ctx.request_id = Some(self.request_id);
-        ctx.domain_name = self.headers.get("host").and_then(|v| v.to_str().ok()).map(String::from);
+        ctx.domain_name = self
+            .headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         ctx.time_epoch = self.time_epoch_ms;
         ctx.http = http;
         ctx.authorizer = self.claims.map(|claims| {
@@ -72,7 +81,8 @@ impl GatewayRequest {
                 Ok(text) => event.body = Some(text),
                 Err(e) => {
                     use base64::Engine;
-                    event.body = Some(base64::engine::general_purpose::STANDARD.encode(e.into_bytes()));
+                    event.body =
+                        Some(base64::engine::general_purpose::STANDARD.encode(e.into_bytes()));
                     event.is_base64_encoded = true;
                 }
             }
@@ -83,12 +93,16 @@ impl GatewayRequest {
 
 /// Flattens JWT claims the way API Gateway's JWT authorizer does: strings stay as
 /// they are, numbers and booleans become their text, arrays become `[a b c]`.
-pub fn flatten_claims(claims: &serde_json::Map<String, serde_json::Value>) -> HashMap<String, String> {
+pub fn flatten_claims(
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> HashMap<String, String> {
     use serde_json::Value;
     fn text(v: &Value) -> String {
         match v {
             Value::String(s) => s.clone(),
-            Value::Array(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(" ")),
+            Value::Array(items) => {
+                format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(" "))
+            }
             other => other.to_string(),
         }
     }
@@ -116,7 +130,11 @@ mod tests {
         }
         .into_request();
         assert_eq!(route_key(&req), Some("GET /v1/eligibility"));
-        assert_eq!(req.query_string_parameters_ref().and_then(|q| q.first("dob")), Some("1980-01-02"));
+        assert_eq!(
+            req.query_string_parameters_ref()
+                .and_then(|q| q.first("dob")),
+            Some("1980-01-02")
+        );
         let p = Principal::from_request(&req).unwrap();
         assert_eq!(p.org.as_str(), "sunrise-fm");
         assert_eq!(p.npis.len(), 1);

@@ -39,7 +39,10 @@ impl IdempotencyKey {
             return Err(Invalid::required());
         }
         if s.len() > 255 || !s.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Invalid::new("invalid_idempotency_key", "must be 1 to 255 printable ASCII characters"));
+            return Err(Invalid::new(
+                "invalid_idempotency_key",
+                "must be 1 to 255 printable ASCII characters",
+            ));
         }
         Ok(IdempotencyKey(s.to_owned()))
     }
@@ -74,8 +77,14 @@ impl StoredResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 enum Claim {
-    InProgress { request_hash: String, lease_until: i64 },
-    Complete { request_hash: String, response: StoredResponse },
+    InProgress {
+        request_hash: String,
+        lease_until: i64,
+    },
+    Complete {
+        request_hash: String,
+        response: StoredResponse,
+    },
 }
 
 /// The right to run the request once.
@@ -105,11 +114,17 @@ impl Outcome {
         match self {
             Outcome::Proceed(_) => None,
             Outcome::Replay(stored) => Some(stored.into_replay()),
-            Outcome::InProgress { retry_after_seconds } => Some(
-                Problem::new(StatusCode::CONFLICT, "idempotency-in-progress", "A request with this Idempotency-Key is in progress")
-                    .with_detail("Retry after the first request finishes; it will then be replayed.")
-                    .with_retry_after(retry_after_seconds)
-                    .into_response(),
+            Outcome::InProgress {
+                retry_after_seconds,
+            } => Some(
+                Problem::new(
+                    StatusCode::CONFLICT,
+                    "idempotency-in-progress",
+                    "A request with this Idempotency-Key is in progress",
+                )
+                .with_detail("Retry after the first request finishes; it will then be replayed.")
+                .with_retry_after(retry_after_seconds)
+                .into_response(),
             ),
             Outcome::Mismatch => Some(
                 Problem::new(
@@ -145,12 +160,26 @@ pub async fn begin(
     let request_hash = request_hash(route, body);
     let now_s = now.as_second();
     let claim = |version| {
-        let body = Claim::InProgress { request_hash: request_hash.clone(), lease_until: now_s + LEASE_SECONDS };
-        Record::new(record_key.clone(), to_json(&body)).with_version(version).with_expiry(now_s + RETENTION_SECONDS)
+        let body = Claim::InProgress {
+            request_hash: request_hash.clone(),
+            lease_until: now_s + LEASE_SECONDS,
+        };
+        Record::new(record_key.clone(), to_json(&body))
+            .with_version(version)
+            .with_expiry(now_s + RETENTION_SECONDS)
     };
 
-    match store.put(claim(1), Condition::AbsentOrExpired { now: now_s }).await {
-        Ok(()) => return Ok(Outcome::Proceed(Ticket { key: record_key, version: 1, request_hash })),
+    match store
+        .put(claim(1), Condition::AbsentOrExpired { now: now_s })
+        .await
+    {
+        Ok(()) => {
+            return Ok(Outcome::Proceed(Ticket {
+                key: record_key,
+                version: 1,
+                request_hash,
+            }));
+        }
         Err(StoreError::ConditionFailed) => {}
         Err(e) => return Err(e),
     }
@@ -158,25 +187,39 @@ pub async fn begin(
     // Someone holds the key. Decide from what they stored.
     let Some(existing) = store.get(&record_key).await? else {
         // Released between our put and get: the client may simply retry.
-        return Ok(Outcome::InProgress { retry_after_seconds: 1 });
+        return Ok(Outcome::InProgress {
+            retry_after_seconds: 1,
+        });
     };
     let existing_claim: Claim = serde_json::from_value(existing.body.clone())
         .map_err(|e| StoreError::backend("reading an idempotency record", e))?;
     match existing_claim {
-        Claim::Complete { request_hash: h, .. } | Claim::InProgress { request_hash: h, .. } if h != request_hash => {
-            Ok(Outcome::Mismatch)
+        Claim::Complete {
+            request_hash: h, ..
         }
+        | Claim::InProgress {
+            request_hash: h, ..
+        } if h != request_hash => Ok(Outcome::Mismatch),
         Claim::Complete { response, .. } => Ok(Outcome::Replay(response)),
-        Claim::InProgress { lease_until, .. } if lease_until > now_s => {
-            Ok(Outcome::InProgress { retry_after_seconds: u32::try_from(lease_until - now_s).unwrap_or(1).clamp(1, 60) })
-        }
+        Claim::InProgress { lease_until, .. } if lease_until > now_s => Ok(Outcome::InProgress {
+            retry_after_seconds: u32::try_from(lease_until - now_s).unwrap_or(1).clamp(1, 60),
+        }),
         Claim::InProgress { .. } => {
             // The first attempt died holding the lease: take over, unless a
             // concurrent retry took over first.
             let version = existing.version + 1;
-            match store.put(claim(version), Condition::VersionIs(existing.version)).await {
-                Ok(()) => Ok(Outcome::Proceed(Ticket { key: record_key, version, request_hash })),
-                Err(StoreError::ConditionFailed) => Ok(Outcome::InProgress { retry_after_seconds: 1 }),
+            match store
+                .put(claim(version), Condition::VersionIs(existing.version))
+                .await
+            {
+                Ok(()) => Ok(Outcome::Proceed(Ticket {
+                    key: record_key,
+                    version,
+                    request_hash,
+                })),
+                Err(StoreError::ConditionFailed) => Ok(Outcome::InProgress {
+                    retry_after_seconds: 1,
+                }),
                 Err(e) => Err(e),
             }
         }
@@ -187,7 +230,10 @@ impl Ticket {
     /// The write that completes the claim with its answer; put it in the same
     /// transaction as the request's own writes so both happen or neither does.
     pub fn completion(&self, response: &StoredResponse, now: Timestamp) -> WriteOp {
-        let body = Claim::Complete { request_hash: self.request_hash.clone(), response: response.clone() };
+        let body = Claim::Complete {
+            request_hash: self.request_hash.clone(),
+            response: response.clone(),
+        };
         WriteOp::Put {
             record: Record::new(self.key.clone(), to_json(&body))
                 .with_version(self.version + 1)
@@ -197,14 +243,24 @@ impl Ticket {
     }
 
     /// Completes the claim on its own (when the request wrote nothing else).
-    pub async fn complete(self, store: &dyn RecordStore, response: &StoredResponse, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn complete(
+        self,
+        store: &dyn RecordStore,
+        response: &StoredResponse,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         store.transact(vec![self.completion(response, now)]).await
     }
 
     /// Gives the key back (nothing was done: invalid input, or a failure before any
     /// write), so the client may retry with the same key.
     pub async fn release(self, store: &dyn RecordStore) -> Result<(), StoreError> {
-        store.transact(vec![WriteOp::Delete { key: self.key, condition: Condition::VersionIs(self.version) }]).await
+        store
+            .transact(vec![WriteOp::Delete {
+                key: self.key,
+                condition: Condition::VersionIs(self.version),
+            }])
+            .await
     }
 }
 

@@ -6,8 +6,16 @@ use mso_domain::policy::{Policy, PolicyError};
 
 /// `(name, path in the repository, text)` of every bundled policy.
 pub const BUNDLED: &[(&str, &str, &str)] = &[
-    ("sunrise", "infra/ipas/sunrise.toml", include_str!("../../../infra/ipas/sunrise.toml")),
-    ("harbor", "infra/ipas/harbor.toml", include_str!("../../../infra/ipas/harbor.toml")),
+    (
+        "sunrise",
+        "infra/ipas/sunrise.toml",
+        include_str!("../../../infra/ipas/sunrise.toml"),
+    ),
+    (
+        "harbor",
+        "infra/ipas/harbor.toml",
+        include_str!("../../../infra/ipas/harbor.toml"),
+    ),
 ];
 
 /// The policy the local demo runs with.
@@ -27,7 +35,10 @@ pub fn names() -> Vec<&'static str> {
 
 /// The text of a bundled policy and its repository path.
 pub fn text(name: &str) -> Option<(&'static str, &'static str)> {
-    BUNDLED.iter().find(|(n, _, _)| *n == name).map(|(_, path, text)| (*path, *text))
+    BUNDLED
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, path, text)| (*path, *text))
 }
 
 pub fn load(name: &str) -> Result<Policy, BundledPolicyError> {
@@ -56,10 +67,16 @@ mod tests {
         let harbor = load("harbor").unwrap();
         // ProCare: 120 calendar days from the remittance notification.
         assert_eq!(sunrise.disputes.filing_window_days, 120);
-        assert_eq!(sunrise.disputes.filing_window_from, FilingWindowStart::RemittanceDate);
+        assert_eq!(
+            sunrise.disputes.filing_window_from,
+            FilingWindowStart::RemittanceDate
+        );
         // CalOptima: 365 days from the last determination, and a PA-required list.
         assert_eq!(harbor.disputes.filing_window_days, 365);
-        assert_eq!(harbor.disputes.filing_window_from, FilingWindowStart::LastDetermination);
+        assert_eq!(
+            harbor.disputes.filing_window_from,
+            FilingWindowStart::LastDetermination
+        );
         assert!(!harbor.prior_auth.pa_required_codes.is_empty());
         assert!(!harbor.holidays().is_empty());
     }

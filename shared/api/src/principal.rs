@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use lambda_http::Request;
-use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
+use lambda_http::request::RequestContext;
 use mso_domain::ids::{Npi, OrgId};
 use serde::{Deserialize, Serialize};
 
@@ -87,16 +87,30 @@ pub enum AuthError {
 impl Principal {
     pub fn from_request(req: &Request) -> Result<Principal, AuthError> {
         let claims = match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| &j.claims),
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|j| &j.claims),
             _ => None,
         };
         Principal::from_claims(claims.ok_or(AuthError::NoClaims)?)
     }
 
     pub fn from_claims(claims: &HashMap<String, String>) -> Result<Principal, AuthError> {
-        let first = |names: &[&str]| names.iter().find_map(|n| claims.get(*n)).map(String::as_str);
-        let subject = first(&["sub"]).map(str::trim).filter(|s| !s.is_empty()).ok_or(AuthError::NoSubject)?;
-        let org = first(&["org", "custom:org"]).and_then(|o| OrgId::parse(o).ok()).ok_or(AuthError::NoOrganisation)?;
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| claims.get(*n))
+                .map(String::as_str)
+        };
+        let subject = first(&["sub"])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or(AuthError::NoSubject)?;
+        let org = first(&["org", "custom:org"])
+            .and_then(|o| OrgId::parse(o).ok())
+            .ok_or(AuthError::NoOrganisation)?;
         let roles: Vec<Role> = first(&["roles", "cognito:groups", "custom:roles"])
             .map(list_claim)
             .unwrap_or_default()
@@ -113,7 +127,12 @@ impl Principal {
             .into_iter()
             .filter_map(|n| Npi::parse(&n).ok())
             .collect();
-        Ok(Principal { subject: subject.to_owned(), org, roles, npis })
+        Ok(Principal {
+            subject: subject.to_owned(),
+            org,
+            roles,
+            npis,
+        })
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -128,8 +147,16 @@ fn list_claim(raw: &str) -> Vec<String> {
     if let Ok(items) = serde_json::from_str::<Vec<String>>(raw) {
         return items;
     }
-    let inner = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')).unwrap_or(raw);
-    inner.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    let inner = raw
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(raw);
+    inner
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 #[cfg(test)]
@@ -137,7 +164,10 @@ mod tests {
     use super::*;
 
     fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -169,11 +199,25 @@ mod tests {
 
     #[test]
     fn refuses_tokens_missing_what_the_api_needs() {
-        assert_eq!(Principal::from_claims(&claims(&[])).unwrap_err(), AuthError::NoSubject);
-        assert_eq!(Principal::from_claims(&claims(&[("sub", "u")])).unwrap_err(), AuthError::NoOrganisation);
-        assert_eq!(Principal::from_claims(&claims(&[("sub", "u"), ("org", "Bad Org")])).unwrap_err(), AuthError::NoOrganisation);
         assert_eq!(
-            Principal::from_claims(&claims(&[("sub", "u"), ("org", "ok-org"), ("roles", "[admin]")])).unwrap_err(),
+            Principal::from_claims(&claims(&[])).unwrap_err(),
+            AuthError::NoSubject
+        );
+        assert_eq!(
+            Principal::from_claims(&claims(&[("sub", "u")])).unwrap_err(),
+            AuthError::NoOrganisation
+        );
+        assert_eq!(
+            Principal::from_claims(&claims(&[("sub", "u"), ("org", "Bad Org")])).unwrap_err(),
+            AuthError::NoOrganisation
+        );
+        assert_eq!(
+            Principal::from_claims(&claims(&[
+                ("sub", "u"),
+                ("org", "ok-org"),
+                ("roles", "[admin]")
+            ]))
+            .unwrap_err(),
             AuthError::NoRole
         );
     }
@@ -181,6 +225,9 @@ mod tests {
     #[test]
     fn a_request_without_authorizer_context_is_unauthenticated() {
         let req = Request::default();
-        assert_eq!(Principal::from_request(&req).unwrap_err(), AuthError::NoClaims);
+        assert_eq!(
+            Principal::from_request(&req).unwrap_err(),
+            AuthError::NoClaims
+        );
     }
 }

@@ -17,7 +17,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, invalid: &Invalid) -> Self {
-        FieldError { field: field.into(), code: invalid.code.into(), message: invalid.message.to_string() }
+        FieldError {
+            field: field.into(),
+            code: invalid.code.into(),
+            message: invalid.message.to_string(),
+        }
     }
 }
 
@@ -28,7 +32,9 @@ pub struct FieldErrors(Vec<FieldError>);
 impl FieldErrors {
     /// Keeps the value, or records why `field` is invalid.
     pub fn check<T>(&mut self, field: &str, result: Result<T, Invalid>) -> Option<T> {
-        result.map_err(|e| self.0.push(FieldError::new(field, &e))).ok()
+        result
+            .map_err(|e| self.0.push(FieldError::new(field, &e)))
+            .ok()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -85,14 +91,23 @@ impl Problem {
 
     /// 400: one or more fields are missing or malformed; all of them are listed.
     pub fn invalid_request(errors: Vec<FieldError>) -> Self {
-        Problem::new(StatusCode::BAD_REQUEST, "invalid-request", "The request has invalid fields")
-            .with_detail("See `errors` for every field that must be corrected.")
-            .with_errors(errors)
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-request",
+            "The request has invalid fields",
+        )
+        .with_detail("See `errors` for every field that must be corrected.")
+        .with_errors(errors)
     }
 
     /// 401, with the reason; never says which part of a forged token was wrong.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required").with_detail(detail)
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        )
+        .with_detail(detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -105,14 +120,21 @@ impl Problem {
     }
 
     pub fn no_route(method: &str, path: &str) -> Self {
-        Problem::new(StatusCode::NOT_FOUND, "no-route", "No such route").with_detail(format!("{method} {path} is not part of this API"))
+        Problem::new(StatusCode::NOT_FOUND, "no-route", "No such route")
+            .with_detail(format!("{method} {path} is not part of this API"))
     }
 
     /// 503: storage or a dependency failed; the request may be retried.
     pub fn unavailable() -> Self {
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable")
-            .with_detail("The service could not complete the request. Nothing was changed; try again shortly.")
-            .with_retry_after(2)
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Temporarily unavailable",
+        )
+        .with_detail(
+            "The service could not complete the request. Nothing was changed; try again shortly.",
+        )
+        .with_retry_after(2)
     }
 
     pub fn status_code(&self) -> StatusCode {
@@ -139,11 +161,20 @@ pub fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response<Bo
         Ok(body) => json_bytes_response(status, body, "application/json"),
         // Our own response types always serialise; if one ever does not, say so
         // without leaking anything.
-        Err(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error").into_response(),
+        Err(_) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+        .into_response(),
     }
 }
 
-fn json_bytes_response(status: StatusCode, body: Vec<u8>, content_type: &'static str) -> Response<Body> {
+fn json_bytes_response(
+    status: StatusCode,
+    body: Vec<u8>,
+    content_type: &'static str,
+) -> Response<Body> {
     let mut resp = Response::new(Body::Binary(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -159,12 +190,18 @@ mod tests {
     #[test]
     fn problems_are_rfc9457_documents_with_every_field() {
         let p = Problem::invalid_request(vec![
-            FieldError::new("dob", &Invalid::new("invalid_date", "must be a date written YYYY-MM-DD")),
+            FieldError::new(
+                "dob",
+                &Invalid::new("invalid_date", "must be a date written YYYY-MM-DD"),
+            ),
             FieldError::new("member_id", &Invalid::required()),
         ]);
         let resp = p.into_response();
         assert_eq!(resp.status(), 400);
-        assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            resp.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
         let v: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
         assert_eq!(v["type"], "urn:mso:problem:invalid-request");
         assert_eq!(v["status"], 400);

@@ -34,9 +34,16 @@ impl RequestInfo {
             .headers()
             .get("x-correlation-id")
             .and_then(|v| v.to_str().ok())
-            .filter(|v| (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            .filter(|v| {
+                (1..=64).contains(&v.len())
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
             .map(String::from)
             .unwrap_or_else(|| request_id.clone());
-        RequestInfo { request_id, correlation_id }
+        RequestInfo {
+            request_id,
+            correlation_id,
+        }
     }
 }

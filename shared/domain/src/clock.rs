@@ -20,7 +20,9 @@ pub struct WorkCalendar {
 
 impl WorkCalendar {
     pub fn new(holidays: impl IntoIterator<Item = Date>) -> Self {
-        WorkCalendar { holidays: holidays.into_iter().collect() }
+        WorkCalendar {
+            holidays: holidays.into_iter().collect(),
+        }
     }
 
     pub fn is_working_day(&self, d: Date) -> bool {
@@ -65,13 +67,15 @@ impl WorkCalendar {
 
 /// `from` plus `n` calendar days (saturating at the last representable date).
 pub fn add_calendar_days(from: Date, n: u32) -> Date {
-    from.checked_add(Span::new().days(i64::from(n))).unwrap_or(Date::MAX)
+    from.checked_add(Span::new().days(i64::from(n)))
+        .unwrap_or(Date::MAX)
 }
 
 /// `from` plus `n` hours of elapsed time (not wall-clock hours: a daylight-saving
 /// change does not stretch a 24-hour clock).
 pub fn add_hours(from: Timestamp, n: u32) -> Timestamp {
-    from.checked_add(SignedDuration::from_hours(i64::from(n))).unwrap_or(Timestamp::MAX)
+    from.checked_add(SignedDuration::from_hours(i64::from(n)))
+        .unwrap_or(Timestamp::MAX)
 }
 
 /// The calendar date of an instant in the IPA's time zone: a fax received at
@@ -98,7 +102,11 @@ impl Deadline {
             .and_then(|next| next.to_zoned_datetime(tz.clone()).ok())
             .map(|z| z.timestamp())
             .unwrap_or(Timestamp::MAX);
-        Deadline(next_midnight.checked_sub(SignedDuration::from_nanos(1)).unwrap_or(next_midnight))
+        Deadline(
+            next_midnight
+                .checked_sub(SignedDuration::from_nanos(1))
+                .unwrap_or(next_midnight),
+        )
     }
 
     /// `n` hours after `from`.
@@ -107,7 +115,12 @@ impl Deadline {
     }
 
     /// The end of the `n`th working day after the local date of `from`.
-    pub fn working_days_after(from: Timestamp, n: u32, calendar: &WorkCalendar, tz: &TimeZone) -> Deadline {
+    pub fn working_days_after(
+        from: Timestamp,
+        n: u32,
+        calendar: &WorkCalendar,
+        tz: &TimeZone,
+    ) -> Deadline {
         Deadline::end_of_day(calendar.add_working_days(local_date(from, tz), n), tz)
     }
 
@@ -148,30 +161,53 @@ mod tests {
     #[test]
     fn friday_plus_two_working_days_is_tuesday() {
         let cal = WorkCalendar::default();
-        assert_eq!(cal.add_working_days(date(2026, 11, 20), 2), date(2026, 11, 24));
+        assert_eq!(
+            cal.add_working_days(date(2026, 11, 20), 2),
+            date(2026, 11, 24)
+        );
     }
 
     #[test]
     fn holidays_are_skipped() {
         // Thanksgiving 2026 is Thursday 26 November; the IPA also closes the Friday.
         let cal = WorkCalendar::new([date(2026, 11, 26), date(2026, 11, 27)]);
-        assert_eq!(cal.add_working_days(date(2026, 11, 25), 1), date(2026, 11, 30));
-        assert_eq!(cal.add_working_days(date(2026, 11, 24), 2), date(2026, 11, 30));
+        assert_eq!(
+            cal.add_working_days(date(2026, 11, 25), 1),
+            date(2026, 11, 30)
+        );
+        assert_eq!(
+            cal.add_working_days(date(2026, 11, 24), 2),
+            date(2026, 11, 30)
+        );
     }
 
     #[test]
     fn receipt_on_a_weekend_counts_from_monday() {
         let cal = WorkCalendar::default();
-        assert_eq!(cal.add_working_days(date(2026, 11, 21), 1), date(2026, 11, 23));
-        assert_eq!(cal.add_working_days(date(2026, 11, 21), 0), date(2026, 11, 21));
+        assert_eq!(
+            cal.add_working_days(date(2026, 11, 21), 1),
+            date(2026, 11, 23)
+        );
+        assert_eq!(
+            cal.add_working_days(date(2026, 11, 21), 0),
+            date(2026, 11, 21)
+        );
     }
 
     #[test]
     fn forty_five_working_days_with_holidays() {
         // A dispute received Monday 2 November 2026 with Thanksgiving (26th, 27th) and
         // Christmas (25 December) off: 45 working days later is 8 January 2027.
-        let cal = WorkCalendar::new([date(2026, 11, 26), date(2026, 11, 27), date(2026, 12, 25), date(2027, 1, 1)]);
-        assert_eq!(cal.add_working_days(date(2026, 11, 2), 45), date(2027, 1, 8));
+        let cal = WorkCalendar::new([
+            date(2026, 11, 26),
+            date(2026, 11, 27),
+            date(2026, 12, 25),
+            date(2027, 1, 1),
+        ]);
+        assert_eq!(
+            cal.add_working_days(date(2026, 11, 2), 45),
+            date(2027, 1, 8)
+        );
     }
 
     #[test]
@@ -198,9 +234,18 @@ mod tests {
         // 72 hours across the spring-forward night are still 72 elapsed hours.
         let asked: Timestamp = "2026-03-07T18:00:00Z".parse().unwrap();
         let due = Deadline::hours_after(asked, 72);
-        assert_eq!(due.instant(), "2026-03-10T18:00:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            due.instant(),
+            "2026-03-10T18:00:00Z".parse::<Timestamp>().unwrap()
+        );
         assert!(due.is_met_by(due.instant()));
-        assert!(!due.is_met_by(due.instant().checked_add(SignedDuration::from_secs(1)).unwrap()));
+        assert!(
+            !due.is_met_by(
+                due.instant()
+                    .checked_add(SignedDuration::from_secs(1))
+                    .unwrap()
+            )
+        );
     }
 
     #[test]
@@ -220,8 +265,12 @@ mod tests {
 
     fn arb_calendar() -> impl Strategy<Value = WorkCalendar> {
         // Up to 60 holidays, all near the start dates so they matter.
-        prop::collection::vec(0i64..41_000, 0..60)
-            .prop_map(|ns| WorkCalendar::new(ns.into_iter().map(|n| date(1990, 1, 1).checked_add(Span::new().days(n)).unwrap())))
+        prop::collection::vec(0i64..41_000, 0..60).prop_map(|ns| {
+            WorkCalendar::new(
+                ns.into_iter()
+                    .map(|n| date(1990, 1, 1).checked_add(Span::new().days(n)).unwrap()),
+            )
+        })
     }
 
     proptest! {

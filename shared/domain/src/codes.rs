@@ -105,9 +105,15 @@ impl Modifier {
     pub fn parse(s: &str) -> Result<Modifier, Invalid> {
         let b = s.trim().as_bytes();
         if b.len() == 2 && b.iter().all(u8::is_ascii_alphanumeric) {
-            Ok(Modifier([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()]))
+            Ok(Modifier([
+                b[0].to_ascii_uppercase(),
+                b[1].to_ascii_uppercase(),
+            ]))
         } else {
-            Err(Invalid::new("invalid_modifier", "must be 2 letters or digits"))
+            Err(Invalid::new(
+                "invalid_modifier",
+                "must be 2 letters or digits",
+            ))
         }
     }
 
@@ -146,8 +152,9 @@ pub struct PlaceOfService(u8);
 impl PlaceOfService {
     /// Codes in the CMS place-of-service code set (2024); the gaps are unassigned.
     const ASSIGNED: &'static [u8] = &[
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 31, 32,
-        33, 34, 41, 42, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 65, 66, 71, 72, 81, 99,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+        26, 27, 31, 32, 33, 34, 41, 42, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 60, 61, 62, 65, 66,
+        71, 72, 81, 99,
     ];
 
     pub const OFFICE: PlaceOfService = PlaceOfService(11);
@@ -156,7 +163,11 @@ impl PlaceOfService {
 
     pub fn parse(s: &str) -> Result<PlaceOfService, Invalid> {
         let s = s.trim();
-        let n = if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) { s.parse::<u8>().ok() } else { None };
+        let n = if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse::<u8>().ok()
+        } else {
+            None
+        };
         match n {
             Some(n) if Self::ASSIGNED.contains(&n) => Ok(PlaceOfService(n)),
             _ => Err(Invalid::new(
@@ -198,10 +209,16 @@ impl CodeRange {
         // Codes of one shape compare correctly as strings; mixed shapes (a CPT
         // range ending in a HCPCS code) would silently cover unrelated codes.
         if first.is_hcpcs() != last.is_hcpcs() || (first.is_hcpcs() && first.0[0] != last.0[0]) {
-            return Err(Invalid::new("invalid_code_range", "both ends of a range must be the same kind of code"));
+            return Err(Invalid::new(
+                "invalid_code_range",
+                "both ends of a range must be the same kind of code",
+            ));
         }
         if first > last {
-            return Err(Invalid::new("invalid_code_range", "the first code of a range must not be after the last"));
+            return Err(Invalid::new(
+                "invalid_code_range",
+                "the first code of a range must not be after the last",
+            ));
         }
         Ok(CodeRange { first, last })
     }
@@ -268,14 +285,25 @@ mod tests {
 
     #[test]
     fn icd10_refuses_malformed_codes() {
-        for bad in ["", "E1", "11.9", "E11.", "E11.12345", "EE1.9", "E11-9", "É11.9"] {
+        for bad in [
+            "",
+            "E1",
+            "11.9",
+            "E11.",
+            "E11.12345",
+            "EE1.9",
+            "E11-9",
+            "É11.9",
+        ] {
             assert!(Icd10::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn procedure_codes_cover_cpt_categories_and_hcpcs() {
-        for ok in ["99213", "0001U", "3046F", "0042T", "J3490", "g0438", "A0428"] {
+        for ok in [
+            "99213", "0001U", "3046F", "0042T", "J3490", "g0438", "A0428",
+        ] {
             assert!(ProcedureCode::parse(ok).is_ok(), "{ok}");
         }
         for bad in ["9921", "992134", "W1234", "9921X", "J34A0", ""] {
@@ -288,9 +316,20 @@ mod tests {
     fn billed_procedures_carry_modifiers() {
         let p = BilledProcedure::parse("27447-rt-59").unwrap();
         assert_eq!(p.code.as_str(), "27447");
-        assert_eq!(p.modifiers.iter().map(Modifier::as_str).collect::<Vec<_>>(), ["RT", "59"]);
-        assert_eq!(BilledProcedure::parse("99213-25-59-76-77-GT").unwrap_err().code, "too_many_modifiers");
-        assert_eq!(BilledProcedure::parse("99213-2").unwrap_err().code, "invalid_modifier");
+        assert_eq!(
+            p.modifiers.iter().map(Modifier::as_str).collect::<Vec<_>>(),
+            ["RT", "59"]
+        );
+        assert_eq!(
+            BilledProcedure::parse("99213-25-59-76-77-GT")
+                .unwrap_err()
+                .code,
+            "too_many_modifiers"
+        );
+        assert_eq!(
+            BilledProcedure::parse("99213-2").unwrap_err().code,
+            "invalid_modifier"
+        );
     }
 
     #[test]
@@ -310,11 +349,18 @@ mod tests {
         let j = CodeRange::parse("J0120-J9999").unwrap();
         assert!(j.contains(ProcedureCode::parse("J3490").unwrap()));
         assert!(!j.contains(ProcedureCode::parse("K0001").unwrap()));
-        assert!(CodeRange::parse("99215").unwrap().contains(ProcedureCode::parse("99215").unwrap()));
+        assert!(
+            CodeRange::parse("99215")
+                .unwrap()
+                .contains(ProcedureCode::parse("99215").unwrap())
+        );
         assert!(CodeRange::parse("70553-70551").is_err());
         assert!(CodeRange::parse("99999-J0000").is_err());
         assert!(CodeRange::parse("A0000-J0000").is_err());
-        assert_eq!(CodeRange::parse("70551-70553").unwrap().to_string(), "70551-70553");
+        assert_eq!(
+            CodeRange::parse("70551-70553").unwrap().to_string(),
+            "70551-70553"
+        );
     }
 
     proptest! {

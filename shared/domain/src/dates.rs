@@ -14,16 +14,25 @@ pub fn parse_date(s: &str) -> Result<Date, Invalid> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape {
-        return Err(Invalid::new("invalid_date", "must be a date written YYYY-MM-DD"));
+        return Err(Invalid::new(
+            "invalid_date",
+            "must be a date written YYYY-MM-DD",
+        ));
     }
     let n = |r: std::ops::Range<usize>| s[r].parse::<i16>().unwrap_or(0);
     let (y, m, d) = (n(0..4), n(5..7), n(8..10));
     if !(1900..=2199).contains(&y) {
-        return Err(Invalid::new("invalid_date", "year must be between 1900 and 2199"));
+        return Err(Invalid::new(
+            "invalid_date",
+            "year must be between 1900 and 2199",
+        ));
     }
-    Date::new(y, m as i8, d as i8).map_err(|_| Invalid::new("invalid_date", "is not a real calendar date"))
+    Date::new(y, m as i8, d as i8)
+        .map_err(|_| Invalid::new("invalid_date", "is not a real calendar date"))
 }
 
 /// Serde support for `Date` fields that must be written `YYYY-MM-DD` (policy files,
@@ -38,7 +47,8 @@ pub mod iso {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         let s = String::deserialize(d)?;
-        super::parse_date(&s).map_err(|e| serde::de::Error::custom(format!("{e} (write dates as \"YYYY-MM-DD\")")))
+        super::parse_date(&s)
+            .map_err(|e| serde::de::Error::custom(format!("{e} (write dates as \"YYYY-MM-DD\")")))
     }
 }
 
@@ -50,8 +60,14 @@ mod tests {
 
     #[test]
     fn accepts_real_dates_only() {
-        assert_eq!(parse_date("2026-02-28").unwrap(), Date::new(2026, 2, 28).unwrap());
-        assert_eq!(parse_date("2028-02-29").unwrap(), Date::new(2028, 2, 29).unwrap());
+        assert_eq!(
+            parse_date("2026-02-28").unwrap(),
+            Date::new(2026, 2, 28).unwrap()
+        );
+        assert_eq!(
+            parse_date("2028-02-29").unwrap(),
+            Date::new(2028, 2, 29).unwrap()
+        );
         assert_eq!(parse_date("2026-02-30").unwrap_err().code, "invalid_date");
         assert_eq!(parse_date("2026-13-01").unwrap_err().code, "invalid_date");
         assert_eq!(parse_date("").unwrap_err().code, "required");
@@ -59,7 +75,14 @@ mod tests {
 
     #[test]
     fn refuses_other_shapes() {
-        for bad in ["20260228", "2026-2-28", "02/28/2026", "2026-02-28T00:00", "+2026-02-28", "2026-02-2a"] {
+        for bad in [
+            "20260228",
+            "2026-2-28",
+            "02/28/2026",
+            "2026-02-28T00:00",
+            "+2026-02-28",
+            "2026-02-2a",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
     }

@@ -30,7 +30,11 @@ impl Determination<'_> {
     /// The answer for an unknown member, and for a known member whose date of birth
     /// does not match: the two must be indistinguishable.
     pub fn member_not_found() -> Determination<'static> {
-        Determination { coverage: None, reasons: vec![Reason::MemberNotFound], rendering_provider: None }
+        Determination {
+            coverage: None,
+            reasons: vec![Reason::MemberNotFound],
+            rendering_provider: None,
+        }
     }
 }
 
@@ -97,7 +101,9 @@ impl Reason {
             Reason::NotYetEffective { .. } => "not_yet_effective",
             Reason::Terminated { .. } => "terminated",
             Reason::CoverageGap { .. } => "coverage_gap",
-            Reason::PlanNotDelegated | Reason::NoPcpAssigned | Reason::PcpNotInNetwork => "not_assigned_to_ipa",
+            Reason::PlanNotDelegated | Reason::NoPcpAssigned | Reason::PcpNotInNetwork => {
+                "not_assigned_to_ipa"
+            }
         }
     }
 
@@ -111,13 +117,19 @@ impl Reason {
             }
             Reason::Terminated { ended } => format!("Coverage terminated on {ended}."),
             Reason::CoverageGap { ended, resumes } => {
-                format!("No coverage on {date_of_service}: coverage ended on {ended} and resumes on {resumes}.")
+                format!(
+                    "No coverage on {date_of_service}: coverage ended on {ended} and resumes on {resumes}."
+                )
             }
             Reason::PlanNotDelegated => {
-                format!("Not assigned to {ipa_name} on {date_of_service}: the member's plan is not delegated to this IPA.")
+                format!(
+                    "Not assigned to {ipa_name} on {date_of_service}: the member's plan is not delegated to this IPA."
+                )
             }
             Reason::NoPcpAssigned => {
-                format!("Not assigned to {ipa_name} on {date_of_service}: no primary care physician is assigned.")
+                format!(
+                    "Not assigned to {ipa_name} on {date_of_service}: no primary care physician is assigned."
+                )
             }
             Reason::PcpNotInNetwork => format!(
                 "Not assigned to {ipa_name} on {date_of_service}: the assigned primary care physician is not in this IPA's network."
@@ -129,7 +141,10 @@ impl Reason {
 impl Member {
     /// The span covering `d`. Where rosters overlap, the most recently started wins.
     pub fn span_on(&self, d: Date) -> Option<&CoverageSpan> {
-        self.spans.iter().filter(|s| s.covers(d)).max_by_key(|s| s.start)
+        self.spans
+            .iter()
+            .filter(|s| s.covers(d))
+            .max_by_key(|s| s.start)
     }
 }
 
@@ -143,14 +158,20 @@ pub fn determine<'a>(
     rendering: Option<&'a Provider>,
 ) -> Determination<'a> {
     let Some(span) = member.span_on(date_of_service) else {
-        return Determination { coverage: None, reasons: vec![uncovered_reason(member, date_of_service)], rendering_provider: None };
+        return Determination {
+            coverage: None,
+            reasons: vec![uncovered_reason(member, date_of_service)],
+            rendering_provider: None,
+        };
     };
     let pcp = pcp.filter(|p| Some(p.npi) == span.pcp_npi);
     let plan = policy.plan(&span.plan_id);
     let reason = match (plan, span.pcp_npi, pcp) {
         (None, _, _) => Some(Reason::PlanNotDelegated),
         (Some(_), None, _) => Some(Reason::NoPcpAssigned),
-        (Some(_), Some(_), found) if !found.is_some_and(Provider::is_in_network) => Some(Reason::PcpNotInNetwork),
+        (Some(_), Some(_), found) if !found.is_some_and(Provider::is_in_network) => {
+            Some(Reason::PcpNotInNetwork)
+        }
         _ => None,
     };
     let delegation = match (&reason, plan) {
@@ -163,15 +184,30 @@ pub fn determine<'a>(
         is_assigned_pcp: span.pcp_npi == Some(r.npi),
     });
     Determination {
-        coverage: Some(Coverage { span, plan, pcp, delegation }),
+        coverage: Some(Coverage {
+            span,
+            plan,
+            pcp,
+            delegation,
+        }),
         reasons: reason.into_iter().collect(),
         rendering_provider,
     }
 }
 
 fn uncovered_reason(member: &Member, d: Date) -> Reason {
-    let ended_before = member.spans.iter().filter_map(|s| s.end).filter(|end| *end < d).max();
-    let starts_after = member.spans.iter().map(|s| s.start).filter(|start| *start > d).min();
+    let ended_before = member
+        .spans
+        .iter()
+        .filter_map(|s| s.end)
+        .filter(|end| *end < d)
+        .max();
+    let starts_after = member
+        .spans
+        .iter()
+        .map(|s| s.start)
+        .filter(|start| *start > d)
+        .min();
     match (ended_before, starts_after) {
         (_, None) if member.spans.is_empty() => Reason::NoCoverageOnFile,
         (Some(ended), Some(resumes)) => Reason::CoverageGap { ended, resumes },
@@ -286,19 +322,44 @@ authorizes = "health_plan"
         let cov = det.coverage.unwrap();
         assert_eq!(cov.pcp.unwrap().npi.as_str(), PCP);
         let del = cov.delegation.unwrap();
-        assert_eq!(del.financially_responsible, Entity { party: Party::Ipa, name: "Sunrise IPA" });
-        assert_eq!(del.carve_outs[0].authorizes, Entity { party: Party::HealthPlan, name: "Test Health Plan" });
+        assert_eq!(
+            del.financially_responsible,
+            Entity {
+                party: Party::Ipa,
+                name: "Sunrise IPA"
+            }
+        );
+        assert_eq!(
+            del.carve_outs[0].authorizes,
+            Entity {
+                party: Party::HealthPlan,
+                name: "Test Health Plan"
+            }
+        );
     }
 
     #[test]
     fn span_boundaries_are_inclusive() {
         let (p, pcp) = (policy(), provider(PCP, Network::In));
-        let m = member(vec![span("MCAL-1", "2026-01-01", Some("2026-06-30"), Some(PCP))]);
+        let m = member(vec![span(
+            "MCAL-1",
+            "2026-01-01",
+            Some("2026-06-30"),
+            Some(PCP),
+        )]);
         assert!(determine(&m, d("2026-01-01"), &p, Some(&pcp), None).is_eligible());
         assert!(determine(&m, d("2026-06-30"), &p, Some(&pcp), None).is_eligible());
         let after = determine(&m, d("2026-07-01"), &p, Some(&pcp), None);
-        assert_eq!(after.reasons, [Reason::Terminated { ended: d("2026-06-30") }]);
-        assert_eq!(after.reasons[0].message(d("2026-07-01"), "Sunrise IPA"), "Coverage terminated on 2026-06-30.");
+        assert_eq!(
+            after.reasons,
+            [Reason::Terminated {
+                ended: d("2026-06-30")
+            }]
+        );
+        assert_eq!(
+            after.reasons[0].message(d("2026-07-01"), "Sunrise IPA"),
+            "Coverage terminated on 2026-06-30."
+        );
     }
 
     #[test]
@@ -309,45 +370,86 @@ authorizes = "health_plan"
             span("MCAL-1", "2026-03-01", None, Some(PCP)),
         ]);
         let gap = determine(&m, d("2026-02-01"), &p, None, None);
-        assert_eq!(gap.reasons, [Reason::CoverageGap { ended: d("2025-12-31"), resumes: d("2026-03-01") }]);
+        assert_eq!(
+            gap.reasons,
+            [Reason::CoverageGap {
+                ended: d("2025-12-31"),
+                resumes: d("2026-03-01")
+            }]
+        );
         assert_eq!(gap.reasons[0].code(), "coverage_gap");
         let early = determine(&m, d("2024-06-01"), &p, None, None);
-        assert_eq!(early.reasons, [Reason::NotYetEffective { starts: d("2025-01-01") }]);
-        assert_eq!(determine(&member(vec![]), d("2026-01-01"), &p, None, None).reasons, [Reason::NoCoverageOnFile]);
+        assert_eq!(
+            early.reasons,
+            [Reason::NotYetEffective {
+                starts: d("2025-01-01")
+            }]
+        );
+        assert_eq!(
+            determine(&member(vec![]), d("2026-01-01"), &p, None, None).reasons,
+            [Reason::NoCoverageOnFile]
+        );
     }
 
     #[test]
     fn members_outside_the_ipa_are_not_assigned() {
-        let (p, pcp, out) = (policy(), provider(PCP, Network::In), provider(OTHER, Network::Out));
+        let (p, pcp, out) = (
+            policy(),
+            provider(PCP, Network::In),
+            provider(OTHER, Network::Out),
+        );
         let other_plan = member(vec![span("COMM-9", "2025-01-01", None, Some(PCP))]);
         let det = determine(&other_plan, d("2026-01-01"), &p, Some(&pcp), None);
         assert_eq!(det.reasons, [Reason::PlanNotDelegated]);
-        assert!(det.coverage.is_some_and(|c| c.plan.is_none() && c.delegation.is_none()));
+        assert!(
+            det.coverage
+                .is_some_and(|c| c.plan.is_none() && c.delegation.is_none())
+        );
 
         let no_pcp = member(vec![span("MCAL-1", "2025-01-01", None, None)]);
-        assert_eq!(determine(&no_pcp, d("2026-01-01"), &p, None, None).reasons, [Reason::NoPcpAssigned]);
+        assert_eq!(
+            determine(&no_pcp, d("2026-01-01"), &p, None, None).reasons,
+            [Reason::NoPcpAssigned]
+        );
 
         let outside_pcp = member(vec![span("MCAL-1", "2025-01-01", None, Some(OTHER))]);
         let det = determine(&outside_pcp, d("2026-01-01"), &p, Some(&out), None);
         assert_eq!(det.reasons, [Reason::PcpNotInNetwork]);
         assert_eq!(det.reasons[0].code(), "not_assigned_to_ipa");
         // A PCP missing from the directory is not in the network either.
-        assert_eq!(determine(&outside_pcp, d("2026-01-01"), &p, None, None).reasons, [Reason::PcpNotInNetwork]);
+        assert_eq!(
+            determine(&outside_pcp, d("2026-01-01"), &p, None, None).reasons,
+            [Reason::PcpNotInNetwork]
+        );
     }
 
     #[test]
     fn overlapping_spans_use_the_latest_start() {
         let (p, pcp) = (policy(), provider(PCP, Network::In));
-        let m = member(vec![span("COMM-9", "2025-01-01", None, Some(PCP)), span("MCAL-1", "2026-01-01", None, Some(PCP))]);
+        let m = member(vec![
+            span("COMM-9", "2025-01-01", None, Some(PCP)),
+            span("MCAL-1", "2026-01-01", None, Some(PCP)),
+        ]);
         assert!(determine(&m, d("2026-02-01"), &p, Some(&pcp), None).is_eligible());
     }
 
     #[test]
     fn rendering_provider_is_checked_against_network_and_pcp() {
-        let (p, pcp, out) = (policy(), provider(PCP, Network::In), provider(OTHER, Network::Out));
+        let (p, pcp, out) = (
+            policy(),
+            provider(PCP, Network::In),
+            provider(OTHER, Network::Out),
+        );
         let m = member(vec![span("MCAL-1", "2025-01-01", None, Some(PCP))]);
         let det = determine(&m, d("2026-01-01"), &p, Some(&pcp), Some(&out));
-        assert_eq!(det.rendering_provider.unwrap(), RenderingProvider { npi: out.npi, in_network: false, is_assigned_pcp: false });
+        assert_eq!(
+            det.rendering_provider.unwrap(),
+            RenderingProvider {
+                npi: out.npi,
+                in_network: false,
+                is_assigned_pcp: false
+            }
+        );
         let det = determine(&m, d("2026-01-01"), &p, Some(&pcp), Some(&pcp));
         assert!(det.rendering_provider.unwrap().is_assigned_pcp);
     }

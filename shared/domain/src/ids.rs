@@ -22,7 +22,10 @@ impl Npi {
         let mut digits = [0u8; 10];
         digits.copy_from_slice(bytes);
         if luhn_check_digit(&digits[..9]) != digits[9] - b'0' {
-            return Err(Invalid::new("invalid_npi", "check digit does not match (not a valid NPI)"));
+            return Err(Invalid::new(
+                "invalid_npi",
+                "check digit does not match (not a valid NPI)",
+            ));
         }
         Ok(Npi(digits))
     }
@@ -175,13 +178,17 @@ fn slug(s: &str, code: &'static str) -> Result<String, Invalid> {
         return Err(Invalid::required());
     }
     let ok = (2..=64).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-');
     if ok {
         Ok(s.to_owned())
     } else {
-        Err(Invalid::new(code, "must be 2 to 64 lower-case letters, digits or inner hyphens"))
+        Err(Invalid::new(
+            code,
+            "must be 2 to 64 lower-case letters, digits or inner hyphens",
+        ))
     }
 }
 
@@ -235,7 +242,10 @@ mod tests {
 
     #[test]
     fn generated_npis_carry_their_check_digit() {
-        assert_eq!(Npi::with_check_digit(123_456_789).unwrap().as_str(), "1234567893");
+        assert_eq!(
+            Npi::with_check_digit(123_456_789).unwrap().as_str(),
+            "1234567893"
+        );
         assert!(Npi::with_check_digit(1_000_000_000).is_none());
     }
 

@@ -14,11 +14,17 @@ pub struct Invalid {
 
 impl Invalid {
     pub const fn new(code: &'static str, message: &'static str) -> Self {
-        Invalid { code, message: Cow::Borrowed(message) }
+        Invalid {
+            code,
+            message: Cow::Borrowed(message),
+        }
     }
 
     pub fn owned(code: &'static str, message: String) -> Self {
-        Invalid { code, message: Cow::Owned(message) }
+        Invalid {
+            code,
+            message: Cow::Owned(message),
+        }
     }
 
     pub const fn required() -> Self {

@@ -19,7 +19,12 @@ pub enum LineOfBusiness {
 
 impl LineOfBusiness {
     pub fn parse(s: &str) -> Result<LineOfBusiness, Invalid> {
-        match s.trim().to_ascii_lowercase().replace(['-', ' '], "_").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
             "medi_cal" | "medicaid" => Ok(LineOfBusiness::MediCal),
             "medicare_advantage" | "medicare" => Ok(LineOfBusiness::MedicareAdvantage),
             "dual_eligible" | "medi_medi" | "dsnp" => Ok(LineOfBusiness::DualEligible),
@@ -107,7 +112,9 @@ mod optional_date {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
         match Option::<String>::deserialize(d)? {
-            Some(s) => crate::dates::parse_date(&s).map(Some).map_err(serde::de::Error::custom),
+            Some(s) => crate::dates::parse_date(&s)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
             None => Ok(None),
         }
     }

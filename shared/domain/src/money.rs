@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::Invalid;
 
 /// An amount in US cents. Serialised as an integer number of cents.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -25,8 +27,10 @@ impl Money {
     /// Parses a decimal dollar amount as X12 and claim forms write it: `125`,
     /// `125.5`, `125.50`, `-10.00`. More than two decimals is refused, not rounded.
     pub fn parse_dollars(s: &str) -> Result<Money, Invalid> {
-        const BAD: Invalid =
-            Invalid::new("invalid_amount", "must be a dollar amount with at most two decimals (125.50)");
+        const BAD: Invalid = Invalid::new(
+            "invalid_amount",
+            "must be a dollar amount with at most two decimals (125.50)",
+        );
         let s = s.trim();
         let (negative, digits) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -41,13 +45,20 @@ impl Money {
         {
             return Err(BAD);
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| BAD)? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| BAD)?
+        };
         let frac: i64 = match frac.len() {
             0 => 0,
             1 => frac.parse::<i64>().map_err(|_| BAD)? * 10,
             _ => frac.parse().map_err(|_| BAD)?,
         };
-        let cents = whole.checked_mul(100).and_then(|c| c.checked_add(frac)).ok_or(BAD)?;
+        let cents = whole
+            .checked_mul(100)
+            .and_then(|c| c.checked_add(frac))
+            .ok_or(BAD)?;
         Ok(Money(if negative { -cents } else { cents }))
     }
 
@@ -81,7 +92,16 @@ mod tests {
         assert_eq!(Money::parse_dollars("0.07").unwrap().cents(), 7);
         assert_eq!(Money::parse_dollars(".5").unwrap().cents(), 50);
         assert_eq!(Money::parse_dollars("-10.00").unwrap().cents(), -1000);
-        for bad in ["", ".", "1.234", "1,000", "12a", "1.", "--1", "99999999999999999999"] {
+        for bad in [
+            "",
+            ".",
+            "1.234",
+            "1,000",
+            "12a",
+            "1.",
+            "--1",
+            "99999999999999999999",
+        ] {
             assert!(Money::parse_dollars(bad).is_err(), "{bad}");
         }
     }

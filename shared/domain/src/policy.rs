@@ -205,7 +205,11 @@ pub struct ClaimsPolicy {
 
 impl Default for ClaimsPolicy {
     fn default() -> Self {
-        ClaimsPolicy { timely_filing_days: 365, payment_working_days: 45, corrected_claims_on_portal: false }
+        ClaimsPolicy {
+            timely_filing_days: 365,
+            payment_working_days: 45,
+            corrected_claims_on_portal: false,
+        }
     }
 }
 
@@ -351,20 +355,31 @@ impl Policy {
     /// Parses and validates a policy file. `source_name` (usually the file path)
     /// appears in every error.
     pub fn from_toml(text: &str, source_name: &str) -> Result<Policy, PolicyError> {
-        let fail = |problems| PolicyError { source_name: source_name.to_owned(), problems };
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| fail(vec![PolicyProblem { key: String::new(), message: e.to_string().trim().to_owned() }]))?;
-        let file: PolicyFile = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-            let path = e.path().to_string();
-            let message = e.inner().to_string();
-            // "missing field `x`" is reported at the parent; name the missing key itself.
-            let key = match message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
-                Some(field) if path == "." || path.is_empty() => field.to_owned(),
-                Some(field) => format!("{path}.{field}"),
-                None => path,
-            };
-            fail(vec![PolicyProblem { key, message }])
+        let fail = |problems| PolicyError {
+            source_name: source_name.to_owned(),
+            problems,
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            fail(vec![PolicyProblem {
+                key: String::new(),
+                message: e.to_string().trim().to_owned(),
+            }])
         })?;
+        let file: PolicyFile = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.inner().to_string();
+                // "missing field `x`" is reported at the parent; name the missing key itself.
+                let key = match message
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.split('`').next())
+                {
+                    Some(field) if path == "." || path.is_empty() => field.to_owned(),
+                    Some(field) => format!("{path}.{field}"),
+                    None => path,
+                };
+                fail(vec![PolicyProblem { key, message }])
+            })?;
         validate(file).map_err(fail)
     }
 
@@ -387,17 +402,28 @@ impl Policy {
 
 fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
     let mut problems = Vec::new();
-    let mut bad = |key: &str, message: &str| problems.push(PolicyProblem { key: key.into(), message: message.into() });
+    let mut bad = |key: &str, message: &str| {
+        problems.push(PolicyProblem {
+            key: key.into(),
+            message: message.into(),
+        })
+    };
 
     if crate::ids::OrgId::parse(&file.ipa.id).is_err() {
-        bad("ipa.id", "must be 2 to 64 lower-case letters, digits or inner hyphens");
+        bad(
+            "ipa.id",
+            "must be 2 to 64 lower-case letters, digits or inner hyphens",
+        );
     }
     if file.ipa.name.trim().is_empty() {
         bad("ipa.name", "must not be empty");
     }
     let time_zone = TimeZone::get(&file.ipa.timezone).ok();
     if time_zone.is_none() {
-        bad("ipa.timezone", "is not an IANA time zone name (e.g. America/Los_Angeles)");
+        bad(
+            "ipa.timezone",
+            "is not an IANA time zone name (e.g. America/Los_Angeles)",
+        );
     }
 
     let c = &file.contacts;
@@ -405,13 +431,20 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
         ("contacts.um_phone", &c.um_phone),
         ("contacts.um_fax", &c.um_fax),
         ("contacts.claims_email", &c.claims_email),
-        ("contacts.dispute_mailing_address", &c.dispute_mailing_address),
+        (
+            "contacts.dispute_mailing_address",
+            &c.dispute_mailing_address,
+        ),
     ] {
         if value.trim().is_empty() {
             bad(key, "must not be empty");
         }
     }
-    if !file.disputes.expedited_appeals_on_portal && c.expedited_appeal_fax.as_deref().is_none_or(|f| f.trim().is_empty()) {
+    if !file.disputes.expedited_appeals_on_portal
+        && c.expedited_appeal_fax
+            .as_deref()
+            .is_none_or(|f| f.trim().is_empty())
+    {
         bad(
             "contacts.expedited_appeal_fax",
             "is required when disputes.expedited_appeals_on_portal is false: providers must be told where to send them",
@@ -421,46 +454,120 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
     let pa = &file.prior_auth;
     for (key, value, max) in [
         ("prior_auth.validity_days", pa.validity_days, 365),
-        ("prior_auth.urgent_decision_hours", pa.urgent_decision_hours, 168),
-        ("prior_auth.routine_decision_working_days", pa.routine_decision_working_days, 30),
-        ("prior_auth.routine_decision_max_calendar_days", pa.routine_decision_max_calendar_days, 30),
-        ("prior_auth.post_stabilization_deemed_approved_minutes", pa.post_stabilization_deemed_approved_minutes, 24 * 60),
-        ("prior_auth.inpatient_notification_hours", pa.inpatient_notification_hours, 168),
-        ("prior_auth.clinical_documents_due_working_days", pa.clinical_documents_due_working_days, 30),
-        ("claims.timely_filing_days", file.claims.timely_filing_days, 3650),
-        ("claims.payment_working_days", file.claims.payment_working_days, 365),
-        ("disputes.filing_window_days", file.disputes.filing_window_days, 3650),
-        ("disputes.acknowledge_working_days_electronic", file.disputes.acknowledge_working_days_electronic, 60),
-        ("disputes.acknowledge_working_days_paper", file.disputes.acknowledge_working_days_paper, 60),
-        ("disputes.decision_working_days", file.disputes.decision_working_days, 365),
-        ("disputes.second_level_days", file.disputes.second_level_days, 3650),
-        ("attachments.max_per_message", file.attachments.max_per_message, 100),
+        (
+            "prior_auth.urgent_decision_hours",
+            pa.urgent_decision_hours,
+            168,
+        ),
+        (
+            "prior_auth.routine_decision_working_days",
+            pa.routine_decision_working_days,
+            30,
+        ),
+        (
+            "prior_auth.routine_decision_max_calendar_days",
+            pa.routine_decision_max_calendar_days,
+            30,
+        ),
+        (
+            "prior_auth.post_stabilization_deemed_approved_minutes",
+            pa.post_stabilization_deemed_approved_minutes,
+            24 * 60,
+        ),
+        (
+            "prior_auth.inpatient_notification_hours",
+            pa.inpatient_notification_hours,
+            168,
+        ),
+        (
+            "prior_auth.clinical_documents_due_working_days",
+            pa.clinical_documents_due_working_days,
+            30,
+        ),
+        (
+            "claims.timely_filing_days",
+            file.claims.timely_filing_days,
+            3650,
+        ),
+        (
+            "claims.payment_working_days",
+            file.claims.payment_working_days,
+            365,
+        ),
+        (
+            "disputes.filing_window_days",
+            file.disputes.filing_window_days,
+            3650,
+        ),
+        (
+            "disputes.acknowledge_working_days_electronic",
+            file.disputes.acknowledge_working_days_electronic,
+            60,
+        ),
+        (
+            "disputes.acknowledge_working_days_paper",
+            file.disputes.acknowledge_working_days_paper,
+            60,
+        ),
+        (
+            "disputes.decision_working_days",
+            file.disputes.decision_working_days,
+            365,
+        ),
+        (
+            "disputes.second_level_days",
+            file.disputes.second_level_days,
+            3650,
+        ),
+        (
+            "attachments.max_per_message",
+            file.attachments.max_per_message,
+            100,
+        ),
     ] {
         if value == 0 || value > max {
             bad(key, &format!("must be between 1 and {max}"));
         }
     }
     if file.attachments.max_bytes == 0 || file.attachments.max_bytes > 5 * 1024 * 1024 * 1024 {
-        bad("attachments.max_bytes", "must be between 1 byte and 5 GiB (the largest single S3 PUT)");
+        bad(
+            "attachments.max_bytes",
+            "must be between 1 byte and 5 GiB (the largest single S3 PUT)",
+        );
     }
     for (i, t) in file.attachments.content_types.iter().enumerate() {
-        let ok = t.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !t.contains(char::is_whitespace));
+        let ok = t.split_once('/').is_some_and(|(a, b)| {
+            !a.is_empty() && !b.is_empty() && !t.contains(char::is_whitespace)
+        });
         if !ok {
-            bad(&format!("attachments.content_types[{i}]"), "must be a MIME type such as application/pdf");
+            bad(
+                &format!("attachments.content_types[{i}]"),
+                "must be a MIME type such as application/pdf",
+            );
         }
     }
 
     if file.plans.is_empty() {
-        bad("plans", "at least one plan must be listed: the IPA is delegated for some plan");
+        bad(
+            "plans",
+            "at least one plan must be listed: the IPA is delegated for some plan",
+        );
     }
     for (i, plan) in file.plans.iter().enumerate() {
         if file.plans[..i].iter().any(|p| p.id == plan.id) {
             bad(&format!("plans[{i}].id"), "is listed twice");
         }
         for (j, co) in plan.carve_outs.iter().enumerate() {
-            let ok = !co.service.is_empty() && co.service.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            let ok = !co.service.is_empty()
+                && co
+                    .service
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_');
             if !ok {
-                bad(&format!("plans[{i}].carve_outs[{j}].service"), "must be a snake_case name");
+                bad(
+                    &format!("plans[{i}].carve_outs[{j}].service"),
+                    "must be a snake_case name",
+                );
             }
         }
     }
@@ -531,13 +638,20 @@ line_of_business = "medi_cal"
         assert_eq!(p.disputes.acknowledge_working_days_paper, 15);
         assert_eq!(p.disputes.decision_working_days, 45);
         assert_eq!(p.disputes.second_level_days, 180);
-        assert_eq!(p.prior_auth.no_auth_services.len(), NoAuthService::ALL.len());
-        assert_eq!(p.prior_auth.specialty_consult.own_auth_codes[0].as_str(), "99215");
+        assert_eq!(
+            p.prior_auth.no_auth_services.len(),
+            NoAuthService::ALL.len()
+        );
+        assert_eq!(
+            p.prior_auth.specialty_consult.own_auth_codes[0].as_str(),
+            "99215"
+        );
     }
 
     #[test]
     fn pa_required_list_answers_by_code_and_range() {
-        let text = format!("{MINIMAL}\n[prior_auth]\npa_required_codes = [\"70551-70553\", \"J3490\"]\n");
+        let text =
+            format!("{MINIMAL}\n[prior_auth]\npa_required_codes = [\"70551-70553\", \"J3490\"]\n");
         // [prior_auth] after [[plans]] is still a top-level table in TOML.
         let p = load(&text).unwrap();
         let code = |s| ProcedureCode::parse(s).unwrap();
@@ -582,13 +696,25 @@ line_of_business = "medi_cal"
 
     #[test]
     fn semantic_problems_are_all_reported() {
-        let text = MINIMAL.replace("America/Los_Angeles", "Mars/Olympus").replace("expedited_appeal_fax = \"555-0102\"\n", "")
+        let text = MINIMAL
+            .replace("America/Los_Angeles", "Mars/Olympus")
+            .replace("expedited_appeal_fax = \"555-0102\"\n", "")
             + "\n[disputes]\ndecision_working_days = 0\n";
         let err = load(&text).unwrap_err();
         let keys: Vec<_> = err.problems.iter().map(|p| p.key.as_str()).collect();
-        assert_eq!(keys, ["ipa.timezone", "contacts.expedited_appeal_fax", "disputes.decision_working_days"]);
+        assert_eq!(
+            keys,
+            [
+                "ipa.timezone",
+                "contacts.expedited_appeal_fax",
+                "disputes.decision_working_days"
+            ]
+        );
         let shown = err.to_string();
-        assert!(shown.starts_with("invalid IPA policy ipas/test.toml"), "{shown}");
+        assert!(
+            shown.starts_with("invalid IPA policy ipas/test.toml"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -601,7 +727,13 @@ line_of_business = "medi_cal"
     fn holidays_feed_the_work_calendar() {
         let text = format!("{MINIMAL}\n[calendar]\nholidays = [\"2026-11-26\"]\n");
         let p = load(&text).unwrap();
-        assert!(!p.calendar().is_working_day(Date::new(2026, 11, 26).unwrap()));
-        assert!(p.calendar().is_working_day(Date::new(2026, 11, 25).unwrap()));
+        assert!(
+            !p.calendar()
+                .is_working_day(Date::new(2026, 11, 26).unwrap())
+        );
+        assert!(
+            p.calendar()
+                .is_working_day(Date::new(2026, 11, 25).unwrap())
+        );
     }
 }

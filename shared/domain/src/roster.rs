@@ -11,12 +11,12 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::Invalid;
 use crate::dates::parse_date;
 use crate::ids::{MemberId, Npi, OrgId, PlanId};
 use crate::member::{CoverageSpan, LineOfBusiness, Member, Sex};
 use crate::policy::Policy;
 use crate::provider::{Network, Provider};
-use crate::Invalid;
 
 pub const MEMBER_COLUMNS: [&str; 10] = [
     "member_id",
@@ -78,9 +78,19 @@ impl fmt::Display for RowError {
 }
 
 /// Which required columns a header lacks.
-pub fn missing_columns<'h>(header: impl IntoIterator<Item = &'h str>, required: &[&'static str]) -> Vec<&'static str> {
-    let present: Vec<String> = header.into_iter().map(|h| h.trim().to_ascii_lowercase()).collect();
-    required.iter().copied().filter(|c| !present.iter().any(|p| p == c)).collect()
+pub fn missing_columns<'h>(
+    header: impl IntoIterator<Item = &'h str>,
+    required: &[&'static str],
+) -> Vec<&'static str> {
+    let present: Vec<String> = header
+        .into_iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    required
+        .iter()
+        .copied()
+        .filter(|c| !present.iter().any(|p| p == c))
+        .collect()
 }
 
 struct Errors<'a> {
@@ -90,8 +100,14 @@ struct Errors<'a> {
 
 impl Errors<'_> {
     fn check<T>(&mut self, column: &'static str, r: Result<T, Invalid>) -> Option<T> {
-        r.map_err(|e| self.out.push(RowError { line: self.line, column: Some(column), message: e.message.into_owned() }))
-            .ok()
+        r.map_err(|e| {
+            self.out.push(RowError {
+                line: self.line,
+                column: Some(column),
+                message: e.message.into_owned(),
+            })
+        })
+        .ok()
     }
 
     fn text(&mut self, column: &'static str, s: &str, max: usize) -> Option<String> {
@@ -99,7 +115,10 @@ impl Errors<'_> {
         let r = if s.is_empty() {
             Err(Invalid::required())
         } else if s.chars().count() > max || s.chars().any(char::is_control) {
-            Err(Invalid::owned("invalid_text", format!("must be at most {max} characters, without control characters")))
+            Err(Invalid::owned(
+                "invalid_text",
+                format!("must be at most {max} characters, without control characters"),
+            ))
         } else {
             Ok(s.to_owned())
         };
@@ -109,20 +128,29 @@ impl Errors<'_> {
 
 /// Builds members from roster rows (line number, row). All or nothing: any problem
 /// anywhere and the whole roster is refused with every problem listed.
-pub fn members_from_rows(rows: impl IntoIterator<Item = (u64, MemberRow)>, policy: &Policy) -> Result<Vec<Member>, Vec<RowError>> {
+pub fn members_from_rows(
+    rows: impl IntoIterator<Item = (u64, MemberRow)>,
+    policy: &Policy,
+) -> Result<Vec<Member>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut members: Vec<Member> = Vec::new();
     let mut first_line: HashMap<MemberId, (usize, u64)> = HashMap::new();
 
     for (line, row) in rows {
-        let mut e = Errors { line, out: &mut errors };
+        let mut e = Errors {
+            line,
+            out: &mut errors,
+        };
         let member_id = e.check("member_id", MemberId::parse(&row.member_id));
         let first_name = e.text("first_name", &row.first_name, 60);
         let last_name = e.text("last_name", &row.last_name, 60);
         let dob = e.check("dob", parse_date(&row.dob));
         let sex = e.check("sex", Sex::parse(&row.sex));
         let plan_id = e.check("plan_id", PlanId::parse(&row.plan_id));
-        let lob = e.check("line_of_business", LineOfBusiness::parse(&row.line_of_business));
+        let lob = e.check(
+            "line_of_business",
+            LineOfBusiness::parse(&row.line_of_business),
+        );
         let start = e.check("coverage_start", parse_date(&row.coverage_start));
         let end = match row.coverage_end.trim() {
             "" => Some(None),
@@ -134,18 +162,33 @@ pub fn members_from_rows(rows: impl IntoIterator<Item = (u64, MemberRow)>, polic
         };
         if let (Some(start), Some(Some(end))) = (start, end) {
             if end < start {
-                e.check::<()>("coverage_end", Err(Invalid::new("invalid_span", "must not be before coverage_start")));
+                e.check::<()>(
+                    "coverage_end",
+                    Err(Invalid::new(
+                        "invalid_span",
+                        "must not be before coverage_start",
+                    )),
+                );
             }
         }
         if let (Some(plan_id), Some(lob)) = (&plan_id, lob) {
             match policy.plan(plan_id) {
                 None => {
-                    e.check::<()>("plan_id", Err(Invalid::new("unknown_plan", "is not a plan in this IPA's policy")));
+                    e.check::<()>(
+                        "plan_id",
+                        Err(Invalid::new(
+                            "unknown_plan",
+                            "is not a plan in this IPA's policy",
+                        )),
+                    );
                 }
                 Some(plan) if plan.line_of_business != lob => {
                     e.check::<()>(
                         "line_of_business",
-                        Err(Invalid::new("line_of_business_mismatch", "does not match the plan's line of business in the policy")),
+                        Err(Invalid::new(
+                            "line_of_business_mismatch",
+                            "does not match the plan's line of business in the policy",
+                        )),
                     );
                 }
                 Some(_) => {}
@@ -162,15 +205,27 @@ pub fn members_from_rows(rows: impl IntoIterator<Item = (u64, MemberRow)>, polic
             Some(start),
             Some(end),
             Some(pcp_npi),
-        ) = (member_id, first_name, last_name, dob, sex, plan_id, lob, start, end, pcp)
+        ) = (
+            member_id, first_name, last_name, dob, sex, plan_id, lob, start, end, pcp,
+        )
         else {
             continue;
         };
-        let span = CoverageSpan { plan_id, line_of_business, start, end, pcp_npi };
+        let span = CoverageSpan {
+            plan_id,
+            line_of_business,
+            start,
+            end,
+            pcp_npi,
+        };
         match first_line.get(&member_id) {
             Some(&(i, earlier)) => {
                 let m = &mut members[i];
-                if m.first_name != first_name || m.last_name != last_name || m.dob != dob || m.sex != sex {
+                if m.first_name != first_name
+                    || m.last_name != last_name
+                    || m.dob != dob
+                    || m.sex != sex
+                {
                     errors.push(RowError {
                         line,
                         column: None,
@@ -182,7 +237,14 @@ pub fn members_from_rows(rows: impl IntoIterator<Item = (u64, MemberRow)>, polic
             }
             None => {
                 first_line.insert(member_id.clone(), (members.len(), line));
-                members.push(Member { member_id, first_name, last_name, dob, sex, spans: vec![span] });
+                members.push(Member {
+                    member_id,
+                    first_name,
+                    last_name,
+                    dob,
+                    sex,
+                    spans: vec![span],
+                });
             }
         }
     }
@@ -197,12 +259,17 @@ pub fn members_from_rows(rows: impl IntoIterator<Item = (u64, MemberRow)>, polic
 }
 
 /// Builds providers from rows; all or nothing, like [`members_from_rows`].
-pub fn providers_from_rows(rows: impl IntoIterator<Item = (u64, ProviderRow)>) -> Result<Vec<Provider>, Vec<RowError>> {
+pub fn providers_from_rows(
+    rows: impl IntoIterator<Item = (u64, ProviderRow)>,
+) -> Result<Vec<Provider>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut providers = Vec::new();
     let mut seen: HashMap<Npi, u64> = HashMap::new();
     for (line, row) in rows {
-        let mut e = Errors { line, out: &mut errors };
+        let mut e = Errors {
+            line,
+            out: &mut errors,
+        };
         let npi = e.check("npi", Npi::parse(&row.npi));
         let name = e.text("name", &row.name, 120);
         let org_id = e.check("org_id", OrgId::parse(&row.org_id));
@@ -210,15 +277,31 @@ pub fn providers_from_rows(rows: impl IntoIterator<Item = (u64, ProviderRow)>) -
         let network = e.check("network", Network::parse(&row.network));
         if let Some(npi) = npi {
             if let Some(earlier) = seen.insert(npi, line) {
-                errors.push(RowError { line, column: Some("npi"), message: format!("is already listed on line {earlier}") });
+                errors.push(RowError {
+                    line,
+                    column: Some("npi"),
+                    message: format!("is already listed on line {earlier}"),
+                });
                 continue;
             }
         }
-        if let (Some(npi), Some(name), Some(org_id), Some(specialty), Some(network)) = (npi, name, org_id, specialty, network) {
-            providers.push(Provider { npi, name, org_id, specialty, network });
+        if let (Some(npi), Some(name), Some(org_id), Some(specialty), Some(network)) =
+            (npi, name, org_id, specialty, network)
+        {
+            providers.push(Provider {
+                npi,
+                name,
+                org_id,
+                specialty,
+                network,
+            });
         }
     }
-    if errors.is_empty() { Ok(providers) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(providers)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -266,7 +349,11 @@ line_of_business = "medi_cal"
 
     #[test]
     fn rows_of_one_member_become_spans_in_start_order() {
-        let rows = vec![(2, row("M101", "2026-01-01", "")), (3, row("M101", "2025-01-01", "2025-12-31")), (4, row("M102", "2025-01-01", ""))];
+        let rows = vec![
+            (2, row("M101", "2026-01-01", "")),
+            (3, row("M101", "2025-01-01", "2025-12-31")),
+            (4, row("M102", "2025-01-01", "")),
+        ];
         let members = members_from_rows(rows, &policy()).unwrap();
         assert_eq!(members.len(), 2);
         assert_eq!(members[0].spans.len(), 2);
@@ -281,21 +368,51 @@ line_of_business = "medi_cal"
         bad.sex = "Q".into();
         let mut unknown_plan = row("M102", "2026-01-01", "2025-01-01");
         unknown_plan.plan_id = "NOPE".into();
-        let errs = members_from_rows(vec![(2, row("M100", "2026-01-01", "")), (3, bad), (4, unknown_plan)], &policy()).unwrap_err();
-        let at: Vec<_> = errs.iter().map(|e| (e.line, e.column.unwrap_or("-"))).collect();
-        assert_eq!(at, [(3, "sex"), (3, "coverage_start"), (3, "pcp_npi"), (4, "coverage_end"), (4, "plan_id")]);
-        assert_eq!(errs[1].to_string(), "line 3, column coverage_start: is not a real calendar date");
+        let errs = members_from_rows(
+            vec![
+                (2, row("M100", "2026-01-01", "")),
+                (3, bad),
+                (4, unknown_plan),
+            ],
+            &policy(),
+        )
+        .unwrap_err();
+        let at: Vec<_> = errs
+            .iter()
+            .map(|e| (e.line, e.column.unwrap_or("-")))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                (3, "sex"),
+                (3, "coverage_start"),
+                (3, "pcp_npi"),
+                (4, "coverage_end"),
+                (4, "plan_id")
+            ]
+        );
+        assert_eq!(
+            errs[1].to_string(),
+            "line 3, column coverage_start: is not a real calendar date"
+        );
     }
 
     #[test]
     fn conflicting_demographics_for_one_member_are_refused() {
         let mut other = row("M101", "2026-01-01", "");
         other.dob = "1981-01-02".into();
-        let errs = members_from_rows(vec![(2, row("M101", "2025-01-01", "2025-12-31")), (3, other)], &policy()).unwrap_err();
+        let errs = members_from_rows(
+            vec![(2, row("M101", "2025-01-01", "2025-12-31")), (3, other)],
+            &policy(),
+        )
+        .unwrap_err();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].line, 3);
         assert!(errs[0].message.contains("line 2"));
-        assert!(!errs[0].message.contains("1981"), "messages never repeat PHI");
+        assert!(
+            !errs[0].message.contains("1981"),
+            "messages never repeat PHI"
+        );
     }
 
     #[test]
@@ -307,17 +424,31 @@ line_of_business = "medi_cal"
             specialty: "FM".into(),
             network: net.into(),
         };
-        assert_eq!(providers_from_rows(vec![(2, p("1234567893", "org-a", "in"))]).unwrap().len(), 1);
-        let errs =
-            providers_from_rows(vec![(2, p("1234567893", "org-a", "in")), (3, p("1234567893", "org-a", "out")), (4, p("1", "Org A", "maybe"))])
-                .unwrap_err();
-        let at: Vec<_> = errs.iter().map(|e| (e.line, e.column.unwrap_or("-"))).collect();
+        assert_eq!(
+            providers_from_rows(vec![(2, p("1234567893", "org-a", "in"))])
+                .unwrap()
+                .len(),
+            1
+        );
+        let errs = providers_from_rows(vec![
+            (2, p("1234567893", "org-a", "in")),
+            (3, p("1234567893", "org-a", "out")),
+            (4, p("1", "Org A", "maybe")),
+        ])
+        .unwrap_err();
+        let at: Vec<_> = errs
+            .iter()
+            .map(|e| (e.line, e.column.unwrap_or("-")))
+            .collect();
         assert_eq!(at, [(3, "npi"), (4, "npi"), (4, "org_id"), (4, "network")]);
     }
 
     #[test]
     fn headers_are_checked_for_required_columns() {
-        assert_eq!(missing_columns(["npi", "Name", "org_id", "extra"], &PROVIDER_COLUMNS), ["specialty", "network"]);
+        assert_eq!(
+            missing_columns(["npi", "Name", "org_id", "extra"], &PROVIDER_COLUMNS),
+            ["specialty", "network"]
+        );
         assert!(missing_columns(MEMBER_COLUMNS, &MEMBER_COLUMNS).is_empty());
     }
 }

@@ -19,5 +19,8 @@ async fn main() -> Result<(), Error> {
         policy: Arc::new(policy),
         clock: Arc::new(SystemClock),
     };
-    lambda_http::run(service_fn(|req| async { Ok::<_, Infallible>(eligibility::handle(&deps, req).await) })).await
+    lambda_http::run(service_fn(|req| async {
+        Ok::<_, Infallible>(eligibility::handle(&deps, req).await)
+    }))
+    .await
 }

@@ -46,7 +46,12 @@ pub async fn fixture() -> Fixture {
             provider(PCP_NPI, "Maria Santos MD", SUNRISE_ORG, "in"),
             provider(SUNRISE_NPI, "James Park MD", SUNRISE_ORG, "in"),
             provider(HARBOR_NPI, "Grace Lee MD", HARBOR_ORG, "in"),
-            provider(OUT_OF_NETWORK_NPI, "Omar Haddad MD", "valley-independent", "out"),
+            provider(
+                OUT_OF_NETWORK_NPI,
+                "Omar Haddad MD",
+                "valley-independent",
+                "out",
+            ),
         ]
         .into_iter()
         .enumerate()
@@ -54,7 +59,14 @@ pub async fn fixture() -> Fixture {
     )
     .unwrap();
 
-    let member = |id: &str, first: &str, dob: &str, plan: &str, lob: &str, start: &str, end: &str, pcp: &str| MemberRow {
+    let member = |id: &str,
+                  first: &str,
+                  dob: &str,
+                  plan: &str,
+                  lob: &str,
+                  start: &str,
+                  end: &str,
+                  pcp: &str| MemberRow {
         member_id: id.into(),
         first_name: first.into(),
         last_name: "Testcase".into(),
@@ -68,10 +80,46 @@ pub async fn fixture() -> Fixture {
     };
     let members = members_from_rows(
         [
-            member("SUN100001", "Ana", "1984-03-15", "GSHP-MCAL", "medi_cal", "2025-01-01", "", PCP_NPI),
-            member("SUN100002", "Rosa", "1971-11-30", "GSHP-MA", "medicare_advantage", "2024-01-01", "2026-01-31", PCP_NPI),
-            member("SUN100003", "Lena", "1990-07-04", "PAC-HMO", "commercial_hmo", "2026-06-01", "", PCP_NPI),
-            member("SUN100004", "Iris", "1965-02-10", "GSHP-MCAL", "medi_cal", "2025-01-01", "", OUT_OF_NETWORK_NPI),
+            member(
+                "SUN100001",
+                "Ana",
+                "1984-03-15",
+                "GSHP-MCAL",
+                "medi_cal",
+                "2025-01-01",
+                "",
+                PCP_NPI,
+            ),
+            member(
+                "SUN100002",
+                "Rosa",
+                "1971-11-30",
+                "GSHP-MA",
+                "medicare_advantage",
+                "2024-01-01",
+                "2026-01-31",
+                PCP_NPI,
+            ),
+            member(
+                "SUN100003",
+                "Lena",
+                "1990-07-04",
+                "PAC-HMO",
+                "commercial_hmo",
+                "2026-06-01",
+                "",
+                PCP_NPI,
+            ),
+            member(
+                "SUN100004",
+                "Iris",
+                "1965-02-10",
+                "GSHP-MCAL",
+                "medi_cal",
+                "2025-01-01",
+                "",
+                OUT_OF_NETWORK_NPI,
+            ),
         ]
         .into_iter()
         .enumerate()
@@ -82,14 +130,20 @@ pub async fn fixture() -> Fixture {
 
     let mut writes = directory::provider_writes(&providers).unwrap();
     writes.extend(directory::member_writes(&members).unwrap());
-    directory::write_all(records.as_ref(), writes).await.unwrap();
+    directory::write_all(records.as_ref(), writes)
+        .await
+        .unwrap();
 
     let deps = Deps {
         records: records.clone(),
         policy: Arc::new(policy),
         clock: Arc::new(FixedClock::new("2026-03-02T17:05:00Z".parse().unwrap())),
     };
-    Fixture { deps, records, _dir: dir }
+    Fixture {
+        deps,
+        records,
+        _dir: dir,
+    }
 }
 
 /// Claims as API Gateway's JWT authorizer passes them.
@@ -98,7 +152,12 @@ pub fn claims(org: &str, role: &str, npis: &[&str]) -> HashMap<String, String> {
     flatten_claims(json.as_object().unwrap())
 }
 
-pub fn get(route: &str, path: &str, query: &str, claims: Option<HashMap<String, String>>) -> Request {
+pub fn get(
+    route: &str,
+    path: &str,
+    query: &str,
+    claims: Option<HashMap<String, String>>,
+) -> Request {
     GatewayRequest {
         method: mso_api::lambda_http::http::Method::GET,
         path: path.into(),
@@ -112,7 +171,12 @@ pub fn get(route: &str, path: &str, query: &str, claims: Option<HashMap<String, 
 }
 
 pub fn eligibility(query: &str, org: &str) -> Request {
-    get("GET /v1/eligibility", "/v1/eligibility", query, Some(claims(org, "provider_user", &[])))
+    get(
+        "GET /v1/eligibility",
+        "/v1/eligibility",
+        query,
+        Some(claims(org, "provider_user", &[])),
+    )
 }
 
 pub fn json(resp: &mso_api::Response<mso_api::Body>) -> serde_json::Value {
