@@ -111,27 +111,28 @@ fn main() {
 }
 
 /// Sends `rate` requests per second for `seconds`, each at its scheduled instant.
-async fn run(
-    client: &reqwest::Client,
-    urls: &[String],
-    token: &str,
-    rate: u64,
-    seconds: u64,
-) -> (Vec<Duration>, usize, Duration) {
+/// A plain thread paces the sends with `nanosleep` (tokio's timer ticks in whole
+/// milliseconds, which would add up to 1 ms of generator lateness to every sample).
+async fn run(client: &reqwest::Client, urls: &[String], token: &str, rate: u64, seconds: u64) -> (Vec<Duration>, usize, Duration) {
     let total = (rate * seconds) as usize;
     let results = Arc::new(Mutex::new((Vec::with_capacity(total), 0usize)));
     let interval = Duration::from_nanos(1_000_000_000 / rate);
     let start = Instant::now();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
+    let pacer = std::thread::spawn(move || {
+        for i in 0..total {
+            let scheduled = start + interval * i as u32;
+            if let Some(wait) = scheduled.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            if tx.send((i, scheduled)).is_err() {
+                break;
+            }
+        }
+    });
     let mut tasks = Vec::with_capacity(total);
-    for i in 0..total {
-        let scheduled = start + interval * i as u32;
-        tokio::time::sleep_until(scheduled.into()).await;
-        let (client, url, token, results) = (
-            client.clone(),
-            urls[i % urls.len()].clone(),
-            token.to_string(),
-            results.clone(),
-        );
+    while let Some((i, scheduled)) = rx.recv().await {
+        let (client, url, token, results) = (client.clone(), urls[i % urls.len()].clone(), token.to_string(), results.clone());
         tasks.push(tokio::spawn(async move {
             let ok = match client.get(&url).bearer_auth(&token).send().await {
                 Ok(resp) => resp.status() == 200 && resp.bytes().await.is_ok(),
@@ -145,6 +146,7 @@ async fn run(
             }
         }));
     }
+    let _ = pacer.join();
     for t in tasks {
         let _ = t.await;
     }

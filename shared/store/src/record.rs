@@ -180,4 +180,13 @@ pub trait RecordStore: Send + Sync {
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
 
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
+
+    /// Writes a record that is never updated (an audit event) if its key is free.
+    /// It is readable at once; an adapter may make it durable a short, bounded time
+    /// later (the embedded store batches such writes into one fsync every few
+    /// milliseconds), so a crash may lose the last moments of appends but never a
+    /// `put` or `transact`. DynamoDB writes are durable at once.
+    async fn append(&self, record: Record) -> Result<(), StoreError> {
+        self.put(record, Condition::Absent).await
+    }
 }

@@ -193,6 +193,7 @@ contract! {
     get_absent(records);
     put_get_round_trip(records);
     put_absent(records);
+    append_only(records);
     put_absent_or_expired(records);
     put_version_is(records);
     empty_keys_are_refused(records);

@@ -115,6 +115,7 @@ contract! {
     get_absent(records);
     put_get_round_trip(records);
     put_absent(records);
+    append_only(records);
     put_absent_or_expired(records);
     put_version_is(records);
     empty_keys_are_refused(records);
@@ -328,6 +329,61 @@ async fn presigned_requests_reject_bad_paths_and_keys() {
             "{key:?}"
         );
     }
+}
+
+/// Appends are answered before their fsync; the writer flushes them within the
+/// flush interval. A child process appends, waits past the interval, then dies
+/// without any chance to clean up; the parent finds every append on disk.
+#[test]
+fn appends_survive_a_crash_after_the_flush_interval() {
+    const CHILD: &str = "MSO_STORE_CRASH_CHILD";
+    if let Some(dir) = std::env::var_os(CHILD) {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let embedded = Embedded::open(std::path::Path::new(&dir), "http://127.0.0.1:1".into()).unwrap();
+        rt.block_on(async {
+            for i in 0..50 {
+                let record = Record::new(Key::new("AUDIT#crash", format!("{i:03}")), json!({"i": i}));
+                embedded.records().append(record).await.unwrap();
+            }
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        std::process::abort();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "appends_survive_a_crash_after_the_flush_interval", "--nocapture"])
+        .env(CHILD, dir.path())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child must die abruptly");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let embedded = Embedded::open(dir.path(), "http://127.0.0.1:1".into()).unwrap();
+    let page = rt.block_on(embedded.records().query(Query::primary("AUDIT#crash", "").limit(100))).unwrap();
+    assert_eq!(page.records.len(), 50);
+}
+
+#[tokio::test]
+async fn appends_share_commits_without_fsyncing_each() {
+    let local = Local::start().await;
+    let records = local.embedded.records();
+    let before = local.embedded.write_stats();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let records = records.clone();
+            tokio::spawn(async move {
+                records.append(Record::new(Key::new("AUDIT#load", format!("{i:04}")), json!({}))).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let after = local.embedded.write_stats();
+    assert_eq!(after.writes - before.writes, 200);
+    assert!(after.commits - before.commits < 200, "{before:?} -> {after:?}");
+    let page = records.query(Query::primary("AUDIT#load", "").limit(500)).await.unwrap();
+    assert_eq!(page.records.len(), 200);
 }
 
 #[tokio::test]

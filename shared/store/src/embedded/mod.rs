@@ -150,6 +150,15 @@ impl Core {
     {
         self.writer.submit(work).await
     }
+
+    /// A write answered before its fsync, which follows within the flush interval.
+    async fn write_deferred<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&redb::WriteTransaction) -> Result<T, JobError> + Send + 'static,
+    {
+        self.writer.submit_with(writer::Durability::Deferred, work).await
+    }
 }
 
 /// Where object bytes live: `objects/` for finished objects, `objects.tmp/` (same

@@ -226,6 +226,13 @@ impl RecordStore for EmbeddedRecordStore {
             })
             .await
     }
+
+    /// Answered without waiting for the fsync (see `writer`): the audit record of a
+    /// read must not cost the reader a disk flush.
+    async fn append(&self, record: Record) -> Result<(), StoreError> {
+        let op = Prepared::from_op(WriteOp::Put { record, condition: Condition::Absent })?;
+        self.core.write_deferred(move |txn| apply(txn, vec![op])).await
+    }
 }
 
 fn op_key(op: &WriteOp) -> &Key {

@@ -6,6 +6,11 @@
 //! commits once and then answers every caller. Under load many writes share one
 //! fsync; when idle a lone write commits at once.
 //!
+//! Appends ([`Durability::Deferred`]) skip the fsync: a batch made only of appends
+//! commits without one, and the thread makes it durable within
+//! [`DEFERRED_FLUSH_INTERVAL`] (or with the next durable batch, whichever comes
+//! first). A durable write never waits for, or is weakened by, an append.
+//!
 //! A job either succeeds, or is refused cleanly ([`JobError::Refused`], e.g. a
 //! failed condition) having changed nothing, or hits a storage error
 //! ([`JobError::Storage`]), which aborts the whole batch: every caller of that batch
@@ -17,6 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use std::time::{Duration, Instant};
+
 use redb::{Database, WriteTransaction};
 use tokio::sync::oneshot;
 
@@ -24,6 +31,18 @@ use crate::StoreError;
 
 /// Most jobs in one transaction, so one commit's latency stays bounded.
 const MAX_BATCH: usize = 512;
+
+/// How long an append may stay in the page cache before it is fsynced.
+pub(crate) const DEFERRED_FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// When a write must be on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// Before the caller is answered.
+    Immediate,
+    /// Within [`DEFERRED_FLUSH_INTERVAL`] of the answer (append-only records).
+    Deferred,
+}
 
 /// Why a job did not apply.
 #[derive(Debug)]
@@ -50,6 +69,7 @@ impl<E: Into<redb::Error>> From<E> for JobError {
 
 /// A write waiting for the writer thread, type-erased so one channel carries them all.
 trait Job: Send {
+    fn durability(&self) -> Durability;
     /// Runs inside the batch transaction.
     fn apply(&mut self, txn: &WriteTransaction) -> Result<(), redb::Error>;
     /// Answers the caller once the batch is committed (`Ok`) or aborted (`Err`).
@@ -57,6 +77,7 @@ trait Job: Send {
 }
 
 struct TypedJob<T, F> {
+    durability: Durability,
     work: Option<F>,
     outcome: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
@@ -67,6 +88,10 @@ where
     T: Send,
     F: FnOnce(&WriteTransaction) -> Result<T, JobError> + Send,
 {
+    fn durability(&self) -> Durability {
+        self.durability
+    }
+
     fn apply(&mut self, txn: &WriteTransaction) -> Result<(), redb::Error> {
         let Some(work) = self.work.take() else {
             return Ok(());
@@ -155,8 +180,19 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T, JobError> + Send + 'static,
     {
+        self.submit_with(Durability::Immediate, work).await
+    }
+
+    /// Like [`Writer::submit`], answering once the batch is committed and, for
+    /// `Durability::Deferred`, before it is fsynced.
+    pub(crate) async fn submit_with<T, F>(&self, durability: Durability, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, JobError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(TypedJob {
+            durability,
             work: Some(work),
             outcome: None,
             reply,
@@ -187,8 +223,28 @@ impl Drop for Writer {
 
 fn run(db: &Database, rx: &mpsc::Receiver<Box<dyn Job>>, counters: &Counters) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
-    // Blocks until a job arrives; ends when every sender is gone.
-    while let Ok(first) = rx.recv() {
+    // Set while committed appends wait for their fsync.
+    let mut flush_by: Option<Instant> = None;
+    loop {
+        // Appends are flushed when due even if jobs keep arriving.
+        if flush_by.is_some_and(|due| Instant::now() >= due) {
+            flush(db, &mut flush_by);
+        }
+        // Wait for a job; while appends are pending, only until they are due.
+        let first = match flush_by {
+            None => match rx.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+            Some(due) => match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    flush(db, &mut flush_by);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            },
+        };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -196,9 +252,10 @@ fn run(db: &Database, rx: &mpsc::Receiver<Box<dyn Job>>, counters: &Counters) {
                 Err(_) => break,
             }
         }
+        let durable = batch.iter().any(|job| job.durability() == Durability::Immediate);
         // A panicking job must not take the writer (and so every later write) down:
         // its batch is aborted and answered, and the thread goes on.
-        let attempt = panic::catch_unwind(AssertUnwindSafe(|| commit_batch(db, &mut batch)));
+        let attempt = panic::catch_unwind(AssertUnwindSafe(|| commit_batch(db, &mut batch, durable)));
         let result = match attempt {
             Ok(committed) => committed.map_err(|e| BatchFailure(Arc::new(e))),
             Err(_) => Err(BatchFailure(Arc::from(Box::<
@@ -211,17 +268,42 @@ fn run(db: &Database, rx: &mpsc::Receiver<Box<dyn Job>>, counters: &Counters) {
         counters
             .writes
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        if let Err(failure) = &result {
-            tracing::error!(error = %failure.0, jobs = batch.len(), "embedded store batch aborted");
+        match &result {
+            Err(failure) => tracing::error!(error = %failure.0, jobs = batch.len(), "embedded store batch aborted"),
+            // A durable commit also makes every earlier append durable.
+            Ok(()) if durable => flush_by = None,
+            Ok(()) => {
+                flush_by.get_or_insert_with(|| Instant::now() + DEFERRED_FLUSH_INTERVAL);
+            }
         }
         for job in batch.drain(..) {
             job.finish(result.as_ref().map(|_| ()));
         }
     }
+    // Shutting down: nothing appended may be left without its fsync.
+    flush(db, &mut flush_by);
 }
 
-fn commit_batch(db: &Database, batch: &mut [Box<dyn Job>]) -> Result<(), redb::Error> {
-    let txn = db.begin_write()?;
+/// Makes every committed append durable: an empty durable commit persists the
+/// commits before it.
+fn flush(db: &Database, flush_by: &mut Option<Instant>) {
+    if flush_by.take().is_none() {
+        return;
+    }
+    let flushed = db.begin_write().map_err(redb::Error::from).and_then(|txn| txn.commit().map_err(redb::Error::from));
+    if let Err(e) = flushed {
+        // The appends stay readable; the next durable commit persists them.
+        tracing::error!(error = %e, "embedded store could not flush appends");
+    }
+}
+
+fn commit_batch(db: &Database, batch: &mut [Box<dyn Job>], durable: bool) -> Result<(), redb::Error> {
+    let mut txn = db.begin_write()?;
+    if !durable {
+        // Only fails when persistent savepoints changed, which this store never does.
+        txn.set_durability(redb::Durability::None)
+            .map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+    }
     for job in batch.iter_mut() {
         if let Err(e) = job.apply(&txn) {
             // Dropping the transaction would also abort; aborting explicitly reports errors.
