@@ -113,7 +113,13 @@ fn main() {
 /// Sends `rate` requests per second for `seconds`, each at its scheduled instant.
 /// A plain thread paces the sends with `nanosleep` (tokio's timer ticks in whole
 /// milliseconds, which would add up to 1 ms of generator lateness to every sample).
-async fn run(client: &reqwest::Client, urls: &[String], token: &str, rate: u64, seconds: u64) -> (Vec<Duration>, usize, Duration) {
+async fn run(
+    client: &reqwest::Client,
+    urls: &[String],
+    token: &str,
+    rate: u64,
+    seconds: u64,
+) -> (Vec<Duration>, usize, Duration) {
     let total = (rate * seconds) as usize;
     let results = Arc::new(Mutex::new((Vec::with_capacity(total), 0usize)));
     let interval = Duration::from_nanos(1_000_000_000 / rate);
@@ -132,7 +138,12 @@ async fn run(client: &reqwest::Client, urls: &[String], token: &str, rate: u64, 
     });
     let mut tasks = Vec::with_capacity(total);
     while let Some((i, scheduled)) = rx.recv().await {
-        let (client, url, token, results) = (client.clone(), urls[i % urls.len()].clone(), token.to_string(), results.clone());
+        let (client, url, token, results) = (
+            client.clone(),
+            urls[i % urls.len()].clone(),
+            token.to_string(),
+            results.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let ok = match client.get(&url).bearer_auth(&token).send().await {
                 Ok(resp) => resp.status() == 200 && resp.bytes().await.is_ok(),

@@ -8,8 +8,11 @@ use eligibility::handle;
 use serde_json::Value;
 use support::*;
 
+/// Checks the body of an answer.
+type Check = fn(&Value);
+
 /// File name -> expected status, and a check of the answer.
-fn expectation(name: &str) -> Option<(u16, fn(&Value))> {
+fn expectation(name: &str) -> Option<(u16, Check)> {
     Some(match name {
         "eligible.json" => (200, |v| {
             assert_eq!(v["eligible"], true);

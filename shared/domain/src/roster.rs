@@ -160,16 +160,16 @@ pub fn members_from_rows(
             "" => Some(None),
             s => e.check("pcp_npi", Npi::parse(s)).map(Some),
         };
-        if let (Some(start), Some(Some(end))) = (start, end) {
-            if end < start {
-                e.check::<()>(
-                    "coverage_end",
-                    Err(Invalid::new(
-                        "invalid_span",
-                        "must not be before coverage_start",
-                    )),
-                );
-            }
+        if let (Some(start), Some(Some(end))) = (start, end)
+            && end < start
+        {
+            e.check::<()>(
+                "coverage_end",
+                Err(Invalid::new(
+                    "invalid_span",
+                    "must not be before coverage_start",
+                )),
+            );
         }
         if let (Some(plan_id), Some(lob)) = (&plan_id, lob) {
             match policy.plan(plan_id) {
@@ -275,15 +275,15 @@ pub fn providers_from_rows(
         let org_id = e.check("org_id", OrgId::parse(&row.org_id));
         let specialty = e.text("specialty", &row.specialty, 80);
         let network = e.check("network", Network::parse(&row.network));
-        if let Some(npi) = npi {
-            if let Some(earlier) = seen.insert(npi, line) {
-                errors.push(RowError {
-                    line,
-                    column: Some("npi"),
-                    message: format!("is already listed on line {earlier}"),
-                });
-                continue;
-            }
+        if let Some(npi) = npi
+            && let Some(earlier) = seen.insert(npi, line)
+        {
+            errors.push(RowError {
+                line,
+                column: Some("npi"),
+                message: format!("is already listed on line {earlier}"),
+            });
+            continue;
         }
         if let (Some(npi), Some(name), Some(org_id), Some(specialty), Some(network)) =
             (npi, name, org_id, specialty, network)

@@ -339,10 +339,12 @@ fn appends_survive_a_crash_after_the_flush_interval() {
     const CHILD: &str = "MSO_STORE_CRASH_CHILD";
     if let Some(dir) = std::env::var_os(CHILD) {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        let embedded = Embedded::open(std::path::Path::new(&dir), "http://127.0.0.1:1".into()).unwrap();
+        let embedded =
+            Embedded::open(std::path::Path::new(&dir), "http://127.0.0.1:1".into()).unwrap();
         rt.block_on(async {
             for i in 0..50 {
-                let record = Record::new(Key::new("AUDIT#crash", format!("{i:03}")), json!({"i": i}));
+                let record =
+                    Record::new(Key::new("AUDIT#crash", format!("{i:03}")), json!({"i": i}));
                 embedded.records().append(record).await.unwrap();
             }
         });
@@ -351,7 +353,11 @@ fn appends_survive_a_crash_after_the_flush_interval() {
     }
     let dir = tempfile::tempdir().unwrap();
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "appends_survive_a_crash_after_the_flush_interval", "--nocapture"])
+        .args([
+            "--exact",
+            "appends_survive_a_crash_after_the_flush_interval",
+            "--nocapture",
+        ])
         .env(CHILD, dir.path())
         .stderr(std::process::Stdio::null())
         .status()
@@ -359,7 +365,13 @@ fn appends_survive_a_crash_after_the_flush_interval() {
     assert!(!status.success(), "the child must die abruptly");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let embedded = Embedded::open(dir.path(), "http://127.0.0.1:1".into()).unwrap();
-    let page = rt.block_on(embedded.records().query(Query::primary("AUDIT#crash", "").limit(100))).unwrap();
+    let page = rt
+        .block_on(
+            embedded
+                .records()
+                .query(Query::primary("AUDIT#crash", "").limit(100)),
+        )
+        .unwrap();
     assert_eq!(page.records.len(), 50);
 }
 
@@ -372,7 +384,12 @@ async fn appends_share_commits_without_fsyncing_each() {
         .map(|i| {
             let records = records.clone();
             tokio::spawn(async move {
-                records.append(Record::new(Key::new("AUDIT#load", format!("{i:04}")), json!({}))).await
+                records
+                    .append(Record::new(
+                        Key::new("AUDIT#load", format!("{i:04}")),
+                        json!({}),
+                    ))
+                    .await
             })
         })
         .collect();
@@ -381,8 +398,14 @@ async fn appends_share_commits_without_fsyncing_each() {
     }
     let after = local.embedded.write_stats();
     assert_eq!(after.writes - before.writes, 200);
-    assert!(after.commits - before.commits < 200, "{before:?} -> {after:?}");
-    let page = records.query(Query::primary("AUDIT#load", "").limit(500)).await.unwrap();
+    assert!(
+        after.commits - before.commits < 200,
+        "{before:?} -> {after:?}"
+    );
+    let page = records
+        .query(Query::primary("AUDIT#load", "").limit(500))
+        .await
+        .unwrap();
     assert_eq!(page.records.len(), 200);
 }
 

@@ -157,7 +157,9 @@ impl Core {
         T: Send + 'static,
         F: FnOnce(&redb::WriteTransaction) -> Result<T, JobError> + Send + 'static,
     {
-        self.writer.submit_with(writer::Durability::Deferred, work).await
+        self.writer
+            .submit_with(writer::Durability::Deferred, work)
+            .await
     }
 }
 

@@ -230,8 +230,13 @@ impl RecordStore for EmbeddedRecordStore {
     /// Answered without waiting for the fsync (see `writer`): the audit record of a
     /// read must not cost the reader a disk flush.
     async fn append(&self, record: Record) -> Result<(), StoreError> {
-        let op = Prepared::from_op(WriteOp::Put { record, condition: Condition::Absent })?;
-        self.core.write_deferred(move |txn| apply(txn, vec![op])).await
+        let op = Prepared::from_op(WriteOp::Put {
+            record,
+            condition: Condition::Absent,
+        })?;
+        self.core
+            .write_deferred(move |txn| apply(txn, vec![op]))
+            .await
     }
 }
 

@@ -185,7 +185,11 @@ impl Writer {
 
     /// Like [`Writer::submit`], answering once the batch is committed and, for
     /// `Durability::Deferred`, before it is fsynced.
-    pub(crate) async fn submit_with<T, F>(&self, durability: Durability, work: F) -> Result<T, StoreError>
+    pub(crate) async fn submit_with<T, F>(
+        &self,
+        durability: Durability,
+        work: F,
+    ) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T, JobError> + Send + 'static,
@@ -252,10 +256,13 @@ fn run(db: &Database, rx: &mpsc::Receiver<Box<dyn Job>>, counters: &Counters) {
                 Err(_) => break,
             }
         }
-        let durable = batch.iter().any(|job| job.durability() == Durability::Immediate);
+        let durable = batch
+            .iter()
+            .any(|job| job.durability() == Durability::Immediate);
         // A panicking job must not take the writer (and so every later write) down:
         // its batch is aborted and answered, and the thread goes on.
-        let attempt = panic::catch_unwind(AssertUnwindSafe(|| commit_batch(db, &mut batch, durable)));
+        let attempt =
+            panic::catch_unwind(AssertUnwindSafe(|| commit_batch(db, &mut batch, durable)));
         let result = match attempt {
             Ok(committed) => committed.map_err(|e| BatchFailure(Arc::new(e))),
             Err(_) => Err(BatchFailure(Arc::from(Box::<
@@ -269,7 +276,9 @@ fn run(db: &Database, rx: &mpsc::Receiver<Box<dyn Job>>, counters: &Counters) {
             .writes
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         match &result {
-            Err(failure) => tracing::error!(error = %failure.0, jobs = batch.len(), "embedded store batch aborted"),
+            Err(failure) => {
+                tracing::error!(error = %failure.0, jobs = batch.len(), "embedded store batch aborted")
+            }
             // A durable commit also makes every earlier append durable.
             Ok(()) if durable => flush_by = None,
             Ok(()) => {
@@ -290,14 +299,21 @@ fn flush(db: &Database, flush_by: &mut Option<Instant>) {
     if flush_by.take().is_none() {
         return;
     }
-    let flushed = db.begin_write().map_err(redb::Error::from).and_then(|txn| txn.commit().map_err(redb::Error::from));
+    let flushed = db
+        .begin_write()
+        .map_err(redb::Error::from)
+        .and_then(|txn| txn.commit().map_err(redb::Error::from));
     if let Err(e) = flushed {
         // The appends stay readable; the next durable commit persists them.
         tracing::error!(error = %e, "embedded store could not flush appends");
     }
 }
 
-fn commit_batch(db: &Database, batch: &mut [Box<dyn Job>], durable: bool) -> Result<(), redb::Error> {
+fn commit_batch(
+    db: &Database,
+    batch: &mut [Box<dyn Job>],
+    durable: bool,
+) -> Result<(), redb::Error> {
     let mut txn = db.begin_write()?;
     if !durable {
         // Only fails when persistent savepoints changed, which this store never does.

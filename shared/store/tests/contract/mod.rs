@@ -89,16 +89,28 @@ pub async fn put_absent(records: &dyn RecordStore) {
 
 /// Appends (audit events) are readable at once and never overwrite.
 pub async fn append_only(records: &dyn RecordStore) {
-    let event = Record::new(Key::new("AUDIT#2026-11-23", "2026-11-23T17:00:00.000000Z#e1"), json!({"action": "read"}))
-        .with_index(Key::new("AUDIT#ACTOR#org#u1", "2026-11-23T17:00:00.000000Z#e1"));
+    let event = Record::new(
+        Key::new("AUDIT#2026-11-23", "2026-11-23T17:00:00.000000Z#e1"),
+        json!({"action": "read"}),
+    )
+    .with_index(Key::new(
+        "AUDIT#ACTOR#org#u1",
+        "2026-11-23T17:00:00.000000Z#e1",
+    ));
     records.append(event.clone()).await.unwrap();
     assert_eq!(records.get(&event.key).await.unwrap(), Some(event.clone()));
-    let by_actor = records.query(Query::gsi1("AUDIT#ACTOR#org#u1", "")).await.unwrap();
+    let by_actor = records
+        .query(Query::gsi1("AUDIT#ACTOR#org#u1", ""))
+        .await
+        .unwrap();
     assert_eq!(by_actor.records, vec![event.clone()]);
 
     let mut rewritten = event.clone();
     rewritten.body = json!({"action": "tampered"});
-    assert!(matches!(records.append(rewritten).await, Err(StoreError::ConditionFailed)));
+    assert!(matches!(
+        records.append(rewritten).await,
+        Err(StoreError::ConditionFailed)
+    ));
     assert_eq!(records.get(&event.key).await.unwrap(), Some(event));
 }
 
