@@ -178,6 +178,23 @@ async fn bad_requests_get_problems_not_crashes() {
     forged.pop();
     forged.push(if t.ends_with('A') { 'B' } else { 'A' });
     assert_eq!(get(&server.url("/v1/policy"), Some(&forged)).await.0, 401);
+    let key = std::fs::read(data.path().join("dev-jwt.key")).unwrap();
+    let request = mso::dev_token::TokenRequest {
+        org: "sunrise-family-medicine".into(),
+        roles: vec!["provider_user".into()],
+        npis: vec![],
+        subject: None,
+        ttl_minutes: 60,
+    };
+    let expired = mso::dev_token::DevTokens::new(&key)
+        .mint(&request, "2026-01-01T00:00:00Z".parse().unwrap())
+        .unwrap();
+    let (status, _, body) = get(&server.url("/v1/policy"), Some(&expired)).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["detail"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
     let other_dir = tempfile::tempdir().unwrap();
     let foreign = token(
         other_dir.path(),

@@ -142,6 +142,20 @@ impl Core {
         .map_err(|e| StoreError::backend("embedded database read task", e))?
     }
 
+    /// Runs a point read in a read transaction on the calling thread. A key lookup
+    /// touches a handful of pages that redb almost always has cached, so handing it
+    /// to the blocking pool would cost more (two thread hand-offs) than the read.
+    fn read_now<T>(
+        &self,
+        work: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| StoreError::backend("embedded database read", e))?;
+        work(&txn)
+    }
+
     /// Runs `work` in the next group-committed write transaction.
     async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where

@@ -45,7 +45,7 @@ pub(crate) fn load_or_create_secret(path: &Path) -> Result<Signer, StoreError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     match options.open(path) {
         Ok(mut file) => {
-            let secret = random_secret();
+            let secret = random_secret()?;
             file.write_all(&secret)
                 .and_then(|()| file.sync_all())
                 .map_err(|e| StoreError::backend("write presign.key", e))?;
@@ -70,13 +70,12 @@ fn read_secret(path: &Path) -> std::io::Result<[u8; SECRET_LEN]> {
     })
 }
 
-/// 32 bytes from the OS CSPRNG, drawn through `uuid` (which uses `getrandom`) to
-/// avoid another dependency: two v4 UUIDs carry 244 random bits.
-fn random_secret() -> [u8; SECRET_LEN] {
+/// 32 bytes from the OS CSPRNG.
+fn random_secret() -> Result<[u8; SECRET_LEN], StoreError> {
     let mut secret = [0; SECRET_LEN];
-    secret[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    secret[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    secret
+    getrandom::fill(&mut secret)
+        .map_err(|e| StoreError::backend("OS randomness for presign.key", e.to_string()))?;
+    Ok(secret)
 }
 
 /// Signs and verifies presigned requests. Deliberately not `Debug`: it holds the secret.

@@ -172,19 +172,16 @@ fn apply(txn: &WriteTransaction, ops: Vec<Prepared>) -> Result<(), JobError> {
 #[async_trait]
 impl RecordStore for EmbeddedRecordStore {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        let key = key.clone();
-        self.core
-            .read(move |txn| {
-                let records = txn.open_table(RECORDS).map_err(db_error)?;
-                let found = records
-                    .get((key.pk.as_str(), key.sk.as_str()))
-                    .map_err(db_error)?;
-                match found {
-                    Some(bytes) => Ok(Some(codec::decode(key.clone(), bytes.value())?)),
-                    None => Ok(None),
-                }
-            })
-            .await
+        self.core.read_now(|txn| {
+            let records = txn.open_table(RECORDS).map_err(db_error)?;
+            let found = records
+                .get((key.pk.as_str(), key.sk.as_str()))
+                .map_err(db_error)?;
+            match found {
+                Some(bytes) => Ok(Some(codec::decode(key.clone(), bytes.value())?)),
+                None => Ok(None),
+            }
+        })
     }
 
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
