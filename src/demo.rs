@@ -212,7 +212,7 @@ pub fn members(policy: &Policy, today: Date) -> Vec<MemberRow> {
                 },
                 sex: sex.into(),
                 plan_id: plan_id.into(),
-                line_of_business: lob_name(lob).into(),
+                line_of_business: lob.as_str().into(),
                 coverage_start: start,
                 coverage_end: end,
                 pcp_npi: pcp,
@@ -275,15 +275,6 @@ pub fn members(policy: &Policy, today: Date) -> Vec<MemberRow> {
         }
     }
     rows
-}
-
-fn lob_name(lob: LineOfBusiness) -> &'static str {
-    match lob {
-        LineOfBusiness::MediCal => "medi_cal",
-        LineOfBusiness::MedicareAdvantage => "medicare_advantage",
-        LineOfBusiness::DualEligible => "dual_eligible",
-        LineOfBusiness::CommercialHmo => "commercial_hmo",
-    }
 }
 
 /// `SUN` for the sunrise IPA: member IDs look like the IPA's.

@@ -5,14 +5,14 @@
 //!
 //! `cargo bench --bench serve_load` (env: MSO_LOAD_RATE=1000, MSO_LOAD_SECONDS=20)
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::{Server, token};
 use tokio::sync::Mutex;
-
-const MSO: &str = env!("CARGO_BIN_EXE_mso");
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -25,45 +25,9 @@ fn main() {
     let rate = env_or("MSO_LOAD_RATE", 1000);
     let seconds = env_or("MSO_LOAD_SECONDS", 20);
     let data = tempfile::tempdir().unwrap();
-    let mut server = Command::new(MSO)
-        .args(["serve", "--port", "0", "--data-dir"])
-        .arg(data.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut base = String::new();
-    let mut out = BufReader::new(server.stdout.take().unwrap());
-    while base.is_empty() {
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "server exited");
-        if let Some(rest) = line.strip_prefix("mso serve: ") {
-            base = rest
-                .split(" on ")
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_string();
-        }
-    }
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-
-    let token = Command::new(MSO)
-        .args([
-            "token",
-            "--org",
-            "sunrise-family-medicine",
-            "--role",
-            "provider_user",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let server = Server::start_logging(data.path(), "warn");
+    let base = server.base.clone();
+    let token = token(data.path(), "sunrise-family-medicine", "provider_user", &[]);
 
     // The demo roster, so lookups hit eligible, termed, gap and unknown members.
     let policy = mso_api::policies::load("sunrise").unwrap();
@@ -106,8 +70,7 @@ fn main() {
             ms(*latencies.last().unwrap()),
         );
     });
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }
 
 /// Sends `rate` requests per second for `seconds`, each at its scheduled instant.

@@ -33,10 +33,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_logging(data_dir, "info")
+    }
+
+    /// Starts the server with `RUST_LOG=log_level` (the load bench keeps it quiet).
+    pub fn start_logging(data_dir: &Path, log_level: &str) -> Server {
         let mut child = Command::new(MSO)
             .args(["serve", "--port", "0", "--data-dir"])
             .arg(data_dir)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", log_level)
             .env_remove("MSO_POLICY_FILE")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -11,7 +11,6 @@ use mso_api::{
 use mso_domain::dates::parse_date;
 use mso_domain::eligibility::{self, Determination, Entity};
 use mso_domain::ids::{MemberId, Npi};
-use mso_domain::policy::Party;
 use mso_store::StoreError;
 use serde::Serialize;
 use tracing::{Span, instrument};
@@ -118,7 +117,7 @@ pub struct CoverageView {
     pub plan_name: Option<String>,
     pub health_plan: Option<String>,
     #[schema(example = "medi_cal")]
-    pub line_of_business: String,
+    pub line_of_business: &'static str,
     #[schema(example = "Medi-Cal")]
     pub line_of_business_label: &'static str,
     #[schema(value_type = String, format = Date)]
@@ -316,7 +315,7 @@ fn view(
             plan_id: c.span.plan_id.to_string(),
             plan_name: c.plan.map(|p| p.name.clone()),
             health_plan: c.plan.map(|p| p.health_plan.clone()),
-            line_of_business: serde_plain(&c.span.line_of_business),
+            line_of_business: c.span.line_of_business.as_str(),
             line_of_business_label: c.span.line_of_business.label(),
             start: c.span.start.to_string(),
             end: c.span.end.map(|d| d.to_string()),
@@ -365,18 +364,7 @@ fn view(
 
 fn entity(e: Entity<'_>) -> EntityView {
     EntityView {
-        party: match e.party {
-            Party::Ipa => "ipa",
-            Party::HealthPlan => "health_plan",
-        },
+        party: e.party.as_str(),
         name: e.name.to_owned(),
-    }
-}
-
-/// The snake_case name serde gives a unit enum variant.
-fn serde_plain<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
     }
 }

@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use mso_api::{Body, Principal, Problem, Request, Response, json_response};
-use mso_domain::policy::{Contacts, FilingWindowStart, Policy};
+use mso_domain::policy::{Contacts, Policy};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -36,7 +36,7 @@ pub struct PriorAuthView {
     /// CPT/HCPCS codes and ranges that need a prior authorisation. Do not submit others.
     pub pa_required_codes: Vec<String>,
     /// Services that never need an authorisation.
-    pub no_auth_services: Vec<String>,
+    pub no_auth_services: Vec<&'static str>,
     pub validity_days: u32,
     pub specialty_consult_covers_follow_ups: bool,
     /// Visit codes that always need their own authorisation.
@@ -94,7 +94,7 @@ pub struct PlanView {
     pub id: String,
     pub name: String,
     pub health_plan: String,
-    pub line_of_business: String,
+    pub line_of_business: &'static str,
 }
 
 /// The IPA's public policy
@@ -143,7 +143,7 @@ pub fn public_view(p: &Policy) -> PublicPolicy {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
-            no_auth_services: pa.no_auth_services.iter().map(snake).collect(),
+            no_auth_services: pa.no_auth_services.iter().map(|s| s.as_str()).collect(),
             validity_days: pa.validity_days,
             specialty_consult_covers_follow_ups: pa
                 .specialty_consult
@@ -175,10 +175,7 @@ pub fn public_view(p: &Policy) -> PublicPolicy {
         },
         disputes: DisputesView {
             filing_window_days: p.disputes.filing_window_days,
-            filing_window_from: match p.disputes.filing_window_from {
-                FilingWindowStart::RemittanceDate => "remittance_date",
-                FilingWindowStart::LastDetermination => "last_determination",
-            },
+            filing_window_from: p.disputes.filing_window_from.as_str(),
             acknowledge_working_days_electronic: p.disputes.acknowledge_working_days_electronic,
             acknowledge_working_days_paper: p.disputes.acknowledge_working_days_paper,
             decision_working_days: p.disputes.decision_working_days,
@@ -202,16 +199,9 @@ pub fn public_view(p: &Policy) -> PublicPolicy {
                 id: pl.id.to_string(),
                 name: pl.name.clone(),
                 health_plan: pl.health_plan.clone(),
-                line_of_business: snake(&pl.line_of_business),
+                line_of_business: pl.line_of_business.as_str(),
             })
             .collect(),
         holidays: p.holidays().iter().map(ToString::to_string).collect(),
-    }
-}
-
-fn snake<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
     }
 }

@@ -36,6 +36,16 @@ impl LineOfBusiness {
         }
     }
 
+    /// The wire name (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineOfBusiness::MediCal => "medi_cal",
+            LineOfBusiness::MedicareAdvantage => "medicare_advantage",
+            LineOfBusiness::DualEligible => "dual_eligible",
+            LineOfBusiness::CommercialHmo => "commercial_hmo",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             LineOfBusiness::MediCal => "Medi-Cal",

@@ -82,6 +82,24 @@ pub enum NoAuthService {
 }
 
 impl NoAuthService {
+    /// The wire name (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoAuthService::Emergency => "emergency",
+            NoAuthService::FamilyPlanning => "family_planning",
+            NoAuthService::SensitiveServices => "sensitive_services",
+            NoAuthService::StdServices => "std_services",
+            NoAuthService::HivTesting => "hiv_testing",
+            NoAuthService::BasicPrenatalCare => "basic_prenatal_care",
+            NoAuthService::RoutineObstetric => "routine_obstetric",
+            NoAuthService::PediatricPreventive => "pediatric_preventive",
+            NoAuthService::MinorConsent => "minor_consent",
+            NoAuthService::PrimaryAndPreventiveCare => "primary_and_preventive_care",
+            NoAuthService::ObgynSelfReferral => "obgyn_self_referral",
+            NoAuthService::AssignedPcpVisits => "assigned_pcp_visits",
+        }
+    }
+
     pub const ALL: [NoAuthService; 12] = [
         NoAuthService::Emergency,
         NoAuthService::FamilyPlanning,
@@ -221,6 +239,16 @@ pub enum FilingWindowStart {
     LastDetermination,
 }
 
+impl FilingWindowStart {
+    /// The wire name (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilingWindowStart::RemittanceDate => "remittance_date",
+            FilingWindowStart::LastDetermination => "last_determination",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DisputePolicy {
@@ -254,6 +282,16 @@ impl Default for DisputePolicy {
 pub enum Party {
     Ipa,
     HealthPlan,
+}
+
+impl Party {
+    /// The wire name (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Ipa => "ipa",
+            Party::HealthPlan => "health_plan",
+        }
+    }
 }
 
 /// A plan product whose members the IPA is delegated for.
@@ -721,6 +759,33 @@ line_of_business = "medi_cal"
     fn duplicate_plans_are_refused() {
         let plan = &MINIMAL[MINIMAL.find("[[plans]]").unwrap()..];
         assert_eq!(only_problem(&format!("{MINIMAL}{plan}")).key, "plans[1].id");
+    }
+
+    #[test]
+    fn wire_names_are_the_serde_names() {
+        let serde_name = |v: serde_json::Value| v.as_str().unwrap().to_owned();
+        for s in NoAuthService::ALL {
+            assert_eq!(s.as_str(), serde_name(serde_json::to_value(s).unwrap()));
+        }
+        for p in [Party::Ipa, Party::HealthPlan] {
+            assert_eq!(p.as_str(), serde_name(serde_json::to_value(p).unwrap()));
+        }
+        for f in [
+            FilingWindowStart::RemittanceDate,
+            FilingWindowStart::LastDetermination,
+        ] {
+            assert_eq!(f.as_str(), serde_name(serde_json::to_value(f).unwrap()));
+        }
+        use crate::member::LineOfBusiness as L;
+        for l in [
+            L::MediCal,
+            L::MedicareAdvantage,
+            L::DualEligible,
+            L::CommercialHmo,
+        ] {
+            assert_eq!(l.as_str(), serde_name(serde_json::to_value(l).unwrap()));
+            assert_eq!(L::parse(l.as_str()).unwrap(), l);
+        }
     }
 
     #[test]
