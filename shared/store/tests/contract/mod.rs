@@ -713,6 +713,15 @@ fn options(visibility: Duration) -> ReceiveOptions {
     }
 }
 
+/// A receive that finds no message ready on `JOBS`.
+async fn assert_nothing_to_receive(queue: &dyn WorkQueue, why: &str) {
+    let messages = queue
+        .receive(JOBS, options(Duration::from_secs(1)))
+        .await
+        .unwrap();
+    assert!(messages.is_empty(), "{why}");
+}
+
 /// Receives until something arrives (SQS short polls may come back empty).
 pub async fn receive_some(
     queue: &dyn WorkQueue,
@@ -730,14 +739,7 @@ pub async fn receive_some(
 }
 
 pub async fn queue_send_receive_delete(queue: &dyn WorkQueue) {
-    assert!(
-        queue
-            .receive(JOBS, options(Duration::from_secs(1)))
-            .await
-            .unwrap()
-            .is_empty(),
-        "new queue is empty"
-    );
+    assert_nothing_to_receive(queue, "new queue is empty").await;
     let id = queue
         .send(JOBS, r#"{"claim":"c-1"}"#, "claim-c-1")
         .await
@@ -752,14 +754,7 @@ pub async fn queue_send_receive_delete(queue: &dyn WorkQueue) {
     queue.delete(JOBS, &m.receipt).await.unwrap();
     // Deleted: it never comes back, not even after its visibility timeout.
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    assert!(
-        queue
-            .receive(JOBS, options(Duration::from_secs(1)))
-            .await
-            .unwrap()
-            .is_empty(),
-        "deleted message returned"
-    );
+    assert_nothing_to_receive(queue, "deleted message returned").await;
 }
 
 pub async fn queue_wait_for_message(queue: &dyn WorkQueue) {
@@ -787,14 +782,7 @@ pub async fn queue_visibility_timeout(queue: &dyn WorkQueue) {
     queue.send(JOBS, "retry me", "v-1").await.unwrap();
     let first = receive_some(queue, JOBS, Duration::from_secs(1)).await;
     assert_eq!(first[0].receive_count, 1);
-    assert!(
-        queue
-            .receive(JOBS, options(Duration::from_secs(1)))
-            .await
-            .unwrap()
-            .is_empty(),
-        "invisible while in flight"
-    );
+    assert_nothing_to_receive(queue, "invisible while in flight").await;
 
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let second = receive_some(queue, JOBS, Duration::from_secs(1)).await;
@@ -815,14 +803,7 @@ pub async fn queue_visibility_timeout(queue: &dyn WorkQueue) {
     // (tests/embedded.rs, `a_stale_receipt_does_not_delete`).
     queue.delete(JOBS, &second[0].receipt).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    assert!(
-        queue
-            .receive(JOBS, options(Duration::from_secs(1)))
-            .await
-            .unwrap()
-            .is_empty(),
-        "deleted message returned"
-    );
+    assert_nothing_to_receive(queue, "deleted message returned").await;
 }
 
 pub async fn queue_dead_letter(queue: &dyn WorkQueue) {
