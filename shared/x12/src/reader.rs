@@ -1,0 +1,623 @@
+//! The segment reader: splits bytes into segments and elements with `memchr`, over
+//! a borrowed slice (zero copy) or any `std::io::Read` through a bounded buffer.
+
+use std::fmt;
+use std::io::{self, Read};
+
+use serde::Serialize;
+
+use crate::separators::{self, ISA_SCAN, IsaProblem, Separators};
+
+/// Longest segment accepted (the longest 837 segment is a few hundred bytes). A
+/// longer one is reported and skipped, so hostile input cannot grow the buffer.
+pub const MAX_SEGMENT_LEN: usize = 64 * 1024;
+/// Most elements kept per segment (CLM has 20, SV1 21); further ones are counted
+/// in [`Segment::dropped_elements`] for the envelope check, not stored.
+pub const MAX_ELEMENTS: usize = 64;
+/// Bytes asked of the underlying reader at a time.
+const CHUNK: usize = 128 * 1024;
+
+/// Where a segment is: its 1-based index in the file, its 1-based position in its
+/// transaction set (ST = 1; 0 outside ST..SE), and the byte offset of its first byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    pub segment: u64,
+    pub in_set: u32,
+    pub offset: u64,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "segment {}", self.segment)?;
+        if self.in_set > 0 {
+            write!(f, " (position {} in its transaction set)", self.in_set)?;
+        }
+        write!(f, ", byte {}", self.offset)
+    }
+}
+
+/// One segment, borrowed from the reader's buffer until the next call.
+#[derive(Clone, Copy, Debug)]
+pub struct Segment<'a> {
+    raw: &'a [u8],
+    /// `(start, end)` of each element in `raw`; element 0 is the segment ID.
+    spans: &'a [(u32, u32)],
+    dropped: usize,
+    seps: Separators,
+    pos: Position,
+}
+
+impl<'a> Segment<'a> {
+    /// The segment ID as written (`NM1`); may be invalid (`Nd4`, empty).
+    pub fn id(&self) -> &'a [u8] {
+        self.element_bytes(0)
+    }
+
+    /// Whether the ID is `id`.
+    pub fn is(&self, id: &str) -> bool {
+        self.id() == id.as_bytes()
+    }
+
+    /// Element `n`, numbered as in X12 (NM109 is `element(9)`); empty when absent.
+    pub fn element(&self, n: usize) -> &'a [u8] {
+        if n == 0 { &[] } else { self.element_bytes(n) }
+    }
+
+    fn element_bytes(&self, n: usize) -> &'a [u8] {
+        match self.spans.get(n) {
+            Some(&(s, e)) => &self.raw[s as usize..e as usize],
+            None => &[],
+        }
+    }
+
+    /// Element `n` as text, trimmed (lossy for bytes that are not UTF-8).
+    pub fn text(&self, n: usize) -> std::borrow::Cow<'a, str> {
+        crate::text::lossy(self.element(n))
+    }
+
+    /// Component `c` (1-based) of composite element `n`; empty when absent.
+    pub fn component(&self, n: usize, c: usize) -> &'a [u8] {
+        if c == 0 {
+            return &[];
+        }
+        self.components(n).nth(c - 1).unwrap_or(&[])
+    }
+
+    /// The components of element `n` (one, the element itself, when not composite).
+    pub fn components(&self, n: usize) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let e = self.element(n);
+        let c = self.seps.component;
+        let mut parts = e.split(move |&b| b == c);
+        // An absent element has no components rather than one empty one.
+        if e.is_empty() {
+            parts.next();
+        }
+        parts
+    }
+
+    /// The repetitions of element `n` (split on ISA11 when it is a delimiter).
+    pub fn repetitions(&self, n: usize) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let e = self.element(n);
+        let r = self.seps.repetition;
+        e.split(move |&b| Some(b) == r)
+    }
+
+    /// Number of elements after the ID (trailing empty elements included), counting
+    /// any past [`MAX_ELEMENTS`].
+    pub fn element_count(&self) -> usize {
+        self.spans.len().saturating_sub(1) + self.dropped
+    }
+
+    /// Elements past [`MAX_ELEMENTS`] that were not stored.
+    pub fn dropped_elements(&self) -> usize {
+        self.dropped
+    }
+
+    /// The segment's bytes without its terminator.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    pub fn position(&self) -> Position {
+        self.pos
+    }
+
+    pub fn separators(&self) -> Separators {
+        self.seps
+    }
+}
+
+/// What the reader could not read. None of these stop it except [`ReadError::Io`]
+/// and [`ReadError::NotX12`]; the rest are reported and reading goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("reading the file failed: {0}")]
+    Io(#[from] io::Error),
+    /// The file does not start with an ISA, GS or ST segment.
+    #[error("not an X12 file: no ISA header and no recognisable segment at byte {offset}")]
+    NotX12 { offset: u64 },
+    /// The file starts with another segment than ISA; its delimiters were guessed.
+    #[error("the file has no ISA interchange header (it starts with another segment at byte {offset})")]
+    MissingIsa { offset: u64 },
+    /// An ISA header whose delimiters cannot be read; the reader skips to the next ISA.
+    #[error("unreadable ISA header at byte {offset}: {}", problem.reason())]
+    BadIsa { offset: u64, problem: IsaProblem },
+    /// A segment longer than [`MAX_SEGMENT_LEN`]; it is skipped.
+    #[error("segment at {position} is longer than {MAX_SEGMENT_LEN} bytes")]
+    SegmentTooLong { position: Position },
+}
+
+/// Where bytes come from: a whole slice, or a reader refilling a bounded buffer.
+pub trait Input {
+    /// All bytes held (consumed ones included, up to the last refill).
+    fn held(&self) -> &[u8];
+    /// Index in [`Input::held`] of the first unconsumed byte.
+    fn start(&self) -> usize;
+    fn consume(&mut self, n: usize);
+    /// Reads more, keeping the unconsumed bytes (which may move to the front).
+    /// `Ok(false)` at the end of the input.
+    fn fill(&mut self) -> io::Result<bool>;
+    /// File offset of `held()[0]`.
+    fn base(&self) -> u64;
+}
+
+/// A borrowed slice: nothing is copied.
+pub struct SliceInput<'a> {
+    data: &'a [u8],
+    start: usize,
+}
+
+impl Input for SliceInput<'_> {
+    fn held(&self) -> &[u8] {
+        self.data
+    }
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.data.len());
+    }
+    fn fill(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
+    fn base(&self) -> u64 {
+        0
+    }
+}
+
+/// A `Read` behind a buffer that never grows past `MAX_SEGMENT_LEN + CHUNK`.
+pub struct ReadInput<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    base: u64,
+    eof: bool,
+}
+
+impl<R: Read> Input for ReadInput<R> {
+    fn held(&self) -> &[u8] {
+        &self.buf
+    }
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.buf.len());
+    }
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.base += self.start as u64;
+            self.start = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + CHUNK, 0);
+        let n = loop {
+            match self.inner.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(old + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+    fn base(&self) -> u64 {
+        self.base
+    }
+}
+
+enum Mode {
+    /// At the start of the file: looking for the ISA (or guessing).
+    Start,
+    Segments,
+    /// After an unreadable ISA: looking for the next one.
+    Resync,
+    /// Inside an over-long segment: dropping bytes up to its terminator.
+    Skip,
+    Done,
+}
+
+/// Reads segments one at a time: `while let Some(seg) = reader.next_segment()`.
+/// Each ISA sets the delimiters of the segments that follow it.
+pub struct SegmentReader<I> {
+    input: I,
+    seps: Separators,
+    mode: Mode,
+    spans: Vec<(u32, u32)>,
+    segment: u64,
+    in_set: u32,
+    set_open: bool,
+}
+
+impl<'a> SegmentReader<SliceInput<'a>> {
+    pub fn from_slice(data: &'a [u8]) -> Self {
+        Self::new(SliceInput { data, start: 0 })
+    }
+}
+
+impl<R: Read> SegmentReader<ReadInput<R>> {
+    pub fn from_reader(inner: R) -> Self {
+        Self::new(ReadInput { inner, buf: Vec::with_capacity(CHUNK), start: 0, base: 0, eof: false })
+    }
+}
+
+impl<I: Input> SegmentReader<I> {
+    fn new(input: I) -> Self {
+        SegmentReader {
+            input,
+            seps: Separators::STANDARD,
+            mode: Mode::Start,
+            spans: Vec::with_capacity(MAX_ELEMENTS + 1),
+            segment: 0,
+            in_set: 0,
+            set_open: false,
+        }
+    }
+
+    fn window(&self) -> &[u8] {
+        &self.input.held()[self.input.start()..]
+    }
+
+    fn offset(&self) -> u64 {
+        self.input.base() + self.input.start() as u64
+    }
+
+    /// Ensures at least `n` unconsumed bytes unless the input ends first.
+    fn want(&mut self, n: usize) -> io::Result<()> {
+        while self.window().len() < n {
+            if !self.input.fill()? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops blanks and line breaks before a segment (a UTF-8 BOM too at the start).
+    /// `false` at the end of the input.
+    fn skip_blanks(&mut self) -> io::Result<bool> {
+        loop {
+            let w = self.window();
+            let seps = self.seps;
+            let mut n = 0;
+            if matches!(self.mode, Mode::Start) && w.starts_with(b"\xEF\xBB\xBF") {
+                n = 3;
+            }
+            while n < w.len()
+                && matches!(w[n], b' ' | b'\t' | b'\r' | b'\n')
+                && w[n] != seps.element
+            {
+                n += 1;
+            }
+            let all = n == w.len();
+            self.input.consume(n);
+            if !all {
+                return Ok(true);
+            }
+            if !self.input.fill()? {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// The next segment, or a problem met on the way; `None` at the end.
+    pub fn next_segment(&mut self) -> Option<Result<Segment<'_>, ReadError>> {
+        match self.advance() {
+            Ok(Some(range)) => Some(Ok(self.segment_at(range))),
+            Ok(None) => None,
+            Err(e) => {
+                if matches!(e, ReadError::Io(_) | ReadError::NotX12 { .. }) {
+                    self.mode = Mode::Done;
+                }
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Finds the next segment: `(start, end)` in `held()`, terminator excluded.
+    fn advance(&mut self) -> Result<Option<(usize, usize, u64)>, ReadError> {
+        loop {
+            match self.mode {
+                Mode::Done => return Ok(None),
+                Mode::Skip => {
+                    let t = self.seps.segment;
+                    match memchr::memchr(t, self.window()) {
+                        Some(i) => {
+                            self.input.consume(i + 1);
+                            self.mode = Mode::Segments;
+                        }
+                        None => {
+                            let n = self.window().len();
+                            self.input.consume(n);
+                            if !self.input.fill()? {
+                                self.mode = Mode::Done;
+                            }
+                        }
+                    }
+                }
+                Mode::Resync => {
+                    self.want(4)?;
+                    let w = self.window();
+                    // Skip the current "ISA" so the search moves on.
+                    match memchr::memmem::find(w.get(1..).unwrap_or_default(), b"ISA") {
+                        Some(i) => {
+                            self.input.consume(i + 1);
+                            self.mode = Mode::Segments;
+                        }
+                        None => {
+                            let keep = w.len().min(2);
+                            let n = w.len() - keep;
+                            self.input.consume(n);
+                            if !self.input.fill()? {
+                                self.mode = Mode::Done;
+                            }
+                        }
+                    }
+                }
+                Mode::Start | Mode::Segments => {
+                    if !self.skip_blanks()? {
+                        self.mode = Mode::Done;
+                        return Ok(None);
+                    }
+                    self.want(4)?;
+                    let w = self.window();
+                    if w.starts_with(b"ISA") && w.get(3).is_some_and(|b| !b.is_ascii_alphanumeric()) {
+                        self.want(ISA_SCAN)?;
+                        let offset = self.offset();
+                        match separators::from_isa(self.window()) {
+                            Ok((seps, len)) => {
+                                self.seps = seps;
+                                self.mode = Mode::Segments;
+                                let start = self.input.start();
+                                self.input.consume(len);
+                                return Ok(Some((start, start + len - 1, offset)));
+                            }
+                            Err(problem) => {
+                                self.mode = Mode::Resync;
+                                return Err(ReadError::BadIsa { offset, problem });
+                            }
+                        }
+                    }
+                    if matches!(self.mode, Mode::Start) {
+                        self.want(4096)?;
+                        let offset = self.offset();
+                        match separators::infer(self.window()) {
+                            Some(seps) => {
+                                self.seps = seps;
+                                self.mode = Mode::Segments;
+                                // Reported first; the segment is read on the next call.
+                                return Err(ReadError::MissingIsa { offset });
+                            }
+                            None => return Err(ReadError::NotX12 { offset }),
+                        }
+                    }
+                    return self.find_end().map(Some);
+                }
+            }
+        }
+    }
+
+    /// The segment starting at the current position, ending at the next terminator
+    /// (or at the end of the input).
+    fn find_end(&mut self) -> Result<(usize, usize, u64), ReadError> {
+        let t = self.seps.segment;
+        let mut searched = 0;
+        loop {
+            let w = self.window();
+            if let Some(i) = memchr::memchr(t, &w[searched..]) {
+                if searched + i > MAX_SEGMENT_LEN {
+                    let position = self.too_long();
+                    self.input.consume(searched + i + 1);
+                    return Err(ReadError::SegmentTooLong { position });
+                }
+                let start = self.input.start();
+                let offset = self.offset();
+                self.input.consume(searched + i + 1);
+                return Ok((start, start + searched + i, offset));
+            }
+            searched = w.len();
+            if searched > MAX_SEGMENT_LEN {
+                let position = self.too_long();
+                self.input.consume(searched);
+                self.mode = Mode::Skip;
+                return Err(ReadError::SegmentTooLong { position });
+            }
+            if !self.input.fill()? {
+                // The last segment has no terminator: take it as it is; a cut-off
+                // file is caught by its missing trailers.
+                let start = self.input.start();
+                let offset = self.offset();
+                let len = self.window().len();
+                self.input.consume(len);
+                return Ok((start, start + len, offset));
+            }
+        }
+    }
+
+    /// Counts a segment that is skipped for its length, and says where it was.
+    fn too_long(&mut self) -> Position {
+        self.segment += 1;
+        let in_set = if self.set_open {
+            self.in_set = self.in_set.saturating_add(1);
+            self.in_set
+        } else {
+            0
+        };
+        Position { segment: self.segment, in_set, offset: self.offset() }
+    }
+
+    fn segment_at(&mut self, (start, end, offset): (usize, usize, u64)) -> Segment<'_> {
+        let raw = &self.input.held()[start..end];
+        let e = self.seps.element;
+        self.spans.clear();
+        let mut from = 0u32;
+        let mut dropped = 0;
+        for i in memchr::memchr_iter(e, raw) {
+            if self.spans.len() <= MAX_ELEMENTS {
+                self.spans.push((from, i as u32));
+            } else {
+                dropped += 1;
+            }
+            from = i as u32 + 1;
+        }
+        if self.spans.len() <= MAX_ELEMENTS {
+            self.spans.push((from, raw.len() as u32));
+        } else {
+            dropped += 1;
+        }
+        self.segment += 1;
+        let id = &raw[..self.spans[0].1 as usize];
+        let in_set = if id == b"ST" {
+            self.set_open = true;
+            self.in_set = 1;
+            1
+        } else if self.set_open && !matches!(id, b"GE" | b"IEA" | b"ISA" | b"GS") {
+            self.in_set = self.in_set.saturating_add(1);
+            self.in_set
+        } else {
+            self.set_open = false;
+            0
+        };
+        if id == b"SE" {
+            self.set_open = false;
+        }
+        let pos = Position { segment: self.segment, in_set, offset };
+        Segment { raw, spans: &self.spans, dropped, seps: self.seps, pos }
+    }
+
+    /// Delimiters in force (those of the last ISA read).
+    pub fn separators(&self) -> Separators {
+        self.seps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(data: &[u8]) -> Vec<String> {
+        let mut r = SegmentReader::from_slice(data);
+        let mut out = Vec::new();
+        while let Some(s) = r.next_segment() {
+            match s {
+                Ok(s) => out.push(String::from_utf8_lossy(s.id()).into_owned()),
+                Err(e) => out.push(format!("!{e}")),
+            }
+        }
+        out
+    }
+
+    const ISA: &str = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *030101*1253*^*00501*000000905*1*T*:~";
+
+    #[test]
+    fn splits_segments_and_elements() {
+        let data = format!("{ISA}\r\nGS*HC*A*B~ST*837*1~NM1*85*2*X:Y~SE*3*1~");
+        let mut r = SegmentReader::from_slice(data.as_bytes());
+        let isa = r.next_segment().unwrap().unwrap();
+        assert_eq!(isa.element(16), b":");
+        assert_eq!(isa.element_count(), 16);
+        let gs = r.next_segment().unwrap().unwrap();
+        assert_eq!((gs.position().segment, gs.position().offset), (2, 108));
+        r.next_segment();
+        let nm1 = r.next_segment().unwrap().unwrap();
+        assert_eq!(nm1.id(), b"NM1");
+        assert_eq!(nm1.component(3, 2), b"Y");
+        assert_eq!(nm1.element(9), b"");
+        assert_eq!(nm1.position().in_set, 2);
+        let se = r.next_segment().unwrap().unwrap();
+        assert_eq!(se.position().in_set, 3);
+        assert!(r.next_segment().is_none());
+    }
+
+    #[test]
+    fn streams_through_a_small_buffer_identically() {
+        let body: String = (0..5000).map(|i| format!("REF*EI*{i}~\n")).collect();
+        let data = format!("{ISA}\nGS*HC~{body}");
+        let mut a = SegmentReader::from_slice(data.as_bytes());
+        let mut b = SegmentReader::from_reader(OneByteAtATime(data.as_bytes()));
+        loop {
+            match (a.next_segment(), b.next_segment()) {
+                (None, None) => break,
+                (Some(Ok(x)), Some(Ok(y))) => {
+                    assert_eq!((x.raw(), x.position()), (y.raw(), y.position()));
+                }
+                other => panic!("differ: {:?}", other.0.map(|r| r.is_ok())),
+            }
+        }
+    }
+
+    struct OneByteAtATime<'a>(&'a [u8]);
+    impl Read for OneByteAtATime<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(7).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn skips_a_bom_and_reports_a_missing_isa() {
+        assert_eq!(ids(format!("\u{feff}  {ISA}GS*HC~").as_bytes()), ["ISA", "GS"]);
+        let got = ids(b"GS*HC*X~\nST*837*1~");
+        assert!(got[0].starts_with("!the file has no ISA"), "{got:?}");
+        assert_eq!(&got[1..], ["GS", "ST"]);
+        assert!(ids(b"%PDF-1.4 hello")[0].starts_with("!not an X12 file"));
+    }
+
+    #[test]
+    fn resyncs_after_an_unreadable_isa() {
+        let data = format!("ISA*00~junk~{ISA}GS*HC~");
+        let got = ids(data.as_bytes());
+        assert!(got[0].starts_with("!unreadable ISA"), "{got:?}");
+        assert_eq!(&got[1..], ["ISA", "GS"]);
+    }
+
+    #[test]
+    fn reports_and_skips_an_overlong_segment() {
+        let data = format!("{ISA}NTE*{}~REF*EI*1~", "A".repeat(MAX_SEGMENT_LEN + 10));
+        let got = ids(data.as_bytes());
+        assert_eq!(got.len(), 3, "{:?}", got.iter().map(|g| &g[..g.len().min(40)]).collect::<Vec<_>>());
+        assert!(got[1].contains("longer than"));
+        assert_eq!(got[2], "REF");
+    }
+
+    #[test]
+    fn caps_elements_per_segment() {
+        let data = format!("{ISA}HI{}~", "*A".repeat(1000));
+        let mut r = SegmentReader::from_slice(data.as_bytes());
+        r.next_segment();
+        let hi = r.next_segment().unwrap().unwrap();
+        assert_eq!(hi.element_count(), 1000);
+        assert_eq!(hi.dropped_elements(), 1000 - MAX_ELEMENTS);
+    }
+}

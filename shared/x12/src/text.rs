@@ -1,0 +1,159 @@
+//! Element values: text, dates, amounts, and the reverse for writing.
+
+use std::borrow::Cow;
+
+/// Element bytes as trimmed text; bytes that are not UTF-8 become U+FFFD.
+pub(crate) fn lossy(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s.trim()),
+        Err(_) => Cow::Owned(String::from_utf8_lossy(b).trim().to_owned()),
+    }
+}
+
+/// Owned trimmed text, `None` when empty.
+pub(crate) fn opt(b: &[u8]) -> Option<String> {
+    let s = lossy(b);
+    (!s.is_empty()).then(|| s.into_owned())
+}
+
+/// Owned trimmed text, empty when absent.
+pub(crate) fn own(b: &[u8]) -> String {
+    lossy(b).into_owned()
+}
+
+/// An X12 date `CCYYMMDD` as `YYYY-MM-DD`, when it is a real calendar date in
+/// 1900..=2199 (the range the domain's `parse_date` accepts).
+pub fn date(b: &[u8]) -> Option<String> {
+    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    let (y, m, d) = (n(0..4), n(4..6), n(6..8));
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1900..=2199).contains(&y) || d == 0 || d > days {
+        return None;
+    }
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// A time `HHMM` (optionally with seconds) that is a real time of day.
+pub(crate) fn is_time(b: &[u8]) -> bool {
+    if !matches!(b.len(), 4 | 6 | 7 | 8) || !b.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let hh = (b[0] - b'0') * 10 + (b[1] - b'0');
+    let mm = (b[2] - b'0') * 10 + (b[3] - b'0');
+    let ss = if b.len() >= 6 { (b[4] - b'0') * 10 + (b[5] - b'0') } else { 0 };
+    hh < 24 && mm < 60 && ss < 60
+}
+
+/// A dollar amount (X12 type R: `125`, `12.25`, `-10`, `.5`) in cents. More than two
+/// decimals, an exponent, or more than 15 digits is refused.
+pub fn cents(b: &[u8]) -> Option<i64> {
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    let (whole, frac) = match memchr::memchr(b'.', digits) {
+        Some(i) => (&digits[..i], &digits[i + 1..]),
+        None => (digits, &[][..]),
+    };
+    if (whole.is_empty() && frac.is_empty())
+        || whole.len() > 15
+        || frac.len() > 2
+        || !whole.iter().chain(frac).all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let mut c = whole.iter().fold(0i64, |a, d| a * 10 + i64::from(d - b'0')) * 100;
+    match frac {
+        [t] => c += i64::from(t - b'0') * 10,
+        [t, h] => c += i64::from(t - b'0') * 10 + i64::from(h - b'0'),
+        _ => {}
+    }
+    Some(if negative { -c } else { c })
+}
+
+/// A decimal quantity (X12 type R: `1`, `1.5`, `3.000`), up to 15 digits.
+pub(crate) fn is_decimal(b: &[u8]) -> bool {
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    let mut dots = 0;
+    let mut count = 0;
+    for &c in digits {
+        match c {
+            b'.' => dots += 1,
+            b'0'..=b'9' => count += 1,
+            _ => return false,
+        }
+    }
+    dots <= 1 && count > 0 && count <= 15
+}
+
+/// Cents as an X12 amount without needless zeros: `125`, `12.5`, `12.25`, `-0.05`.
+pub fn amount(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let (whole, frac) = (abs / 100, abs % 100);
+    match frac {
+        0 => format!("{sign}{whole}"),
+        f if f % 10 == 0 => format!("{sign}{whole}.{}", f / 10),
+        f => format!("{sign}{whole}.{f:02}"),
+    }
+}
+
+/// Text safe to write between the standard delimiters (`*`, `:`, `^`, `~`): those
+/// and line breaks become spaces.
+pub(crate) fn clean(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| matches!(b, b'*' | b':' | b'^' | b'~' | b'\r' | b'\n')) {
+        Cow::Owned(s.replace(['*', ':', '^', '~', '\r', '\n'], " "))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// `YYYY-MM-DD` back to `CCYYMMDD`.
+pub(crate) fn x12_date(iso: &str) -> String {
+    iso.replace('-', "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_real_calendar_dates() {
+        assert_eq!(date(b"20240229").as_deref(), Some("2024-02-29"));
+        for bad in [&b"20230229"[..], b"20241301", b"2024011", b"2024O101", b"10010101", b"20240100"] {
+            assert_eq!(date(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn amounts_are_exact_cents() {
+        assert_eq!(cents(b"500"), Some(50000));
+        assert_eq!(cents(b"12.25"), Some(1225));
+        assert_eq!(cents(b"125.0"), Some(12500));
+        assert_eq!(cents(b".5"), Some(50));
+        assert_eq!(cents(b"-10"), Some(-1000));
+        for bad in [&b""[..], b".", b"-", b"1.234", b"1,000", b"1e5", b"9999999999999999", b"1.2.3"] {
+            assert_eq!(cents(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(amount(12550), "125.5");
+        assert_eq!(amount(1225), "12.25");
+        assert_eq!(amount(50000), "500");
+        assert_eq!(amount(-5), "-0.05");
+    }
+
+    #[test]
+    fn times_and_quantities() {
+        assert!(is_time(b"0932") && is_time(b"100831") && !is_time(b"2460") && !is_time(b"93"));
+        assert!(is_decimal(b"1") && is_decimal(b"3.00") && !is_decimal(b"1.2.3") && !is_decimal(b"x"));
+    }
+}
