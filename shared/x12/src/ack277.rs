@@ -280,7 +280,9 @@ impl Ack277 {
                 w.seg(&["HL", &hl.to_string(), &provider_hl.to_string(), "PT"]);
                 let first = c.patient_first_name.as_deref().unwrap_or("");
                 let (mq, mid) = if c.member_id.is_empty() { ("", "") } else { ("MI", c.member_id.as_str()) };
-                w.seg(&["NM1", "QC", "1", &c.patient_last_name, first, "", "", "", mq, mid]);
+                // NM103 is required: a claim rejected for its missing patient still needs one.
+                let last = if c.patient_last_name.is_empty() { "UNKNOWN" } else { &c.patient_last_name };
+                w.seg(&["NM1", "QC", "1", last, first, "", "", "", mq, mid]);
                 w.seg(&["TRN", "2", &c.patient_control_number]);
                 let (stc01, action) = match &c.decision {
                     Decision::Accepted { category, code } => (format!("{category}:{code}"), "WQ"),

@@ -137,7 +137,7 @@ fn write_set(w: &mut Writer, s: &SetReport) {
                 Some(c) => format!("{}:{c}", el.element),
                 None => el.element.to_string(),
             };
-            w.seg(&["IK4", &at, "", el.code]);
+            w.seg_composite_first("IK4", &at, &["", el.code]);
         }
     }
     let mut ik5 = vec!["IK5".to_owned(), s.verdict.code().to_owned()];
@@ -147,11 +147,11 @@ fn write_set(w: &mut Writer, s: &SetReport) {
     w.seg_owned(&ik5);
 }
 
-/// IK301 must be a 2-3 character ID: an unreadable one is cut to its letters and
-/// digits, or `UNK`.
+/// IK301 must be a 2-3 character ID: one that cannot be written as it was read
+/// (empty, too long, odd characters) is written `UNK`; IK302 still says where it is.
 fn ik301(id: &str) -> String {
-    let s: String = id.chars().filter(char::is_ascii_alphanumeric).take(3).collect::<String>().to_ascii_uppercase();
-    if s.len() >= 2 { s } else { "UNK".to_owned() }
+    let fits = (2..=3).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
+    if fits { id.to_owned() } else { "UNK".to_owned() }
 }
 
 #[derive(Default)]

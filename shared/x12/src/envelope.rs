@@ -286,6 +286,8 @@ impl Validator {
                 self.open_group(seg);
             }
             b"GE" => self.close_group_with(seg, out),
+            // An interchange acknowledgment may stand between the ISA and the first GS.
+            b"TA1" if self.interchange.is_some() && self.group.is_none() => {}
             b"ST" => {
                 if self.group.is_none() {
                     if self.interchange.is_none() {
