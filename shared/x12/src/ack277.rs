@@ -189,17 +189,11 @@ impl Ack277Builder {
 /// The claim's dates of service: statement dates (837I), else the span of its
 /// lines' and claim's service dates.
 fn service_dates(c: &Claim) -> Option<DateRange> {
-    if let Some(s) = &c.dates.statement {
-        return Some(s.clone());
+    if let Some(s) = c.dates.statement {
+        return Some(s);
     }
-    let all = c.lines.iter().filter_map(|l| l.service_date.as_ref()).chain(c.dates.service.as_ref());
-    all.fold(None, |acc: Option<DateRange>, r| match acc {
-        None => Some(r.clone()),
-        Some(a) => Some(DateRange {
-            from: a.from.min(r.from.clone()),
-            to: a.to.max(r.to.clone()),
-        }),
-    })
+    let all = c.lines.iter().filter_map(|l| l.service_date).chain(c.dates.service);
+    all.reduce(|a, r| DateRange { from: a.from.min(r.from), to: a.to.max(r.to) })
 }
 
 impl Ack277 {
@@ -298,9 +292,9 @@ impl Ack277 {
                 }
                 if let Some(d) = &c.service_dates {
                     if d.from == d.to {
-                        w.seg(&["DTP", "472", "D8", &x12_date(&d.from)]);
+                        w.seg(&["DTP", "472", "D8", &d.from.x12()]);
                     } else {
-                        w.seg(&["DTP", "472", "RD8", &format!("{}-{}", x12_date(&d.from), x12_date(&d.to))]);
+                        w.seg(&["DTP", "472", "RD8", &format!("{}-{}", d.from.x12(), d.to.x12())]);
                     }
                 }
             }

@@ -61,33 +61,34 @@ enum Role {
     Other,
 }
 
-/// A loop value, and its shared copy once a claim has taken it.
+/// A loop value shared with the claims that hang from it. Claims take an `Arc`
+/// clone; an edit after that copies it first (`Arc::make_mut`), which the 837 order
+/// (a loop's segments before its claims) makes rare.
 struct Shared<T> {
-    value: Option<T>,
-    shared: Option<Arc<T>>,
+    value: Option<Arc<T>>,
     problems: Vec<Problem>,
 }
 
 impl<T: Clone> Shared<T> {
     fn new() -> Self {
-        Shared { value: None, shared: None, problems: Vec::new() }
+        Shared { value: None, problems: Vec::new() }
     }
     fn reset(&mut self) {
         self.value = None;
-        self.shared = None;
         self.problems.clear();
     }
     fn start(&mut self, v: T) {
         self.reset();
-        self.value = Some(v);
+        self.value = Some(Arc::new(v));
+    }
+    fn is_none(&self) -> bool {
+        self.value.is_none()
     }
     fn edit(&mut self) -> Option<&mut T> {
-        self.shared = None;
-        self.value.as_mut()
+        self.value.as_mut().map(Arc::make_mut)
     }
-    fn get(&mut self) -> Option<Arc<T>> {
-        let v = self.value.as_ref()?;
-        Some(self.shared.get_or_insert_with(|| Arc::new(v.clone())).clone())
+    fn get(&self) -> Option<Arc<T>> {
+        self.value.clone()
     }
     fn problem(&mut self, seg: &Segment<'_>, reason: impl Into<Cow<'static, str>>) {
         if self.problems.len() < 10 {
@@ -402,7 +403,7 @@ impl ClaimBuilder {
                 self.at = Loop::PayTo;
             }
             b"IL" => {
-                if self.subscriber.value.is_none() {
+                if self.subscriber.is_none() {
                     self.subscriber.start(Subscriber::default());
                 }
                 if let Some(s) = self.subscriber.edit() {
@@ -419,7 +420,7 @@ impl ClaimBuilder {
                 self.at = Loop::PayerName;
             }
             b"QC" => {
-                if self.patient.value.is_none() {
+                if self.patient.is_none() {
                     self.patient.start(Patient::default());
                 }
                 if let Some(p) = self.patient.edit() {
@@ -699,7 +700,7 @@ impl ClaimBuilder {
             return;
         }
         let dates = &mut d.claim.dates;
-        let single = range.as_ref().map(|r| r.from.clone());
+        let single = range.map(|r| r.from);
         match qualifier {
             b"431" => dates.onset = single,
             b"434" => dates.statement = range,
@@ -906,7 +907,7 @@ fn date_range(seg: &Segment<'_>) -> Result<Option<DateRange>, &'static str> {
     match seg.element(2) {
         b"D8" => {
             let d = one(v)?;
-            Ok(Some(DateRange { from: d.clone(), to: d }))
+            Ok(Some(DateRange { from: d, to: d }))
         }
         b"RD8" => {
             if v.len() != 17 || v[8] != b'-' {
@@ -923,7 +924,7 @@ fn date_range(seg: &Segment<'_>) -> Result<Option<DateRange>, &'static str> {
                 return Err("is not a date and time CCYYMMDDHHMM");
             }
             let d = one(&v[..8])?;
-            Ok(Some(DateRange { from: d.clone(), to: d }))
+            Ok(Some(DateRange { from: d, to: d }))
         }
         b"" => Err("has no format qualifier (DTP02)"),
         _ => Ok(None),
@@ -964,12 +965,12 @@ mod tests {
         assert_eq!(c.total_charge_cents, 15050);
         assert_eq!((c.facility_code.as_str(), c.frequency.as_str()), ("11", "1"));
         assert_eq!(c.prior_authorization.as_deref(), Some("AUTH9"));
-        assert_eq!(c.dates.onset.as_deref(), Some("2023-12-31"));
+        assert_eq!(c.dates.onset.unwrap(), "2023-12-31");
         assert_eq!(c.principal_diagnosis(), Some("E119"));
         assert_eq!(c.billing_provider.npi.as_deref(), Some("1234567893"));
         assert_eq!(c.billing_provider.tin.as_deref(), Some("123456789"));
         assert_eq!(c.subscriber.member_id, "M123");
-        assert_eq!(c.subscriber.birth_date.as_deref(), Some("1980-01-01"));
+        assert_eq!(c.subscriber.birth_date.unwrap(), "1980-01-01");
         assert_eq!(c.payer.id.as_deref(), Some("P1"));
         assert!(c.patient.is_none());
         let r = c.providers.rendering.as_ref().unwrap();
@@ -978,7 +979,7 @@ mod tests {
         let p = l.procedure.as_ref().unwrap();
         assert_eq!((p.code.as_str(), p.modifiers.clone()), ("99213", vec!["25".to_owned(), "59".to_owned()]));
         assert_eq!(l.diagnosis_pointers, [1, 2]);
-        assert_eq!(l.service_date.as_ref().unwrap().to, "2024-01-03");
+        assert_eq!(l.service_date.unwrap().to, "2024-01-03");
         assert_eq!(l.prior_authorization.as_deref(), Some("LINEAUTH"));
         assert_eq!(c.source.reference, "REF1");
         assert_eq!(c.source.submitter.as_ref().unwrap().id.as_deref(), Some("S1"));
@@ -1011,7 +1012,8 @@ mod tests {
         assert_eq!(c.subscriber.member_id, "M123");
         assert_eq!(c.payer.id.as_deref(), Some("P1"));
         let p = c.patient.as_ref().unwrap();
-        assert_eq!((p.relationship.as_str(), p.name.first.as_deref(), p.birth_date.as_deref()), ("19", Some("KID"), Some("2010-01-01")));
+        assert_eq!((p.relationship.as_str(), p.name.first.as_deref()), ("19", Some("KID")));
+        assert_eq!(p.birth_date.unwrap(), "2010-01-01");
         assert_eq!(c.other_payers[0].id.as_deref(), Some("OP"));
         assert_eq!(c.lines.len(), 1);
     }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::reader::Position;
+pub use crate::text::Date;
 
 /// 837P (005010X222) or 837I (005010X223).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -45,7 +46,7 @@ pub struct Source {
     /// BHT03: the submitter's reference for this batch.
     pub reference: String,
     /// BHT04, `YYYY-MM-DD`.
-    pub created: Option<String>,
+    pub created: Option<Date>,
     /// 1000A NM1*41 (with its NM109 submitter ID).
     pub submitter: Option<Party>,
     /// 1000B NM1*40.
@@ -112,7 +113,7 @@ pub struct Subscriber {
     /// NM109 (NM108 `MI`).
     pub member_id: String,
     /// DMG02, `YYYY-MM-DD`.
-    pub birth_date: Option<String>,
+    pub birth_date: Option<Date>,
     /// DMG03: F, M or U.
     pub sex: Option<String>,
     pub address: Option<Address>,
@@ -124,33 +125,33 @@ pub struct Patient {
     /// PAT01 relationship to the subscriber (`19` child, `01` spouse...).
     pub relationship: String,
     pub name: Name,
-    pub birth_date: Option<String>,
+    pub birth_date: Option<Date>,
     pub sex: Option<String>,
     pub address: Option<Address>,
 }
 
-/// A date or an inclusive range of dates, `YYYY-MM-DD` (a single date has `from == to`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A date or an inclusive range of dates (a single date has `from == to`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct DateRange {
-    pub from: String,
-    pub to: String,
+    pub from: Date,
+    pub to: Date,
 }
 
 /// Claim-level DTP dates.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ClaimDates {
     /// DTP*431 onset of current illness.
-    pub onset: Option<String>,
+    pub onset: Option<Date>,
     /// DTP*434 statement period (837I).
     pub statement: Option<DateRange>,
     /// DTP*435 admission (837I, D8 or DT).
-    pub admission: Option<String>,
+    pub admission: Option<Date>,
     /// DTP*096 discharge.
-    pub discharge: Option<String>,
+    pub discharge: Option<Date>,
     /// DTP*472 at claim level, when sent there.
     pub service: Option<DateRange>,
     /// DTP*439 accident.
-    pub accident: Option<String>,
+    pub accident: Option<Date>,
 }
 
 /// An HI composite: qualifier (`ABK` principal ICD-10, `ABF` other, `ABJ` admitting,

@@ -56,7 +56,7 @@ pub use reader::{
     SliceInput,
 };
 pub use separators::{IsaProblem, Separators};
-pub use text::{amount as format_amount, cents as parse_cents, date as parse_date};
+pub use text::{Date, amount as format_amount, cents as parse_cents, date as parse_date};
 
 use build837::ClaimBuilder;
 use envelope::Validator;

@@ -1,6 +1,7 @@
 //! Element values: text, dates, amounts, and the reverse for writing.
 
 use std::borrow::Cow;
+use std::fmt;
 
 /// Element bytes as trimmed text; bytes that are not UTF-8 become U+FFFD.
 pub(crate) fn lossy(b: &[u8]) -> Cow<'_, str> {
@@ -21,9 +22,58 @@ pub(crate) fn own(b: &[u8]) -> String {
     lossy(b).into_owned()
 }
 
-/// An X12 date `CCYYMMDD` as `YYYY-MM-DD`, when it is a real calendar date in
-/// 1900..=2199 (the range the domain's `parse_date` accepts).
-pub fn date(b: &[u8]) -> Option<String> {
+/// A calendar date read from X12 (`CCYYMMDD`), shown and serialised `YYYY-MM-DD`
+/// (what the domain's `parse_date` reads). Only real dates in 1900..=2199 exist.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    pub fn year(self) -> u16 {
+        self.year
+    }
+    pub fn month(self) -> u8 {
+        self.month
+    }
+    pub fn day(self) -> u8 {
+        self.day
+    }
+    /// `CCYYMMDD`, as X12 writes it.
+    pub fn x12(self) -> String {
+        format!("{:04}{:02}{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl fmt::Debug for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl PartialEq<&str> for Date {
+    fn eq(&self, other: &&str) -> bool {
+        let b = other.as_bytes();
+        b.len() == 10 && b[4] == b'-' && b[7] == b'-' && date(&[&b[..4], &b[5..7], &b[8..]].concat()) == Some(*self)
+    }
+}
+
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An X12 date `CCYYMMDD`, when it is a real calendar date in 1900..=2199.
+pub fn date(b: &[u8]) -> Option<Date> {
     if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -40,7 +90,7 @@ pub fn date(b: &[u8]) -> Option<String> {
     if !(1900..=2199).contains(&y) || d == 0 || d > days {
         return None;
     }
-    Some(format!("{y:04}-{m:02}-{d:02}"))
+    Some(Date { year: y as u16, month: m as u8, day: d as u8 })
 }
 
 /// A time `HHMM` (optionally with seconds) that is a real time of day.
@@ -129,7 +179,9 @@ mod tests {
 
     #[test]
     fn dates_are_real_calendar_dates() {
-        assert_eq!(date(b"20240229").as_deref(), Some("2024-02-29"));
+        assert_eq!(date(b"20240229").unwrap().to_string(), "2024-02-29");
+        assert_eq!(date(b"20240229").unwrap(), "2024-02-29");
+        assert_eq!(date(b"20240229").unwrap().x12(), "20240229");
         for bad in [&b"20230229"[..], b"20241301", b"2024011", b"2024O101", b"10010101", b"20240100"] {
             assert_eq!(date(bad), None, "{}", String::from_utf8_lossy(bad));
         }

@@ -171,7 +171,7 @@ fn professional_claim_fields_match_the_file() {
     let patient = c.patient.as_ref().unwrap();
     assert_eq!(patient.relationship, "19");
     assert_eq!((patient.name.last_or_organization.as_str(), patient.name.first.as_deref()), ("SMITH", Some("TED")));
-    assert_eq!((patient.birth_date.as_deref(), patient.sex.as_deref()), (Some("1973-05-01"), Some("M")));
+    assert_eq!((patient.birth_date.unwrap(), patient.sex.as_deref()), ("1973-05-01", Some("M")));
     assert_eq!(c.principal_diagnosis(), Some("0340"));
     assert_eq!(c.diagnoses().count(), 2);
     assert_eq!(c.lines.len(), 4);
@@ -181,7 +181,7 @@ fn professional_claim_fields_match_the_file() {
     assert_eq!(l.charge_cents, 35_00);
     assert_eq!((l.unit_basis.as_deref(), l.units.as_deref()), (Some("UN"), Some("1.00")));
     assert_eq!(l.diagnosis_pointers, [2]);
-    assert_eq!(l.service_date.as_ref().unwrap().from, "2006-10-10");
+    assert_eq!(l.service_date.unwrap().from, "2006-10-10");
     assert_eq!(c.lines.iter().map(|l| l.charge_cents).sum::<i64>(), c.total_charge_cents);
 }
 
@@ -201,7 +201,9 @@ fn claim_level_providers_references_and_modifiers() {
     assert_eq!(c.patient_control_number, "R03996273 #01");
     let p = c.lines[0].procedure.as_ref().unwrap();
     assert_eq!((p.code.as_str(), p.modifiers.as_slice()), ("E1390", &["RR".to_owned()][..]));
-    assert_eq!(c.lines[0].service_date.as_ref().map(|d| (d.from.as_str(), d.to.as_str())), Some(("2005-03-21", "2005-03-21")));
+    let d = c.lines[0].service_date.unwrap();
+    assert_eq!((d.from, d.to), (d.from, d.from));
+    assert_eq!(d.from, "2005-03-21");
 }
 
 #[test]
@@ -213,12 +215,12 @@ fn institutional_claim_fields_match_the_file() {
     assert_eq!(c.patient_control_number, "756048Q");
     assert_eq!(c.total_charge_cents, 89_93);
     assert_eq!(c.type_of_bill.as_deref(), Some("141"));
-    assert_eq!(c.dates.statement.as_ref().unwrap().from, "1996-09-11");
+    assert_eq!(c.dates.statement.unwrap().from, "1996-09-11");
     let i = c.institutional.as_ref().unwrap();
     assert_eq!((i.admission_type.as_deref(), i.patient_status.as_deref()), (Some("3"), Some("01")));
     assert_eq!(c.providers.attending.as_ref().unwrap().name.last_or_organization, "JONES");
     assert_eq!(c.subscriber.member_id, "030005074A");
-    assert_eq!(c.subscriber.birth_date.as_deref(), Some("1926-11-11"));
+    assert_eq!(c.subscriber.birth_date.unwrap(), "1926-11-11");
     assert_eq!(c.payer.name.last_or_organization, "MEDICARE B");
     assert!(c.patient.is_none(), "SBR02 18: the patient is the subscriber");
     // HI: principal, other diagnoses, occurrence (BH), value (BE) and condition (BG) codes.
