@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::ack999::{AckEnvelope, Writer};
-use crate::claim::{Claim, DateRange};
+use crate::claim::{Claim, DateRange, Text};
 use crate::text::{amount, x12_date};
 
 /// The claims function's decision on one claim.
@@ -73,26 +73,26 @@ pub struct AckParty {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClaimAck {
     /// CLM01: the trace number (TRN02).
-    pub patient_control_number: String,
-    pub patient_last_name: String,
-    pub patient_first_name: Option<String>,
+    pub patient_control_number: Text,
+    pub patient_last_name: Text,
+    pub patient_first_name: Option<Text>,
     /// The subscriber's member ID (NM109 with MI).
-    pub member_id: String,
+    pub member_id: Text,
     pub total_charge_cents: i64,
     pub service_dates: Option<DateRange>,
     /// REF*1K: the payer's claim control number, for an accepted claim.
-    pub payer_claim_number: Option<String>,
+    pub payer_claim_number: Option<Text>,
     pub decision: Decision,
 }
 
 /// The claims of one billing provider (2000C).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProviderAck {
-    pub name: String,
-    pub first_name: Option<String>,
+    pub name: Text,
+    pub first_name: Option<Text>,
     pub person: bool,
-    pub npi: Option<String>,
-    pub tin: Option<String>,
+    pub npi: Option<Text>,
+    pub tin: Option<Text>,
     pub claims: Vec<ClaimAck>,
 }
 
@@ -116,7 +116,7 @@ pub struct Ack277 {
 /// Collects claim decisions into a 277CA.
 pub struct Ack277Builder {
     ack: Ack277,
-    by_provider: HashMap<(Option<String>, String), usize>,
+    by_provider: HashMap<(Option<Text>, Text), usize>,
 }
 
 impl Ack277Builder {
@@ -176,7 +176,7 @@ impl Ack277Builder {
     /// Sets the payer claim number (REF*1K) of the claim added last.
     pub fn payer_claim_number(&mut self, number: &str) -> &mut Self {
         if let Some(c) = self.ack.providers.iter_mut().flat_map(|p| p.claims.last_mut()).last() {
-            c.payer_claim_number = Some(number.to_owned());
+            c.payer_claim_number = Some(Text::from(number));
         }
         self
     }

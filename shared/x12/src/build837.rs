@@ -98,7 +98,7 @@ impl<T: Clone> Shared<T> {
 }
 
 struct Draft {
-    claim: Claim,
+    claim: Box<Claim>,
     problems: Vec<Problem>,
 }
 
@@ -133,7 +133,7 @@ pub(crate) struct ClaimBuilder {
     patient: Shared<Patient>,
     /// Whether the current HL is a patient level (2000C).
     in_patient_level: bool,
-    pending_taxonomy: Option<String>,
+    pending_taxonomy: Option<Text>,
     draft: Option<Draft>,
     line: Option<ServiceLine>,
     line_has_service: bool,
@@ -165,7 +165,7 @@ impl ClaimBuilder {
         let ic = v.interchange();
         let g = v.group();
         let implementation =
-            opt(st.element(3)).or_else(|| g.map(|g| g.version.clone())).unwrap_or_default();
+            opt(st.element(3)).map(|t| t.to_string()).or_else(|| g.map(|g| g.version.clone())).unwrap_or_default();
         let s = |f: fn(&crate::InterchangeReport) -> &String| ic.map(f).cloned().unwrap_or_default();
         self.source = Source {
             set_index: v.set_index(),
@@ -177,7 +177,7 @@ impl ClaimBuilder {
             group_sender: g.map(|g| g.sender.clone()).unwrap_or_default(),
             group_receiver: g.map(|g| g.receiver.clone()).unwrap_or_default(),
             group_control_number: g.map(|g| g.control_number.clone()).unwrap_or_default(),
-            set_control_number: own(st.element(2)),
+            set_control_number: own(st.element(2)).to_string(),
             implementation,
             ..Source::default()
         };
@@ -195,7 +195,7 @@ impl ClaimBuilder {
                 out.push_back(Event::NotClaims(NotClaims {
                     set_index: self.source.set_index,
                     position: st.position(),
-                    transaction_set: own(st.element(1)),
+                    transaction_set: own(st.element(1)).to_string(),
                     implementation: self.source.implementation.clone(),
                     reason,
                 }));
@@ -222,7 +222,7 @@ impl ClaimBuilder {
         let Some(kind) = self.kind else { return };
         match seg.id() {
             b"BHT" => {
-                self.source.reference = own(seg.element(3));
+                self.source.reference = own(seg.element(3)).to_string();
                 self.source.created = text::date(seg.element(4));
                 self.source_shared = None;
             }
@@ -323,7 +323,7 @@ impl ClaimBuilder {
         if self.in_line() {
             if q == b"82" {
                 if let Some(l) = &mut self.line {
-                    l.rendering = Some(provider(seg));
+                    l.rendering = Some(Box::new(provider(seg)));
                 }
                 self.at = Loop::LineRendering;
             } else {
@@ -372,7 +372,7 @@ impl ClaimBuilder {
                 };
                 // The first of a role counts (a second DN is the primary care provider).
                 if slot.is_none() {
-                    *slot = Some(provider(seg));
+                    *slot = Some(Box::new(provider(seg)));
                 }
             }
             self.at = Loop::ClaimProvider(role);
@@ -454,7 +454,7 @@ impl ClaimBuilder {
             }
             _ => return None,
         };
-        Some(a.get_or_insert_with(Address::default))
+        Some(a.get_or_insert_with(Box::default))
     }
 
     fn reference(&mut self, seg: &Segment<'_>) {
@@ -584,7 +584,7 @@ impl ClaimBuilder {
         c.facility_code_qualifier = own(seg.component(5, 2));
         c.frequency = own(seg.component(5, 3));
         if kind == ClaimKind::Institutional && !c.facility_code.is_empty() && !c.frequency.is_empty() {
-            c.type_of_bill = Some(format!("{}{}", c.facility_code, c.frequency));
+            c.type_of_bill = Some(format!("{}{}", c.facility_code, c.frequency).into());
         }
         if d.claim.facility_code.is_empty() {
             d.problem(seg, match kind {
@@ -630,15 +630,15 @@ impl ClaimBuilder {
         }
         problems.truncate(MAX_PROBLEMS);
         Draft {
-            claim: Claim {
+            claim: Box::new(Claim {
                 source: self.source(),
                 position: seg.position(),
                 kind,
-                patient_control_number: String::new(),
+                patient_control_number: Text::default(),
                 total_charge_cents: 0,
-                facility_code: String::new(),
-                facility_code_qualifier: String::new(),
-                frequency: String::new(),
+                facility_code: Text::default(),
+                facility_code_qualifier: Text::default(),
+                frequency: Text::default(),
                 type_of_bill: None,
                 original_claim_reference: None,
                 prior_authorization: None,
@@ -654,7 +654,7 @@ impl ClaimBuilder {
                 institutional: None,
                 other_payers: Vec::new(),
                 lines: Vec::new(),
-            },
+            }),
             problems,
         }
     }
@@ -856,9 +856,9 @@ impl ClaimBuilder {
             self.at = if self.in_patient_level { Loop::Patient } else { Loop::Subscriber };
         }
         out.push_back(if d.problems.is_empty() {
-            Event::Claim(Box::new(d.claim))
+            Event::Claim(d.claim)
         } else {
-            Event::ClaimError(Box::new(ClaimError { claim: d.claim, problems: d.problems }))
+            Event::ClaimError(ClaimError { claim: d.claim, problems: d.problems })
         });
     }
 }
@@ -948,7 +948,7 @@ mod tests {
             .iter()
             .filter_map(|e| match e {
                 Event::Claim(c) => Some(Ok(&**c)),
-                Event::ClaimError(e) => Some(Err(&**e)),
+                Event::ClaimError(e) => Some(Err(e)),
                 _ => None,
             })
             .collect()
@@ -977,7 +977,8 @@ mod tests {
         assert_eq!((r.npi.as_deref(), r.taxonomy.as_deref()), (Some("1234567893"), Some("207Q00000X")));
         let l = &c.lines[0];
         let p = l.procedure.as_ref().unwrap();
-        assert_eq!((p.code.as_str(), p.modifiers.clone()), ("99213", vec!["25".to_owned(), "59".to_owned()]));
+        assert_eq!(p.code, "99213");
+        assert_eq!(p.modifiers, ["25", "59"]);
         assert_eq!(l.diagnosis_pointers, [1, 2]);
         assert_eq!(l.service_date.unwrap().to, "2024-01-03");
         assert_eq!(l.prior_authorization.as_deref(), Some("LINEAUTH"));

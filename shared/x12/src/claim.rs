@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::reader::Position;
-pub use crate::text::Date;
+pub use crate::text::{Date, Text};
 
 /// 837P (005010X222) or 837I (005010X223).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -59,30 +59,30 @@ pub struct Name {
     /// NM102: true for a person (`1`), false for an organisation (`2`).
     pub person: bool,
     /// NM103: last name or organisation name.
-    pub last_or_organization: String,
-    pub first: Option<String>,
-    pub middle: Option<String>,
-    pub suffix: Option<String>,
+    pub last_or_organization: Text,
+    pub first: Option<Text>,
+    pub middle: Option<Text>,
+    pub suffix: Option<Text>,
 }
 
 /// N3 / N4.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Address {
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: Option<String>,
+    pub line1: Text,
+    pub line2: Option<Text>,
+    pub city: Text,
+    pub state: Option<Text>,
+    pub postal_code: Option<Text>,
+    pub country: Option<Text>,
 }
 
 /// An NM1 party with its identifier (NM108 qualifier, NM109 code).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Party {
     pub name: Name,
-    pub id_qualifier: Option<String>,
-    pub id: Option<String>,
-    pub address: Option<Address>,
+    pub id_qualifier: Option<Text>,
+    pub id: Option<Text>,
+    pub address: Option<Box<Address>>,
 }
 
 /// A provider loop: billing (2010AA), pay-to (2010AB), or a claim or line provider.
@@ -90,44 +90,44 @@ pub struct Party {
 pub struct Provider {
     pub name: Name,
     /// NM109 when NM108 is `XX`.
-    pub npi: Option<String>,
+    pub npi: Option<Text>,
     /// REF*EI (employer identification number).
-    pub tin: Option<String>,
+    pub tin: Option<Text>,
     /// PRV03 taxonomy code.
-    pub taxonomy: Option<String>,
-    pub address: Option<Address>,
+    pub taxonomy: Option<Text>,
+    pub address: Option<Box<Address>>,
 }
 
 /// 2000B / 2010BA.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Subscriber {
     /// SBR01: P primary, S secondary, T tertiary...
-    pub payer_responsibility: String,
+    pub payer_responsibility: Text,
     /// SBR02: `18` when the subscriber is the patient.
-    pub relationship: Option<String>,
+    pub relationship: Option<Text>,
     /// SBR03 group or policy number.
-    pub group_number: Option<String>,
+    pub group_number: Option<Text>,
     /// SBR09 claim filing indicator (`CI` commercial, `MB` Medicare B...).
-    pub claim_filing_indicator: Option<String>,
+    pub claim_filing_indicator: Option<Text>,
     pub name: Name,
     /// NM109 (NM108 `MI`).
-    pub member_id: String,
+    pub member_id: Text,
     /// DMG02, `YYYY-MM-DD`.
     pub birth_date: Option<Date>,
     /// DMG03: F, M or U.
-    pub sex: Option<String>,
-    pub address: Option<Address>,
+    pub sex: Option<Text>,
+    pub address: Option<Box<Address>>,
 }
 
 /// 2000C / 2010CA: a patient who is not the subscriber.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Patient {
     /// PAT01 relationship to the subscriber (`19` child, `01` spouse...).
-    pub relationship: String,
+    pub relationship: Text,
     pub name: Name,
     pub birth_date: Option<Date>,
-    pub sex: Option<String>,
-    pub address: Option<Address>,
+    pub sex: Option<Text>,
+    pub address: Option<Box<Address>>,
 }
 
 /// A date or an inclusive range of dates (a single date has `from == to`).
@@ -158,48 +158,48 @@ pub struct ClaimDates {
 /// `APR` reason for visit, `BBR` principal procedure...) and code as written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HealthCode {
-    pub qualifier: String,
-    pub code: String,
+    pub qualifier: Text,
+    pub code: Text,
 }
 
-/// Claim-level provider loops (2310x), by role.
+/// Claim-level provider loops (2310x), by role. Boxed: most claims have one or two.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ClaimProviders {
     /// 837P 2310A NM1*DN (or P3 primary care provider).
-    pub referring: Option<Provider>,
+    pub referring: Option<Box<Provider>>,
     /// 837P 2310B / 837I 2310D NM1*82.
-    pub rendering: Option<Provider>,
+    pub rendering: Option<Box<Provider>>,
     /// 837I 2310A NM1*71.
-    pub attending: Option<Provider>,
+    pub attending: Option<Box<Provider>>,
     /// 837I 2310B NM1*72.
-    pub operating: Option<Provider>,
+    pub operating: Option<Box<Provider>>,
     /// 837I 2310C NM1*ZZ.
-    pub other_operating: Option<Provider>,
+    pub other_operating: Option<Box<Provider>>,
     /// NM1*77 service facility location.
-    pub service_facility: Option<Provider>,
+    pub service_facility: Option<Box<Provider>>,
     /// 837P 2310D NM1*DQ.
-    pub supervising: Option<Provider>,
+    pub supervising: Option<Box<Provider>>,
 }
 
 /// 837I CL1: institutional claim codes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Institutional {
     /// CL101 priority (type) of admission.
-    pub admission_type: Option<String>,
+    pub admission_type: Option<Text>,
     /// CL102 point of origin (source) of admission.
-    pub admission_source: Option<String>,
+    pub admission_source: Option<Text>,
     /// CL103 patient status (discharge status).
-    pub patient_status: Option<String>,
+    pub patient_status: Option<Text>,
 }
 
 /// SV101 / SV202: a procedure with its modifiers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Procedure {
     /// `HC` (CPT/HCPCS), `ER`, `IV`, `WK`...
-    pub qualifier: String,
-    pub code: String,
+    pub qualifier: Text,
+    pub code: Text,
     /// Up to four modifiers.
-    pub modifiers: Vec<String>,
+    pub modifiers: Vec<Text>,
 }
 
 /// A service line: LX with SV1 (837P) or SV2 (837I), and its DTP, REF and NM1.
@@ -209,26 +209,26 @@ pub struct ServiceLine {
     /// LX01.
     pub number: u32,
     /// SV201 revenue code (837I).
-    pub revenue_code: Option<String>,
+    pub revenue_code: Option<Text>,
     pub procedure: Option<Procedure>,
     /// SV102 / SV203.
     pub charge_cents: i64,
     /// SV103 / SV204: `UN` units, `MJ` minutes, `DA` days.
-    pub unit_basis: Option<String>,
+    pub unit_basis: Option<Text>,
     /// SV104 / SV205, as written (`1`, `3.00`).
-    pub units: Option<String>,
+    pub units: Option<Text>,
     /// SV105 place of service, when it differs from the claim's.
-    pub place_of_service: Option<String>,
+    pub place_of_service: Option<Text>,
     /// SV107 diagnosis code pointers, 1-based into the claim's diagnoses.
     pub diagnosis_pointers: Vec<u8>,
     /// DTP*472.
     pub service_date: Option<DateRange>,
     /// REF*G1 at line level.
-    pub prior_authorization: Option<String>,
+    pub prior_authorization: Option<Text>,
     /// REF*6R line item control number.
-    pub control_number: Option<String>,
+    pub control_number: Option<Text>,
     /// 2420A NM1*82.
-    pub rendering: Option<Provider>,
+    pub rendering: Option<Box<Provider>>,
 }
 
 /// One claim (2300 loop) with everything it hangs from.
@@ -239,23 +239,23 @@ pub struct Claim {
     pub position: Position,
     pub kind: ClaimKind,
     /// CLM01 patient control number: the submitter's claim ID, the 277CA trace number.
-    pub patient_control_number: String,
+    pub patient_control_number: Text,
     /// CLM02.
     pub total_charge_cents: i64,
     /// CLM05-1: place of service (837P) or facility type code (837I).
-    pub facility_code: String,
+    pub facility_code: Text,
     /// CLM05-2: `B` (place of service) or `A` (uniform billing facility code).
-    pub facility_code_qualifier: String,
+    pub facility_code_qualifier: Text,
     /// CLM05-3: `1` original, `7` replacement, `8` void...
-    pub frequency: String,
+    pub frequency: Text,
     /// 837I type of bill: facility code + frequency (`111`).
-    pub type_of_bill: Option<String>,
+    pub type_of_bill: Option<Text>,
     /// REF*F8: the payer's claim number of the claim replaced or voided.
-    pub original_claim_reference: Option<String>,
+    pub original_claim_reference: Option<Text>,
     /// REF*G1 at claim level.
-    pub prior_authorization: Option<String>,
+    pub prior_authorization: Option<Text>,
     /// REF*9F referral number.
-    pub referral_number: Option<String>,
+    pub referral_number: Option<Text>,
     pub billing_provider: Arc<Provider>,
     /// 2010AB pay-to address, when sent.
     pub pay_to: Option<Arc<Provider>>,
@@ -283,10 +283,7 @@ impl Claim {
 
     /// HI ABK (or BK): the principal diagnosis.
     pub fn principal_diagnosis(&self) -> Option<&str> {
-        self.health_codes
-            .iter()
-            .find(|h| matches!(h.qualifier.as_str(), "ABK" | "BK"))
-            .map(|h| h.code.as_str())
+        self.health_codes.iter().find(|h| matches!(h.qualifier.as_str(), "ABK" | "BK")).map(|h| h.code.as_str())
     }
 
     /// The patient's name: 2010CA when there is a patient loop, else the subscriber's.
@@ -310,7 +307,7 @@ pub struct Problem {
 /// 277CA by its CLM01.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClaimError {
-    pub claim: Claim,
+    pub claim: Box<Claim>,
     pub problems: Vec<Problem>,
 }
 

@@ -14,7 +14,11 @@ use serde::Serialize;
 use crate::Event;
 use crate::reader::{Position, ReadError, Segment};
 use crate::separators::segment_id_len;
-use crate::text::{self, lossy, own};
+use crate::text::{self, lossy};
+
+fn own(b: &[u8]) -> String {
+    lossy(b).into_owned()
+}
 
 /// Transaction sets kept in detail per group; more are counted, not listed (a
 /// hostile file of empty sets cannot grow the report without bound).
@@ -195,6 +199,8 @@ pub(crate) fn kind_of(st01: &[u8], version: &[u8]) -> SetKind {
 
 struct OpenSet {
     report: SetReport,
+    /// Reused for each segment's element checks.
+    scratch: Vec<ElementError>,
     kind: SetKind,
     saw_hl20: bool,
     saw_clm: bool,
@@ -570,7 +576,7 @@ impl Validator {
         }
         self.sets_seen += 1;
         self.sets_in_group += 1;
-        self.set = Some(OpenSet { report, kind, saw_hl20: false, saw_clm: false });
+        self.set = Some(OpenSet { report, scratch: Vec::new(), kind, saw_hl20: false, saw_clm: false });
     }
 
     /// Closes the open set: with its SE, or (`se` None) because something else began.
@@ -655,6 +661,7 @@ fn missing(id: &str, pos: Position, reason: &'static str) -> SegmentError {
 }
 
 fn push_segment_error(r: &mut SetReport, e: SegmentError) {
+    // `e` is cheap when the cap is reached: its ID and elements are left empty.
     if r.segment_errors.len() < MAX_SEGMENT_ERRORS {
         r.segment_errors.push(e);
     } else {
@@ -711,7 +718,9 @@ fn check_set_segment(set: &mut OpenSet, seg: &Segment<'_>) {
     }
     let id = seg.id();
     let pos = seg.position();
-    let id_text = || String::from_utf8_lossy(id).into_owned();
+    // Past the cap, errors are only counted: build nothing for them.
+    let room = set.report.segment_errors.len() < MAX_SEGMENT_ERRORS;
+    let id_text = || if room { String::from_utf8_lossy(id).into_owned() } else { String::new() };
     if segment_id_len(id) != Some(id.len()) {
         push_segment_error(&mut set.report, SegmentError {
             segment_id: id_text(),
@@ -740,18 +749,20 @@ fn check_set_segment(set: &mut OpenSet, seg: &Segment<'_>) {
         b"CLM" => set.saw_clm = true,
         _ => {}
     }
-    let mut errs = Vec::new();
-    check_elements(seg, &mut errs);
+    let errs = &mut set.scratch;
+    errs.clear();
+    check_elements(seg, errs);
     if seg.dropped_elements() > 0 {
         errs.push(ElementError { element: 64, component: None, code: "3", reason: "too many data elements" });
     }
     if !errs.is_empty() {
+        let elements = if room { errs.clone() } else { Vec::new() };
         push_segment_error(&mut set.report, SegmentError {
             segment_id: id_text(),
             position: pos,
             code: "8",
             reason: "segment has data element errors",
-            elements: errs,
+            elements,
         });
     }
 }

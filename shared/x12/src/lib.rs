@@ -67,7 +67,7 @@ pub enum Event {
     /// A claim with no problem found while reading it.
     Claim(Box<Claim>),
     /// A claim that cannot be accepted as read; the others go on.
-    ClaimError(Box<ClaimError>),
+    ClaimError(ClaimError),
     /// A transaction set that is not a 5010 837 (a 270, a 4010 837...).
     NotClaims(NotClaims),
     /// The verdict on a transaction set's own envelope and syntax, after its claims.
@@ -183,7 +183,7 @@ impl Parsed {
         for e in Parser::from_slice(data).flatten() {
             match e {
                 Event::Claim(c) => p.claims.push(*c),
-                Event::ClaimError(e) => p.claim_errors.push(*e),
+                Event::ClaimError(e) => p.claim_errors.push(e),
                 Event::NotClaims(n) => p.not_claims.push(n),
                 Event::SetEnd(_) => {}
                 Event::Interchange(i) => p.interchanges.push(i),

@@ -240,8 +240,8 @@ enum Mode {
     /// At the start of the file: looking for the ISA (or guessing).
     Start,
     Segments,
-    /// After an unreadable ISA: looking for the next one.
-    Resync,
+    /// After an unreadable ISA: looking for the next one, from this index.
+    Resync { from: usize },
     /// Inside an over-long segment: dropping bytes up to its terminator.
     Skip,
     Done,
@@ -364,19 +364,21 @@ impl<I: Input> SegmentReader<I> {
                         }
                     }
                 }
-                Mode::Resync => {
+                Mode::Resync { from } => {
                     self.want(4)?;
                     let w = self.window();
-                    // Skip the current "ISA" so the search moves on.
-                    match memchr::memmem::find(w.get(1..).unwrap_or_default(), b"ISA") {
+                    // `from` is 1 at the unreadable ISA itself, so the search moves on.
+                    match memchr::memmem::find(w.get(from..).unwrap_or_default(), b"ISA") {
                         Some(i) => {
-                            self.input.consume(i + 1);
+                            self.input.consume(i + from);
                             self.mode = Mode::Segments;
                         }
                         None => {
+                            // Keep 2 bytes: an "ISA" may straddle the refill.
                             let keep = w.len().min(2);
                             let n = w.len() - keep;
                             self.input.consume(n);
+                            self.mode = Mode::Resync { from: 0 };
                             if !self.input.fill()? {
                                 self.mode = Mode::Done;
                             }
@@ -402,7 +404,7 @@ impl<I: Input> SegmentReader<I> {
                                 return Ok(Some((start, start + len - 1, offset)));
                             }
                             Err(problem) => {
-                                self.mode = Mode::Resync;
+                                self.mode = Mode::Resync { from: 1 };
                                 return Err(ReadError::BadIsa { offset, problem });
                             }
                         }
@@ -600,6 +602,23 @@ mod tests {
         let got = ids(data.as_bytes());
         assert!(got[0].starts_with("!unreadable ISA"), "{got:?}");
         assert_eq!(&got[1..], ["ISA", "GS"]);
+    }
+
+    #[test]
+    fn resyncs_the_same_way_when_streamed() {
+        // Found by fuzzing: an "ISA" straddling a refill was skipped when streaming.
+        let data = format!("ISA*00~junk~{}ISA*01~more~{ISA}GS*HC~", "x".repeat(50));
+        let slice: Vec<String> = ids(data.as_bytes());
+        let mut r = SegmentReader::from_reader(OneByteAtATime(data.as_bytes()));
+        let mut streamed = Vec::new();
+        while let Some(s) = r.next_segment() {
+            streamed.push(match s {
+                Ok(s) => String::from_utf8_lossy(s.id()).into_owned(),
+                Err(e) => format!("!{e}"),
+            });
+        }
+        assert_eq!(slice, streamed);
+        assert_eq!(slice.len(), 4, "{slice:?}");
     }
 
     #[test]

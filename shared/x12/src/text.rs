@@ -5,21 +5,149 @@ use std::fmt;
 
 /// Element bytes as trimmed text; bytes that are not UTF-8 become U+FFFD.
 pub(crate) fn lossy(b: &[u8]) -> Cow<'_, str> {
+    let b = b.trim_ascii();
     match std::str::from_utf8(b) {
-        Ok(s) => Cow::Borrowed(s.trim()),
+        Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(String::from_utf8_lossy(b).trim().to_owned()),
     }
 }
 
 /// Owned trimmed text, `None` when empty.
-pub(crate) fn opt(b: &[u8]) -> Option<String> {
-    let s = lossy(b);
-    (!s.is_empty()).then(|| s.into_owned())
+pub(crate) fn opt(b: &[u8]) -> Option<Text> {
+    let t = own(b);
+    (!t.is_empty()).then_some(t)
 }
 
 /// Owned trimmed text, empty when absent.
-pub(crate) fn own(b: &[u8]) -> String {
-    lossy(b).into_owned()
+pub(crate) fn own(b: &[u8]) -> Text {
+    let b = b.trim_ascii();
+    match std::str::from_utf8(b) {
+        Ok(s) => Text::from(s),
+        Err(_) => Text::from(String::from_utf8_lossy(b).trim()),
+    }
+}
+
+/// Owned text that keeps values up to 22 bytes (codes, IDs, most names) inline, not
+/// on the heap, so a claim of a hundred fields costs a handful of allocations.
+/// Derefs to `str`; serialises as a string.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<str>),
+}
+
+const INLINE: usize = 22;
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Only whole UTF-8 strings are stored, so this never falls back.
+            Repr::Inline(len, buf) => std::str::from_utf8(&buf[..*len as usize]).unwrap_or_default(),
+            Repr::Heap(s) => s,
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text(Repr::Inline(0, [0; INLINE]))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        if s.len() <= INLINE {
+            let mut buf = [0; INLINE];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            Text(Repr::Inline(s.len() as u8, buf))
+        } else {
+            Text(Repr::Heap(s.into()))
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        if s.len() <= INLINE { Text::from(s.as_str()) } else { Text(Repr::Heap(s.into_boxed_str())) }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// A calendar date read from X12 (`CCYYMMDD`), shown and serialised `YYYY-MM-DD`
@@ -201,6 +329,17 @@ mod tests {
         assert_eq!(amount(1225), "12.25");
         assert_eq!(amount(50000), "500");
         assert_eq!(amount(-5), "-0.05");
+    }
+
+    #[test]
+    fn text_is_a_string_inline_or_not() {
+        let short = Text::from("A37YH556");
+        let long = Text::from("A PATIENT CONTROL NUMBER OF 38 CHARS..");
+        assert_eq!(short, "A37YH556");
+        assert_eq!(long.as_str(), "A PATIENT CONTROL NUMBER OF 38 CHARS..");
+        assert!(long < short && Text::default().is_empty(), "ordered as strings");
+        assert_eq!(own(b" \xff1 "), "\u{fffd}1");
+        assert_eq!(format!("{short:?}"), "\"A37YH556\"");
     }
 
     #[test]

@@ -138,7 +138,7 @@ proptest! {
             }
         }
         let parsed = Parsed::from_slice(&data);
-        for c in parsed.claims.iter().chain(parsed.claim_errors.iter().map(|e| &e.claim)) {
+        for c in parsed.claims.iter().chain(parsed.claim_errors.iter().map(|e| &*e.claim)) {
             prop_assert!(c.lines.len() <= mso_x12::MAX_LINES);
         }
     }

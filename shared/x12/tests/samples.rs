@@ -201,7 +201,8 @@ fn claim_level_providers_references_and_modifiers() {
     let c = &parse("837P_lfh_demo.example7.837").claims[0];
     assert_eq!(c.patient_control_number, "R03996273 #01");
     let p = c.lines[0].procedure.as_ref().unwrap();
-    assert_eq!((p.code.as_str(), p.modifiers.as_slice()), ("E1390", &["RR".to_owned()][..]));
+    assert_eq!(p.code, "E1390");
+    assert_eq!(p.modifiers, ["RR"]);
     let d = c.lines[0].service_date.unwrap();
     assert_eq!((d.from, d.to), (d.from, d.from));
     assert_eq!(d.from, "2005-03-21");
@@ -434,8 +435,8 @@ fn the_277ca_has_one_status_per_claim() {
     let sender = AckParty { name: "SUNRISE MSO".into(), id: "MSO1".into(), isa_qualifier: "ZZ".into(), isa_id: "RECEIVERS.ID".into(), application_id: "RECEIVER CODE".into() };
     let submitter = p.claims[0].source.submitter.clone().unwrap();
     let receiver = AckParty {
-        name: submitter.name.last_or_organization.clone(),
-        id: submitter.id.clone().unwrap(),
+        name: submitter.name.last_or_organization.to_string(),
+        id: submitter.id.clone().unwrap().to_string(),
         isa_qualifier: p.claims[0].source.sender_qualifier.clone(),
         isa_id: p.claims[0].source.sender_id.clone(),
         application_id: p.claims[0].source.group_sender.clone(),
