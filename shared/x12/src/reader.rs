@@ -257,6 +257,8 @@ pub struct SegmentReader<I> {
     segment: u64,
     in_set: u32,
     set_open: bool,
+    /// Elements past `MAX_ELEMENTS` in the segment last split.
+    dropped: usize,
 }
 
 impl<'a> SegmentReader<SliceInput<'a>> {
@@ -281,6 +283,7 @@ impl<I: Input> SegmentReader<I> {
             segment: 0,
             in_set: 0,
             set_open: false,
+            dropped: 0,
         }
     }
 
@@ -399,6 +402,12 @@ impl<I: Input> SegmentReader<I> {
                             Ok((seps, len)) => {
                                 self.seps = seps;
                                 self.mode = Mode::Segments;
+                                let mut split = Split::new(&mut self.spans);
+                                let from = self.input.start();
+                                let isa = &self.input.held()[from..from + len - 1];
+                                let _ = split.scan(&mut self.spans, isa, 0, seps.element, seps.element);
+                                split.end(&mut self.spans, len - 1);
+                                self.dropped = split.dropped;
                                 let start = self.input.start();
                                 self.input.consume(len);
                                 return Ok(Some((start, start + len - 1, offset)));
@@ -429,22 +438,24 @@ impl<I: Input> SegmentReader<I> {
     }
 
     /// The segment starting at the current position, ending at the next terminator
-    /// (or at the end of the input).
+    /// (or at the end of the input), its elements split on the way (one pass).
     fn find_end(&mut self) -> Result<(usize, usize, u64), ReadError> {
-        let t = self.seps.segment;
+        let (e, t) = (self.seps.element, self.seps.segment);
+        let mut split = Split::new(&mut self.spans);
         let mut searched = 0;
         loop {
-            let w = self.window();
-            if let Some(i) = memchr::memchr(t, &w[searched..]) {
-                if searched + i > MAX_SEGMENT_LEN {
+            let w = &self.input.held()[self.input.start()..];
+            if let Some(i) = split.scan(&mut self.spans, w, searched, e, t) {
+                self.dropped = split.dropped;
+                if i > MAX_SEGMENT_LEN {
                     let position = self.too_long();
-                    self.input.consume(searched + i + 1);
+                    self.input.consume(i + 1);
                     return Err(ReadError::SegmentTooLong { position });
                 }
                 let start = self.input.start();
                 let offset = self.offset();
-                self.input.consume(searched + i + 1);
-                return Ok((start, start + searched + i, offset));
+                self.input.consume(i + 1);
+                return Ok((start, start + i, offset));
             }
             searched = w.len();
             if searched > MAX_SEGMENT_LEN {
@@ -456,9 +467,11 @@ impl<I: Input> SegmentReader<I> {
             if !self.input.fill()? {
                 // The last segment has no terminator: take it as it is; a cut-off
                 // file is caught by its missing trailers.
+                let len = self.input.held().len() - self.input.start();
+                split.end(&mut self.spans, len);
+                self.dropped = split.dropped;
                 let start = self.input.start();
                 let offset = self.offset();
-                let len = self.window().len();
                 self.input.consume(len);
                 return Ok((start, start + len, offset));
             }
@@ -479,23 +492,7 @@ impl<I: Input> SegmentReader<I> {
 
     fn segment_at(&mut self, (start, end, offset): (usize, usize, u64)) -> Segment<'_> {
         let raw = &self.input.held()[start..end];
-        let e = self.seps.element;
-        self.spans.clear();
-        let mut from = 0u32;
-        let mut dropped = 0;
-        for i in memchr::memchr_iter(e, raw) {
-            if self.spans.len() <= MAX_ELEMENTS {
-                self.spans.push((from, i as u32));
-            } else {
-                dropped += 1;
-            }
-            from = i as u32 + 1;
-        }
-        if self.spans.len() <= MAX_ELEMENTS {
-            self.spans.push((from, raw.len() as u32));
-        } else {
-            dropped += 1;
-        }
+        let dropped = self.dropped;
         self.segment += 1;
         let id = &raw[..self.spans[0].1 as usize];
         let in_set = if id == b"ST" {
@@ -519,6 +516,71 @@ impl<I: Input> SegmentReader<I> {
     /// Delimiters in force (those of the last ISA read).
     pub fn separators(&self) -> Separators {
         self.seps
+    }
+}
+
+/// Element boundaries found while looking for the terminator, eight bytes at a
+/// time (SWAR): most segments are 20 to 40 bytes, too short for `memchr` to pay off
+/// per separator.
+struct Split {
+    from: usize,
+    dropped: usize,
+}
+
+impl Split {
+    fn new(spans: &mut Vec<(u32, u32)>) -> Self {
+        spans.clear();
+        Split { from: 0, dropped: 0 }
+    }
+
+    fn push(&mut self, spans: &mut Vec<(u32, u32)>, end: usize) {
+        if spans.len() <= MAX_ELEMENTS {
+            spans.push((self.from as u32, end as u32));
+        } else {
+            self.dropped += 1;
+        }
+        self.from = end + 1;
+    }
+
+    /// The last element ends at `end`.
+    fn end(&mut self, spans: &mut Vec<(u32, u32)>, end: usize) {
+        self.push(spans, end);
+    }
+
+    /// Scans `w[pos..]` for `e` (recording elements) and `t`; the index of `t`, with
+    /// the last element recorded, or `None` at the end of `w`. When `e == t` only
+    /// elements are recorded.
+    fn scan(&mut self, spans: &mut Vec<(u32, u32)>, w: &[u8], mut pos: usize, e: u8, t: u8) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        // High bit of each byte set where that byte of `x` is zero (exact, no carries).
+        let zero = |x: u64| !((x & LOW7).wrapping_add(LOW7) | x | LOW7);
+        let (ee, tt) = (ONES * u64::from(e), ONES * u64::from(t));
+        while let Some(chunk) = w.get(pos..pos + 8) {
+            let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+            let mut hits = zero(word ^ ee) | zero(word ^ tt);
+            while hits != 0 {
+                let i = pos + (hits.trailing_zeros() / 8) as usize;
+                if w[i] == t && e != t {
+                    self.push(spans, i);
+                    return Some(i);
+                }
+                self.push(spans, i);
+                hits &= hits - 1;
+            }
+            pos += 8;
+        }
+        while let Some(&b) = w.get(pos) {
+            if b == t && e != t {
+                self.push(spans, pos);
+                return Some(pos);
+            }
+            if b == e {
+                self.push(spans, pos);
+            }
+            pos += 1;
+        }
+        None
     }
 }
 

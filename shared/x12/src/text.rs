@@ -14,13 +14,19 @@ pub(crate) fn lossy(b: &[u8]) -> Cow<'_, str> {
 
 /// Owned trimmed text, `None` when empty.
 pub(crate) fn opt(b: &[u8]) -> Option<Text> {
-    let t = own(b);
-    (!t.is_empty()).then_some(t)
+    let b = b.trim_ascii();
+    (!b.is_empty()).then(|| own(b))
 }
 
 /// Owned trimmed text, empty when absent.
 pub(crate) fn own(b: &[u8]) -> Text {
     let b = b.trim_ascii();
+    if b.len() <= INLINE && b.is_ascii() {
+        // The common case: a short ASCII value, copied as is.
+        let mut buf = [0; INLINE];
+        buf[..b.len()].copy_from_slice(b);
+        return Text(Repr::Inline(b.len() as u8, buf));
+    }
     match std::str::from_utf8(b) {
         Ok(s) => Text::from(s),
         Err(_) => Text::from(String::from_utf8_lossy(b).trim()),
