@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::Event;
 use crate::claim::*;
 use crate::envelope::{SetKind, Validator, kind_of};
+use crate::ids;
 use crate::reader::{Position, Segment};
 use crate::text::{self, opt, own};
 
@@ -220,21 +221,21 @@ impl ClaimBuilder {
 
     pub(crate) fn segment(&mut self, seg: &Segment<'_>, out: &mut VecDeque<Event>) {
         let Some(kind) = self.kind else { return };
-        match seg.id() {
-            b"BHT" => {
+        match seg.code() {
+            ids::BHT => {
                 self.source.reference = own(seg.element(3)).to_string();
                 self.source.created = text::date(seg.element(4));
                 self.source_shared = None;
             }
-            b"HL" => self.hl(seg, out),
-            b"NM1" => self.nm1(seg),
-            b"N3" => {
+            ids::HL => self.hl(seg, out),
+            ids::NM1 => self.nm1(seg),
+            ids::N3 => {
                 if let Some(a) = self.address() {
                     a.line1 = own(seg.element(1));
                     a.line2 = opt(seg.element(2));
                 }
             }
-            b"N4" => {
+            ids::N4 => {
                 if let Some(a) = self.address() {
                     a.city = own(seg.element(1));
                     a.state = opt(seg.element(2));
@@ -242,21 +243,21 @@ impl ClaimBuilder {
                     a.country = opt(seg.element(4));
                 }
             }
-            b"REF" => self.reference(seg),
-            b"PRV" => self.taxonomy(seg),
-            b"DMG" => self.demographics(seg),
-            b"SBR" => self.sbr(seg),
-            b"PAT" => {
+            ids::REF => self.reference(seg),
+            ids::PRV => self.taxonomy(seg),
+            ids::DMG => self.demographics(seg),
+            ids::SBR => self.sbr(seg),
+            ids::PAT => {
                 if self.at == Loop::Patient {
                     if let Some(p) = self.patient.edit() {
                         p.relationship = own(seg.element(1));
                     }
                 }
             }
-            b"CLM" => self.clm(seg, kind, out),
-            b"DTP" => self.dtp(seg),
-            b"HI" => self.hi(seg),
-            b"CL1" => {
+            ids::CLM => self.clm(seg, kind, out),
+            ids::DTP => self.dtp(seg),
+            ids::HI => self.hi(seg),
+            ids::CL1 => {
                 let d = self.claim_for(seg);
                 d.claim.institutional = Some(Institutional {
                     admission_type: opt(seg.element(1)),
@@ -264,10 +265,10 @@ impl ClaimBuilder {
                     patient_status: opt(seg.element(3)),
                 });
             }
-            b"LX" => self.lx(seg),
-            b"SV1" => self.sv1(seg, kind),
-            b"SV2" => self.sv2(seg, kind),
-            b"LIN" | b"SVD" if self.line.is_some() => self.at = Loop::LineOther,
+            ids::LX => self.lx(seg),
+            ids::SV1 => self.sv1(seg, kind),
+            ids::SV2 => self.sv2(seg, kind),
+            ids::LIN | ids::SVD if self.line.is_some() => self.at = Loop::LineOther,
             _ => {}
         }
     }

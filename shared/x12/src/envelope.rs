@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use serde::Serialize;
 
 use crate::Event;
+use crate::ids::{self, id_code};
 use crate::reader::{Position, ReadError, Segment};
 use crate::separators::segment_id_len;
 use crate::text::{self, lossy};
@@ -277,13 +278,13 @@ impl Validator {
 
     pub(crate) fn segment(&mut self, seg: &Segment<'_>, out: &mut VecDeque<Event>) {
         let pos = seg.position();
-        match seg.id() {
-            b"ISA" => {
+        match seg.code() {
+            ids::ISA => {
                 self.close_interchange(Some(pos), out);
                 self.open_interchange(seg);
             }
-            b"IEA" => self.close_interchange_with(seg, out),
-            b"GS" => {
+            ids::IEA => self.close_interchange_with(seg, out),
+            ids::GS => {
                 if self.interchange.is_none() {
                     self.interchange = Some(InterchangeReport::headless(pos));
                     self.note(Note::new("024", "GS functional group outside an interchange (no ISA before it)", pos));
@@ -291,10 +292,10 @@ impl Validator {
                 self.close_group(Some(pos), out);
                 self.open_group(seg);
             }
-            b"GE" => self.close_group_with(seg, out),
+            ids::GE => self.close_group_with(seg, out),
             // An interchange acknowledgment may stand between the ISA and the first GS.
-            b"TA1" if self.interchange.is_some() && self.group.is_none() => {}
-            b"ST" => {
+            ids::TA1 if self.interchange.is_some() && self.group.is_none() => {}
+            ids::ST => {
                 if self.group.is_none() {
                     if self.interchange.is_none() {
                         self.interchange = Some(InterchangeReport::headless(pos));
@@ -306,7 +307,7 @@ impl Validator {
                 self.close_set(None, out);
                 self.open_set(seg);
             }
-            b"SE" => self.close_set(Some(seg), out),
+            ids::SE => self.close_set(Some(seg), out),
             _ => {
                 if let Some(set) = &mut self.set {
                     check_set_segment(set, seg);
@@ -700,16 +701,6 @@ const SEGMENTS_837: [u32; 53] = {
     ids
 };
 
-/// A segment ID of 1 to 3 bytes packed in an integer; 0 for anything longer.
-pub(crate) const fn id_code(id: &[u8]) -> u32 {
-    match id.len() {
-        1 => id[0] as u32,
-        2 => (id[0] as u32) << 8 | id[1] as u32,
-        3 => (id[0] as u32) << 16 | (id[1] as u32) << 8 | id[2] as u32,
-        _ => 0,
-    }
-}
-
 /// Checks one segment inside a transaction set (segment ID, and the elements the
 /// claim builder relies on).
 fn check_set_segment(set: &mut OpenSet, seg: &Segment<'_>) {
@@ -731,7 +722,7 @@ fn check_set_segment(set: &mut OpenSet, seg: &Segment<'_>) {
         });
         return;
     }
-    if SEGMENTS_837.binary_search(&id_code(id)).is_err() {
+    if SEGMENTS_837.binary_search(&seg.code()).is_err() {
         push_segment_error(&mut set.report, SegmentError {
             segment_id: id_text(),
             position: pos,
@@ -741,12 +732,12 @@ fn check_set_segment(set: &mut OpenSet, seg: &Segment<'_>) {
         });
         return;
     }
-    if pos.in_set == 2 && id != b"BHT" {
+    if pos.in_set == 2 && seg.code() != ids::BHT {
         push_segment_error(&mut set.report, missing("BHT", pos, "BHT must follow ST"));
     }
-    match id {
-        b"HL" if seg.element(3) == b"20" => set.saw_hl20 = true,
-        b"CLM" => set.saw_clm = true,
+    match seg.code() {
+        ids::HL if seg.element(3) == b"20" => set.saw_hl20 = true,
+        ids::CLM => set.saw_clm = true,
         _ => {}
     }
     let errs = &mut set.scratch;
@@ -823,8 +814,8 @@ impl Check<'_, '_> {
 
 fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
     let mut c = Check { seg, errs };
-    match seg.id() {
-        b"BHT" => {
+    match seg.code() {
+        ids::BHT => {
             for n in 1..=4 {
                 c.required(n);
             }
@@ -833,7 +824,7 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
                 c.push(5, None, "9", "invalid time");
             }
         }
-        b"NM1" => {
+        ids::NM1 => {
             c.required(1);
             if c.required(2) {
                 c.code(2, &[b"1", b"2"]);
@@ -845,35 +836,35 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
                 c.push(8, None, "2", "identification code qualifier missing (NM108)");
             }
         }
-        b"N3" | b"N4" | b"LX" | b"PER" => {
+        ids::N3 | ids::N4 | ids::LX | ids::PER => {
             c.required(1);
-            if seg.is("LX") {
+            if seg.code() == ids::LX {
                 c.decimal(1);
             }
         }
-        b"REF" => {
+        ids::REF => {
             c.required(1);
             c.required(2);
         }
-        b"HL" => {
+        ids::HL => {
             c.required(1);
             if c.required(3) {
                 c.code(3, &[b"20", b"22", b"23"]);
             }
             c.code(4, &[b"0", b"1"]);
         }
-        b"SBR" => {
+        ids::SBR => {
             if c.required(1) {
                 c.code(1, &[b"A", b"B", b"C", b"D", b"E", b"F", b"G", b"H", b"P", b"S", b"T", b"U"]);
             }
         }
-        b"DMG" => {
+        ids::DMG => {
             if seg.element(1) == b"D8" {
                 c.date(2);
             }
             c.code(3, &[b"F", b"M", b"U"]);
         }
-        b"CLM" => {
+        ids::CLM => {
             c.required(1);
             if c.required(2) {
                 c.amount(2);
@@ -887,7 +878,7 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
                 }
             }
         }
-        b"DTP" => {
+        ids::DTP => {
             c.required(1);
             if c.required(2) {
                 c.code(2, &[b"D8", b"RD8", b"DT"]);
@@ -908,13 +899,13 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
                 }
             }
         }
-        b"HI" => {
+        ids::HI => {
             c.required(1);
             for n in 1..=seg.element_count().min(24) {
                 c.pair(n);
             }
         }
-        b"SV1" => {
+        ids::SV1 => {
             if c.required(1) {
                 c.pair(1);
             }
@@ -934,7 +925,7 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
                 }
             }
         }
-        b"SV2" => {
+        ids::SV2 => {
             c.required(1);
             if c.required(3) {
                 c.amount(3);

@@ -38,6 +38,7 @@ pub mod ack999;
 mod build837;
 pub mod claim;
 mod envelope;
+mod ids;
 mod reader;
 mod separators;
 mod text;
@@ -145,13 +146,13 @@ impl<I: Input> Iterator for Parser<I> {
                 }
                 Some(Ok(seg)) => {
                     self.last = seg.position();
-                    match seg.id() {
-                        b"ST" => {
+                    match seg.code() {
+                        ids::ST => {
                             self.builder.end_set(out);
                             self.validator.segment(&seg, out);
                             self.builder.start_set(&seg, &self.validator, out);
                         }
-                        b"SE" | b"GE" | b"IEA" | b"ISA" | b"GS" => {
+                        ids::SE | ids::GE | ids::IEA | ids::ISA | ids::GS => {
                             self.builder.end_set(out);
                             self.validator.segment(&seg, out);
                         }

@@ -45,6 +45,7 @@ pub struct Segment<'a> {
     dropped: usize,
     seps: Separators,
     pos: Position,
+    code: u32,
 }
 
 impl<'a> Segment<'a> {
@@ -120,6 +121,11 @@ impl<'a> Segment<'a> {
 
     pub fn position(&self) -> Position {
         self.pos
+    }
+
+    /// The ID packed in an integer (see `ids`), for fast dispatch.
+    pub(crate) fn code(&self) -> u32 {
+        self.code
     }
 
     pub fn separators(&self) -> Separators {
@@ -510,7 +516,8 @@ impl<I: Input> SegmentReader<I> {
             self.set_open = false;
         }
         let pos = Position { segment: self.segment, in_set, offset };
-        Segment { raw, spans: &self.spans, dropped, seps: self.seps, pos }
+        let code = crate::ids::id_code(id);
+        Segment { raw, spans: &self.spans, dropped, seps: self.seps, pos, code }
     }
 
     /// Delimiters in force (those of the last ISA read).
