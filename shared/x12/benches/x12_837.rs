@@ -24,13 +24,22 @@ fn main() {
         return;
     }
     let target = target_dir();
-    let mb: usize = std::env::var("X12_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let mb: usize = std::env::var("X12_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let big = target.join(format!("x12-bench-{mb}mb.837"));
     let claims = generate(&big, mb * 1_000_000);
     let data = std::fs::read(&big).expect("read the generated file");
     let size = data.len() as f64 / 1e6;
-    println!("X12 837 reader ({} cores online)", std::thread::available_parallelism().map_or(1, |n| n.get()));
-    println!("file: {} ({size:.1} MB, {claims} claims, from {SOURCE})", big.display());
+    println!(
+        "X12 837 reader ({} cores online)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "file: {} ({size:.1} MB, {claims} claims, from {SOURCE})",
+        big.display()
+    );
 
     // Throughput, in memory, one thread: best of 5, by the thread's CPU time (the
     // wall clock is shown too; they differ when other processes share the cores).
@@ -69,7 +78,11 @@ fn main() {
     assert_eq!(count_claims(Parser::from_slice(&data)), claims);
 
     // Peak memory of a separate process that streams the file.
-    let out = Command::new(std::env::current_exe().unwrap()).arg("--rss-child").arg(&big).output().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg("--rss-child")
+        .arg(&big)
+        .output()
+        .unwrap();
     print!("{}", String::from_utf8_lossy(&out.stdout));
 
     if std::env::var("X12_BENCH_NO_PYX12").is_err() {
@@ -78,7 +91,8 @@ fn main() {
 }
 
 fn count_claims<I: mso_x12::Input>(p: Parser<I>) -> usize {
-    p.filter(|e| matches!(e, Ok(Event::Claim(_)) | Ok(Event::ClaimError(_)))).count()
+    p.filter(|e| matches!(e, Ok(Event::Claim(_)) | Ok(Event::ClaimError(_))))
+        .count()
 }
 
 fn rss_child(path: &Path) {
@@ -98,7 +112,12 @@ fn rss_child(path: &Path) {
 /// CPU time of the calling thread (`/proc/thread-self/schedstat`, nanoseconds).
 fn thread_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    Duration::from_nanos(stat.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0))
+    Duration::from_nanos(
+        stat.split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+    )
 }
 
 /// VmHWM in kB.
@@ -120,7 +139,9 @@ fn target_dir() -> PathBuf {
 }
 
 fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/samples")
+        .join(name)
 }
 
 /// Writes `path` (about `bytes` long): one ISA/GS, transaction sets of 1,000 claims
@@ -185,7 +206,12 @@ fn compare_pyx12(target: &Path) {
     let python = venv.join("bin/python");
     if !python.exists() {
         println!("installing pyx12 {PYX12_VERSION} into {}", venv.display());
-        let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().is_ok_and(|s| s.success())
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
             && Command::new(venv.join("bin/pip"))
                 .args(["install", "-q", &format!("pyx12=={PYX12_VERSION}")])
                 .status()
@@ -211,7 +237,11 @@ fn compare_pyx12(target: &Path) {
     let script = target.join("pyx12_time.py");
     std::fs::write(&script, PY_TIMER).unwrap();
     let t = Instant::now();
-    let out = Command::new(&python).arg(&script).args(files.iter().map(|f| scratch.join(f))).output().unwrap();
+    let out = Command::new(&python)
+        .arg(&script)
+        .args(files.iter().map(|f| scratch.join(f)))
+        .output()
+        .unwrap();
     let pyx12_wall = t.elapsed();
     let text = String::from_utf8_lossy(&out.stdout);
     let env = AckEnvelope {
@@ -223,14 +253,28 @@ fn compare_pyx12(target: &Path) {
         our_id: "MSO".into(),
     };
     println!();
-    println!("against pyx12 {PYX12_VERSION} (x12valid's x12n_document, in-process, per file; ours: parse + validate + build + write the 999)");
-    println!("{:<48} {:>9} {:>12} {:>12} {:>9}", "file", "bytes", "pyx12", "mso-x12", "ratio");
+    println!(
+        "against pyx12 {PYX12_VERSION} (x12valid's x12n_document, in-process, per file; ours: parse + validate + build + write the 999)"
+    );
+    println!(
+        "{:<48} {:>9} {:>12} {:>12} {:>9}",
+        "file", "bytes", "pyx12", "mso-x12", "ratio"
+    );
     let (mut py_total, mut ours_total) = (0.0, 0.0);
     for line in text.lines() {
         let mut parts = line.split('\t');
-        let (Some(path), Some(secs), Some(status)) = (parts.next(), parts.next(), parts.next()) else { continue };
-        let name = Path::new(path).file_name().unwrap().to_string_lossy().into_owned();
-        let Ok(py) = secs.parse::<f64>() else { continue };
+        let (Some(path), Some(secs), Some(status)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let name = Path::new(path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let Ok(py) = secs.parse::<f64>() else {
+            continue;
+        };
         if status != "ok" {
             println!("{name:<48} pyx12 could not process it ({status}); left out");
             continue;
@@ -248,7 +292,13 @@ fn compare_pyx12(target: &Path) {
         let ours = t.elapsed().as_secs_f64() / runs as f64;
         py_total += py;
         ours_total += ours;
-        println!("{name:<48} {:>9} {:>10.2}ms {:>10.3}ms {:>8.0}x", data.len(), py * 1e3, ours * 1e3, py / ours);
+        println!(
+            "{name:<48} {:>9} {:>10.2}ms {:>10.3}ms {:>8.0}x",
+            data.len(),
+            py * 1e3,
+            ours * 1e3,
+            py / ours
+        );
     }
     println!(
         "{:<48} {:>9} {:>10.2}ms {:>10.3}ms {:>8.0}x",
@@ -258,9 +308,15 @@ fn compare_pyx12(target: &Path) {
         ours_total * 1e3,
         py_total / ours_total.max(1e-12)
     );
-    println!("(pyx12 process for all files, interpreter start included: {:.2} s wall)", pyx12_wall.as_secs_f64());
+    println!(
+        "(pyx12 process for all files, interpreter start included: {:.2} s wall)",
+        pyx12_wall.as_secs_f64()
+    );
     if !out.status.success() {
-        println!("pyx12 timer stderr: {}", String::from_utf8_lossy(&out.stderr));
+        println!(
+            "pyx12 timer stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

@@ -7,8 +7,14 @@ fn main() {
     for path in std::env::args().skip(1) {
         let data = std::fs::read(&path).unwrap();
         let from_slice: Vec<Event> = Parser::from_slice(&data).map(|e| e.unwrap()).collect();
-        let streamed: Vec<Event> = Parser::from_reader(Trickle(&data)).map(|e| e.unwrap()).collect();
-        assert_eq!(format!("{from_slice:?}"), format!("{streamed:?}"), "slice and stream differ");
+        let streamed: Vec<Event> = Parser::from_reader(Trickle(&data))
+            .map(|e| e.unwrap())
+            .collect();
+        assert_eq!(
+            format!("{from_slice:?}"),
+            format!("{streamed:?}"),
+            "slice and stream differ"
+        );
         let env = AckEnvelope {
             interchange_control_number: 1,
             group_control_number: 1,
@@ -22,7 +28,11 @@ fn main() {
                 let ack = ack999::write(ic, &env);
                 for back in Parser::from_slice(ack.as_bytes()) {
                     if let Ok(Event::Interchange(r)) = back {
-                        assert!(r.errors.is_empty(), "our 999 has envelope errors: {:?}\n{ack}", r.errors);
+                        assert!(
+                            r.errors.is_empty(),
+                            "our 999 has envelope errors: {:?}\n{ack}",
+                            r.errors
+                        );
                     }
                 }
             }

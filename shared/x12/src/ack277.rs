@@ -20,32 +20,49 @@ pub enum Decision {
     /// STC01 e.g. `A7:21` (rejected for invalid information: missing or invalid
     /// information) or `A3:...` (returned as unprocessable), with an optional entity
     /// code (`IL` subscriber, `85` billing provider...).
-    Rejected { category: String, code: String, entity: Option<String> },
+    Rejected {
+        category: String,
+        code: String,
+        entity: Option<String>,
+    },
 }
 
 impl Decision {
     /// `A1:20`: received and accepted for processing.
     pub fn accepted() -> Decision {
-        Decision::Accepted { category: "A1".into(), code: "20".into() }
+        Decision::Accepted {
+            category: "A1".into(),
+            code: "20".into(),
+        }
     }
 
     /// `A7:<code>`: rejected for invalid information (claim status code, e.g. `21`
     /// missing or invalid information, `562` NPI, `33` subscriber ID).
     pub fn rejected(code: &str) -> Decision {
-        Decision::Rejected { category: "A7".into(), code: code.into(), entity: None }
+        Decision::Rejected {
+            category: "A7".into(),
+            code: code.into(),
+            entity: None,
+        }
     }
 
     /// `A3:<code>`: returned as unprocessable.
     pub fn unprocessable(code: &str) -> Decision {
-        Decision::Rejected { category: "A3".into(), code: code.into(), entity: None }
+        Decision::Rejected {
+            category: "A3".into(),
+            code: code.into(),
+            entity: None,
+        }
     }
 
     /// The same decision naming the entity in error (STC01-3).
     pub fn for_entity(self, entity: &str) -> Decision {
         match self {
-            Decision::Rejected { category, code, .. } => {
-                Decision::Rejected { category, code, entity: Some(entity.into()) }
-            }
+            Decision::Rejected { category, code, .. } => Decision::Rejected {
+                category,
+                code,
+                entity: Some(entity.into()),
+            },
             accepted => accepted,
         }
     }
@@ -175,7 +192,13 @@ impl Ack277Builder {
 
     /// Sets the payer claim number (REF*1K) of the claim added last.
     pub fn payer_claim_number(&mut self, number: &str) -> &mut Self {
-        if let Some(c) = self.ack.providers.iter_mut().flat_map(|p| p.claims.last_mut()).last() {
+        if let Some(c) = self
+            .ack
+            .providers
+            .iter_mut()
+            .flat_map(|p| p.claims.last_mut())
+            .last()
+        {
             c.payer_claim_number = Some(Text::from(number));
         }
         self
@@ -192,8 +215,15 @@ fn service_dates(c: &Claim) -> Option<DateRange> {
     if let Some(s) = c.dates.statement {
         return Some(s);
     }
-    let all = c.lines.iter().filter_map(|l| l.service_date).chain(c.dates.service);
-    all.reduce(|a, r| DateRange { from: a.from.min(r.from), to: a.to.max(r.to) })
+    let all = c
+        .lines
+        .iter()
+        .filter_map(|l| l.service_date)
+        .chain(c.dates.service);
+    all.reduce(|a, r| DateRange {
+        from: a.from.min(r.from),
+        to: a.to.max(r.to),
+    })
 }
 
 impl Ack277 {
@@ -228,18 +258,74 @@ impl Ack277 {
         let time = env.stamp.hhmm();
         let gs06 = env.group_control_number.to_string();
         let st02 = format!("{:04}", env.first_set_control_number);
-        let app = |p: &AckParty| if p.application_id.is_empty() { p.isa_id.clone() } else { p.application_id.clone() };
-        w.seg(&["GS", "HN", &app(&self.sender), &app(&self.receiver), &date, time, &gs06, "X", "005010X214"]);
+        let app = |p: &AckParty| {
+            if p.application_id.is_empty() {
+                p.isa_id.clone()
+            } else {
+                p.application_id.clone()
+            }
+        };
+        w.seg(&[
+            "GS",
+            "HN",
+            &app(&self.sender),
+            &app(&self.receiver),
+            &date,
+            time,
+            &gs06,
+            "X",
+            "005010X214",
+        ]);
         let start = w.count;
         w.seg(&["ST", "277", &st02, "005010X214"]);
-        w.seg(&["BHT", "0085", "08", &self.batch_reference, &date, time, "TH"]);
+        w.seg(&[
+            "BHT",
+            "0085",
+            "08",
+            &self.batch_reference,
+            &date,
+            time,
+            "TH",
+        ]);
         w.seg(&["HL", "1", "", "20", "1"]);
-        w.seg(&["NM1", "PR", "2", &self.sender.name, "", "", "", "", "46", &self.sender.id]);
-        w.seg(&["TRN", "1", &format!("{:09}", env.interchange_control_number % 1_000_000_000)]);
+        w.seg(&[
+            "NM1",
+            "PR",
+            "2",
+            &self.sender.name,
+            "",
+            "",
+            "",
+            "",
+            "46",
+            &self.sender.id,
+        ]);
+        w.seg(&[
+            "TRN",
+            "1",
+            &format!("{:09}", env.interchange_control_number % 1_000_000_000),
+        ]);
         w.seg(&["DTP", "050", "D8", &x12_date(&self.received_date)]);
         w.seg(&["DTP", "009", "D8", &date]);
-        w.seg(&["HL", "2", "1", "21", if self.providers.is_empty() { "0" } else { "1" }]);
-        w.seg(&["NM1", "41", "2", &self.receiver.name, "", "", "", "", "46", &self.receiver.id]);
+        w.seg(&[
+            "HL",
+            "2",
+            "1",
+            "21",
+            if self.providers.is_empty() { "0" } else { "1" },
+        ]);
+        w.seg(&[
+            "NM1",
+            "41",
+            "2",
+            &self.receiver.name,
+            "",
+            "",
+            "",
+            "",
+            "46",
+            &self.receiver.id,
+        ]);
         w.seg(&["TRN", "2", &self.batch_reference]);
         let (acc_n, acc_c, rej_n, rej_c) = self.totals();
         w.seg_composite_first("STC", "A1:19:PR", &[&date, "WQ", &amount(acc_c + rej_c)]);
@@ -273,20 +359,36 @@ impl Ack277 {
                 hl += 1;
                 w.seg(&["HL", &hl.to_string(), &provider_hl.to_string(), "PT"]);
                 let first = c.patient_first_name.as_deref().unwrap_or("");
-                let (mq, mid) = if c.member_id.is_empty() { ("", "") } else { ("MI", c.member_id.as_str()) };
+                let (mq, mid) = if c.member_id.is_empty() {
+                    ("", "")
+                } else {
+                    ("MI", c.member_id.as_str())
+                };
                 // NM103 is required: a claim rejected for its missing patient still needs one.
-                let last = if c.patient_last_name.is_empty() { "UNKNOWN" } else { &c.patient_last_name };
+                let last = if c.patient_last_name.is_empty() {
+                    "UNKNOWN"
+                } else {
+                    &c.patient_last_name
+                };
                 w.seg(&["NM1", "QC", "1", last, first, "", "", "", mq, mid]);
                 w.seg(&["TRN", "2", &c.patient_control_number]);
                 let (stc01, action) = match &c.decision {
                     Decision::Accepted { category, code } => (format!("{category}:{code}"), "WQ"),
-                    Decision::Rejected { category, code, entity } => match entity {
+                    Decision::Rejected {
+                        category,
+                        code,
+                        entity,
+                    } => match entity {
                         Some(e) => (format!("{category}:{code}:{e}"), "U"),
                         None => (format!("{category}:{code}"), "U"),
                     },
                 };
                 // STC01 is a composite: its parts keep their ':' separators.
-                w.seg_composite_first("STC", &stc01, &[&date, action, &amount(c.total_charge_cents)]);
+                w.seg_composite_first(
+                    "STC",
+                    &stc01,
+                    &[&date, action, &amount(c.total_charge_cents)],
+                );
                 if let (Some(n), true) = (&c.payer_claim_number, c.decision.is_accepted()) {
                     w.seg(&["REF", "1K", n]);
                 }
@@ -294,7 +396,12 @@ impl Ack277 {
                     if d.from == d.to {
                         w.seg(&["DTP", "472", "D8", &d.from.x12()]);
                     } else {
-                        w.seg(&["DTP", "472", "RD8", &format!("{}-{}", d.from.x12(), d.to.x12())]);
+                        w.seg(&[
+                            "DTP",
+                            "472",
+                            "RD8",
+                            &format!("{}-{}", d.from.x12(), d.to.x12()),
+                        ]);
                     }
                 }
             }
@@ -302,12 +409,23 @@ impl Ack277 {
         let count = (w.count - start + 1).to_string();
         w.seg(&["SE", &count, &st02]);
         w.seg(&["GE", "1", &gs06]);
-        w.seg(&["IEA", "1", &format!("{:09}", env.interchange_control_number % 1_000_000_000)]);
+        w.seg(&[
+            "IEA",
+            "1",
+            &format!("{:09}", env.interchange_control_number % 1_000_000_000),
+        ]);
         w.out
     }
 }
 
-fn quantities(w: &mut Writer, acc_n: usize, acc_c: i64, rej_n: usize, rej_c: i64, (qa, qr): (&str, &str)) {
+fn quantities(
+    w: &mut Writer,
+    acc_n: usize,
+    acc_c: i64,
+    rej_n: usize,
+    rej_c: i64,
+    (qa, qr): (&str, &str),
+) {
     if acc_n > 0 {
         w.seg(&["QTY", qa, &acc_n.to_string()]);
     }

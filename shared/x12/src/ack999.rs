@@ -21,8 +21,10 @@ impl Stamp {
     pub fn new(date: &str, time: &str) -> Option<Stamp> {
         let compact = x12_date(date);
         let ok = date.len() == 10 && crate::text::date(compact.as_bytes()).is_some();
-        (ok && time.len() == 4 && crate::text::is_time(time.as_bytes()))
-            .then(|| Stamp { date: date.to_owned(), time: time.to_owned() })
+        (ok && time.len() == 4 && crate::text::is_time(time.as_bytes())).then(|| Stamp {
+            date: date.to_owned(),
+            time: time.to_owned(),
+        })
     }
 
     pub fn date(&self) -> &str {
@@ -68,32 +70,76 @@ pub fn write(report: &InterchangeReport, env: &AckEnvelope) -> String {
     let first_group = report.groups.first();
     // Our sender is their receiver: the swapped ISA07/08 and ISA05/06.
     let (our_q, our_id) = if report.has_header {
-        (report.receiver_qualifier.as_str(), report.receiver_id.as_str())
+        (
+            report.receiver_qualifier.as_str(),
+            report.receiver_id.as_str(),
+        )
     } else {
         (env.our_qualifier.as_str(), env.our_id.as_str())
     };
     let (their_q, their_id) = if report.has_header {
         (report.sender_qualifier.as_str(), report.sender_id.as_str())
     } else {
-        ("ZZ", first_group.map_or("UNKNOWN", |g| if g.sender.is_empty() { "UNKNOWN" } else { g.sender.as_str() }))
+        (
+            "ZZ",
+            first_group.map_or("UNKNOWN", |g| {
+                if g.sender.is_empty() {
+                    "UNKNOWN"
+                } else {
+                    g.sender.as_str()
+                }
+            }),
+        )
     };
     w.isa(our_q, our_id, their_q, their_id, env, usage);
     if let Some(note) = report.errors.first() {
-        let isa13 = if report.control_number.len() == 9 && report.control_number.bytes().all(|b| b.is_ascii_digit()) {
+        let isa13 = if report.control_number.len() == 9
+            && report.control_number.bytes().all(|b| b.is_ascii_digit())
+        {
             report.control_number.clone()
         } else {
             "000000000".to_owned()
         };
-        let date = if report.date.len() == 6 { report.date.clone() } else { env.stamp.yymmdd() };
-        let time = if report.time.len() == 4 { report.time.clone() } else { env.stamp.hhmm().to_owned() };
+        let date = if report.date.len() == 6 {
+            report.date.clone()
+        } else {
+            env.stamp.yymmdd()
+        };
+        let time = if report.time.len() == 4 {
+            report.time.clone()
+        } else {
+            env.stamp.hhmm().to_owned()
+        };
         w.seg(&["TA1", &isa13, &date, &time, "R", note.code.unwrap_or("022")]);
     }
     if !report.groups.is_empty() {
-        let gs02 = first_group.map_or(our_id, |g| if g.receiver.is_empty() { our_id } else { &g.receiver });
-        let gs03 = first_group.map_or(their_id, |g| if g.sender.is_empty() { their_id } else { &g.sender });
+        let gs02 = first_group.map_or(our_id, |g| {
+            if g.receiver.is_empty() {
+                our_id
+            } else {
+                &g.receiver
+            }
+        });
+        let gs03 = first_group.map_or(their_id, |g| {
+            if g.sender.is_empty() {
+                their_id
+            } else {
+                &g.sender
+            }
+        });
         let gs06 = env.group_control_number.to_string();
         let date = env.stamp.ccyymmdd();
-        w.seg(&["GS", "FA", gs02, gs03, &date, env.stamp.hhmm(), &gs06, "X", "005010X231A1"]);
+        w.seg(&[
+            "GS",
+            "FA",
+            gs02,
+            gs03,
+            &date,
+            env.stamp.hhmm(),
+            &gs06,
+            "X",
+            "005010X231A1",
+        ]);
         for (i, g) in report.groups.iter().enumerate() {
             let st02 = format!("{:04}", env.first_set_control_number.wrapping_add(i as u32));
             write_group(&mut w, g, &st02);
@@ -101,15 +147,27 @@ pub fn write(report: &InterchangeReport, env: &AckEnvelope) -> String {
         w.seg(&["GE", &report.groups.len().to_string(), &gs06]);
     }
     let groups = if report.groups.is_empty() { "0" } else { "1" };
-    w.seg(&["IEA", groups, &format!("{:09}", env.interchange_control_number % 1_000_000_000)]);
+    w.seg(&[
+        "IEA",
+        groups,
+        &format!("{:09}", env.interchange_control_number % 1_000_000_000),
+    ]);
     w.out
 }
 
 fn write_group(w: &mut Writer, g: &GroupReport, st02: &str) {
     let start = w.count;
     w.seg(&["ST", "999", st02, "005010X231A1"]);
-    let fid = if g.functional_id.is_empty() { "HC" } else { &g.functional_id };
-    let gs06 = if g.control_number.is_empty() { "0" } else { &g.control_number };
+    let fid = if g.functional_id.is_empty() {
+        "HC"
+    } else {
+        &g.functional_id
+    };
+    let gs06 = if g.control_number.is_empty() {
+        "0"
+    } else {
+        &g.control_number
+    };
     w.seg(&["AK1", fid, gs06, &g.version]);
     for s in &g.sets {
         write_set(w, s);
@@ -121,14 +179,25 @@ fn write_group(w: &mut Writer, g: &GroupReport, st02: &str) {
         g.received_sets.to_string(),
         g.accepted_sets.to_string(),
     ];
-    ak9.extend(g.errors.iter().filter_map(|n| n.code).take(5).map(str::to_owned));
+    ak9.extend(
+        g.errors
+            .iter()
+            .filter_map(|n| n.code)
+            .take(5)
+            .map(str::to_owned),
+    );
     w.seg_owned(&ak9);
     let count = (w.count - start + 1).to_string();
     w.seg(&["SE", &count, st02]);
 }
 
 fn write_set(w: &mut Writer, s: &SetReport) {
-    w.seg(&["AK2", &s.transaction_set, &s.control_number, &s.implementation]);
+    w.seg(&[
+        "AK2",
+        &s.transaction_set,
+        &s.control_number,
+        &s.implementation,
+    ]);
     for e in &s.segment_errors {
         let id = ik301(&e.segment_id);
         w.seg(&["IK3", &id, &e.position.in_set.to_string(), "", e.code]);
@@ -142,7 +211,13 @@ fn write_set(w: &mut Writer, s: &SetReport) {
     }
     let mut ik5 = vec!["IK5".to_owned(), s.verdict.code().to_owned()];
     if s.verdict == Verdict::Rejected {
-        ik5.extend(s.errors.iter().filter_map(|n| n.code).take(5).map(str::to_owned));
+        ik5.extend(
+            s.errors
+                .iter()
+                .filter_map(|n| n.code)
+                .take(5)
+                .map(str::to_owned),
+        );
     }
     w.seg_owned(&ik5);
 }
@@ -151,7 +226,11 @@ fn write_set(w: &mut Writer, s: &SetReport) {
 /// (empty, too long, odd characters) is written `UNK`; IK302 still says where it is.
 fn ik301(id: &str) -> String {
     let fits = (2..=3).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
-    if fits { id.to_owned() } else { "UNK".to_owned() }
+    if fits {
+        id.to_owned()
+    } else {
+        "UNK".to_owned()
+    }
 }
 
 #[derive(Default)]
@@ -178,14 +257,18 @@ impl Writer {
     /// A segment whose first element is a composite given as `a:b:c` (each part is
     /// cleaned, the `:` kept).
     pub(crate) fn seg_composite_first(&mut self, id: &str, composite: &str, rest: &[&str]) {
-        let parts: Vec<String> = composite.split(':').map(|p| clean(p).into_owned()).collect();
+        let parts: Vec<String> = composite
+            .split(':')
+            .map(|p| clean(p).into_owned())
+            .collect();
         let mut v: Vec<&str> = vec![id];
         v.extend_from_slice(rest);
         let start = self.out.len();
         self.seg(&v);
         // Put the composite in place of the first '*' boundary.
         let insert_at = start + id.len();
-        self.out.insert_str(insert_at, &format!("*{}", parts.join(":")));
+        self.out
+            .insert_str(insert_at, &format!("*{}", parts.join(":")));
     }
 
     pub(crate) fn seg_owned(&mut self, elements: &[String]) {
@@ -194,14 +277,22 @@ impl Writer {
     }
 
     /// The fixed-width ISA (fields padded or cut to width).
-    pub(crate) fn isa(&mut self, sq: &str, sid: &str, rq: &str, rid: &str, env: &AckEnvelope, usage: &str) {
+    pub(crate) fn isa(
+        &mut self,
+        sq: &str,
+        sid: &str,
+        rq: &str,
+        rid: &str,
+        env: &AckEnvelope,
+        usage: &str,
+    ) {
         let pad = |s: &str, n: usize| {
             let s: String = clean(s).chars().filter(|c| c.is_ascii()).take(n).collect();
             format!("{s:<n$}")
         };
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "ISA*00*{}*00*{}*{}*{}*{}*{}*{}*{}*^*00501*{:09}*0*{}*:~\n",
+            "ISA*00*{}*00*{}*{}*{}*{}*{}*{}*{}*^*00501*{:09}*0*{}*:~",
             pad("", 10),
             pad("", 10),
             pad(if sq.is_empty() { "ZZ" } else { sq }, 2),

@@ -72,7 +72,10 @@ struct Shared<T> {
 
 impl<T: Clone> Shared<T> {
     fn new() -> Self {
-        Shared { value: None, problems: Vec::new() }
+        Shared {
+            value: None,
+            problems: Vec::new(),
+        }
     }
     fn reset(&mut self) {
         self.value = None;
@@ -107,15 +110,28 @@ impl Draft {
     fn problem(&mut self, seg: &Segment<'_>, reason: impl Into<Cow<'static, str>>) {
         self.problem_at(seg.position(), seg_id(seg), reason);
     }
-    fn problem_at(&mut self, position: Position, segment_id: String, reason: impl Into<Cow<'static, str>>) {
+    fn problem_at(
+        &mut self,
+        position: Position,
+        segment_id: String,
+        reason: impl Into<Cow<'static, str>>,
+    ) {
         if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(Problem { position, segment_id, reason: reason.into() });
+            self.problems.push(Problem {
+                position,
+                segment_id,
+                reason: reason.into(),
+            });
         }
     }
 }
 
 fn problem(seg: &Segment<'_>, reason: impl Into<Cow<'static, str>>) -> Problem {
-    Problem { position: seg.position(), segment_id: seg_id(seg), reason: reason.into() }
+    Problem {
+        position: seg.position(),
+        segment_id: seg_id(seg),
+        reason: reason.into(),
+    }
 }
 
 fn seg_id(seg: &Segment<'_>) -> String {
@@ -165,9 +181,12 @@ impl ClaimBuilder {
         self.end_set(out);
         let ic = v.interchange();
         let g = v.group();
-        let implementation =
-            opt(st.element(3)).map(|t| t.to_string()).or_else(|| g.map(|g| g.version.clone())).unwrap_or_default();
-        let s = |f: fn(&crate::InterchangeReport) -> &String| ic.map(f).cloned().unwrap_or_default();
+        let implementation = opt(st.element(3))
+            .map(|t| t.to_string())
+            .or_else(|| g.map(|g| g.version.clone()))
+            .unwrap_or_default();
+        let s =
+            |f: fn(&crate::InterchangeReport) -> &String| ic.map(f).cloned().unwrap_or_default();
         self.source = Source {
             set_index: v.set_index(),
             sender_qualifier: s(|i| &i.sender_qualifier),
@@ -247,11 +266,9 @@ impl ClaimBuilder {
             ids::PRV => self.taxonomy(seg),
             ids::DMG => self.demographics(seg),
             ids::SBR => self.sbr(seg),
-            ids::PAT => {
-                if self.at == Loop::Patient {
-                    if let Some(p) = self.patient.edit() {
-                        p.relationship = own(seg.element(1));
-                    }
+            ids::PAT if self.at == Loop::Patient => {
+                if let Some(p) = self.patient.edit() {
+                    p.relationship = own(seg.element(1));
                 }
             }
             ids::CLM => self.clm(seg, kind, out),
@@ -275,7 +292,9 @@ impl ClaimBuilder {
 
     fn source(&mut self) -> Arc<Source> {
         let s = &self.source;
-        self.source_shared.get_or_insert_with(|| Arc::new(s.clone())).clone()
+        self.source_shared
+            .get_or_insert_with(|| Arc::new(s.clone()))
+            .clone()
     }
 
     fn hl(&mut self, seg: &Segment<'_>, out: &mut VecDeque<Event>) {
@@ -334,10 +353,10 @@ impl ClaimBuilder {
         }
         if self.in_cob() {
             if q == b"PR" {
-                if let Some(d) = &mut self.draft {
-                    if d.claim.other_payers.len() < MAX_OTHER_PAYERS {
-                        d.claim.other_payers.push(party(seg));
-                    }
+                if let Some(d) = &mut self.draft
+                    && d.claim.other_payers.len() < MAX_OTHER_PAYERS
+                {
+                    d.claim.other_payers.push(party(seg));
                 }
                 self.at = Loop::OtherPayer;
             } else {
@@ -395,7 +414,8 @@ impl ClaimBuilder {
                 p.taxonomy = self.pending_taxonomy.take();
                 self.billing.start(p);
                 if seg.element(8) != b"XX" || seg.element(9).is_empty() {
-                    self.billing.problem(seg, "billing provider NPI is missing (NM108 XX with NM109)");
+                    self.billing
+                        .problem(seg, "billing provider NPI is missing (NM108 XX with NM109)");
                 }
                 self.at = Loop::BillingName;
             }
@@ -412,7 +432,8 @@ impl ClaimBuilder {
                     s.member_id = own(seg.element(9));
                 }
                 if seg.element(9).is_empty() {
-                    self.subscriber.problem(seg, "subscriber member ID (2010BA NM109) is missing");
+                    self.subscriber
+                        .problem(seg, "subscriber member ID (2010BA NM109) is missing");
                 }
                 self.at = Loop::SubscriberName;
             }
@@ -451,7 +472,14 @@ impl ClaimBuilder {
             Loop::PayerName => &mut self.payer.edit()?.address,
             Loop::PatientName => &mut self.patient.edit()?.address,
             Loop::ClaimProvider(Role::ServiceFacility) => {
-                &mut self.draft.as_mut()?.claim.providers.service_facility.as_mut()?.address
+                &mut self
+                    .draft
+                    .as_mut()?
+                    .claim
+                    .providers
+                    .service_facility
+                    .as_mut()?
+                    .address
             }
             _ => return None,
         };
@@ -537,7 +565,10 @@ impl ClaimBuilder {
                     s.sex = sex;
                 }
                 if bad {
-                    self.subscriber.problem(seg, "subscriber date of birth (DMG02) is not a real date CCYYMMDD");
+                    self.subscriber.problem(
+                        seg,
+                        "subscriber date of birth (DMG02) is not a real date CCYYMMDD",
+                    );
                 }
             }
             Loop::PatientName => {
@@ -546,7 +577,10 @@ impl ClaimBuilder {
                     p.sex = sex;
                 }
                 if bad {
-                    self.patient.problem(seg, "patient date of birth (DMG02) is not a real date CCYYMMDD");
+                    self.patient.problem(
+                        seg,
+                        "patient date of birth (DMG02) is not a real date CCYYMMDD",
+                    );
                 }
             }
             _ => {}
@@ -577,21 +611,29 @@ impl ClaimBuilder {
         }
         match text::cents(seg.element(2)) {
             Some(cents) => d.claim.total_charge_cents = cents,
-            None if seg.element(2).is_empty() => d.problem(seg, "CLM02 total claim charge is missing"),
+            None if seg.element(2).is_empty() => {
+                d.problem(seg, "CLM02 total claim charge is missing")
+            }
             None => d.problem(seg, "CLM02 total claim charge is not a dollar amount"),
         }
         let c = &mut d.claim;
         c.facility_code = own(seg.component(5, 1));
         c.facility_code_qualifier = own(seg.component(5, 2));
         c.frequency = own(seg.component(5, 3));
-        if kind == ClaimKind::Institutional && !c.facility_code.is_empty() && !c.frequency.is_empty() {
+        if kind == ClaimKind::Institutional
+            && !c.facility_code.is_empty()
+            && !c.frequency.is_empty()
+        {
             c.type_of_bill = Some(format!("{}{}", c.facility_code, c.frequency).into());
         }
         if d.claim.facility_code.is_empty() {
-            d.problem(seg, match kind {
-                ClaimKind::Professional => "CLM05-1 place of service is missing",
-                ClaimKind::Institutional => "CLM05-1 facility type code is missing",
-            });
+            d.problem(
+                seg,
+                match kind {
+                    ClaimKind::Professional => "CLM05-1 place of service is missing",
+                    ClaimKind::Institutional => "CLM05-1 facility type code is missing",
+                },
+            );
         }
         if d.claim.frequency.is_empty() {
             d.problem(seg, "CLM05-3 claim frequency code is missing");
@@ -605,15 +647,20 @@ impl ClaimBuilder {
         let mut problems = Vec::new();
         let billing = self.billing.get();
         if billing.is_none() {
-            problems.push(problem(seg, "no billing provider (2010AA NM1*85) before the claim"));
+            problems.push(problem(
+                seg,
+                "no billing provider (2010AA NM1*85) before the claim",
+            ));
         }
         problems.extend(self.billing.problems.iter().cloned());
         let subscriber = self.subscriber.get();
         match &subscriber {
             None => problems.push(problem(seg, "no subscriber (2000B HL*22) before the claim")),
-            Some(s) if s.member_id.is_empty() && self.subscriber.problems.is_empty() => {
-                problems.push(problem(seg, "no subscriber name and member ID (2010BA NM1*IL) before the claim"))
-            }
+            Some(s) if s.member_id.is_empty() && self.subscriber.problems.is_empty() => problems
+                .push(problem(
+                    seg,
+                    "no subscriber name and member ID (2010BA NM1*IL) before the claim",
+                )),
             Some(_) => {}
         }
         problems.extend(self.subscriber.problems.iter().cloned());
@@ -621,11 +668,18 @@ impl ClaimBuilder {
         if payer.is_none() {
             problems.push(problem(seg, "no payer (2010BB NM1*PR) before the claim"));
         }
-        let patient = if self.in_patient_level { self.patient.get() } else { None };
+        let patient = if self.in_patient_level {
+            self.patient.get()
+        } else {
+            None
+        };
         if self.in_patient_level {
             match &patient {
                 Some(p) if !p.name.last_or_organization.is_empty() => {}
-                _ => problems.push(problem(seg, "no patient name (2010CA NM1*QC) in the patient loop")),
+                _ => problems.push(problem(
+                    seg,
+                    "no patient name (2010CA NM1*QC) in the patient loop",
+                )),
             }
             problems.extend(self.patient.problems.iter().cloned());
         }
@@ -668,7 +722,10 @@ impl ClaimBuilder {
             None => {
                 let kind = self.kind.unwrap_or(ClaimKind::Professional);
                 let mut d = self.new_draft(seg, kind);
-                d.problem(seg, "claim information before any CLM segment (the CLM is missing)");
+                d.problem(
+                    seg,
+                    "claim information before any CLM segment (the CLM is missing)",
+                );
                 self.at = Loop::Claim;
                 self.draft.insert(d)
             }
@@ -693,10 +750,10 @@ impl ClaimBuilder {
             }
         };
         if in_line {
-            if qualifier == b"472" {
-                if let Some(l) = &mut self.line {
-                    l.service_date = range;
-                }
+            if qualifier == b"472"
+                && let Some(l) = &mut self.line
+            {
+                l.service_date = range;
             }
             return;
         }
@@ -733,7 +790,11 @@ impl ClaimBuilder {
         self.claim_for(seg);
         self.flush_line();
         let number = text::lossy(seg.element(1)).parse().unwrap_or(0);
-        self.line = Some(ServiceLine { position: seg.position(), number, ..ServiceLine::default() });
+        self.line = Some(ServiceLine {
+            position: seg.position(),
+            number,
+            ..ServiceLine::default()
+        });
         self.line_has_service = false;
         self.at = Loop::Line;
     }
@@ -741,9 +802,13 @@ impl ClaimBuilder {
     /// The line SV1/SV2 fills (one is started, with a problem, when LX is missing).
     fn line_for(&mut self, seg: &Segment<'_>) -> Option<&mut ServiceLine> {
         if self.line.is_none() || self.line_has_service {
-            self.claim_for(seg).problem(seg, "service line without its LX segment");
+            self.claim_for(seg)
+                .problem(seg, "service line without its LX segment");
             self.flush_line();
-            self.line = Some(ServiceLine { position: seg.position(), ..ServiceLine::default() });
+            self.line = Some(ServiceLine {
+                position: seg.position(),
+                ..ServiceLine::default()
+            });
             self.at = Loop::Line;
         }
         self.line_has_service = true;
@@ -774,7 +839,9 @@ impl ClaimBuilder {
                 _ => problems.push("SV107 diagnosis pointer is not 1 to 12"),
             }
         }
-        let Some(line) = self.line_for(seg) else { return };
+        let Some(line) = self.line_for(seg) else {
+            return;
+        };
         line.procedure = procedure;
         line.charge_cents = charge.unwrap_or(0);
         line.unit_basis = opt(seg.element(3));
@@ -806,7 +873,9 @@ impl ClaimBuilder {
             problems.push("SV205 service units are not a number");
         }
         let procedure = procedure(seg, 2);
-        let Some(line) = self.line_for(seg) else { return };
+        let Some(line) = self.line_for(seg) else {
+            return;
+        };
         line.revenue_code = revenue;
         line.procedure = procedure;
         line.charge_cents = charge.unwrap_or(0);
@@ -823,10 +892,21 @@ impl ClaimBuilder {
         let Some(line) = self.line.take() else { return };
         let Some(d) = &mut self.draft else { return };
         if !self.line_has_service {
-            d.problem_at(line.position, "LX".into(), "service line has no SV1 or SV2 service segment");
+            d.problem_at(
+                line.position,
+                "LX".into(),
+                "service line has no SV1 or SV2 service segment",
+            );
         }
-        if d.claim.kind == ClaimKind::Professional && line.service_date.is_none() && self.line_has_service {
-            d.problem_at(line.position, "LX".into(), "service line has no service date (DTP*472)");
+        if d.claim.kind == ClaimKind::Professional
+            && line.service_date.is_none()
+            && self.line_has_service
+        {
+            d.problem_at(
+                line.position,
+                "LX".into(),
+                "service line has no service date (DTP*472)",
+            );
         }
         if d.claim.lines.len() < MAX_LINES {
             d.claim.lines.push(line);
@@ -838,12 +918,20 @@ impl ClaimBuilder {
 
     fn flush_claim(&mut self, out: &mut VecDeque<Event>) {
         self.flush_line();
-        let Some(mut d) = self.draft.take() else { return };
+        let Some(mut d) = self.draft.take() else {
+            return;
+        };
         let pos = d.claim.position;
         if d.claim.lines.is_empty() {
-            d.problem_at(pos, "CLM".into(), "claim has no service lines (LX with SV1 or SV2)");
+            d.problem_at(
+                pos,
+                "CLM".into(),
+                "claim has no service lines (LX with SV1 or SV2)",
+            );
         }
-        if matches!(d.claim.frequency.as_str(), "7" | "8") && d.claim.original_claim_reference.is_none() {
+        if matches!(d.claim.frequency.as_str(), "7" | "8")
+            && d.claim.original_claim_reference.is_none()
+        {
             d.problem_at(
                 pos,
                 "CLM".into(),
@@ -851,15 +939,35 @@ impl ClaimBuilder {
             );
         }
         if d.claim.kind == ClaimKind::Institutional && d.claim.dates.statement.is_none() {
-            d.problem_at(pos, "CLM".into(), "institutional claim has no statement dates (DTP*434)");
+            d.problem_at(
+                pos,
+                "CLM".into(),
+                "institutional claim has no statement dates (DTP*434)",
+            );
         }
-        if matches!(self.at, Loop::Claim | Loop::ClaimProvider(_) | Loop::OtherSubscriber | Loop::OtherPayer | Loop::Line | Loop::LineRendering | Loop::LineOther) {
-            self.at = if self.in_patient_level { Loop::Patient } else { Loop::Subscriber };
+        if matches!(
+            self.at,
+            Loop::Claim
+                | Loop::ClaimProvider(_)
+                | Loop::OtherSubscriber
+                | Loop::OtherPayer
+                | Loop::Line
+                | Loop::LineRendering
+                | Loop::LineOther
+        ) {
+            self.at = if self.in_patient_level {
+                Loop::Patient
+            } else {
+                Loop::Subscriber
+            };
         }
         out.push_back(if d.problems.is_empty() {
             Event::Claim(d.claim)
         } else {
-            Event::ClaimError(ClaimError { claim: d.claim, problems: d.problems })
+            Event::ClaimError(ClaimError {
+                claim: d.claim,
+                problems: d.problems,
+            })
         });
     }
 }
@@ -875,13 +983,22 @@ fn name(seg: &Segment<'_>) -> Name {
 }
 
 fn party(seg: &Segment<'_>) -> Party {
-    Party { name: name(seg), id_qualifier: opt(seg.element(8)), id: opt(seg.element(9)), address: None }
+    Party {
+        name: name(seg),
+        id_qualifier: opt(seg.element(8)),
+        id: opt(seg.element(9)),
+        address: None,
+    }
 }
 
 fn provider(seg: &Segment<'_>) -> Provider {
     Provider {
         name: name(seg),
-        npi: if seg.element(8) == b"XX" { opt(seg.element(9)) } else { None },
+        npi: if seg.element(8) == b"XX" {
+            opt(seg.element(9))
+        } else {
+            None
+        },
         tin: None,
         taxonomy: None,
         address: None,
@@ -897,7 +1014,11 @@ fn procedure(seg: &Segment<'_>, n: usize) -> Option<Procedure> {
         return None;
     }
     let modifiers = parts.take(4).filter(|m| !m.is_empty()).map(own).collect();
-    Some(Procedure { qualifier, code, modifiers })
+    Some(Procedure {
+        qualifier,
+        code,
+        modifiers,
+    })
 }
 
 /// DTP02/DTP03 as a range: `D8` one date, `RD8` from-to, `DT` date and time. Other
@@ -938,8 +1059,12 @@ mod tests {
 
     fn run(body: &str) -> Vec<Event> {
         let isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*^*00501*000000001*0*T*:~";
-        let data = format!("{isa}GS*HC*S*R*20240101*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~{body}SE*2*0001~GE*1*1~IEA*1*000000001~");
-        Parser::from_slice(data.as_bytes()).filter_map(Result::ok).collect()
+        let data = format!(
+            "{isa}GS*HC*S*R*20240101*1200*1*X*005010X222A1~ST*837*0001*005010X222A1~{body}SE*2*0001~GE*1*1~IEA*1*000000001~"
+        );
+        Parser::from_slice(data.as_bytes())
+            .filter_map(Result::ok)
+            .collect()
     }
 
     const HEAD: &str = "BHT*0019*00*REF1*20240101*1200*CH~NM1*41*2*SUB*****46*S1~NM1*40*2*RCV*****46*R1~HL*1**20*1~NM1*85*2*CLINIC*****XX*1234567893~REF*EI*123456789~HL*2*1*22*0~SBR*P*18*G1******CI~NM1*IL*1*DOE*JANE****MI*M123~DMG*D8*19800101*F~NM1*PR*2*PLAN*****PI*P1~";
@@ -964,7 +1089,10 @@ mod tests {
         let c = c[0].as_ref().unwrap();
         assert_eq!(c.patient_control_number, "PCN1");
         assert_eq!(c.total_charge_cents, 15050);
-        assert_eq!((c.facility_code.as_str(), c.frequency.as_str()), ("11", "1"));
+        assert_eq!(
+            (c.facility_code.as_str(), c.frequency.as_str()),
+            ("11", "1")
+        );
         assert_eq!(c.prior_authorization.as_deref(), Some("AUTH9"));
         assert_eq!(c.dates.onset.unwrap(), "2023-12-31");
         assert_eq!(c.principal_diagnosis(), Some("E119"));
@@ -975,7 +1103,10 @@ mod tests {
         assert_eq!(c.payer.id.as_deref(), Some("P1"));
         assert!(c.patient.is_none());
         let r = c.providers.rendering.as_ref().unwrap();
-        assert_eq!((r.npi.as_deref(), r.taxonomy.as_deref()), (Some("1234567893"), Some("207Q00000X")));
+        assert_eq!(
+            (r.npi.as_deref(), r.taxonomy.as_deref()),
+            (Some("1234567893"), Some("207Q00000X"))
+        );
         let l = &c.lines[0];
         let p = l.procedure.as_ref().unwrap();
         assert_eq!(p.code, "99213");
@@ -984,7 +1115,10 @@ mod tests {
         assert_eq!(l.service_date.unwrap().to, "2024-01-03");
         assert_eq!(l.prior_authorization.as_deref(), Some("LINEAUTH"));
         assert_eq!(c.source.reference, "REF1");
-        assert_eq!(c.source.submitter.as_ref().unwrap().id.as_deref(), Some("S1"));
+        assert_eq!(
+            c.source.submitter.as_ref().unwrap().id.as_deref(),
+            Some("S1")
+        );
     }
 
     #[test]
@@ -996,10 +1130,25 @@ mod tests {
         assert_eq!(c.len(), 2);
         let bad = c[0].as_ref().unwrap_err();
         assert_eq!(bad.claim.patient_control_number, "BAD");
-        let reasons: Vec<_> = bad.problems.iter().map(|p| (p.segment_id.as_str(), p.reason.as_ref(), p.position.in_set)).collect();
-        assert!(reasons.contains(&("CLM", "CLM02 total claim charge is not a dollar amount", 13)), "{reasons:?}");
-        assert!(reasons.iter().any(|r| r.0 == "DTP" && r.1.contains("not a real date") && r.2 == 14), "{reasons:?}");
-        assert!(reasons.iter().any(|r| r.1.contains("REF*F8")), "{reasons:?}");
+        let reasons: Vec<_> = bad
+            .problems
+            .iter()
+            .map(|p| (p.segment_id.as_str(), p.reason.as_ref(), p.position.in_set))
+            .collect();
+        assert!(
+            reasons.contains(&("CLM", "CLM02 total claim charge is not a dollar amount", 13)),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.0 == "DTP" && r.1.contains("not a real date") && r.2 == 14),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|r| r.1.contains("REF*F8")),
+            "{reasons:?}"
+        );
         assert_eq!(c[1].as_ref().unwrap().patient_control_number, "GOOD");
     }
 
@@ -1014,7 +1163,10 @@ mod tests {
         assert_eq!(c.subscriber.member_id, "M123");
         assert_eq!(c.payer.id.as_deref(), Some("P1"));
         let p = c.patient.as_ref().unwrap();
-        assert_eq!((p.relationship.as_str(), p.name.first.as_deref()), ("19", Some("KID")));
+        assert_eq!(
+            (p.relationship.as_str(), p.name.first.as_deref()),
+            ("19", Some("KID"))
+        );
         assert_eq!(p.birth_date.unwrap(), "2010-01-01");
         assert_eq!(c.other_payers[0].id.as_deref(), Some("OP"));
         assert_eq!(c.lines.len(), 1);
@@ -1022,9 +1174,15 @@ mod tests {
 
     #[test]
     fn claim_segments_without_a_clm_make_a_rejected_claim() {
-        let ev = run(&format!("{HEAD}HI*ABK:E119~LX*1~SV1*HC:99213*10*UN*1~DTP*472*D8*20240101~"));
+        let ev = run(&format!(
+            "{HEAD}HI*ABK:E119~LX*1~SV1*HC:99213*10*UN*1~DTP*472*D8*20240101~"
+        ));
         let c = claims(&ev);
         let e = c[0].as_ref().unwrap_err();
-        assert!(e.problems.iter().any(|p| p.reason.contains("CLM is missing")));
+        assert!(
+            e.problems
+                .iter()
+                .any(|p| p.reason.contains("CLM is missing"))
+        );
     }
 }

@@ -278,17 +278,24 @@ pub struct Claim {
 impl Claim {
     /// The diagnosis codes (ABK principal first, then ABF, and the 4010-style BK/BF).
     pub fn diagnoses(&self) -> impl Iterator<Item = &HealthCode> {
-        self.health_codes.iter().filter(|h| matches!(h.qualifier.as_str(), "ABK" | "ABF" | "BK" | "BF"))
+        self.health_codes
+            .iter()
+            .filter(|h| matches!(h.qualifier.as_str(), "ABK" | "ABF" | "BK" | "BF"))
     }
 
     /// HI ABK (or BK): the principal diagnosis.
     pub fn principal_diagnosis(&self) -> Option<&str> {
-        self.health_codes.iter().find(|h| matches!(h.qualifier.as_str(), "ABK" | "BK")).map(|h| h.code.as_str())
+        self.health_codes
+            .iter()
+            .find(|h| matches!(h.qualifier.as_str(), "ABK" | "BK"))
+            .map(|h| h.code.as_str())
     }
 
     /// The patient's name: 2010CA when there is a patient loop, else the subscriber's.
     pub fn patient_name(&self) -> &Name {
-        self.patient.as_ref().map_or(&self.subscriber.name, |p| &p.name)
+        self.patient
+            .as_ref()
+            .map_or(&self.subscriber.name, |p| &p.name)
     }
 }
 
@@ -313,7 +320,12 @@ pub struct ClaimError {
 
 impl std::fmt::Display for ClaimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "claim at {} has {} problem(s)", self.claim.position, self.problems.len())?;
+        write!(
+            f,
+            "claim at {} has {} problem(s)",
+            self.claim.position,
+            self.problems.len()
+        )?;
         for p in &self.problems {
             write!(f, "; {} at {}: {}", p.segment_id, p.position, p.reason)?;
         }

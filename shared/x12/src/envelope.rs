@@ -59,7 +59,11 @@ pub struct Note {
 
 impl Note {
     fn new(code: &'static str, reason: impl Into<Cow<'static, str>>, position: Position) -> Note {
-        Note { code: Some(code), reason: reason.into(), position }
+        Note {
+            code: Some(code),
+            reason: reason.into(),
+            position,
+        }
     }
 }
 
@@ -231,24 +235,33 @@ impl Validator {
 
     /// Index of the set now open (the next set's before any).
     pub(crate) fn set_index(&self) -> u64 {
-        self.set.as_ref().map_or(self.sets_seen, |s| s.report.set_index)
+        self.set
+            .as_ref()
+            .map_or(self.sets_seen, |s| s.report.set_index)
     }
 
     pub(crate) fn read_error(&mut self, e: &ReadError, out: &mut VecDeque<Event>) {
         match e {
             ReadError::Io(_) => {}
             ReadError::NotX12 { offset } | ReadError::MissingIsa { offset } => {
-                let pos = Position { offset: *offset, ..Position::default() };
+                let pos = Position {
+                    offset: *offset,
+                    ..Position::default()
+                };
                 self.close_interchange(Some(pos), out);
                 let mut ic = InterchangeReport::headless(pos);
                 ic.errors.push(Note::new("022", e.to_string(), pos));
                 self.interchange = Some(ic);
             }
             ReadError::BadIsa { offset, problem } => {
-                let pos = Position { offset: *offset, ..Position::default() };
+                let pos = Position {
+                    offset: *offset,
+                    ..Position::default()
+                };
                 self.close_interchange(Some(pos), out);
                 let mut ic = InterchangeReport::headless(pos);
-                ic.errors.push(Note::new(problem.ta1_code(), problem.reason(), pos));
+                ic.errors
+                    .push(Note::new(problem.ta1_code(), problem.reason(), pos));
                 // Nothing of it can be read: report it now.
                 out.push_back(Event::Interchange(ic));
             }
@@ -287,7 +300,11 @@ impl Validator {
             ids::GS => {
                 if self.interchange.is_none() {
                     self.interchange = Some(InterchangeReport::headless(pos));
-                    self.note(Note::new("024", "GS functional group outside an interchange (no ISA before it)", pos));
+                    self.note(Note::new(
+                        "024",
+                        "GS functional group outside an interchange (no ISA before it)",
+                        pos,
+                    ));
                 }
                 self.close_group(Some(pos), out);
                 self.open_group(seg);
@@ -300,7 +317,11 @@ impl Validator {
                     if self.interchange.is_none() {
                         self.interchange = Some(InterchangeReport::headless(pos));
                     }
-                    self.note(Note::new("024", "ST transaction set outside a functional group (no GS before it)", pos));
+                    self.note(Note::new(
+                        "024",
+                        "ST transaction set outside a functional group (no GS before it)",
+                        pos,
+                    ));
                     self.group = Some(empty_group(pos));
                     self.sets_in_group = 0;
                 }
@@ -324,10 +345,10 @@ impl Validator {
     }
 
     fn note(&mut self, note: Note) {
-        if let Some(ic) = &mut self.interchange {
-            if ic.errors.len() < MAX_SEGMENT_ERRORS {
-                ic.errors.push(note);
-            }
+        if let Some(ic) = &mut self.interchange
+            && ic.errors.len() < MAX_SEGMENT_ERRORS
+        {
+            ic.errors.push(note);
         }
     }
 
@@ -361,10 +382,22 @@ impl Validator {
         };
         // Fixed widths of ISA01..ISA16 and the TA1 note for each.
         const WIDTHS: [(usize, &str, &str); 16] = [
-            (2, "010", "ISA01 authorization qualifier must be 2 characters"),
-            (10, "011", "ISA02 authorization information must be 10 characters"),
+            (
+                2,
+                "010",
+                "ISA01 authorization qualifier must be 2 characters",
+            ),
+            (
+                10,
+                "011",
+                "ISA02 authorization information must be 10 characters",
+            ),
             (2, "012", "ISA03 security qualifier must be 2 characters"),
-            (10, "013", "ISA04 security information must be 10 characters"),
+            (
+                10,
+                "013",
+                "ISA04 security information must be 10 characters",
+            ),
             (2, "005", "ISA05 sender qualifier must be 2 characters"),
             (15, "006", "ISA06 sender ID must be 15 characters"),
             (2, "007", "ISA07 receiver qualifier must be 2 characters"),
@@ -379,7 +412,11 @@ impl Validator {
             (1, "027", "ISA16 component separator must be 1 character"),
         ];
         if seg.element_count() != 16 {
-            ic.errors.push(Note::new("022", "the ISA header must have exactly 16 elements", pos));
+            ic.errors.push(Note::new(
+                "022",
+                "the ISA header must have exactly 16 elements",
+                pos,
+            ));
         }
         for (i, (width, code, reason)) in WIDTHS.iter().enumerate() {
             let v = seg.element(i + 1);
@@ -432,13 +469,19 @@ impl Validator {
     fn close_interchange(&mut self, at: Option<Position>, out: &mut VecDeque<Event>) {
         self.close_group(at, out);
         if let (Some(ic), Some(at)) = (&mut self.interchange, at) {
-            ic.errors.push(Note::new("023", "the IEA interchange trailer is missing (file cut off?)", at));
+            ic.errors.push(Note::new(
+                "023",
+                "the IEA interchange trailer is missing (file cut off?)",
+                at,
+            ));
         }
         self.emit_interchange(out);
     }
 
     fn emit_interchange(&mut self, out: &mut VecDeque<Event>) {
-        let Some(mut ic) = self.interchange.take() else { return };
+        let Some(mut ic) = self.interchange.take() else {
+            return;
+        };
         if !ic.errors.is_empty() {
             // Nothing in a rejected interchange is accepted.
             for g in &mut ic.groups {
@@ -461,7 +504,11 @@ impl Validator {
         g.control_number = own(seg.element(6));
         g.version = own(seg.element(8));
         if g.functional_id != "HC" {
-            g.errors.push(Note::new("1", "functional group is not HC (health care claims)", pos));
+            g.errors.push(Note::new(
+                "1",
+                "functional group is not HC (health care claims)",
+                pos,
+            ));
         } else if kind_of(b"837", seg.element(8)) == SetKind::Other {
             g.errors.push(Note::new(
                 "2",
@@ -471,7 +518,11 @@ impl Validator {
         }
         let gs06 = seg.element(6);
         if gs06.is_empty() || gs06.len() > 9 || !gs06.iter().all(u8::is_ascii_digit) {
-            g.errors.push(Note::new("6", "GS06 group control number must be 1 to 9 digits", pos));
+            g.errors.push(Note::new(
+                "6",
+                "GS06 group control number must be 1 to 9 digits",
+                pos,
+            ));
         }
         self.group = Some(g);
         self.sets_in_group = 0;
@@ -514,13 +565,19 @@ impl Validator {
     fn close_group(&mut self, at: Option<Position>, out: &mut VecDeque<Event>) {
         self.close_set(None, out);
         if let (Some(g), Some(at)) = (&mut self.group, at) {
-            g.errors.push(Note::new("3", "the GE functional group trailer is missing", at));
+            g.errors.push(Note::new(
+                "3",
+                "the GE functional group trailer is missing",
+                at,
+            ));
         }
         self.emit_group();
     }
 
     fn emit_group(&mut self) {
-        let Some(mut g) = self.group.take() else { return };
+        let Some(mut g) = self.group.take() else {
+            return;
+        };
         g.received_sets = self.sets_in_group;
         g.verdict = if !g.errors.is_empty() || g.accepted_sets == 0 {
             Verdict::Rejected
@@ -547,9 +604,17 @@ impl Validator {
 
     fn open_set(&mut self, seg: &Segment<'_>) {
         let pos = seg.position();
-        let group_version = self.group.as_ref().map(|g| g.version.clone()).unwrap_or_default();
+        let group_version = self
+            .group
+            .as_ref()
+            .map(|g| g.version.clone())
+            .unwrap_or_default();
         let st03 = seg.element(3);
-        let version = if st03.is_empty() { group_version.as_bytes() } else { st03 };
+        let version = if st03.is_empty() {
+            group_version.as_bytes()
+        } else {
+            st03
+        };
         let kind = kind_of(seg.element(1), version);
         let mut report = SetReport {
             set_index: self.sets_seen,
@@ -563,7 +628,9 @@ impl Validator {
             segment_errors_omitted: 0,
         };
         if seg.element(1) != b"837" {
-            report.errors.push(Note::new("1", "transaction set is not an 837 claim", pos));
+            report
+                .errors
+                .push(Note::new("1", "transaction set is not an 837 claim", pos));
         } else if kind == SetKind::Other {
             report.errors.push(Note::new(
                 "I6",
@@ -573,11 +640,21 @@ impl Validator {
         }
         let st02 = seg.element(2);
         if st02.len() < 4 || st02.len() > 9 {
-            report.errors.push(Note::new("7", "ST02 control number must be 4 to 9 characters", pos));
+            report.errors.push(Note::new(
+                "7",
+                "ST02 control number must be 4 to 9 characters",
+                pos,
+            ));
         }
         self.sets_seen += 1;
         self.sets_in_group += 1;
-        self.set = Some(OpenSet { report, scratch: Vec::new(), kind, saw_hl20: false, saw_clm: false });
+        self.set = Some(OpenSet {
+            report,
+            scratch: Vec::new(),
+            kind,
+            saw_hl20: false,
+            saw_clm: false,
+        });
     }
 
     /// Closes the open set: with its SE, or (`se` None) because something else began.
@@ -602,28 +679,53 @@ impl Validator {
                 if lossy(se.element(1)).parse::<u32>().ok() != Some(pos.in_set) {
                     r.errors.push(Note::new(
                         "4",
-                        format!("SE01 does not match the {} segments counted from ST to SE", pos.in_set),
+                        format!(
+                            "SE01 does not match the {} segments counted from ST to SE",
+                            pos.in_set
+                        ),
                         pos,
                     ));
                 }
                 if set.kind != SetKind::Other {
                     if !set.saw_hl20 {
-                        push_segment_error(r, missing("HL", pos, "no billing provider loop (HL*20) in the claim set"));
+                        push_segment_error(
+                            r,
+                            missing(
+                                "HL",
+                                pos,
+                                "no billing provider loop (HL*20) in the claim set",
+                            ),
+                        );
                     }
                     if !set.saw_clm {
-                        push_segment_error(r, missing("CLM", pos, "no claim (CLM) in the claim set"));
+                        push_segment_error(
+                            r,
+                            missing("CLM", pos, "no claim (CLM) in the claim set"),
+                        );
                     }
                 }
             }
             None => {
                 let pos = r.position;
-                r.errors.push(Note::new("2", "the SE transaction set trailer is missing", pos));
+                r.errors.push(Note::new(
+                    "2",
+                    "the SE transaction set trailer is missing",
+                    pos,
+                ));
             }
         }
         if !r.segment_errors.is_empty() || r.segment_errors_omitted > 0 {
-            r.errors.push(Note::new("5", "one or more segments are in error", r.position));
+            r.errors.push(Note::new(
+                "5",
+                "one or more segments are in error",
+                r.position,
+            ));
         }
-        r.verdict = if r.errors.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
+        r.verdict = if r.errors.is_empty() {
+            Verdict::Accepted
+        } else {
+            Verdict::Rejected
+        };
         let report = set.report;
         out.push_back(Event::SetEnd(report.clone()));
         if let Some(g) = &mut self.group {
@@ -658,7 +760,13 @@ fn empty_group(pos: Position) -> GroupReport {
 }
 
 fn missing(id: &str, pos: Position, reason: &'static str) -> SegmentError {
-    SegmentError { segment_id: id.to_owned(), position: pos, code: "3", reason, elements: Vec::new() }
+    SegmentError {
+        segment_id: id.to_owned(),
+        position: pos,
+        code: "3",
+        reason,
+        elements: Vec::new(),
+    }
 }
 
 fn push_segment_error(r: &mut SetReport, e: SegmentError) {
@@ -674,17 +782,59 @@ fn push_segment_error(r: &mut SetReport, e: SegmentError) {
 /// sorted for a binary search (one comparison of integers, not of strings, per step).
 const SEGMENTS_837: [u32; 53] = {
     let mut ids = [
-        id_code(b"AMT"), id_code(b"BHT"), id_code(b"CAS"), id_code(b"CL1"), id_code(b"CLM"),
-        id_code(b"CN1"), id_code(b"CR1"), id_code(b"CR2"), id_code(b"CR3"), id_code(b"CR5"),
-        id_code(b"CR6"), id_code(b"CR7"), id_code(b"CRC"), id_code(b"CTP"), id_code(b"CUR"),
-        id_code(b"DMG"), id_code(b"DN1"), id_code(b"DN2"), id_code(b"DTP"), id_code(b"FRM"),
-        id_code(b"HCP"), id_code(b"HI"), id_code(b"HL"), id_code(b"HSD"), id_code(b"K3"),
-        id_code(b"LIN"), id_code(b"LQ"), id_code(b"LX"), id_code(b"MEA"), id_code(b"MIA"),
-        id_code(b"MOA"), id_code(b"N3"), id_code(b"N4"), id_code(b"NM1"), id_code(b"NTE"),
-        id_code(b"OI"), id_code(b"PAT"), id_code(b"PER"), id_code(b"PRV"), id_code(b"PS1"),
-        id_code(b"PWK"), id_code(b"QTY"), id_code(b"REF"), id_code(b"SBR"), id_code(b"SV1"),
-        id_code(b"SV2"), id_code(b"SV3"), id_code(b"SV4"), id_code(b"SV5"), id_code(b"SV6"),
-        id_code(b"SV7"), id_code(b"SVD"), id_code(b"TOO"),
+        id_code(b"AMT"),
+        id_code(b"BHT"),
+        id_code(b"CAS"),
+        id_code(b"CL1"),
+        id_code(b"CLM"),
+        id_code(b"CN1"),
+        id_code(b"CR1"),
+        id_code(b"CR2"),
+        id_code(b"CR3"),
+        id_code(b"CR5"),
+        id_code(b"CR6"),
+        id_code(b"CR7"),
+        id_code(b"CRC"),
+        id_code(b"CTP"),
+        id_code(b"CUR"),
+        id_code(b"DMG"),
+        id_code(b"DN1"),
+        id_code(b"DN2"),
+        id_code(b"DTP"),
+        id_code(b"FRM"),
+        id_code(b"HCP"),
+        id_code(b"HI"),
+        id_code(b"HL"),
+        id_code(b"HSD"),
+        id_code(b"K3"),
+        id_code(b"LIN"),
+        id_code(b"LQ"),
+        id_code(b"LX"),
+        id_code(b"MEA"),
+        id_code(b"MIA"),
+        id_code(b"MOA"),
+        id_code(b"N3"),
+        id_code(b"N4"),
+        id_code(b"NM1"),
+        id_code(b"NTE"),
+        id_code(b"OI"),
+        id_code(b"PAT"),
+        id_code(b"PER"),
+        id_code(b"PRV"),
+        id_code(b"PS1"),
+        id_code(b"PWK"),
+        id_code(b"QTY"),
+        id_code(b"REF"),
+        id_code(b"SBR"),
+        id_code(b"SV1"),
+        id_code(b"SV2"),
+        id_code(b"SV3"),
+        id_code(b"SV4"),
+        id_code(b"SV5"),
+        id_code(b"SV6"),
+        id_code(b"SV7"),
+        id_code(b"SVD"),
+        id_code(b"TOO"),
     ];
     // Insertion sort: const fn cannot call slice::sort.
     let mut i = 1;
@@ -711,25 +861,37 @@ fn check_set_segment(set: &mut OpenSet, seg: &Segment<'_>) {
     let pos = seg.position();
     // Past the cap, errors are only counted: build nothing for them.
     let room = set.report.segment_errors.len() < MAX_SEGMENT_ERRORS;
-    let id_text = || if room { String::from_utf8_lossy(id).into_owned() } else { String::new() };
+    let id_text = || {
+        if room {
+            String::from_utf8_lossy(id).into_owned()
+        } else {
+            String::new()
+        }
+    };
     if segment_id_len(id) != Some(id.len()) {
-        push_segment_error(&mut set.report, SegmentError {
-            segment_id: id_text(),
-            position: pos,
-            code: "1",
-            reason: "unrecognized segment ID",
-            elements: Vec::new(),
-        });
+        push_segment_error(
+            &mut set.report,
+            SegmentError {
+                segment_id: id_text(),
+                position: pos,
+                code: "1",
+                reason: "unrecognized segment ID",
+                elements: Vec::new(),
+            },
+        );
         return;
     }
     if SEGMENTS_837.binary_search(&seg.code()).is_err() {
-        push_segment_error(&mut set.report, SegmentError {
-            segment_id: id_text(),
-            position: pos,
-            code: "2",
-            reason: "segment does not belong in an 837 claim",
-            elements: Vec::new(),
-        });
+        push_segment_error(
+            &mut set.report,
+            SegmentError {
+                segment_id: id_text(),
+                position: pos,
+                code: "2",
+                reason: "segment does not belong in an 837 claim",
+                elements: Vec::new(),
+            },
+        );
         return;
     }
     if pos.in_set == 2 && seg.code() != ids::BHT {
@@ -744,17 +906,25 @@ fn check_set_segment(set: &mut OpenSet, seg: &Segment<'_>) {
     errs.clear();
     check_elements(seg, errs);
     if seg.dropped_elements() > 0 {
-        errs.push(ElementError { element: 64, component: None, code: "3", reason: "too many data elements" });
+        errs.push(ElementError {
+            element: 64,
+            component: None,
+            code: "3",
+            reason: "too many data elements",
+        });
     }
     if !errs.is_empty() {
         let elements = if room { errs.clone() } else { Vec::new() };
-        push_segment_error(&mut set.report, SegmentError {
-            segment_id: id_text(),
-            position: pos,
-            code: "8",
-            reason: "segment has data element errors",
-            elements,
-        });
+        push_segment_error(
+            &mut set.report,
+            SegmentError {
+                segment_id: id_text(),
+                position: pos,
+                code: "8",
+                reason: "segment has data element errors",
+                elements,
+            },
+        );
     }
 }
 
@@ -764,8 +934,19 @@ struct Check<'s, 'a> {
 }
 
 impl Check<'_, '_> {
-    fn push(&mut self, element: usize, component: Option<u8>, code: &'static str, reason: &'static str) {
-        self.errs.push(ElementError { element: element as u8, component, code, reason });
+    fn push(
+        &mut self,
+        element: usize,
+        component: Option<u8>,
+        code: &'static str,
+        reason: &'static str,
+    ) {
+        self.errs.push(ElementError {
+            element: element as u8,
+            component,
+            code,
+            reason,
+        });
     }
     fn required(&mut self, n: usize) -> bool {
         let present = !self.seg.element(n).is_empty();
@@ -789,13 +970,23 @@ impl Check<'_, '_> {
     fn amount(&mut self, n: usize) {
         let v = self.seg.element(n);
         if !v.is_empty() && text::cents(v).is_none() {
-            self.push(n, None, "6", "invalid character in data element (not an amount)");
+            self.push(
+                n,
+                None,
+                "6",
+                "invalid character in data element (not an amount)",
+            );
         }
     }
     fn decimal(&mut self, n: usize) {
         let v = self.seg.element(n);
         if !v.is_empty() && !text::is_decimal(v) {
-            self.push(n, None, "6", "invalid character in data element (not a number)");
+            self.push(
+                n,
+                None,
+                "6",
+                "invalid character in data element (not a number)",
+            );
         }
     }
     /// A composite whose first two components (qualifier, code) are required.
@@ -831,9 +1022,19 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
             }
             let (q, id) = (seg.element(8), seg.element(9));
             if !q.is_empty() && id.is_empty() {
-                c.push(9, None, "2", "identification code missing for its qualifier (NM108)");
+                c.push(
+                    9,
+                    None,
+                    "2",
+                    "identification code missing for its qualifier (NM108)",
+                );
             } else if q.is_empty() && !id.is_empty() {
-                c.push(8, None, "2", "identification code qualifier missing (NM108)");
+                c.push(
+                    8,
+                    None,
+                    "2",
+                    "identification code qualifier missing (NM108)",
+                );
             }
         }
         ids::N3 | ids::N4 | ids::LX | ids::PER => {
@@ -853,10 +1054,11 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
             }
             c.code(4, &[b"0", b"1"]);
         }
-        ids::SBR => {
-            if c.required(1) {
-                c.code(1, &[b"A", b"B", b"C", b"D", b"E", b"F", b"G", b"H", b"P", b"S", b"T", b"U"]);
-            }
+        ids::SBR if c.required(1) => {
+            let payer_responsibility: &[&[u8]] = &[
+                b"A", b"B", b"C", b"D", b"E", b"F", b"G", b"H", b"P", b"S", b"T", b"U",
+            ];
+            c.code(1, payer_responsibility);
         }
         ids::DMG => {
             if seg.element(1) == b"D8" {
@@ -871,10 +1073,20 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
             }
             if c.required(5) {
                 if seg.component(5, 1).is_empty() {
-                    c.push(5, Some(1), "1", "required component missing (facility code)");
+                    c.push(
+                        5,
+                        Some(1),
+                        "1",
+                        "required component missing (facility code)",
+                    );
                 }
                 if seg.component(5, 3).is_empty() {
-                    c.push(5, Some(3), "1", "required component missing (claim frequency)");
+                    c.push(
+                        5,
+                        Some(3),
+                        "1",
+                        "required component missing (claim frequency)",
+                    );
                 }
             }
         }
@@ -887,11 +1099,15 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
                 let v = seg.element(3);
                 let ok = match seg.element(2) {
                     b"D8" => text::date(v).is_some(),
-                    b"RD8" => v.len() == 17
-                        && v[8] == b'-'
-                        && text::date(&v[..8]).is_some()
-                        && text::date(&v[9..]).is_some(),
-                    b"DT" => v.len() == 12 && text::date(&v[..8]).is_some() && text::is_time(&v[8..]),
+                    b"RD8" => {
+                        v.len() == 17
+                            && v[8] == b'-'
+                            && text::date(&v[..8]).is_some()
+                            && text::date(&v[9..]).is_some()
+                    }
+                    b"DT" => {
+                        v.len() == 12 && text::date(&v[..8]).is_some() && text::is_time(&v[8..])
+                    }
                     _ => true,
                 };
                 if !ok {
@@ -921,7 +1137,12 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
             for (i, p) in seg.components(7).enumerate().take(4) {
                 let ok = !p.is_empty() && p.len() <= 2 && p.iter().all(u8::is_ascii_digit);
                 if !ok {
-                    c.push(7, Some(i as u8 + 1), "7", "diagnosis pointer must be 1 to 12");
+                    c.push(
+                        7,
+                        Some(i as u8 + 1),
+                        "7",
+                        "diagnosis pointer must be 1 to 12",
+                    );
                 }
             }
         }

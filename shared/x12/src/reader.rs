@@ -143,7 +143,9 @@ pub enum ReadError {
     #[error("not an X12 file: no ISA header and no recognisable segment at byte {offset}")]
     NotX12 { offset: u64 },
     /// The file starts with another segment than ISA; its delimiters were guessed.
-    #[error("the file has no ISA interchange header (it starts with another segment at byte {offset})")]
+    #[error(
+        "the file has no ISA interchange header (it starts with another segment at byte {offset})"
+    )]
     MissingIsa { offset: u64 },
     /// An ISA header whose delimiters cannot be read; the reader skips to the next ISA.
     #[error("unreadable ISA header at byte {offset}: {}", problem.reason())]
@@ -247,7 +249,9 @@ enum Mode {
     Start,
     Segments,
     /// After an unreadable ISA: looking for the next one, from this index.
-    Resync { from: usize },
+    Resync {
+        from: usize,
+    },
     /// Inside an over-long segment: dropping bytes up to its terminator.
     Skip,
     Done,
@@ -275,7 +279,13 @@ impl<'a> SegmentReader<SliceInput<'a>> {
 
 impl<R: Read> SegmentReader<ReadInput<R>> {
     pub fn from_reader(inner: R) -> Self {
-        Self::new(ReadInput { inner, buf: Vec::with_capacity(CHUNK), start: 0, base: 0, eof: false })
+        Self::new(ReadInput {
+            inner,
+            buf: Vec::with_capacity(CHUNK),
+            start: 0,
+            base: 0,
+            eof: false,
+        })
     }
 }
 
@@ -401,7 +411,8 @@ impl<I: Input> SegmentReader<I> {
                     }
                     self.want(4)?;
                     let w = self.window();
-                    if w.starts_with(b"ISA") && w.get(3).is_some_and(|b| !b.is_ascii_alphanumeric()) {
+                    if w.starts_with(b"ISA") && w.get(3).is_some_and(|b| !b.is_ascii_alphanumeric())
+                    {
                         self.want(ISA_SCAN)?;
                         let offset = self.offset();
                         match separators::from_isa(self.window()) {
@@ -411,7 +422,8 @@ impl<I: Input> SegmentReader<I> {
                                 let mut split = Split::new(&mut self.spans);
                                 let from = self.input.start();
                                 let isa = &self.input.held()[from..from + len - 1];
-                                let _ = split.scan(&mut self.spans, isa, 0, seps.element, seps.element);
+                                let _ =
+                                    split.scan(&mut self.spans, isa, 0, seps.element, seps.element);
                                 split.end(&mut self.spans, len - 1);
                                 self.dropped = split.dropped;
                                 let start = self.input.start();
@@ -493,7 +505,11 @@ impl<I: Input> SegmentReader<I> {
         } else {
             0
         };
-        Position { segment: self.segment, in_set, offset: self.offset() }
+        Position {
+            segment: self.segment,
+            in_set,
+            offset: self.offset(),
+        }
     }
 
     fn segment_at(&mut self, (start, end, offset): (usize, usize, u64)) -> Segment<'_> {
@@ -515,9 +531,20 @@ impl<I: Input> SegmentReader<I> {
         if id == b"SE" {
             self.set_open = false;
         }
-        let pos = Position { segment: self.segment, in_set, offset };
+        let pos = Position {
+            segment: self.segment,
+            in_set,
+            offset,
+        };
         let code = crate::ids::id_code(id);
-        Segment { raw, spans: &self.spans, dropped, seps: self.seps, pos, code }
+        Segment {
+            raw,
+            spans: &self.spans,
+            dropped,
+            seps: self.seps,
+            pos,
+            code,
+        }
     }
 
     /// Delimiters in force (those of the last ISA read).
@@ -537,7 +564,10 @@ struct Split {
 impl Split {
     fn new(spans: &mut Vec<(u32, u32)>) -> Self {
         spans.clear();
-        Split { from: 0, dropped: 0 }
+        Split {
+            from: 0,
+            dropped: 0,
+        }
     }
 
     fn push(&mut self, spans: &mut Vec<(u32, u32)>, end: usize) {
@@ -557,7 +587,14 @@ impl Split {
     /// Scans `w[pos..]` for `e` (recording elements) and `t`; the index of `t`, with
     /// the last element recorded, or `None` at the end of `w`. When `e == t` only
     /// elements are recorded.
-    fn scan(&mut self, spans: &mut Vec<(u32, u32)>, w: &[u8], mut pos: usize, e: u8, t: u8) -> Option<usize> {
+    fn scan(
+        &mut self,
+        spans: &mut Vec<(u32, u32)>,
+        w: &[u8],
+        mut pos: usize,
+        e: u8,
+        t: u8,
+    ) -> Option<usize> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
         // High bit of each byte set where that byte of `x` is zero (exact, no carries).
@@ -658,7 +695,10 @@ mod tests {
 
     #[test]
     fn skips_a_bom_and_reports_a_missing_isa() {
-        assert_eq!(ids(format!("\u{feff}  {ISA}GS*HC~").as_bytes()), ["ISA", "GS"]);
+        assert_eq!(
+            ids(format!("\u{feff}  {ISA}GS*HC~").as_bytes()),
+            ["ISA", "GS"]
+        );
         let got = ids(b"GS*HC*X~\nST*837*1~");
         assert!(got[0].starts_with("!the file has no ISA"), "{got:?}");
         assert_eq!(&got[1..], ["GS", "ST"]);
@@ -694,7 +734,14 @@ mod tests {
     fn reports_and_skips_an_overlong_segment() {
         let data = format!("{ISA}NTE*{}~REF*EI*1~", "A".repeat(MAX_SEGMENT_LEN + 10));
         let got = ids(data.as_bytes());
-        assert_eq!(got.len(), 3, "{:?}", got.iter().map(|g| &g[..g.len().min(40)]).collect::<Vec<_>>());
+        assert_eq!(
+            got.len(),
+            3,
+            "{:?}",
+            got.iter()
+                .map(|g| &g[..g.len().min(40)])
+                .collect::<Vec<_>>()
+        );
         assert!(got[1].contains("longer than"));
         assert_eq!(got[2], "REF");
     }

@@ -20,8 +20,12 @@ pub struct Separators {
 
 impl Separators {
     /// The usual `*`, `:`, `^`, `~`.
-    pub const STANDARD: Separators =
-        Separators { element: b'*', component: b':', repetition: Some(b'^'), segment: b'~' };
+    pub const STANDARD: Separators = Separators {
+        element: b'*',
+        component: b':',
+        repetition: Some(b'^'),
+        segment: b'~',
+    };
 
     /// Every delimiter is a non-alphanumeric byte, no two are the same, and only the
     /// segment terminator may be a line break.
@@ -38,7 +42,6 @@ impl Separators {
             && (usable(self.segment) || matches!(self.segment, b'\n' | b'\r'))
             && rep_ok
     }
-
 }
 
 /// A byte that can delimit: printable or control, not a letter, digit or blank.
@@ -81,8 +84,9 @@ impl IsaProblem {
 }
 
 /// Offsets of the 16 element separators in a standard 106-byte ISA.
-const FIXED_SEPARATORS: [usize; 16] =
-    [3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103];
+const FIXED_SEPARATORS: [usize; 16] = [
+    3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103,
+];
 pub(crate) const ISA_LEN: usize = 106;
 /// How far a tolerant read looks for the 16 elements of a malformed ISA.
 pub(crate) const ISA_SCAN: usize = 512;
@@ -107,12 +111,21 @@ pub(crate) fn from_isa(w: &[u8]) -> Result<(Separators, usize), IsaProblem> {
             *slot = seps.next().ok_or(IsaProblem::TooShort)?;
         }
         // ISA11 is the single byte after the 11th separator (when it is one byte).
-        let isa11 = if at[11] == at[10] + 2 { w[at[10] + 1] } else { b'U' };
+        let isa11 = if at[11] == at[10] + 2 {
+            w[at[10] + 1]
+        } else {
+            b'U'
+        };
         (isa11, at[15] + 1)
     };
     let component = *w.get(isa16_at).ok_or(IsaProblem::TooShort)?;
     let segment = *w.get(isa16_at + 1).ok_or(IsaProblem::TooShort)?;
-    let mut seps = Separators { element: e, component, repetition: None, segment };
+    let mut seps = Separators {
+        element: e,
+        component,
+        repetition: None,
+        segment,
+    };
     if !seps.is_valid() {
         return Err(IsaProblem::ComponentOrTerminator);
     }
@@ -140,15 +153,27 @@ pub(crate) fn infer(w: &[u8]) -> Option<Separators> {
             return None;
         }
         let mut j = i + 1;
-        while j < window.len() && matches!(window[j], b'\r' | b'\n' | b' ' | b'\t') && window[j] != t {
+        while j < window.len()
+            && matches!(window[j], b'\r' | b'\n' | b' ' | b'\t')
+            && window[j] != t
+        {
             j += 1;
         }
         let next = &window[j.min(window.len())..];
         let n = segment_id_len(next)?;
         (next.get(n) == Some(&e)).then_some(t)
     })?;
-    let component = if e != b':' && segment != b':' { b':' } else { b'>' };
-    let seps = Separators { element: e, component, repetition: None, segment };
+    let component = if e != b':' && segment != b':' {
+        b':'
+    } else {
+        b'>'
+    };
+    let seps = Separators {
+        element: e,
+        component,
+        repetition: None,
+        segment,
+    };
     seps.is_valid().then_some(seps)
 }
 
@@ -159,7 +184,11 @@ pub(crate) fn segment_id_len(w: &[u8]) -> Option<usize> {
     if !w.first()?.is_ascii_uppercase() || !upper_or_digit(w.get(1)?) {
         return None;
     }
-    Some(if w.get(2).is_some_and(upper_or_digit) { 3 } else { 2 })
+    Some(if w.get(2).is_some_and(upper_or_digit) {
+        3
+    } else {
+        2
+    })
 }
 
 #[cfg(test)]
@@ -177,7 +206,9 @@ mod tests {
 
     #[test]
     fn a_letter_in_isa11_is_not_a_repetition_separator() {
-        let isa = String::from_utf8(ISA.to_vec()).unwrap().replace("*^*", "*U*");
+        let isa = String::from_utf8(ISA.to_vec())
+            .unwrap()
+            .replace("*^*", "*U*");
         let (s, _) = from_isa(isa.as_bytes()).unwrap();
         assert_eq!(s.repetition, None);
     }
@@ -185,16 +216,27 @@ mod tests {
     #[test]
     fn reads_a_short_isa_by_counting_separators() {
         let (s, len) = from_isa(b"ISA|00||00||ZZ|A|ZZ|B|030101|1253|^|00501|1|0|T|!\n").unwrap();
-        assert_eq!((s.element, s.component, s.segment, s.repetition), (b'|', b'!', b'\n', Some(b'^')));
+        assert_eq!(
+            (s.element, s.component, s.segment, s.repetition),
+            (b'|', b'!', b'\n', Some(b'^'))
+        );
         assert_eq!(len, 50);
     }
 
     #[test]
     fn refuses_unusable_delimiters() {
-        assert_eq!(from_isa(b"ISAA00").unwrap_err(), IsaProblem::ElementSeparator);
+        assert_eq!(
+            from_isa(b"ISAA00").unwrap_err(),
+            IsaProblem::ElementSeparator
+        );
         assert_eq!(from_isa(b"ISA*00*").unwrap_err(), IsaProblem::TooShort);
-        let same = String::from_utf8(ISA.to_vec()).unwrap().replace("*:~", "*~~");
-        assert_eq!(from_isa(same.as_bytes()).unwrap_err(), IsaProblem::ComponentOrTerminator);
+        let same = String::from_utf8(ISA.to_vec())
+            .unwrap()
+            .replace("*:~", "*~~");
+        assert_eq!(
+            from_isa(same.as_bytes()).unwrap_err(),
+            IsaProblem::ComponentOrTerminator
+        );
     }
 
     #[test]

@@ -51,7 +51,9 @@ impl Text {
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // Only whole UTF-8 strings are stored, so this never falls back.
-            Repr::Inline(len, buf) => std::str::from_utf8(&buf[..*len as usize]).unwrap_or_default(),
+            Repr::Inline(len, buf) => {
+                std::str::from_utf8(&buf[..*len as usize]).unwrap_or_default()
+            }
             Repr::Heap(s) => s,
         }
     }
@@ -77,7 +79,11 @@ impl From<&str> for Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        if s.len() <= INLINE { Text::from(s.as_str()) } else { Text(Repr::Heap(s.into_boxed_str())) }
+        if s.len() <= INLINE {
+            Text::from(s.as_str())
+        } else {
+            Text(Repr::Heap(s.into_boxed_str()))
+        }
     }
 }
 
@@ -196,7 +202,10 @@ impl fmt::Debug for Date {
 impl PartialEq<&str> for Date {
     fn eq(&self, other: &&str) -> bool {
         let b = other.as_bytes();
-        b.len() == 10 && b[4] == b'-' && b[7] == b'-' && date(&[&b[..4], &b[5..7], &b[8..]].concat()) == Some(*self)
+        b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && date(&[&b[..4], &b[5..7], &b[8..]].concat()) == Some(*self)
     }
 }
 
@@ -224,7 +233,11 @@ pub fn date(b: &[u8]) -> Option<Date> {
     if !(1900..=2199).contains(&y) || d == 0 || d > days {
         return None;
     }
-    Some(Date { year: y as u16, month: m as u8, day: d as u8 })
+    Some(Date {
+        year: y as u16,
+        month: m as u8,
+        day: d as u8,
+    })
 }
 
 /// A time `HHMM` (optionally with seconds) that is a real time of day.
@@ -234,7 +247,11 @@ pub(crate) fn is_time(b: &[u8]) -> bool {
     }
     let hh = (b[0] - b'0') * 10 + (b[1] - b'0');
     let mm = (b[2] - b'0') * 10 + (b[3] - b'0');
-    let ss = if b.len() >= 6 { (b[4] - b'0') * 10 + (b[5] - b'0') } else { 0 };
+    let ss = if b.len() >= 6 {
+        (b[4] - b'0') * 10 + (b[5] - b'0')
+    } else {
+        0
+    };
     hh < 24 && mm < 60 && ss < 60
 }
 
@@ -295,7 +312,9 @@ pub fn amount(cents: i64) -> String {
 /// Text safe to write between the standard delimiters (`*`, `:`, `^`, `~`): those
 /// and line breaks become spaces.
 pub(crate) fn clean(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| matches!(b, b'*' | b':' | b'^' | b'~' | b'\r' | b'\n')) {
+    if s.bytes()
+        .any(|b| matches!(b, b'*' | b':' | b'^' | b'~' | b'\r' | b'\n'))
+    {
         Cow::Owned(s.replace(['*', ':', '^', '~', '\r', '\n'], " "))
     } else {
         Cow::Borrowed(s)
@@ -316,7 +335,14 @@ mod tests {
         assert_eq!(date(b"20240229").unwrap().to_string(), "2024-02-29");
         assert_eq!(date(b"20240229").unwrap(), "2024-02-29");
         assert_eq!(date(b"20240229").unwrap().x12(), "20240229");
-        for bad in [&b"20230229"[..], b"20241301", b"2024011", b"2024O101", b"10010101", b"20240100"] {
+        for bad in [
+            &b"20230229"[..],
+            b"20241301",
+            b"2024011",
+            b"2024O101",
+            b"10010101",
+            b"20240100",
+        ] {
             assert_eq!(date(bad), None, "{}", String::from_utf8_lossy(bad));
         }
     }
@@ -328,7 +354,16 @@ mod tests {
         assert_eq!(cents(b"125.0"), Some(12500));
         assert_eq!(cents(b".5"), Some(50));
         assert_eq!(cents(b"-10"), Some(-1000));
-        for bad in [&b""[..], b".", b"-", b"1.234", b"1,000", b"1e5", b"9999999999999999", b"1.2.3"] {
+        for bad in [
+            &b""[..],
+            b".",
+            b"-",
+            b"1.234",
+            b"1,000",
+            b"1e5",
+            b"9999999999999999",
+            b"1.2.3",
+        ] {
             assert_eq!(cents(bad), None, "{}", String::from_utf8_lossy(bad));
         }
         assert_eq!(amount(12550), "125.5");
@@ -343,7 +378,10 @@ mod tests {
         let long = Text::from("A PATIENT CONTROL NUMBER OF 38 CHARS..");
         assert_eq!(short, "A37YH556");
         assert_eq!(long.as_str(), "A PATIENT CONTROL NUMBER OF 38 CHARS..");
-        assert!(long < short && Text::default().is_empty(), "ordered as strings");
+        assert!(
+            long < short && Text::default().is_empty(),
+            "ordered as strings"
+        );
         assert_eq!(own(b" \xff1 "), "\u{fffd}1");
         assert_eq!(format!("{short:?}"), "\"A37YH556\"");
     }
@@ -351,6 +389,8 @@ mod tests {
     #[test]
     fn times_and_quantities() {
         assert!(is_time(b"0932") && is_time(b"100831") && !is_time(b"2460") && !is_time(b"93"));
-        assert!(is_decimal(b"1") && is_decimal(b"3.00") && !is_decimal(b"1.2.3") && !is_decimal(b"x"));
+        assert!(
+            is_decimal(b"1") && is_decimal(b"3.00") && !is_decimal(b"1.2.3") && !is_decimal(b"x")
+        );
     }
 }

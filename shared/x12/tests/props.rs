@@ -26,7 +26,12 @@ const CLAIM_FILES: &[&str] = &[
 ];
 
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/samples")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// Claims, claim errors and envelope verdicts as JSON, byte offsets removed (they
@@ -92,14 +97,26 @@ fn reserialise(data: &[u8], new: Separators, eol: &[u8]) -> Vec<u8> {
 
 /// Four distinct delimiters from bytes that occur nowhere in `data`.
 fn delimiters(data: &[u8], pick: [usize; 4]) -> Option<Separators> {
-    let candidates: Vec<u8> =
-        b"*|~^!>:<{}#@%&\x1d\x1e\x1f".iter().copied().filter(|b| !data.contains(b)).collect();
+    let candidates: Vec<u8> = b"*|~^!>:<{}#@%&\x1d\x1e\x1f"
+        .iter()
+        .copied()
+        .filter(|b| !data.contains(b))
+        .collect();
     let mut chosen: Vec<u8> = Vec::new();
     for p in pick {
-        let left: Vec<u8> = candidates.iter().copied().filter(|b| !chosen.contains(b)).collect();
+        let left: Vec<u8> = candidates
+            .iter()
+            .copied()
+            .filter(|b| !chosen.contains(b))
+            .collect();
         chosen.push(*left.get(p % left.len().max(1))?);
     }
-    Some(Separators { element: chosen[0], component: chosen[1], repetition: Some(chosen[2]), segment: chosen[3] })
+    Some(Separators {
+        element: chosen[0],
+        component: chosen[1],
+        repetition: Some(chosen[2]),
+        segment: chosen[3],
+    })
 }
 
 proptest! {

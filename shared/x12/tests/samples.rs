@@ -8,7 +8,9 @@ use mso_x12::ack999::{self, AckEnvelope, Stamp};
 use mso_x12::{ClaimKind, Parsed, Parser, SegmentReader, Verdict};
 
 fn read(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/samples")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -28,7 +30,10 @@ fn envelope() -> AckEnvelope {
 }
 
 fn ack999(p: &Parsed) -> String {
-    p.interchanges.iter().map(|i| ack999::write(i, &envelope())).collect()
+    p.interchanges
+        .iter()
+        .map(|i| ack999::write(i, &envelope()))
+        .collect()
 }
 
 /// Every sample: (file, interchanges with an ISA, groups, transaction sets, claims
@@ -40,10 +45,24 @@ const SAMPLES: &[(&str, usize, usize, usize, usize, usize)] = &[
     ("837P_imsweb_x12_missing_elements.txt", 1, 1, 1, 2, 0),
     ("837P_imsweb_x12_multiple_gs.txt", 1, 3, 3, 6, 0),
     ("837P_imsweb_x12_multiple_isa.txt", 2, 2, 2, 4, 0),
-    ("837P_imsweb_x12_multiple_transactions.txt", 312, 312, 312, 624, 0),
+    (
+        "837P_imsweb_x12_multiple_transactions.txt",
+        312,
+        312,
+        312,
+        624,
+        0,
+    ),
     ("837P_imsweb_x12_no_isa_line.txt", 0, 1, 1, 2, 0),
     ("837P_imsweb_x12_valid.txt", 1, 1, 1, 2, 0),
-    ("837P_imsweb_x12_valid_different_separators.txt", 1, 1, 1, 2, 0),
+    (
+        "837P_imsweb_x12_valid_different_separators.txt",
+        1,
+        1,
+        1,
+        2,
+        0,
+    ),
     ("837P_lfh_demo.ambulance.example5.837", 1, 1, 1, 1, 0),
     ("837P_lfh_demo.autoaccident.837", 1, 1, 1, 1, 0),
     ("837P_lfh_demo.cob.example3.A.837", 1, 1, 1, 1, 0),
@@ -74,7 +93,14 @@ const SAMPLES: &[(&str, usize, usize, usize, usize, usize)] = &[
     ("270_mjkubba_edi270-demo-005010X279.edi", 1, 1, 1, 0, 1),
     ("270_x12pe_270_batch_multi.x12", 1, 1, 2, 0, 2),
     ("270_x12pe_270_custom_delimiters.x12", 1, 1, 1, 0, 1),
-    ("270_x12pe_batch_with_one_bad_transaction.x12", 1, 1, 3, 0, 3),
+    (
+        "270_x12pe_batch_with_one_bad_transaction.x12",
+        1,
+        1,
+        3,
+        0,
+        3,
+    ),
     ("271_imsweb_x271.txt", 1, 1, 1, 0, 1),
     ("271_lfh_dependent-health-benefit-check.271", 1, 1, 1, 0, 1),
     ("271_lfh_subscriber-health-benefit-check.271", 1, 1, 1, 0, 1),
@@ -119,10 +145,26 @@ fn every_sample_yields_its_envelopes_and_claims() {
     for &(name, isa, gs, st, claims, not_claims) in SAMPLES {
         let p = parse(name);
         let with_header = p.interchanges.iter().filter(|i| i.has_header).count();
-        let groups = p.interchanges.iter().flat_map(|i| &i.groups).filter(|g| !g.functional_id.is_empty()).count();
-        let sets: u64 = p.interchanges.iter().flat_map(|i| &i.groups).map(|g| g.received_sets).sum();
+        let groups = p
+            .interchanges
+            .iter()
+            .flat_map(|i| &i.groups)
+            .filter(|g| !g.functional_id.is_empty())
+            .count();
+        let sets: u64 = p
+            .interchanges
+            .iter()
+            .flat_map(|i| &i.groups)
+            .map(|g| g.received_sets)
+            .sum();
         assert_eq!(
-            (with_header, groups, sets as usize, p.claims.len() + p.claim_errors.len(), p.not_claims.len()),
+            (
+                with_header,
+                groups,
+                sets as usize,
+                p.claims.len() + p.claim_errors.len(),
+                p.not_claims.len()
+            ),
             (isa, gs, st, claims, not_claims),
             "{name}"
         );
@@ -133,9 +175,12 @@ fn every_sample_yields_its_envelopes_and_claims() {
 fn streaming_from_a_reader_gives_the_same_events_as_a_slice() {
     for &(name, ..) in SAMPLES {
         let data = read(name);
-        let from_slice: Vec<String> = Parser::from_slice(&data).map(|e| format!("{:?}", e.unwrap())).collect();
-        let from_reader: Vec<String> =
-            Parser::from_reader(std::io::Cursor::new(&data)).map(|e| format!("{:?}", e.unwrap())).collect();
+        let from_slice: Vec<String> = Parser::from_slice(&data)
+            .map(|e| format!("{:?}", e.unwrap()))
+            .collect();
+        let from_reader: Vec<String> = Parser::from_reader(std::io::Cursor::new(&data))
+            .map(|e| format!("{:?}", e.unwrap()))
+            .collect();
         assert_eq!(from_slice, from_reader, "{name}");
     }
 }
@@ -148,29 +193,55 @@ fn professional_claim_fields_match_the_file() {
     let c = &p.claims[0];
     assert_eq!(c.kind, ClaimKind::Professional);
     assert_eq!(c.patient_control_number, "26463774");
-    assert_eq!(c.total_charge_cents, 100_00);
-    assert_eq!((c.facility_code.as_str(), c.facility_code_qualifier.as_str(), c.frequency.as_str()), ("11", "B", "1"));
+    assert_eq!(c.total_charge_cents, 10_000);
+    assert_eq!(
+        (
+            c.facility_code.as_str(),
+            c.facility_code_qualifier.as_str(),
+            c.frequency.as_str()
+        ),
+        ("11", "B", "1")
+    );
     assert_eq!(c.source.sender_id, "000000005");
     assert_eq!(c.source.interchange_control_number, "000000907");
     assert_eq!(c.source.group_control_number, "1");
     assert_eq!(c.source.set_control_number, "0021");
     assert_eq!(c.source.reference, "244579");
-    assert_eq!(c.source.submitter.as_ref().unwrap().id.as_deref(), Some("TGJ23"));
+    assert_eq!(
+        c.source.submitter.as_ref().unwrap().id.as_deref(),
+        Some("TGJ23")
+    );
     let bp = &c.billing_provider;
     assert_eq!(bp.name.last_or_organization, "BEN KILDARE SERVICE");
     assert_eq!(bp.npi.as_deref(), Some("1912301953"));
     assert_eq!(bp.tin.as_deref(), Some("587654321"));
     assert_eq!(bp.taxonomy.as_deref(), Some("203BF0100Y"));
     let addr = bp.address.as_ref().unwrap();
-    assert_eq!((addr.line1.as_str(), addr.city.as_str(), addr.postal_code.as_deref()), ("234 SEAWAY ST", "MIAMI", Some("331110000")));
-    assert_eq!(c.pay_to.as_ref().unwrap().address.as_ref().unwrap().line1, "2345 OCEAN BLVD");
+    assert_eq!(
+        (
+            addr.line1.as_str(),
+            addr.city.as_str(),
+            addr.postal_code.as_deref()
+        ),
+        ("234 SEAWAY ST", "MIAMI", Some("331110000"))
+    );
+    assert_eq!(
+        c.pay_to.as_ref().unwrap().address.as_ref().unwrap().line1,
+        "2345 OCEAN BLVD"
+    );
     assert_eq!(c.subscriber.member_id, "JS00111223333");
     assert_eq!(c.subscriber.group_number.as_deref(), Some("2222-SJ"));
     assert_eq!(c.subscriber.claim_filing_indicator.as_deref(), Some("CI"));
     assert_eq!(c.payer.id.as_deref(), Some("999996666"));
     let patient = c.patient.as_ref().unwrap();
     assert_eq!(patient.relationship, "19");
-    assert_eq!((patient.name.last_or_organization.as_str(), patient.name.first.as_deref()), ("SMITH", Some("TED")));
+    assert_eq!(
+        (
+            patient.name.last_or_organization.as_str(),
+            patient.name.first.as_deref()
+        ),
+        ("SMITH", Some("TED"))
+    );
     assert_eq!(patient.birth_date.unwrap(), "1973-05-01");
     assert_eq!(patient.sex.as_deref(), Some("M"));
     assert_eq!(c.principal_diagnosis(), Some("0340"));
@@ -179,11 +250,17 @@ fn professional_claim_fields_match_the_file() {
     let l = &c.lines[2];
     assert_eq!(l.number, 3);
     assert_eq!(l.procedure.as_ref().unwrap().code, "99214");
-    assert_eq!(l.charge_cents, 35_00);
-    assert_eq!((l.unit_basis.as_deref(), l.units.as_deref()), (Some("UN"), Some("1.00")));
+    assert_eq!(l.charge_cents, 3500);
+    assert_eq!(
+        (l.unit_basis.as_deref(), l.units.as_deref()),
+        (Some("UN"), Some("1.00"))
+    );
     assert_eq!(l.diagnosis_pointers, [2]);
     assert_eq!(l.service_date.unwrap().from, "2006-10-10");
-    assert_eq!(c.lines.iter().map(|l| l.charge_cents).sum::<i64>(), c.total_charge_cents);
+    assert_eq!(
+        c.lines.iter().map(|l| l.charge_cents).sum::<i64>(),
+        c.total_charge_cents
+    );
 }
 
 #[test]
@@ -191,8 +268,19 @@ fn claim_level_providers_references_and_modifiers() {
     let c = &parse("837P_lfh_demo.cob.example3.A.837").claims[0];
     assert_eq!(c.patient_control_number, "26407789");
     let r = c.providers.rendering.as_ref().unwrap();
-    assert_eq!((r.name.last_or_organization.as_str(), r.npi.as_deref()), ("KILDARE", Some("1999996666")));
-    assert_eq!(c.providers.service_facility.as_ref().unwrap().npi.as_deref(), Some("1581234567"));
+    assert_eq!(
+        (r.name.last_or_organization.as_str(), r.npi.as_deref()),
+        ("KILDARE", Some("1999996666"))
+    );
+    assert_eq!(
+        c.providers
+            .service_facility
+            .as_ref()
+            .unwrap()
+            .npi
+            .as_deref(),
+        Some("1581234567")
+    );
     assert_eq!(c.lines[0].diagnosis_pointers, [1, 2, 3, 4]);
     // The 2330A other subscriber (NM1*IL after SBR*S) does not replace the subscriber.
     assert_eq!(c.subscriber.name.first.as_deref(), Some("JANE"));
@@ -215,23 +303,53 @@ fn institutional_claim_fields_match_the_file() {
     let c = &p.claims[0];
     assert_eq!(c.kind, ClaimKind::Institutional);
     assert_eq!(c.patient_control_number, "756048Q");
-    assert_eq!(c.total_charge_cents, 89_93);
+    assert_eq!(c.total_charge_cents, 8993);
     assert_eq!(c.type_of_bill.as_deref(), Some("141"));
     assert_eq!(c.dates.statement.unwrap().from, "1996-09-11");
     let i = c.institutional.as_ref().unwrap();
-    assert_eq!((i.admission_type.as_deref(), i.patient_status.as_deref()), (Some("3"), Some("01")));
-    assert_eq!(c.providers.attending.as_ref().unwrap().name.last_or_organization, "JONES");
+    assert_eq!(
+        (i.admission_type.as_deref(), i.patient_status.as_deref()),
+        (Some("3"), Some("01"))
+    );
+    assert_eq!(
+        c.providers
+            .attending
+            .as_ref()
+            .unwrap()
+            .name
+            .last_or_organization,
+        "JONES"
+    );
     assert_eq!(c.subscriber.member_id, "030005074A");
     assert_eq!(c.subscriber.birth_date.unwrap(), "1926-11-11");
     assert_eq!(c.payer.name.last_or_organization, "MEDICARE B");
-    assert!(c.patient.is_none(), "SBR02 18: the patient is the subscriber");
+    assert!(
+        c.patient.is_none(),
+        "SBR02 18: the patient is the subscriber"
+    );
     // HI: principal, other diagnoses, occurrence (BH), value (BE) and condition (BG) codes.
-    let quals: Vec<&str> = c.health_codes.iter().map(|h| h.qualifier.as_str()).collect();
-    assert_eq!(quals, ["BK", "BF", "BF", "BH", "BH", "BH", "BH", "BE", "BG"]);
-    assert_eq!(c.other_payers[0].name.last_or_organization, "STATE TEACHERS");
+    let quals: Vec<&str> = c
+        .health_codes
+        .iter()
+        .map(|h| h.qualifier.as_str())
+        .collect();
+    assert_eq!(
+        quals,
+        ["BK", "BF", "BF", "BH", "BH", "BH", "BH", "BE", "BG"]
+    );
+    assert_eq!(
+        c.other_payers[0].name.last_or_organization,
+        "STATE TEACHERS"
+    );
     let l = &c.lines[1];
-    assert_eq!((l.revenue_code.as_deref(), l.procedure.as_ref().unwrap().code.as_str()), (Some("0730"), "93005"));
-    assert_eq!((l.charge_cents, l.units.as_deref()), (76_54, Some("3.00")));
+    assert_eq!(
+        (
+            l.revenue_code.as_deref(),
+            l.procedure.as_ref().unwrap().code.as_str()
+        ),
+        (Some("0730"), "93005")
+    );
+    assert_eq!((l.charge_cents, l.units.as_deref()), (7654, Some("3.00")));
 }
 
 #[test]
@@ -240,11 +358,17 @@ fn newline_terminated_indented_file_reads_like_any_other() {
     let p = parse("837P_staedi_sample837-original.edi");
     assert!(p.interchanges[0].accepted(), "{:?}", p.interchanges[0]);
     let c = &p.claims[0];
-    assert_eq!((c.patient_control_number.as_str(), c.total_charge_cents), ("945405", 5332_54));
+    assert_eq!(
+        (c.patient_control_number.as_str(), c.total_charge_cents),
+        ("945405", 533_254)
+    );
     assert_eq!(c.facility_code, "12");
     assert_eq!(c.lines[0].procedure.as_ref().unwrap().code, "J2941");
     assert_eq!(c.lines[0].control_number.as_deref(), Some("1099999731"));
-    assert_eq!(c.patient.as_ref().unwrap().name.first.as_deref(), Some("COLE"));
+    assert_eq!(
+        c.patient.as_ref().unwrap().name.first.as_deref(),
+        Some("COLE")
+    );
 }
 
 #[test]
@@ -254,18 +378,32 @@ fn other_separators_give_the_same_claims() {
     assert_eq!(plain.claims, odd.claims);
     assert_eq!(plain.claims.len(), 2);
     assert_eq!(plain.claims[1].patient_control_number, "A37YH667");
-    assert_eq!(plain.claims[1].lines[0].procedure.as_ref().unwrap().modifiers, ["25"]);
+    assert_eq!(
+        plain.claims[1].lines[0]
+            .procedure
+            .as_ref()
+            .unwrap()
+            .modifiers,
+        ["25"]
+    );
 
     let complete = parse("837I_silvenga_complete.edi");
     let pipes = parse("837I_silvenga_odd-separator.edi");
-    assert_eq!(complete.claims[0].health_codes, pipes.claims[0].health_codes);
+    assert_eq!(
+        complete.claims[0].health_codes,
+        pipes.claims[0].health_codes
+    );
     assert_eq!(pipes.claims[0].patient_control_number, "756048Q");
 }
 
 #[test]
 fn several_interchanges_and_groups_keep_their_own_identity() {
     let p = parse("837P_imsweb_x12_multiple_isa.txt");
-    let isa13: Vec<&str> = p.claims.iter().map(|c| c.source.interchange_control_number.as_str()).collect();
+    let isa13: Vec<&str> = p
+        .claims
+        .iter()
+        .map(|c| c.source.interchange_control_number.as_str())
+        .collect();
     assert_eq!(isa13, ["000000905", "000000905", "000000906", "000000906"]);
     assert_eq!(p.claims[2].patient_control_number, "A37YH5561");
 
@@ -277,7 +415,8 @@ fn several_interchanges_and_groups_keep_their_own_identity() {
 
     let p = parse("837P_imsweb_x12_multiple_transactions.txt");
     assert_eq!(p.interchanges.len(), 312);
-    let sets: std::collections::HashSet<u64> = p.claims.iter().map(|c| c.source.set_index).collect();
+    let sets: std::collections::HashSet<u64> =
+        p.claims.iter().map(|c| c.source.set_index).collect();
     assert_eq!(sets.len(), 312);
 }
 
@@ -304,13 +443,24 @@ fn bad_segment_ids_are_rejected_with_their_positions_and_the_good_claim_still_bu
 fn missing_elements_are_reported_per_element_and_per_claim() {
     let p = parse("837P_imsweb_x12_missing_elements.txt");
     let ack = ack999(&p);
-    assert!(ack.contains("IK3*NM1*5**8~\nIK4*2**1~"), "NM102 empty in NM1*40:\n{ack}");
-    assert!(ack.contains("IK3*CLM*29**8~\nIK4*5**1~"), "CLM05 empty:\n{ack}");
+    assert!(
+        ack.contains("IK3*NM1*5**8~\nIK4*2**1~"),
+        "NM102 empty in NM1*40:\n{ack}"
+    );
+    assert!(
+        ack.contains("IK3*CLM*29**8~\nIK4*5**1~"),
+        "CLM05 empty:\n{ack}"
+    );
     assert_eq!(p.claims.len(), 1);
     assert_eq!(p.claims[0].patient_control_number, "A37YH556");
     let bad = &p.claim_errors[0];
     assert_eq!(bad.claim.patient_control_number, "A37YH667");
-    assert!(bad.problems.iter().any(|pr| pr.reason == "CLM05-1 place of service is missing"), "{bad}");
+    assert!(
+        bad.problems
+            .iter()
+            .any(|pr| pr.reason == "CLM05-1 place of service is missing"),
+        "{bad}"
+    );
 }
 
 #[test]
@@ -324,7 +474,10 @@ fn a_truncated_file_is_a_999_reject_and_its_complete_claims_are_built() {
     assert_eq!(ic.groups[0].verdict, Verdict::Rejected);
     let ack = ack999(&p);
     assert!(ack.contains("TA1*000010216*080503*1705*R*023~"), "{ack}");
-    assert!(ack.contains("IK5*R*2~") && ack.contains("AK9*R*1*1*0*3~"), "{ack}");
+    assert!(
+        ack.contains("IK5*R*2~") && ack.contains("AK9*R*1*1*0*3~"),
+        "{ack}"
+    );
     assert_eq!(p.claims[0].patient_control_number, "756048Q");
     assert_eq!(p.claim_errors[0].claim.patient_control_number, "756049Q");
 
@@ -342,7 +495,10 @@ fn a_file_without_isa_is_rejected_but_read() {
     assert_eq!(p.claims.len(), 2);
     let ack = ack999(&p);
     // Addressed to the GS sender, from our own ID.
-    assert!(ack.starts_with("ISA*00*          *00*          *ZZ*MSO            *ZZ*SENDER CODE    *"), "{ack}");
+    assert!(
+        ack.starts_with("ISA*00*          *00*          *ZZ*MSO            *ZZ*SENDER CODE    *"),
+        "{ack}"
+    );
     assert!(ack.contains("TA1*000000000*260131*1230*R*022~"), "{ack}");
     assert!(ack.contains("AK1*HC*1*005010X222A1~"));
 }
@@ -392,7 +548,12 @@ fn non_837_files_are_read_and_reported_as_not_claims() {
     for &(name, ..) in SAMPLES.iter().filter(|s| !s.0.starts_with("837")) {
         let p = parse(name);
         assert!(p.claims.is_empty() && p.claim_errors.is_empty(), "{name}");
-        assert!(p.not_claims.iter().all(|n| n.transaction_set != "837" || n.implementation.starts_with("004010")), "{name}");
+        assert!(
+            p.not_claims
+                .iter()
+                .all(|n| n.transaction_set != "837" || n.implementation.starts_with("004010")),
+            "{name}"
+        );
         assert!(!p.not_claims.is_empty(), "{name}");
     }
     // Custom delimiters: '|' elements, '!' terminator, '~' repetition.
@@ -420,9 +581,17 @@ fn acknowledgments_we_write_read_back_cleanly() {
             assert!(ic.errors.is_empty(), "{name}: {:?}\n{ack}", ic.errors);
             for g in &ic.groups {
                 // Our own 999s are not 837s; every other envelope check passes.
-                assert!(g.errors.iter().all(|e| e.code == Some("1")), "{name}: {:?}", g.errors);
+                assert!(
+                    g.errors.iter().all(|e| e.code == Some("1")),
+                    "{name}: {:?}",
+                    g.errors
+                );
                 for s in &g.sets {
-                    assert!(s.errors.iter().all(|e| e.code == Some("1")), "{name}: {:?}\n{ack}", s.errors);
+                    assert!(
+                        s.errors.iter().all(|e| e.code == Some("1")),
+                        "{name}: {:?}\n{ack}",
+                        s.errors
+                    );
                 }
             }
         }
@@ -432,7 +601,13 @@ fn acknowledgments_we_write_read_back_cleanly() {
 #[test]
 fn the_277ca_has_one_status_per_claim() {
     let p = parse("837P_imsweb_x12_missing_elements.txt");
-    let sender = AckParty { name: "SUNRISE MSO".into(), id: "MSO1".into(), isa_qualifier: "ZZ".into(), isa_id: "RECEIVERS.ID".into(), application_id: "RECEIVER CODE".into() };
+    let sender = AckParty {
+        name: "SUNRISE MSO".into(),
+        id: "MSO1".into(),
+        isa_qualifier: "ZZ".into(),
+        isa_id: "RECEIVERS.ID".into(),
+        application_id: "RECEIVER CODE".into(),
+    };
     let submitter = p.claims[0].source.submitter.clone().unwrap();
     let receiver = AckParty {
         name: submitter.name.last_or_organization.to_string(),
@@ -441,20 +616,46 @@ fn the_277ca_has_one_status_per_claim() {
         isa_id: p.claims[0].source.sender_id.clone(),
         application_id: p.claims[0].source.group_sender.clone(),
     };
-    let mut b = Ack277Builder::new(envelope(), "T", sender, receiver, &p.claims[0].source.reference, "2026-01-30");
-    b.claim(&p.claims[0], Decision::accepted()).payer_claim_number("PAYER123");
-    b.claim(&p.claim_errors[0].claim, Decision::rejected("21").for_entity("85"));
+    let mut b = Ack277Builder::new(
+        envelope(),
+        "T",
+        sender,
+        receiver,
+        &p.claims[0].source.reference,
+        "2026-01-30",
+    );
+    b.claim(&p.claims[0], Decision::accepted())
+        .payer_claim_number("PAYER123");
+    b.claim(
+        &p.claim_errors[0].claim,
+        Decision::rejected("21").for_entity("85"),
+    );
     let ack = b.build();
     let json = serde_json::to_value(&ack).unwrap();
-    assert_eq!(json["providers"][0]["claims"][1]["decision"]["status"], "rejected");
+    assert_eq!(
+        json["providers"][0]["claims"][1]["decision"]["status"],
+        "rejected"
+    );
     let x12 = ack.to_x12();
     assert!(x12.contains("NM1*41*2*ANGELASZEK MEDICAL*****46*999999999~\nTRN*2*0123~\nSTC*A1:19:PR*20260131*WQ*1000~\nQTY*90*1~\nQTY*AA*1~\nAMT*YU*500~\nAMT*YY*500~"), "{x12}");
     assert!(x12.contains("TRN*2*A37YH556~\nSTC*A1:20*20260131*WQ*500~\nREF*1K*PAYER123~\nDTP*472*RD8*20050314-20050325~"), "{x12}");
-    assert!(x12.contains("TRN*2*A37YH667~\nSTC*A7:21:85*20260131*U*500~"), "{x12}");
-    assert_eq!(x12.matches("TRN*2*").count(), 3, "one per claim, and the batch");
+    assert!(
+        x12.contains("TRN*2*A37YH667~\nSTC*A7:21:85*20260131*U*500~"),
+        "{x12}"
+    );
+    assert_eq!(
+        x12.matches("TRN*2*").count(),
+        3,
+        "one per claim, and the batch"
+    );
     // Our 277CA reads back with correct counts and control numbers.
     let back = Parsed::from_slice(x12.as_bytes());
     assert!(back.interchanges[0].errors.is_empty());
-    assert!(back.interchanges[0].groups[0].sets[0].errors.iter().all(|e| e.code == Some("1")));
+    assert!(
+        back.interchanges[0].groups[0].sets[0]
+            .errors
+            .iter()
+            .all(|e| e.code == Some("1"))
+    );
     assert_eq!(back.not_claims[0].transaction_set, "277");
 }

@@ -10,7 +10,9 @@ use mso_x12::{Event, Parser};
 fuzz_target!(|data: &[u8]| {
     let from_slice: Vec<Event> = Parser::from_slice(data).map(|e| e.unwrap()).collect();
     // A reader that hands out 7 bytes at a time exercises every buffer boundary.
-    let streamed: Vec<Event> = Parser::from_reader(Trickle(data)).map(|e| e.unwrap()).collect();
+    let streamed: Vec<Event> = Parser::from_reader(Trickle(data))
+        .map(|e| e.unwrap())
+        .collect();
     assert_eq!(format!("{from_slice:?}"), format!("{streamed:?}"));
 
     let env = AckEnvelope {
@@ -34,7 +36,11 @@ fuzz_target!(|data: &[u8]| {
                 let ack = ack999::write(ic, &env);
                 for back in Parser::from_slice(ack.as_bytes()) {
                     if let Ok(Event::Interchange(r)) = back {
-                        assert!(r.errors.is_empty(), "our 999 has envelope errors: {:?}\n{ack}", r.errors);
+                        assert!(
+                            r.errors.is_empty(),
+                            "our 999 has envelope errors: {:?}\n{ack}",
+                            r.errors
+                        );
                     }
                 }
             }
