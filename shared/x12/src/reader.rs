@@ -193,47 +193,52 @@ impl Input for SliceInput<'_> {
     }
 }
 
-/// A `Read` behind a buffer that never grows past `MAX_SEGMENT_LEN + CHUNK`.
+/// A `Read` behind a buffer that never grows past about `MAX_SEGMENT_LEN + 2 * CHUNK`.
+/// Short reads (a socket, a decompressor) are appended without re-zeroing the buffer.
 pub struct ReadInput<R> {
     inner: R,
+    /// `buf[..end]` holds data; `buf[end..]` is room for the next read.
     buf: Vec<u8>,
     start: usize,
+    end: usize,
     base: u64,
     eof: bool,
 }
 
 impl<R: Read> Input for ReadInput<R> {
     fn held(&self) -> &[u8] {
-        &self.buf
+        &self.buf[..self.end]
     }
     fn start(&self) -> usize {
         self.start
     }
     fn consume(&mut self, n: usize) {
-        self.start = (self.start + n).min(self.buf.len());
+        self.start = (self.start + n).min(self.end);
     }
     fn fill(&mut self) -> io::Result<bool> {
         if self.eof {
             return Ok(false);
         }
-        if self.start > 0 {
-            self.buf.drain(..self.start);
-            self.base += self.start as u64;
-            self.start = 0;
+        if self.buf.len() - self.end < CHUNK / 2 {
+            // Move the unconsumed tail to the front, then make room if still short.
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.base += self.start as u64;
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.buf.len() - self.end < CHUNK / 2 {
+                self.buf.resize(self.end + CHUNK, 0);
+            }
         }
-        let old = self.buf.len();
-        self.buf.resize(old + CHUNK, 0);
         let n = loop {
-            match self.inner.read(&mut self.buf[old..]) {
+            match self.inner.read(&mut self.buf[self.end..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
         };
-        self.buf.truncate(old + n);
+        self.end += n;
         if n == 0 {
             self.eof = true;
         }
@@ -281,8 +286,9 @@ impl<R: Read> SegmentReader<ReadInput<R>> {
     pub fn from_reader(inner: R) -> Self {
         Self::new(ReadInput {
             inner,
-            buf: Vec::with_capacity(CHUNK),
+            buf: Vec::new(),
             start: 0,
+            end: 0,
             base: 0,
             eof: false,
         })
