@@ -24,6 +24,8 @@ fn own(b: &[u8]) -> String {
 /// Transaction sets kept in detail per group; more are counted, not listed (a
 /// hostile file of empty sets cannot grow the report without bound).
 pub const MAX_SETS_LISTED: usize = 10_000;
+/// Functional groups kept in detail per interchange, likewise.
+pub const MAX_GROUPS_LISTED: usize = 1_000;
 /// Segment errors kept per transaction set.
 pub const MAX_SEGMENT_ERRORS: usize = 100;
 
@@ -156,12 +158,16 @@ pub struct InterchangeReport {
     /// Interchange problems, with TA1 note codes.
     pub errors: Vec<Note>,
     pub groups: Vec<GroupReport>,
+    /// Groups counted but not listed (past [`MAX_GROUPS_LISTED`]).
+    pub groups_omitted: u64,
 }
 
 impl InterchangeReport {
     /// Accepted as a whole: no interchange problem and every group accepted.
     pub fn accepted(&self) -> bool {
-        self.errors.is_empty() && self.groups.iter().all(|g| g.verdict == Verdict::Accepted)
+        self.errors.is_empty()
+            && self.groups_omitted == 0
+            && self.groups.iter().all(|g| g.verdict == Verdict::Accepted)
     }
 
     fn headless(position: Position) -> InterchangeReport {
@@ -178,6 +184,7 @@ impl InterchangeReport {
             usage: String::new(),
             errors: Vec::new(),
             groups: Vec::new(),
+            groups_omitted: 0,
         }
     }
 }
@@ -379,6 +386,7 @@ impl Validator {
             usage: t(15),
             errors: Vec::new(),
             groups: Vec::new(),
+            groups_omitted: 0,
         };
         // Fixed widths of ISA01..ISA16 and the TA1 note for each.
         const WIDTHS: [(usize, &str, &str); 16] = [
@@ -593,6 +601,7 @@ impl Validator {
             }
         }
         match &mut self.interchange {
+            Some(ic) if ic.groups.len() >= MAX_GROUPS_LISTED => ic.groups_omitted += 1,
             Some(ic) => ic.groups.push(g),
             None => {
                 let mut ic = InterchangeReport::headless(g.position);
@@ -1155,5 +1164,60 @@ fn check_elements(seg: &Segment<'_>, errs: &mut Vec<ElementError>) {
             c.decimal(5);
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{InterchangeReport, Parsed};
+
+    const ISA: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*^*00501*000000001*0*T*:~";
+
+    fn report(body: &str) -> InterchangeReport {
+        Parsed::from_slice(format!("{ISA}{body}").as_bytes())
+            .interchanges
+            .remove(0)
+    }
+
+    fn codes(notes: &[super::Note]) -> Vec<&str> {
+        notes.iter().filter_map(|n| n.code).collect()
+    }
+
+    #[test]
+    fn control_numbers_and_counts_must_agree() {
+        let r = report(
+            "GS*HC*S*R*20240101*1200*7*X*005010X222A1~ST*837*0001*005010X222A1~SE*9*0002~GE*2*8~IEA*3*000000002~",
+        );
+        assert_eq!(codes(&r.errors), ["001", "021"]);
+        assert_eq!(codes(&r.groups[0].errors), ["4", "5"]);
+        assert_eq!(codes(&r.groups[0].sets[0].errors), ["3", "4", "5"]);
+        assert_eq!(
+            r.groups[0].sets[0].segment_errors.len(),
+            2,
+            "no HL*20 and no CLM"
+        );
+        assert!(!r.accepted());
+    }
+
+    #[test]
+    fn a_bad_st02_and_an_unsupported_set_are_named() {
+        let r = report(
+            "GS*HC*S*R*20240101*1200*7*X*005010X222A1~ST*835*01~SE*2*01~GE*1*7~IEA*1*000000001~",
+        );
+        assert_eq!(codes(&r.groups[0].sets[0].errors), ["1", "7"]);
+    }
+
+    #[test]
+    fn groups_past_the_cap_are_counted_not_listed() {
+        let groups: String = (0..super::MAX_GROUPS_LISTED + 5)
+            .map(|i| format!("GS*HC*S*R*20240101*1200*{i}*X*005010X222A1~GE*0*{i}~"))
+            .collect();
+        let r = report(&format!("{groups}IEA*1005*000000001~"));
+        assert_eq!(
+            (r.groups.len(), r.groups_omitted),
+            (super::MAX_GROUPS_LISTED, 5)
+        );
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert!(!r.accepted());
     }
 }

@@ -49,8 +49,8 @@ use std::io::{self, Read};
 pub use build837::{MAX_HEALTH_CODES, MAX_LINES, MAX_PROBLEMS};
 pub use claim::{Claim, ClaimError, ClaimKind, NotClaims, Problem};
 pub use envelope::{
-    ElementError, GroupReport, InterchangeReport, MAX_SEGMENT_ERRORS, MAX_SETS_LISTED, Note,
-    SegmentError, SetReport, Verdict,
+    ElementError, GroupReport, InterchangeReport, MAX_GROUPS_LISTED, MAX_SEGMENT_ERRORS,
+    MAX_SETS_LISTED, Note, SegmentError, SetReport, Verdict,
 };
 pub use reader::{
     Input, MAX_ELEMENTS, MAX_SEGMENT_LEN, Position, ReadError, ReadInput, Segment, SegmentReader,
