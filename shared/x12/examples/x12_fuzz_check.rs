@@ -10,11 +10,17 @@ fn main() {
         let streamed: Vec<Event> = Parser::from_reader(Trickle(&data))
             .map(|e| e.unwrap())
             .collect();
-        assert_eq!(
-            format!("{from_slice:?}"),
-            format!("{streamed:?}"),
-            "slice and stream differ"
-        );
+        if format!("{from_slice:?}") != format!("{streamed:?}") {
+            let same = |(a, b): &(&Event, &Event)| format!("{a:?}") == format!("{b:?}");
+            let n = from_slice.iter().zip(&streamed).take_while(same).count();
+            panic!(
+                "slice and stream differ at event {n} of {}/{}:\n{:?}\n{:?}",
+                from_slice.len(),
+                streamed.len(),
+                from_slice.get(n),
+                streamed.get(n)
+            );
+        }
         let env = AckEnvelope {
             interchange_control_number: 1,
             group_control_number: 1,

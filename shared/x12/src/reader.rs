@@ -419,7 +419,7 @@ impl<I: Input> SegmentReader<I> {
                     let w = self.window();
                     if w.starts_with(b"ISA") && w.get(3).is_some_and(|b| !b.is_ascii_alphanumeric())
                     {
-                        self.want(ISA_SCAN)?;
+                        self.want(ISA_SCAN + 2)?;
                         let offset = self.offset();
                         match separators::from_isa(self.window()) {
                             Ok((seps, len)) => {
@@ -734,6 +734,31 @@ mod tests {
         }
         assert_eq!(slice, streamed);
         assert_eq!(slice.len(), 4, "{slice:?}");
+    }
+
+    #[test]
+    fn a_long_malformed_isa_reads_the_same_when_streamed() {
+        // Found by fuzzing: ISA16 just past the bytes a stream was sure to hold.
+        // After an unreadable ISA, so the good one starts anywhere in a refill.
+        for (pad, skew) in (460..480).flat_map(|p| (0..7).map(move |k| (p, k))) {
+            let zeros = "0".repeat(pad);
+            let isa = format!("ISA*{zeros}*00*A*B*C*D*E*F*G*H*^*00501*1*0*T*:~");
+            let data = format!("ISA*00~{}{isa}GS*HC~", "y".repeat(skew));
+            let streamed = {
+                let mut r = SegmentReader::from_reader(OneByteAtATime(data.as_bytes()));
+                let mut v = Vec::new();
+                while let Some(s) = r.next_segment() {
+                    v.push(s.map(|s| s.raw().to_vec()).map_err(|e| e.to_string()));
+                }
+                v
+            };
+            let mut r = SegmentReader::from_slice(data.as_bytes());
+            let mut sliced = Vec::new();
+            while let Some(s) = r.next_segment() {
+                sliced.push(s.map(|s| s.raw().to_vec()).map_err(|e| e.to_string()));
+            }
+            assert_eq!(sliced, streamed, "pad {pad}, skew {skew}");
+        }
     }
 
     #[test]

@@ -88,7 +88,8 @@ const FIXED_SEPARATORS: [usize; 16] = [
     3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103,
 ];
 pub(crate) const ISA_LEN: usize = 106;
-/// How far a tolerant read looks for the 16 elements of a malformed ISA.
+/// How far a tolerant read looks for the 16 elements of a malformed ISA (plus ISA16
+/// and the terminator after them).
 pub(crate) const ISA_SCAN: usize = 512;
 
 /// The delimiters of an ISA at the start of `w`, and the ISA's length including its
@@ -96,6 +97,8 @@ pub(crate) const ISA_SCAN: usize = 512;
 /// widths is read by counting element separators (the envelope check reports the
 /// widths).
 pub(crate) fn from_isa(w: &[u8]) -> Result<(Separators, usize), IsaProblem> {
+    // Never look further than a streaming reader is sure to hold.
+    let w = &w[..w.len().min(ISA_SCAN + 2)];
     let e = *w.get(3).ok_or(IsaProblem::TooShort)?;
     if !usable(e) {
         return Err(IsaProblem::ElementSeparator);
