@@ -257,8 +257,8 @@ fn compare_pyx12(target: &Path) {
         "against pyx12 {PYX12_VERSION} (x12valid's x12n_document, in-process, per file; ours: parse + validate + build + write the 999)"
     );
     println!(
-        "{:<48} {:>9} {:>12} {:>12} {:>9}",
-        "file", "bytes", "pyx12", "mso-x12", "ratio"
+        "{:<48} {:>7} {:>10} {:>10} {:>7}  {:<8} {}",
+        "file", "bytes", "pyx12", "mso-x12", "ratio", "our 999", "pyx12 errors (first)"
     );
     let (mut py_total, mut ours_total) = (0.0, 0.0);
     for line in text.lines() {
@@ -267,6 +267,8 @@ fn compare_pyx12(target: &Path) {
         else {
             continue;
         };
+        let py_errors = parts.next().unwrap_or("?");
+        let py_first = parts.next().unwrap_or("");
         let name = Path::new(path)
             .file_name()
             .unwrap()
@@ -276,7 +278,9 @@ fn compare_pyx12(target: &Path) {
             continue;
         };
         if status != "ok" {
-            println!("{name:<48} pyx12 could not process it ({status}); left out");
+            println!(
+                "{name:<48} pyx12 cannot read it ({status}: no map for its version); left out"
+            );
             continue;
         }
         let data = std::fs::read(sample(&name)).unwrap();
@@ -292,8 +296,14 @@ fn compare_pyx12(target: &Path) {
         let ours = t.elapsed().as_secs_f64() / runs as f64;
         py_total += py;
         ours_total += ours;
+        let p = mso_x12::Parsed::from_slice(&data);
+        let verdict = if p.interchanges.iter().all(|i| i.accepted()) {
+            "accept"
+        } else {
+            "reject"
+        };
         println!(
-            "{name:<48} {:>9} {:>10.2}ms {:>10.3}ms {:>8.0}x",
+            "{name:<48} {:>7} {:>8.2}ms {:>8.3}ms {:>6.0}x  {verdict:<8} {py_errors} ({py_first})",
             data.len(),
             py * 1e3,
             ours * 1e3,
@@ -301,7 +311,7 @@ fn compare_pyx12(target: &Path) {
         );
     }
     println!(
-        "{:<48} {:>9} {:>10.2}ms {:>10.3}ms {:>8.0}x",
+        "{:<48} {:>7} {:>8.2}ms {:>8.3}ms {:>6.0}x",
         "all files pyx12 could process",
         "",
         py_total * 1e3,
@@ -324,12 +334,26 @@ fn compare_pyx12(target: &Path) {
 const PY_TIMER: &str = r#"
 import logging, sys, tempfile, time
 import pyx12.params, pyx12.x12n_document
-logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+
+class Count(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.errors = 0
+        self.first = ""
+    def emit(self, record):
+        self.errors += 1
+        if not self.first:
+            self.first = record.getMessage().replace("\t", " ").replace("\n", " ")[:60]
+
+log = logging.getLogger("pyx12")
+log.propagate = False
 param = pyx12.params.params()
 for path in sys.argv[1:]:
     status = "ok"
     best = None
     for _ in range(3):
+        count = Count()
+        log.handlers = [count]
         t = time.perf_counter()
         try:
             with tempfile.TemporaryFile(mode="w+", encoding="ascii") as fd_997:
@@ -341,5 +365,5 @@ for path in sys.argv[1:]:
         best = took if best is None else min(best, took)
         if status != "ok":
             break
-    print(f"{path}\t{best}\t{status}", flush=True)
+    print(f"{path}\t{best}\t{status}\t{count.errors}\t{count.first}", flush=True)
 "#;
