@@ -257,8 +257,8 @@ fn compare_pyx12(target: &Path) {
         "against pyx12 {PYX12_VERSION} (x12valid's x12n_document, in-process, per file; ours: parse + validate + build + write the 999)"
     );
     println!(
-        "{:<48} {:>7} {:>10} {:>10} {:>7}  {:<8} {}",
-        "file", "bytes", "pyx12", "mso-x12", "ratio", "our 999", "pyx12 errors (first)"
+        "{:<48} {:>7} {:>10} {:>10} {:>7}  {:<8} pyx12 errors (first)",
+        "file", "bytes", "pyx12", "mso-x12", "ratio", "our 999"
     );
     let (mut py_total, mut ours_total) = (0.0, 0.0);
     for line in text.lines() {
