@@ -16,8 +16,8 @@
 //! ```
 //!
 //! - [`SegmentReader`] splits any delimiters (read from each ISA) over a slice (zero
-//!   copy) or a `std::io::Read` (a bounded buffer: a 100 MB file needs well under
-//!   a megabyte). Every segment knows its [`Position`].
+//!   copy) or a `std::io::Read` (a buffer of a few hundred kilobytes, whatever the
+//!   file's size). Every segment knows its [`Position`].
 //! - [`Parser`] runs the envelope checks and the claim builder over it and yields
 //!   [`Event`]s: each claim as soon as it is complete (or a [`ClaimError`] naming its
 //!   problems and their positions), a [`SetReport`] at each SE, and an
@@ -25,13 +25,22 @@
 //! - [`ack277::Ack277Builder`] writes a 277CA from the claims and the claims
 //!   function's accept/reject decisions.
 //!
+//! How the claims function uses it: write the 999 from each [`Event::Interchange`];
+//! adjudicate the claims of a transaction set only if that report accepts the set
+//! (claims stream out before their SE and IEA are seen, so a cut-off file's claims
+//! arrive before the report that rejects them); reject each [`ClaimError`] in the
+//! 277CA by its CLM01.
+//!
 //! Nothing here panics on any input, and every allocation is capped (segment length,
 //! elements, lines, codes, problems, reports), so hostile files cost bounded memory.
+//! Problems and notes never quote values; claims themselves derive `Debug` and hold
+//! PHI, so log positions and reasons, not claims.
 //!
 //! Why hand-written: the Rust X12 crates either deserialise a whole document into
 //! generated structs (`x12-types`, nom-based, no streaming, no positions, a large
-//! build) or are unmaintained (`edi`, 2020). The reader is `memchr` scanning, a few
-//! hundred lines, and measured in `benches/x12_837.rs`.
+//! build) or are unmaintained (`edi`, 2020). The reader is a few hundred lines of byte
+//! scanning (eight bytes at a time per segment, `memchr` for long searches), measured
+//! in `benches/x12_837.rs` and docs/performance.md.
 
 pub mod ack277;
 pub mod ack999;
