@@ -210,7 +210,7 @@ fn write_set(w: &mut Writer, s: &SetReport) {
         }
     }
     let mut ik5 = vec!["IK5".to_owned(), s.verdict.code().to_owned()];
-    if s.verdict == Verdict::Rejected {
+    if s.verdict != Verdict::Accepted {
         ik5.extend(
             s.errors
                 .iter()

@@ -2,6 +2,12 @@
 //! numbers and counts, missing trailers, unreadable headers, unknown segments, and
 //! the data elements of the 837 segments that claims are built from.
 //!
+//! A problem with the envelope (control numbers, counts, a missing trailer, an
+//! unreadable ISA, a set that is not a 5010 837, a missing billing provider or claim
+//! loop) rejects; segment and element errors inside claims are noted (`E`) and the
+//! set is accepted, so the claims they spoil are rejected one by one in the 277CA
+//! while the others go on.
+//!
 //! Codes are those of the 999 (005010X231A1) and, for interchange problems, the
 //! TA1: IK304 segment errors, IK403 element errors, IK501/IK502 transaction set
 //! verdicts, AK901/AK905 group verdicts, TA105 interchange notes.
@@ -34,19 +40,28 @@ pub const MAX_SEGMENT_ERRORS: usize = 100;
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Accepted,
+    /// Accepted, with segment or element errors noted (`E`): the envelope is sound,
+    /// and the claims the errors spoil are rejected one by one in the 277CA.
+    AcceptedWithErrors,
     /// Some transaction sets of the group were rejected (AK901 `P`).
     PartiallyAccepted,
     Rejected,
 }
 
 impl Verdict {
-    /// The 999 code: `A`, `P` or `R`.
+    /// The 999 code: `A`, `E`, `P` or `R`.
     pub fn code(self) -> &'static str {
         match self {
             Verdict::Accepted => "A",
+            Verdict::AcceptedWithErrors => "E",
             Verdict::PartiallyAccepted => "P",
             Verdict::Rejected => "R",
         }
+    }
+
+    /// Accepted, with or without errors noted.
+    pub fn is_accepted(self) -> bool {
+        matches!(self, Verdict::Accepted | Verdict::AcceptedWithErrors)
     }
 }
 
@@ -167,7 +182,20 @@ impl InterchangeReport {
     pub fn accepted(&self) -> bool {
         self.errors.is_empty()
             && self.groups_omitted == 0
-            && self.groups.iter().all(|g| g.verdict == Verdict::Accepted)
+            && self.groups.iter().all(|g| g.verdict.is_accepted())
+    }
+
+    /// Whether the claims of transaction set `set_index` (see [`crate::claim::Source`])
+    /// may be adjudicated: the interchange, its group and the set were accepted.
+    /// `false` for a set this report does not list.
+    pub fn set_accepted(&self, set_index: u64) -> bool {
+        let group_ok = |g: &GroupReport| g.verdict != Verdict::Rejected;
+        let has_set = |g: &GroupReport| {
+            g.sets
+                .iter()
+                .any(|s| s.set_index == set_index && s.verdict.is_accepted())
+        };
+        self.errors.is_empty() && self.groups.iter().any(|g| group_ok(g) && has_set(g))
     }
 
     fn headless(position: Position) -> InterchangeReport {
@@ -587,12 +615,18 @@ impl Validator {
             return;
         };
         g.received_sets = self.sets_in_group;
+        let noted = g
+            .sets
+            .iter()
+            .any(|s| s.verdict == Verdict::AcceptedWithErrors);
         g.verdict = if !g.errors.is_empty() || g.accepted_sets == 0 {
             Verdict::Rejected
-        } else if g.accepted_sets == g.received_sets {
-            Verdict::Accepted
-        } else {
+        } else if g.accepted_sets < g.received_sets {
             Verdict::PartiallyAccepted
+        } else if noted {
+            Verdict::AcceptedWithErrors
+        } else {
+            Verdict::Accepted
         };
         if !g.errors.is_empty() {
             g.accepted_sets = 0;
@@ -723,22 +757,26 @@ impl Validator {
                 ));
             }
         }
-        if !r.segment_errors.is_empty() || r.segment_errors_omitted > 0 {
+        // Envelope problems and missing loops reject the set; segment and element
+        // errors are noted (E), and the claims they spoil are rejected one by one.
+        let fatal = !r.errors.is_empty() || r.segment_errors.iter().any(|e| e.code == "3");
+        let noted = !r.segment_errors.is_empty() || r.segment_errors_omitted > 0;
+        if noted {
             r.errors.push(Note::new(
                 "5",
                 "one or more segments are in error",
                 r.position,
             ));
         }
-        r.verdict = if r.errors.is_empty() {
-            Verdict::Accepted
-        } else {
-            Verdict::Rejected
+        r.verdict = match (fatal, noted) {
+            (true, _) => Verdict::Rejected,
+            (false, true) => Verdict::AcceptedWithErrors,
+            (false, false) => Verdict::Accepted,
         };
         let report = set.report;
         out.push_back(Event::SetEnd(report.clone()));
         if let Some(g) = &mut self.group {
-            if report.verdict == Verdict::Accepted {
+            if report.verdict.is_accepted() {
                 g.accepted_sets += 1;
             }
             if g.sets.len() < MAX_SETS_LISTED {

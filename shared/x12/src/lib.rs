@@ -26,10 +26,11 @@
 //!   function's accept/reject decisions.
 //!
 //! How the claims function uses it: write the 999 from each [`Event::Interchange`];
-//! adjudicate the claims of a transaction set only if that report accepts the set
-//! (claims stream out before their SE and IEA are seen, so a cut-off file's claims
-//! arrive before the report that rejects them); reject each [`ClaimError`] in the
-//! 277CA by its CLM01.
+//! adjudicate the claims of a transaction set only if
+//! [`InterchangeReport::set_accepted`] (claims stream out before their SE and IEA are
+//! seen, so a cut-off file's claims arrive before the report that rejects them);
+//! reject each [`ClaimError`] in the 277CA by its CLM01. A set whose claims have bad
+//! values is accepted with errors noted (999 `E`), so its good claims go on.
 //!
 //! Nothing here panics on any input, and every allocation is capped (segment length,
 //! elements, lines, codes, problems, reports), so hostile files cost bounded memory.

@@ -464,6 +464,56 @@ fn missing_elements_are_reported_per_element_and_per_claim() {
 }
 
 #[test]
+fn a_malformed_claim_is_noted_in_the_999_and_rejected_alone_in_the_277ca() {
+    // A clean two-claim file whose second claim has a letter O in its charge.
+    let clean = String::from_utf8(read("837I_lfh_two-claims-single-provider.837i")).unwrap();
+    let bad = clean.replacen("CLM*756049Q*50.00*", "CLM*756049Q*5O.00*", 1);
+    let p = Parsed::from_slice(bad.as_bytes());
+    let ack = ack999(&p);
+    // The envelope is sound: the set is accepted with the error noted (E), not rejected.
+    assert!(
+        ack.contains("IK3*CLM*39**8~\nIK4*2**6~\nIK5*E*5~\nAK9*E*1*1*1~"),
+        "{ack}"
+    );
+    let ic = &p.interchanges[0];
+    assert!(ic.accepted() && ic.set_accepted(p.claims[0].source.set_index));
+    assert_eq!(p.claims.len(), 1);
+    assert_eq!(p.claims[0].patient_control_number, "756048Q");
+    let bad_claim = &p.claim_errors[0];
+    assert_eq!(bad_claim.claim.patient_control_number, "756049Q");
+    assert_eq!(
+        bad_claim.problems[0].reason,
+        "CLM02 total claim charge is not a dollar amount"
+    );
+    assert_eq!(bad_claim.problems[0].position.in_set, 39);
+
+    // The 277CA: the good claim accepted, the bad one rejected, each by its CLM01.
+    let mut b = Ack277Builder::new(
+        envelope(),
+        "T",
+        AckParty::default(),
+        AckParty::default(),
+        "0123",
+        "2026-01-30",
+    );
+    b.claim(&p.claims[0], Decision::accepted());
+    b.claim(&bad_claim.claim, Decision::rejected("21"));
+    let x12 = b.build().to_x12();
+    assert!(
+        x12.contains("TRN*2*756048Q~\nSTC*A1:20*20260131*WQ*89.95~"),
+        "{x12}"
+    );
+    assert!(
+        x12.contains("TRN*2*756049Q~\nSTC*A7:21*20260131*U*0~"),
+        "{x12}"
+    );
+
+    // The clean file is accepted outright.
+    let p = Parsed::from_slice(clean.as_bytes());
+    assert!(ack999(&p).contains("IK5*A~\nAK9*A*1*1*1~"));
+}
+
+#[test]
 fn a_truncated_file_is_a_999_reject_and_its_complete_claims_are_built() {
     // No SE, GE or IEA; the second claim is cut off before its service lines.
     let p = parse("837I_silvenga_odd-separator.edi");
@@ -472,6 +522,7 @@ fn a_truncated_file_is_a_999_reject_and_its_complete_claims_are_built() {
     assert_eq!(ic.groups[0].errors[0].code, Some("3"));
     assert_eq!(ic.groups[0].sets[0].errors[0].code, Some("2"));
     assert_eq!(ic.groups[0].verdict, Verdict::Rejected);
+    assert!(!ic.set_accepted(p.claims[0].source.set_index));
     let ack = ack999(&p);
     assert!(ack.contains("TA1*000010216*080503*1705*R*023~"), "{ack}");
     assert!(
