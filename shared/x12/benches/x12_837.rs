@@ -297,11 +297,21 @@ fn compare_pyx12(target: &Path) {
         py_total += py;
         ours_total += ours;
         let p = mso_x12::Parsed::from_slice(&data);
-        let verdict = if p.interchanges.iter().all(|i| i.accepted()) {
-            "accept"
-        } else {
-            "reject"
-        };
+        // The 999 in brief: AK901 per group, or TA1 when the interchange is rejected.
+        let verdict = p
+            .interchanges
+            .iter()
+            .map(|i| match i.errors.first().and_then(|n| n.code) {
+                Some(code) => format!("TA1 {code}"),
+                None => i
+                    .groups
+                    .iter()
+                    .map(|g| g.verdict.code())
+                    .collect::<Vec<_>>()
+                    .join(""),
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
         println!(
             "{name:<48} {:>7} {:>8.2}ms {:>8.3}ms {:>6.0}x  {verdict:<8} {py_errors} ({py_first})",
             data.len(),
