@@ -297,8 +297,9 @@ fn compare_pyx12(target: &Path) {
         py_total += py;
         ours_total += ours;
         let p = mso_x12::Parsed::from_slice(&data);
-        // The 999 in brief: AK901 per group, or TA1 when the interchange is rejected.
-        let verdict = p
+        // The 999 in brief: AK901 per group, or TA1 when the interchange is rejected;
+        // "312xR" for 312 interchanges that all got R.
+        let verdicts: Vec<String> = p
             .interchanges
             .iter()
             .map(|i| match i.errors.first().and_then(|n| n.code) {
@@ -310,8 +311,14 @@ fn compare_pyx12(target: &Path) {
                     .collect::<Vec<_>>()
                     .join(""),
             })
-            .collect::<Vec<_>>()
-            .join(" ");
+            .collect();
+        let verdict = match verdicts.as_slice() {
+            [one] => one.clone(),
+            [first, rest @ ..] if rest.iter().all(|v| v == first) => {
+                format!("{}x{first}", verdicts.len())
+            }
+            all => all.join(" "),
+        };
         println!(
             "{name:<48} {:>7} {:>8.2}ms {:>8.3}ms {:>6.0}x  {verdict:<8} {py_errors} ({py_first})",
             data.len(),
