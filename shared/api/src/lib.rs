@@ -16,9 +16,10 @@ mod principal;
 mod problem;
 mod request;
 pub mod telemetry;
+pub mod throttle;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use principal::{AuthError, Principal, Role};
+pub use principal::{AuthError, Forbidden, PROVIDER_ROLES, Principal, Role, Scope};
 pub use problem::{FieldError, FieldErrors, Problem, json_response};
 pub use request::{RequestInfo, route_key};
 
