@@ -20,6 +20,7 @@ use crate::member::LineOfBusiness;
 pub struct Policy {
     pub ipa: Ipa,
     pub contacts: Contacts,
+    pub eligibility: EligibilityPolicy,
     pub prior_auth: PriorAuthPolicy,
     pub attachments: AttachmentPolicy,
     pub claims: ClaimsPolicy,
@@ -114,6 +115,27 @@ impl NoAuthService {
         NoAuthService::ObgynSelfReferral,
         NoAuthService::AssignedPcpVisits,
     ];
+}
+
+/// Guards on the eligibility lookup. Member IDs are often sequential and there
+/// are only ~36,000 plausible dates of birth, so one user may get only so many
+/// "no member matches" answers before being made to wait.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EligibilityPolicy {
+    /// "No member matches" answers one user may get per window...
+    pub not_found_limit: u32,
+    /// ...of this many minutes; then 429 until the window ends.
+    pub not_found_window_minutes: u32,
+}
+
+impl Default for EligibilityPolicy {
+    fn default() -> Self {
+        EligibilityPolicy {
+            not_found_limit: 10,
+            not_found_window_minutes: 15,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -337,6 +359,8 @@ struct PolicyFile {
     #[serde(default)]
     calendar: CalendarSection,
     #[serde(default)]
+    eligibility: EligibilityPolicy,
+    #[serde(default)]
     prior_auth: PriorAuthPolicy,
     #[serde(default)]
     attachments: AttachmentPolicy,
@@ -491,6 +515,16 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
 
     let pa = &file.prior_auth;
     for (key, value, max) in [
+        (
+            "eligibility.not_found_limit",
+            file.eligibility.not_found_limit,
+            1000,
+        ),
+        (
+            "eligibility.not_found_window_minutes",
+            file.eligibility.not_found_window_minutes,
+            24 * 60,
+        ),
         ("prior_auth.validity_days", pa.validity_days, 365),
         (
             "prior_auth.urgent_decision_hours",
@@ -615,6 +649,7 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
         (true, Some(time_zone)) => Ok(Policy {
             ipa: file.ipa,
             contacts: file.contacts,
+            eligibility: file.eligibility,
             prior_auth: file.prior_auth,
             attachments: file.attachments,
             claims: file.claims,
@@ -666,6 +701,8 @@ line_of_business = "medi_cal"
     #[test]
     fn minimal_file_gets_the_documented_defaults() {
         let p = load(MINIMAL).unwrap();
+        assert_eq!(p.eligibility.not_found_limit, 10);
+        assert_eq!(p.eligibility.not_found_window_minutes, 15);
         assert_eq!(p.prior_auth.validity_days, 90);
         assert_eq!(p.prior_auth.urgent_decision_hours, 72);
         assert_eq!(p.prior_auth.post_stabilization_deemed_approved_minutes, 60);
