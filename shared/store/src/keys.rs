@@ -5,11 +5,13 @@
 //! | member + spans    | `MEMBER#<member_id>`                 | `MEMBER`               |                              |                        |
 //! | provider (NPI)    | `PROVIDER#<npi>`                     | `PROVIDER`             | `ORG#<org_id>`               | `PROVIDER#<npi>`       |
 //! | audit event       | `AUDIT#<yyyy-mm-dd>`                 | `<rfc3339>#<event_id>` | `AUDIT#ACTOR#<org>#<subject>`| `<rfc3339>#<event_id>` |
-//! | idempotency claim | `IDEMPOTENCY#<org>#<route>#<key>`    | `IDEMPOTENCY`          |                              |                        |
+//! | idempotency claim | `IDEMPOTENCY#<org>#<scope digest>`   | `IDEMPOTENCY`          |                              |                        |
 //! | roster import     | `IMPORT#<kind>`                      | `<rfc3339>`            |                              |                        |
+//! | per-user counter  | `COUNTER#<org>#<user digest>`        | `<name>#<window start>`|                              |                        |
 //!
-//! `<route>` is the API Gateway route key (`POST /v1/prior-auths`). Sort keys that
-//! start with an RFC 3339 UTC instant sort by time.
+//! The idempotency scope digest is a SHA-256 of the caller, route, path, query and
+//! client key (see `mso_api::idempotency`). Sort keys that start with an RFC 3339
+//! UTC instant sort by time.
 
 use crate::Key;
 
@@ -50,13 +52,22 @@ pub fn audit_actor_partition(org_id: &str, subject: &str) -> String {
     format!("AUDIT#ACTOR#{org_id}#{subject}")
 }
 
-pub fn idempotency(org_id: &str, route: &str, idempotency_key: &str) -> Key {
+pub fn idempotency(org_id: &str, scope_digest: &str) -> Key {
     Key::new(
-        format!("IDEMPOTENCY#{org_id}#{route}#{idempotency_key}"),
+        format!("IDEMPOTENCY#{org_id}#{scope_digest}"),
         "IDEMPOTENCY",
     )
 }
 
 pub fn roster_import(kind: &str, at: &str) -> Key {
     Key::new(format!("IMPORT#{kind}"), at.to_string())
+}
+
+/// A per-user counter in one time window (`mso_api::throttle`). The user is a
+/// digest of their subject, so keys stay short and carry no e-mail addresses.
+pub fn counter(org_id: &str, user_digest: &str, name: &str, window_start: i64) -> Key {
+    Key::new(
+        format!("COUNTER#{org_id}#{user_digest}"),
+        format!("{name}#{window_start}"),
+    )
 }

@@ -25,7 +25,9 @@ use aws_sdk_dynamodb::types::{
 
 use super::error::{classify, is_retryable_code};
 use crate::record::MAX_TRANSACTION_OPS;
-use crate::{Condition, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor};
+use crate::{
+    Condition, CursorKey, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor,
+};
 
 const PK: &str = "pk";
 const SK: &str = "sk";
@@ -38,22 +40,26 @@ const BODY: &str = "body";
 
 type Item = HashMap<String, AttributeValue>;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DynamoRecordStore {
     client: Client,
     table: String,
+    cursor_key: CursorKey,
 }
 
 impl DynamoRecordStore {
     /// A store over `table`, with a client built from `sdk` (see [`super::sdk_config`]).
-    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
-        Self::from_client(Client::new(sdk), table)
+    /// Every function of a stack gets the same `cursor_key` (`CURSOR_KEY`), so a
+    /// paging cursor from one instance works on another.
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>, cursor_key: CursorKey) -> Self {
+        Self::from_client(Client::new(sdk), table, cursor_key)
     }
 
-    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
+    pub fn from_client(client: Client, table: impl Into<String>, cursor_key: CursorKey) -> Self {
         DynamoRecordStore {
             client,
             table: table.into(),
+            cursor_key,
         }
     }
 
@@ -286,9 +292,8 @@ impl RecordStore for DynamoRecordStore {
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         if ops.len() > MAX_TRANSACTION_OPS {
-            return Err(StoreError::backend(
-                "DynamoDB TransactWriteItems",
-                "more than 100 operations",
+            return Err(StoreError::InvalidInput(
+                "more than 100 operations in one transaction",
             ));
         }
         let mut items = Vec::with_capacity(ops.len());
@@ -347,7 +352,7 @@ impl RecordStore for DynamoRecordStore {
         }
         let start = match &query.cursor {
             Some(c) => {
-                let key: BTreeMap<String, String> = cursor::decode(c)?;
+                let key: BTreeMap<String, String> = cursor::open(&self.cursor_key, &query, c)?;
                 Some(
                     key.into_iter()
                         .map(|(name, value)| (name, AttributeValue::S(value)))
@@ -386,7 +391,7 @@ impl RecordStore for DynamoRecordStore {
                         )),
                     })
                     .collect::<Result<BTreeMap<_, _>, _>>()?;
-                Some(cursor::encode(&key)?)
+                Some(cursor::seal(&self.cursor_key, &query, &key)?)
             }
             _ => None,
         };

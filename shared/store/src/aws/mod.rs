@@ -5,7 +5,7 @@
 //! # async fn example() -> Result<(), mso_store::StoreError> {
 //! use mso_store::aws::{self, DynamoRecordStore, S3DocumentStore, SqsWorkQueue};
 //! let sdk = aws::sdk_config().await;
-//! let records = DynamoRecordStore::new(&sdk, "mso-table");
+//! let records = DynamoRecordStore::new(&sdk, "mso-table", mso_store::CursorKey::from_env()?);
 //! let documents = S3DocumentStore::new(&sdk, "mso-documents");
 //! let queue = SqsWorkQueue::from_env(&sdk); // QUEUE_URL_<NAME> variables
 //! # Ok(()) }

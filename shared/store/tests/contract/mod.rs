@@ -297,7 +297,7 @@ pub async fn transact_all_or_nothing(records: &dyn RecordStore) {
         .collect();
     let result = records.transact(many).await;
     assert!(
-        matches!(result, Err(StoreError::Backend { .. })),
+        matches!(result, Err(StoreError::InvalidInput(_))),
         "101 operations: {result:?}"
     );
     assert_eq!(
@@ -584,6 +584,52 @@ pub async fn query_paging(records: &dyn RecordStore) {
     );
 }
 
+/// Cursors are sealed: they show no key, and a tampered, made-up or foreign one
+/// is refused as the caller's mistake (a 400 at the edge), not a storage failure.
+pub async fn query_cursors_are_sealed(records: &dyn RecordStore) {
+    let all: Vec<Record> = (0..4)
+        .map(|i| Record::new(key("MEMBER#SUN100001", &format!("SPAN#{i}")), json!(i)))
+        .collect();
+    put_all(records, &all).await;
+    let query = Query::primary("MEMBER#SUN100001", "SPAN#").limit(2);
+    let next = records.query(query.clone()).await.unwrap().next.unwrap();
+    assert!(
+        !next.contains("MEMBER") && !next.contains("SUN100001") && !next.contains("SPAN"),
+        "{next}"
+    );
+    let plain = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        br#"{"pk":"MEMBER#SUN100002","sk":"SPAN#0"}"#,
+    );
+    let mut tampered = next.clone();
+    tampered.insert(5, 'A');
+    for bad in [
+        plain.as_str(),
+        tampered.as_str(),
+        "!!!",
+        "",
+        &"A".repeat(6000),
+    ] {
+        let result = records
+            .query(query.clone().after(Some(bad.to_string())))
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidInput(_))),
+            "{bad:?}: {result:?}"
+        );
+    }
+    // A cursor of one partition does not page another.
+    let other = Query::primary("MEMBER#SUN100002", "SPAN#").limit(2);
+    let result = records.query(other.after(Some(next.clone()))).await;
+    assert!(
+        matches!(result, Err(StoreError::InvalidInput(_))),
+        "{result:?}"
+    );
+    // And the real one still works.
+    let second = records.query(query.after(Some(next))).await.unwrap();
+    assert_eq!(second.records, all[2..].to_vec());
+}
+
 // ------------------------------------------------------------- documents
 
 pub async fn documents_crud(documents: &dyn DocumentStore) {
@@ -700,6 +746,23 @@ pub async fn presigned_get(documents: &dyn DocumentStore) {
         "presigned GET: {}",
         response.status()
     );
+    // A download, never cached and never rendered in the browser: the server
+    // says so, or (S3, whose emulator ignores them) the URL carries the signed
+    // response overrides that S3 honours.
+    let url = reqwest::Url::parse(&request.url).unwrap();
+    let said = |name: &str, expected: &str| {
+        let header = response.headers().get(name).and_then(|v| v.to_str().ok());
+        let signed = url
+            .query_pairs()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&format!("response-{name}")))
+            .map(|(_, v)| v.into_owned());
+        assert!(
+            header == Some(expected) || signed.as_deref() == Some(expected),
+            "{name}: header {header:?}, signed override {signed:?}"
+        );
+    };
+    said("content-disposition", "attachment; filename=\"report.bin\"");
+    said("cache-control", "no-store");
     assert_eq!(response.bytes().await.unwrap(), body);
 }
 
