@@ -105,9 +105,15 @@ pub fn sanitize_headers(headers: &mut HeaderMap) {
         .get(HOST)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|host| {
+            // Host names, IPv4 and bracketed IPv6 addresses, and a port: what a
+            // real Host header holds. Then exactly lambda_http's own parse.
             !host.is_empty()
-                && !host.contains(['/', '?', '#', '@', '\\'])
-                && url::Url::parse(&format!("http://{host}/")).is_ok_and(|u| u.path() == "/")
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+                && url::Url::parse(&format!("http://{host}/")).is_ok_and(|u| {
+                    u.path() == "/" && u.to_string().parse::<lambda_http::http::Uri>().is_ok()
+                })
         });
     if !host_ok {
         headers.remove(HOST);
