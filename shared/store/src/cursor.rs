@@ -87,6 +87,7 @@ fn associated_data(query: &Query) -> Vec<u8> {
         index,
         &query.pk,
         &query.sk_prefix,
+        &query.sk_between,
         query.descending,
     ))
     .unwrap_or_default()

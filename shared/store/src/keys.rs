@@ -7,6 +7,7 @@
 //! | audit event       | `AUDIT#<yyyy-mm-dd>`                 | `<rfc3339>#<event_id>` | `AUDIT#ACTOR#<org>#<subject>`| `<rfc3339>#<event_id>` |
 //! | idempotency claim | `IDEMPOTENCY#<org>#<scope digest>`   | `IDEMPOTENCY`          |                              |                        |
 //! | roster import     | `IMPORT#<kind>`                      | `<rfc3339>`            |                              |                        |
+//! | outbox event      | `OUTBOX#<queue>`                     | `<rfc3339>#<event id>` |                              |                        |
 //! | per-user counter  | `COUNTER#<org>#<user digest>`        | `<name>#<window start>`|                              |                        |
 //!
 //! The idempotency scope digest is a SHA-256 of the caller, route, path, query and
@@ -70,4 +71,13 @@ pub fn counter(org_id: &str, user_digest: &str, name: &str, window_start: i64) -
         format!("COUNTER#{org_id}#{user_digest}"),
         format!("{name}#{window_start}"),
     )
+}
+
+/// An event waiting in the transactional outbox of `queue` (`mso_api::outbox`).
+pub fn outbox(queue: &str, at: &str, event_id: &str) -> Key {
+    Key::new(outbox_partition(queue), format!("{at}#{event_id}"))
+}
+
+pub fn outbox_partition(queue: &str) -> String {
+    format!("OUTBOX#{queue}")
 }

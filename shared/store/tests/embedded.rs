@@ -123,6 +123,7 @@ contract! {
     query_gsi1(records);
     query_paging(records);
     query_cursors_are_sealed(records);
+    query_between(records);
     documents_crud(documents);
     presigned_put_then_get(documents);
     presigned_get(documents);

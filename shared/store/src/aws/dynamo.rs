@@ -345,7 +345,12 @@ impl RecordStore for DynamoRecordStore {
         let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
         let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
         let mut key_condition = "#pk = :pk".to_string();
-        if !query.sk_prefix.is_empty() {
+        if let Some((from, to)) = &query.sk_between {
+            key_condition.push_str(" AND #sk BETWEEN :from AND :to");
+            names.insert("#sk".to_string(), sk_attr.to_string());
+            values.insert(":from".to_string(), s(from));
+            values.insert(":to".to_string(), s(to));
+        } else if !query.sk_prefix.is_empty() {
             key_condition.push_str(" AND begins_with(#sk, :prefix)");
             names.insert("#sk".to_string(), sk_attr.to_string());
             values.insert(":prefix".to_string(), s(&query.sk_prefix));

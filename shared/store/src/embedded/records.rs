@@ -287,17 +287,26 @@ fn query_primary(
     let end = prefix_end(prefix);
     let pk_next = successor(pk);
 
-    let mut lower = Bound::Included((pk, prefix));
-    let mut upper = match &end {
-        Some(end) => Bound::Excluded((pk, end.as_str())),
-        None => Bound::Excluded((pk_next.as_str(), "")),
+    let (mut lower, mut upper) = match &query.sk_between {
+        Some((from, to)) => (
+            Bound::Included((pk, from.as_str())),
+            Bound::Included((pk, to.as_str())),
+        ),
+        None => (
+            Bound::Included((pk, prefix)),
+            match &end {
+                Some(end) => Bound::Excluded((pk, end.as_str())),
+                None => Bound::Excluded((pk_next.as_str(), "")),
+            },
+        ),
     };
     if let Some(after) = after.as_deref() {
-        if !query.descending && after >= prefix {
-            lower = Bound::Excluded((pk, after));
-        }
-        if query.descending && end.as_deref().is_none_or(|end| after < end) {
+        // Resume after the cursor's key (it lies inside the range: cursors are
+        // sealed to their query).
+        if query.descending {
             upper = Bound::Excluded((pk, after));
+        } else {
+            lower = Bound::Excluded((pk, after));
         }
     }
     if bounds_empty(&lower, &upper) {
@@ -345,19 +354,27 @@ fn query_gsi1(txn: &ReadTransaction, query: &Query, key: &CursorKey) -> Result<P
     let prefix = query.sk_prefix.as_str();
     let end = prefix_end(prefix);
     let gpk_next = successor(gpk);
+    let to_next = query.sk_between.as_ref().map(|(_, to)| successor(to));
 
-    let mut lower = Bound::Included((gpk, prefix, "", ""));
-    let mut upper = match &end {
-        Some(end) => Bound::Excluded((gpk, end.as_str(), "", "")),
-        None => Bound::Excluded((gpk_next.as_str(), "", "", "")),
+    let (mut lower, mut upper) = match (&query.sk_between, &to_next) {
+        (Some((from, _)), Some(to_next)) => (
+            Bound::Included((gpk, from.as_str(), "", "")),
+            Bound::Excluded((gpk, to_next.as_str(), "", "")),
+        ),
+        _ => (
+            Bound::Included((gpk, prefix, "", "")),
+            match &end {
+                Some(end) => Bound::Excluded((gpk, end.as_str(), "", "")),
+                None => Bound::Excluded((gpk_next.as_str(), "", "", "")),
+            },
+        ),
     };
     if let Some((gsk, pk, sk)) = &after {
         let at = (gpk, gsk.as_str(), pk.as_str(), sk.as_str());
-        if !query.descending && gsk.as_str() >= prefix {
-            lower = Bound::Excluded(at);
-        }
-        if query.descending && end.as_deref().is_none_or(|end| gsk.as_str() < end) {
+        if query.descending {
             upper = Bound::Excluded(at);
+        } else {
+            lower = Bound::Excluded(at);
         }
     }
     if bounds_empty(&lower, &upper) {
@@ -406,9 +423,11 @@ fn query_gsi1(txn: &ReadTransaction, query: &Query, key: &CursorKey) -> Result<P
     })
 }
 
-/// Whether a range has no keys at all (a stale or foreign cursor can invert it).
+/// Whether a range has no keys at all (an inverted `between`, or a cursor at
+/// its end): redb refuses to iterate an inverted range.
 fn bounds_empty<T: PartialOrd>(lower: &Bound<T>, upper: &Bound<T>) -> bool {
     match (lower, upper) {
+        (Bound::Included(l), Bound::Included(u)) => l > u,
         (Bound::Included(l) | Bound::Excluded(l), Bound::Included(u) | Bound::Excluded(u)) => {
             l >= u
         }
