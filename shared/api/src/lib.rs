@@ -6,11 +6,15 @@
 //! Nothing here knows a business rule: those live in `mso-domain`.
 
 pub mod audit;
+pub mod body;
 pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod gateway;
 pub mod idempotency;
+pub mod ids;
+pub mod outbox;
+pub mod paging;
 pub mod policies;
 mod principal;
 mod problem;
