@@ -13,6 +13,7 @@ mod invalid;
 pub mod member;
 pub mod money;
 pub mod policy;
+pub mod prior_auth;
 pub mod provider;
 pub mod roster;
 

@@ -11,7 +11,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::WorkCalendar;
-use crate::codes::{CodeRange, ProcedureCode};
+use crate::codes::{CodeRange, DiagnosisRange, PlaceOfService, ProcedureCode};
 use crate::ids::PlanId;
 use crate::member::LineOfBusiness;
 
@@ -159,6 +159,32 @@ pub struct PriorAuthPolicy {
     pub inpatient_notification_hours: u32,
     /// Clinical documents for a pended request are expected within this many working days.
     pub clinical_documents_due_working_days: u32,
+    /// A standing referral is valid this many days (it outlives an ordinary approval).
+    pub standing_referral_validity_days: u32,
+    /// Rules that approve a line at once when they hold (the "criteria met" path).
+    pub criteria: Vec<CriteriaRule>,
+}
+
+/// An auto-approval rule: a request line whose code is listed, for a request with
+/// one of the listed diagnoses, at an allowed place of service, with an
+/// in-network servicing provider when required, and no more than `max_units`, is
+/// approved the moment it is submitted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriteriaRule {
+    /// A short stable name (`mri-lumbar-radiculopathy`), shown on approved lines.
+    pub id: String,
+    pub title: String,
+    pub codes: Vec<CodeRange>,
+    /// Any one of these on the request; empty means any diagnosis.
+    #[serde(default)]
+    pub diagnoses: Vec<DiagnosisRange>,
+    pub max_units: u32,
+    /// Empty means any place of service.
+    #[serde(default)]
+    pub places_of_service: Vec<PlaceOfService>,
+    #[serde(default)]
+    pub servicing_in_network: bool,
 }
 
 impl Default for PriorAuthPolicy {
@@ -175,6 +201,8 @@ impl Default for PriorAuthPolicy {
             post_stabilization_deemed_approved_minutes: 60,
             inpatient_notification_hours: 24,
             clinical_documents_due_working_days: 1,
+            standing_referral_validity_days: 365,
+            criteria: Vec::new(),
         }
     }
 }
@@ -557,6 +585,11 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
             30,
         ),
         (
+            "prior_auth.standing_referral_validity_days",
+            pa.standing_referral_validity_days,
+            3650,
+        ),
+        (
             "claims.timely_filing_days",
             file.claims.timely_filing_days,
             3650,
@@ -616,6 +649,27 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
                 &format!("attachments.content_types[{i}]"),
                 "must be a MIME type such as application/pdf",
             );
+        }
+    }
+
+    for (i, rule) in pa.criteria.iter().enumerate() {
+        let key = |field: &str| format!("prior_auth.criteria[{i}].{field}");
+        if crate::ids::OrgId::parse(&rule.id).is_err() {
+            bad(
+                &key("id"),
+                "must be 2 to 64 lower-case letters, digits or inner hyphens",
+            );
+        } else if pa.criteria[..i].iter().any(|r| r.id == rule.id) {
+            bad(&key("id"), "is listed twice");
+        }
+        if rule.title.trim().is_empty() {
+            bad(&key("title"), "must not be empty");
+        }
+        if rule.codes.is_empty() {
+            bad(&key("codes"), "must list at least one code");
+        }
+        if rule.max_units == 0 || rule.max_units > 10_000 {
+            bad(&key("max_units"), "must be between 1 and 10000");
         }
     }
 
@@ -733,6 +787,34 @@ line_of_business = "medi_cal"
         assert!(p.prior_auth.requires_auth(code("70552")));
         assert!(p.prior_auth.requires_auth(code("J3490")));
         assert!(!p.prior_auth.requires_auth(code("99213")));
+    }
+
+    #[test]
+    fn criteria_rules_are_read_and_checked() {
+        let rule = r#"
+[[prior_auth.criteria]]
+id = "mri-lumbar-radiculopathy"
+title = "MRI lumbar spine for radiculopathy"
+codes = ["72148", "72149", "72158"]
+diagnoses = ["M54.10-M54.18", "M51.16"]
+max_units = 1
+places_of_service = ["11", "22"]
+servicing_in_network = true
+"#;
+        let p = load(&format!("{MINIMAL}{rule}")).unwrap();
+        let r = &p.prior_auth.criteria[0];
+        assert_eq!(r.id, "mri-lumbar-radiculopathy");
+        assert_eq!(r.diagnoses.len(), 2);
+        assert_eq!(r.places_of_service[1].to_string(), "22");
+        let bad = only_problem(&format!(
+            "{MINIMAL}{}",
+            rule.replace("max_units = 1", "max_units = 0")
+        ));
+        assert_eq!(bad.key, "prior_auth.criteria[0].max_units");
+        let bad_code = only_problem(&format!("{MINIMAL}{}", rule.replace("M51.16", "M5")));
+        assert_eq!(bad_code.key, "prior_auth.criteria[0].diagnoses[1]");
+        let twice = load(&format!("{MINIMAL}{rule}{rule}")).unwrap_err();
+        assert_eq!(twice.problems[0].key, "prior_auth.criteria[1].id");
     }
 
     #[test]
