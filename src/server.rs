@@ -59,6 +59,7 @@ pub struct App {
     tokens: DevTokens,
     documents: Arc<EmbeddedDocumentStore>,
     eligibility: eligibility::Deps,
+    prior_auth: prior_auth::Deps,
     openapi_json: Bytes,
 }
 
@@ -68,6 +69,8 @@ impl App {
         embedded: &mso_store::embedded::Embedded,
         limits: Limits,
     ) -> anyhow::Result<App> {
+        let policy = Arc::new(dir.policy().clone());
+        let clock: Arc<dyn mso_api::Clock> = Arc::new(SystemClock);
         Ok(App {
             limits,
             router: Router::new(),
@@ -75,8 +78,14 @@ impl App {
             documents: embedded.documents(),
             eligibility: eligibility::Deps {
                 records: embedded.records(),
-                policy: Arc::new(dir.policy().clone()),
-                clock: Arc::new(SystemClock),
+                policy: policy.clone(),
+                clock: clock.clone(),
+            },
+            prior_auth: prior_auth::Deps {
+                records: embedded.records(),
+                queue: embedded.queue(),
+                policy,
+                clock,
             },
             openapi_json: Bytes::from(openapi::json()),
         })
@@ -177,6 +186,7 @@ impl App {
         .into_request();
         let resp = match route.function {
             Function::Eligibility => eligibility::handle(&self.eligibility, request).await,
+            Function::PriorAuth => prior_auth::handle(&self.prior_auth, request).await,
         };
         from_lambda(resp)
     }
@@ -264,6 +274,28 @@ fn presign_problem(e: StoreError) -> Response<Full<Bytes>> {
         _ => problem(Problem::unavailable()),
     }
 }
+
+impl App {
+    /// What AWS runs on schedules and queues, as in-process tasks: the prior-auth
+    /// sweeper every [`SWEEP_EVERY`]. Aborted at shutdown.
+    fn start_background_jobs(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let app = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = app.prior_auth.clock.now();
+                if let Err(e) = prior_auth::sweeper::sweep(&app.prior_auth, now).await {
+                    tracing::error!(error = %e, "prior-auth sweep failed; retrying at the next tick");
+                }
+            }
+        })
+    }
+}
+
+/// How often `mso serve` sweeps (the SAM template schedules the Lambda each minute).
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Forwarding headers as API Gateway sets them: whatever the client sent is
 /// replaced (a client must not choose the scheme or address handlers see), and a
@@ -365,6 +397,7 @@ pub async fn serve(dir: DataDir, addr: SocketAddr, limits: Limits) -> anyhow::Re
         );
     }
     let app = Arc::new(App::new(&dir, &embedded, limits)?);
+    let background = app.start_background_jobs();
     print_banner(&dir, &base_url)?;
 
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -404,6 +437,7 @@ pub async fn serve(dir: DataDir, addr: SocketAddr, limits: Limits) -> anyhow::Re
             () = &mut shutdown => break,
         }
     }
+    background.abort();
     eprintln!("Shutting down: finishing requests in flight.");
     tokio::select! {
         () = graceful.shutdown() => {}

@@ -299,6 +299,19 @@ impl<'a> Fields<'a> {
         ok.then_some(out)
     }
 
+    /// An optional array (absent or `null` is `Some(None)`).
+    pub fn list_or_empty<T>(
+        &mut self,
+        name: &str,
+        count: RangeInclusive<usize>,
+        item: impl FnMut(&mut Item<'a, '_>) -> Option<T>,
+    ) -> Option<Option<Vec<T>>> {
+        match self.get(name) {
+            None => Some(None),
+            Some(_) => self.list(name, count, item).map(Some),
+        }
+    }
+
     /// Refuses fields the request does not define (a misspelt `memberId` must
     /// not be silently ignored).
     pub fn deny_unknown(&mut self, known: &[&str]) {

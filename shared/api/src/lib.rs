@@ -5,6 +5,7 @@
 //!
 //! Nothing here knows a business rule: those live in `mso-domain`.
 
+pub mod aggregate;
 pub mod audit;
 pub mod body;
 pub mod clock;

@@ -7,6 +7,10 @@
 //! | audit event       | `AUDIT#<yyyy-mm-dd>`                 | `<rfc3339>#<event_id>` | `AUDIT#ACTOR#<org>#<subject>`| `<rfc3339>#<event_id>` |
 //! | idempotency claim | `IDEMPOTENCY#<org>#<scope digest>`   | `IDEMPOTENCY`          |                              |                        |
 //! | roster import     | `IMPORT#<kind>`                      | `<rfc3339>`            |                              |                        |
+//! | prior auth        | `PA#<id>`                            | `PA`                   |                              |                        |
+//! | auth list row     | `PALIST#ORG#<org>`, `PALIST#ALL`, `PALIST#MEMBER#<member_id>` | `<received rfc3339>#<id>` |           |                        |
+//! | UM queue row      | `UMQUEUE`                            | `<decision due>#<id>`  |                              |                        |
+//! | auth timer        | `PATIMER`                            | `<due rfc3339>#<id>`   |                              |                        |
 //! | outbox event      | `OUTBOX#<queue>`                     | `<rfc3339>#<event id>` |                              |                        |
 //! | per-user counter  | `COUNTER#<org>#<user digest>`        | `<name>#<window start>`|                              |                        |
 //!
@@ -81,3 +85,30 @@ pub fn outbox(queue: &str, at: &str, event_id: &str) -> Key {
 pub fn outbox_partition(queue: &str) -> String {
     format!("OUTBOX#{queue}")
 }
+
+pub fn prior_auth(id: &str) -> Key {
+    Key::new(prior_auth_partition(id), "PA")
+}
+
+/// The partition of one auth: the auth, and its documents.
+pub fn prior_auth_partition(id: &str) -> String {
+    format!("PA#{id}")
+}
+
+/// The list of an organisation's auths, newest by receipt.
+pub fn prior_auth_list_org(org_id: &str) -> String {
+    format!("PALIST#ORG#{org_id}")
+}
+
+/// Every auth (IPA staff lists).
+pub const PRIOR_AUTH_LIST_ALL: &str = "PALIST#ALL";
+
+pub fn prior_auth_list_member(member_id: &str) -> String {
+    format!("PALIST#MEMBER#{member_id}")
+}
+
+/// Pended auths by decision due (the UM queue).
+pub const UM_QUEUE: &str = "UMQUEUE";
+
+/// When the sweeper must look at an auth (deemed approval, expiry).
+pub const PRIOR_AUTH_TIMERS: &str = "PATIMER";

@@ -4,9 +4,50 @@
 //! submission to decision.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{PriorAuth, Status, Urgency};
+
+/// What the figures need of one auth; small enough to keep on its list row, so a
+/// report reads rows, not whole auths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricInput {
+    /// The urgency the auth was (or is being) decided on.
+    pub urgency: Urgency,
+    pub status: Status,
+    /// What the decision was, whatever happened since (expiry, cancellation):
+    /// approved, partially_approved or denied; `None` before any decision.
+    pub outcome: Option<Status>,
+    pub received_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    pub approved_after_appeal: bool,
+    pub deemed: bool,
+}
+
+impl PriorAuth {
+    /// This auth as the metrics count it.
+    pub fn metric_input(&self) -> MetricInput {
+        let needing = || self.lines.iter().filter(|l| l.needs_auth);
+        let outcome = self.determination.as_ref().map(|_| {
+            if needing().all(|l| l.authorized_units == l.requested_units) {
+                Status::Approved
+            } else if needing().any(|l| l.authorized_units > 0) {
+                Status::PartiallyApproved
+            } else {
+                Status::Denied
+            }
+        });
+        MetricInput {
+            urgency: self.urgency,
+            status: self.status,
+            outcome,
+            received_at: self.received_at,
+            decided_at: self.determination.as_ref().map(|d| d.decided_at),
+            approved_after_appeal: self.approved_after_appeal,
+            deemed: self.determination.as_ref().is_some_and(|d| d.deemed),
+        }
+    }
+}
 
 /// The figures of one kind of request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -40,48 +81,39 @@ pub struct Metrics {
     pub pending: u64,
 }
 
-/// Adds up `auths` (those of the reporting period). A request counts as
-/// expedited when it was decided as urgent (a downgraded request is standard).
-pub fn compute<'a>(auths: impl IntoIterator<Item = &'a PriorAuth>) -> Metrics {
+/// Adds up the auths of the reporting period. A request counts as expedited when
+/// it was decided as urgent (a downgraded request is standard).
+pub fn compute(auths: impl IntoIterator<Item = MetricInput>) -> Metrics {
     let mut m = Metrics::default();
     let (mut standard_times, mut expedited_times) = (Vec::new(), Vec::new());
     for auth in auths {
-        let decided_at = match (auth.status, &auth.determination) {
-            (Status::NotRequired, _) => {
+        let (decided_at, outcome) = match (auth.status, auth.decided_at, auth.outcome) {
+            (Status::NotRequired, _, _) => {
                 m.not_required += 1;
                 continue;
             }
-            (Status::Pended, _) => {
+            (Status::Pended, _, _) => {
                 m.pending += 1;
                 continue;
             }
-            (_, Some(d)) => d.decided_at,
+            (_, Some(at), Some(outcome)) => (at, outcome),
             // Cancelled before any decision.
-            (_, None) => continue,
+            _ => continue,
         };
         let (figures, times) = match auth.urgency {
             Urgency::Routine => (&mut m.standard, &mut standard_times),
             Urgency::Urgent => (&mut m.expedited, &mut expedited_times),
         };
         figures.decided += 1;
-        // Expired and cancelled approvals were approvals when decided.
-        let approved_fully = auth
-            .lines
-            .iter()
-            .filter(|l| l.needs_auth)
-            .all(|l| l.authorized_units == l.requested_units);
-        let any_units = auth.lines.iter().any(|l| l.authorized_units > 0);
-        match auth.status {
-            Status::Denied => figures.denied += 1,
+        match outcome {
+            Status::Approved => figures.approved += 1,
             Status::PartiallyApproved => figures.partially_approved += 1,
-            _ if approved_fully => figures.approved += 1,
-            _ if any_units => figures.partially_approved += 1,
             _ => figures.denied += 1,
         }
         if auth.approved_after_appeal {
             figures.approved_after_appeal += 1;
         }
-        if auth.determination.as_ref().is_some_and(|d| d.deemed) {
+        if auth.deemed {
             figures.deemed_approved += 1;
         }
         times.push(seconds_between(auth.received_at, decided_at));
@@ -189,7 +221,7 @@ mod tests {
             auth(true, Some(2), false),
             auth(false, None, false),
         ];
-        let m = compute(&auths);
+        let m = compute(auths.iter().map(PriorAuth::metric_input));
         assert_eq!(m.pending, 1);
         assert_eq!(m.standard.decided, 4);
         assert_eq!((m.standard.approved, m.standard.denied), (3, 1));
@@ -199,6 +231,6 @@ mod tests {
         assert_eq!(m.standard.median_decision_seconds, Some(25 * 3600));
         assert_eq!(m.expedited.decided, 1);
         assert_eq!(m.expedited.median_decision_seconds, Some(2 * 3600));
-        assert_eq!(compute(&[]).standard.approved_percent, None);
+        assert_eq!(compute([]).standard.approved_percent, None);
     }
 }

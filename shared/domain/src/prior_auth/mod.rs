@@ -324,6 +324,9 @@ pub struct PriorAuth {
     pub deemed_approval_at: Option<Timestamp>,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
+    /// The last instant of `valid_to` in the IPA's time zone.
+    #[serde(default)]
+    pub valid_until: Option<Timestamp>,
     /// The initial specialty-consult approval also covers routine follow-ups.
     pub covers_follow_ups: bool,
     /// A notification that arrived after its deadline, with the words why.
@@ -369,6 +372,7 @@ impl PriorAuth {
                 .then(|| clock::deemed_approval_at(received_at, policy)),
             valid_from: None,
             valid_to: None,
+            valid_until: None,
             covers_follow_ups: false,
             late_notification: clock::late_notification(&request, received_at, policy),
             lines,
@@ -379,14 +383,7 @@ impl PriorAuth {
             request,
         };
         if status.authorises() {
-            let (from, to) = clock::validity(&auth.request, policy, coverage_end);
-            auth.valid_from = Some(from);
-            auth.valid_to = Some(to);
-            auth.covers_follow_ups = category == Category::SpecialtyConsult
-                && policy
-                    .prior_auth
-                    .specialty_consult
-                    .initial_auth_covers_follow_ups;
+            auth.start_validity(policy, coverage_end);
             auth.determination = Some(Determination {
                 decided_at: now,
                 decided_by: Actor::system(),
@@ -428,6 +425,35 @@ impl PriorAuth {
             });
         }
         auth
+    }
+
+    /// Sets the approval's validity (and whether it covers consult follow-ups).
+    pub(crate) fn start_validity(
+        &mut self,
+        policy: &crate::policy::Policy,
+        coverage_end: Option<Date>,
+    ) {
+        let (from, to) = clock::validity(&self.request, policy, coverage_end);
+        self.valid_from = Some(from);
+        self.valid_to = Some(to);
+        self.valid_until =
+            Some(crate::clock::Deadline::end_of_day(to, policy.time_zone()).instant());
+        self.covers_follow_ups = self.request.category == Category::SpecialtyConsult
+            && policy
+                .prior_auth
+                .specialty_consult
+                .initial_auth_covers_follow_ups;
+    }
+
+    /// When the sweeper must expire the approval: the first instant after its
+    /// last valid day.
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        if !self.status.authorises() {
+            return None;
+        }
+        self.valid_until?
+            .checked_add(jiff::SignedDuration::from_nanos(1))
+            .ok()
     }
 
     /// Records a change of status in the history.

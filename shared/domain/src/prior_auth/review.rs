@@ -5,13 +5,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::Invalid;
-use crate::clock::local_date;
 use crate::policy::Policy;
 
-use super::clock::{decision_due, validity};
-use super::{
-    Actor, AuthLine, Category, Determination, Disposition, PeerToPeer, PriorAuth, Status, Urgency,
-};
+use super::clock::decision_due;
+use super::{Actor, AuthLine, Determination, Disposition, PeerToPeer, PriorAuth, Status, Urgency};
 
 /// What a reviewer does with a pended auth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -286,14 +283,7 @@ pub fn decide(
     }
     let to = final_status(&auth.lines);
     if to.authorises() {
-        let (from, until) = validity(&auth.request, policy, coverage_end);
-        auth.valid_from = Some(from);
-        auth.valid_to = Some(until);
-        auth.covers_follow_ups = auth.request.category == Category::SpecialtyConsult
-            && policy
-                .prior_auth
-                .specialty_consult
-                .initial_auth_covers_follow_ups;
+        auth.start_validity(policy, coverage_end);
     }
     auth.determination = Some(Determination {
         decided_at: now,
@@ -366,9 +356,7 @@ pub fn deem_approved(
         line.authorized_units = line.requested_units;
         line.reason = "Deemed approved: the IPA did not answer in time.".into();
     }
-    let (from, until) = validity(&auth.request, policy, coverage_end);
-    auth.valid_from = Some(from);
-    auth.valid_to = Some(until);
+    auth.start_validity(policy, coverage_end);
     let minutes = policy.prior_auth.post_stabilization_deemed_approved_minutes;
     let reason = format!(
         "Deemed approved: no decision within {minutes} minutes of the request (due {due}; 42 CFR 422.113)."
@@ -393,10 +381,9 @@ pub fn deem_approved(
 }
 
 /// Expires an approval whose last valid day has passed (in the IPA's time zone).
-pub fn expire(auth: &mut PriorAuth, now: Timestamp, policy: &Policy) -> bool {
-    let today = local_date(now, policy.time_zone());
-    match auth.valid_to {
-        Some(until) if auth.status.authorises() && today > until => {
+pub fn expire(auth: &mut PriorAuth, now: Timestamp) -> bool {
+    match (auth.expires_at(), auth.valid_to) {
+        (Some(at), Some(until)) if now >= at => {
             auth.record(
                 now,
                 Actor::system(),
@@ -433,7 +420,7 @@ pub fn cancel(
 mod tests {
     use super::super::fixtures::*;
     use super::super::rules::Context;
-    use super::super::{PriorAuth, Request, Source};
+    use super::super::{Category, PriorAuth, Request, Source};
     use super::*;
     use crate::ids::{OrgId, RecordKind, ReferenceId};
 
@@ -806,8 +793,10 @@ mod tests {
         )
         .unwrap();
         // Valid through 28 Feb 2027, Pacific.
-        assert!(!expire(&mut a, ts("2027-03-01T07:59:00Z"), &policy()));
-        assert!(expire(&mut a, ts("2027-03-01T08:00:00Z"), &policy()));
+        assert_eq!(a.expires_at(), Some(ts("2027-03-01T08:00:00Z")));
+        assert!(!expire(&mut a, ts("2027-03-01T07:59:00Z")));
+        assert!(expire(&mut a, ts("2027-03-01T08:00:00Z")));
+        assert_eq!(a.expires_at(), None);
         assert_eq!(a.status, Status::Expired);
         assert!(
             a.authorised_line(a.lines[0].code, date("2027-01-01"))
