@@ -10,8 +10,10 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+use crate::Invalid;
 use crate::clock::WorkCalendar;
 use crate::codes::{CodeRange, DiagnosisRange, PlaceOfService, ProcedureCode};
+use crate::document::DocumentType;
 use crate::ids::PlanId;
 use crate::member::LineOfBusiness;
 
@@ -241,21 +243,51 @@ pub struct AttachmentPolicy {
     pub max_per_message: u32,
 }
 
+impl AttachmentPolicy {
+    /// May providers upload this type? (Entries were checked when the policy loaded.)
+    pub fn allows(&self, t: DocumentType) -> bool {
+        self.content_types
+            .iter()
+            .any(|c| DocumentType::parse(c) == Ok(t))
+    }
+
+    /// A declared content type, before an upload slot is given: a type the
+    /// verifier knows and this IPA accepts.
+    pub fn document_type(&self, content_type: &str) -> Result<DocumentType, Invalid> {
+        let t = DocumentType::parse(content_type)?;
+        if !self.allows(t) {
+            return Err(Invalid::owned(
+                "content_type_not_allowed",
+                format!(
+                    "is not accepted by this IPA; accepted: {}",
+                    self.content_types.join(", ")
+                ),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// A declared size, before an upload slot is given: 1 byte up to `max_bytes`.
+    pub fn check_size(&self, size: u64) -> Result<(), Invalid> {
+        if size == 0 {
+            return Err(Invalid::new("empty", "must be at least 1 byte"));
+        }
+        if size > self.max_bytes {
+            return Err(Invalid::owned(
+                "too_large",
+                format!("must be at most {} bytes", self.max_bytes),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for AttachmentPolicy {
     fn default() -> Self {
         AttachmentPolicy {
             max_bytes: 25 * 1024 * 1024,
-            content_types: [
-                "application/pdf",
-                "image/tiff",
-                "image/jpeg",
-                "image/png",
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "text/plain",
-            ]
-            .map(String::from)
-            .to_vec(),
+            // PDF, TIFF, JPEG, PNG, DOCX, XLSX, TXT (EmblemHealth, CareSource).
+            content_types: DocumentType::ALL.map(|t| t.as_str().to_owned()).to_vec(),
             max_per_message: 5,
         }
     }
@@ -640,16 +672,17 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
             "must be between 1 byte and 5 GiB (the largest single S3 PUT)",
         );
     }
+    // Uploads are verified by their bytes, so only types the verifier knows can be allowed.
     for (i, t) in file.attachments.content_types.iter().enumerate() {
-        let ok = t.split_once('/').is_some_and(|(a, b)| {
-            !a.is_empty() && !b.is_empty() && !t.contains(char::is_whitespace)
-        });
-        if !ok {
-            bad(
-                &format!("attachments.content_types[{i}]"),
-                "must be a MIME type such as application/pdf",
-            );
+        if let Err(e) = DocumentType::parse(t) {
+            bad(&format!("attachments.content_types[{i}]"), &e.message);
         }
+    }
+    if file.attachments.content_types.is_empty() {
+        bad(
+            "attachments.content_types",
+            "must list at least one type, or be left out for the default seven",
+        );
     }
 
     for (i, rule) in pa.criteria.iter().enumerate() {
@@ -871,6 +904,59 @@ servicing_in_network = true
         assert!(
             shown.starts_with("invalid IPA policy ipas/test.toml"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn attachment_types_must_be_ones_the_verifier_knows() {
+        let text = format!(
+            "{MINIMAL}\n[attachments]\ncontent_types = [\"application/pdf\", \"Image/PNG\", \"text/plain; charset=utf-8\", \"image/gif\", \"pdf\"]\n"
+        );
+        let err = load(&text).unwrap_err();
+        let keys: Vec<_> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "attachments.content_types[3]",
+                "attachments.content_types[4]"
+            ]
+        );
+        assert!(err.problems[0].message.contains("application/pdf"), "{err}");
+
+        let text = format!("{MINIMAL}\n[attachments]\ncontent_types = []\n");
+        assert_eq!(only_problem(&text).key, "attachments.content_types");
+    }
+
+    #[test]
+    fn attachments_allow_the_listed_types() {
+        let p = load(MINIMAL).unwrap();
+        for t in DocumentType::ALL {
+            assert!(p.attachments.allows(t), "{t}");
+        }
+        let text = format!(
+            "{MINIMAL}\n[attachments]\ncontent_types = [\"application/PDF\", \"text/plain; charset=utf-8\"]\n"
+        );
+        let p = load(&text).unwrap();
+        assert!(p.attachments.allows(DocumentType::Pdf));
+        assert!(p.attachments.allows(DocumentType::Text));
+        assert!(!p.attachments.allows(DocumentType::Docx));
+
+        let a = &p.attachments;
+        assert_eq!(a.document_type("application/pdf"), Ok(DocumentType::Pdf));
+        assert_eq!(a.document_type("TEXT/PLAIN"), Ok(DocumentType::Text));
+        let refused = a.document_type(DocumentType::Docx.as_str()).unwrap_err();
+        assert_eq!(refused.code, "content_type_not_allowed");
+        assert!(refused.message.contains("application/PDF"), "{refused}");
+        assert_eq!(
+            a.document_type("application/zip").unwrap_err().code,
+            "unsupported_content_type"
+        );
+        assert_eq!(a.check_size(1), Ok(()));
+        assert_eq!(a.check_size(25 * 1024 * 1024), Ok(()));
+        assert_eq!(a.check_size(0).unwrap_err().code, "empty");
+        assert_eq!(
+            a.check_size(25 * 1024 * 1024 + 1).unwrap_err().code,
+            "too_large"
         );
     }
 
