@@ -239,8 +239,11 @@ pub async fn begin(
             .with_expiry(now_s + RETENTION_SECONDS)
     };
 
+    // Losing the claim in a crash is harmless (the request never completed, and
+    // its retry claims again), so it need not wait for a disk flush; the
+    // request's own durable write makes it durable too.
     match store
-        .put(claim(1), Condition::AbsentOrExpired { now: now_s })
+        .put_lazy(claim(1), Condition::AbsentOrExpired { now: now_s })
         .await
     {
         Ok(()) => {

@@ -59,18 +59,18 @@ pub async fn publish(store: &dyn RecordStore, queue: &dyn WorkQueue, events: &[O
     }
 }
 
+/// The stored event is the durable copy until it is deleted, so the send and
+/// the delete may both be lazy: a crash loses them together (in order), and the
+/// relay sends the event again.
 async fn send_and_remove(
     store: &dyn RecordStore,
     queue: &dyn WorkQueue,
     event: &OutboxEvent,
 ) -> Result<(), StoreError> {
-    queue.send(&event.queue, &event.body, &event.id).await?;
-    store
-        .transact(vec![WriteOp::Delete {
-            key: event.key(),
-            condition: Condition::None,
-        }])
-        .await
+    queue
+        .send_lazy(&event.queue, &event.body, &event.id)
+        .await?;
+    store.delete_lazy(&event.key()).await
 }
 
 /// Sends what is still in `queue_name`'s outbox from before `older_than` (events

@@ -214,4 +214,23 @@ pub trait RecordStore: Send + Sync {
     async fn append(&self, record: Record) -> Result<(), StoreError> {
         self.put(record, Condition::Absent).await
     }
+
+    /// A conditional put whose loss in a crash is harmless, so it may become
+    /// durable a short, bounded time later, like [`RecordStore::append`]: an
+    /// idempotency claim (a retry simply takes it again). Readable at once, and
+    /// made durable no later than the next durable write.
+    async fn put_lazy(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
+        self.put(record, condition).await
+    }
+
+    /// Removes a record whose reappearance after a crash is harmless (a sent
+    /// outbox event, which at worst is sent again), with the same lazy
+    /// durability.
+    async fn delete_lazy(&self, key: &Key) -> Result<(), StoreError> {
+        self.transact(vec![WriteOp::Delete {
+            key: key.clone(),
+            condition: Condition::None,
+        }])
+        .await
+    }
 }

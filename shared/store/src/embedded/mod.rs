@@ -168,7 +168,7 @@ impl Core {
     }
 
     /// A write answered before its fsync, which follows within the flush interval.
-    async fn write_deferred<T, F>(&self, work: F) -> Result<T, StoreError>
+    pub(crate) async fn write_deferred<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&redb::WriteTransaction) -> Result<T, JobError> + Send + 'static,

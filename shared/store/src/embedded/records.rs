@@ -234,6 +234,23 @@ impl RecordStore for EmbeddedRecordStore {
             .write_deferred(move |txn| apply(txn, vec![op]))
             .await
     }
+
+    async fn put_lazy(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
+        let op = Prepared::from_op(WriteOp::Put { record, condition })?;
+        self.core
+            .write_deferred(move |txn| apply(txn, vec![op]))
+            .await
+    }
+
+    async fn delete_lazy(&self, key: &Key) -> Result<(), StoreError> {
+        let op = Prepared::from_op(WriteOp::Delete {
+            key: key.clone(),
+            condition: Condition::None,
+        })?;
+        self.core
+            .write_deferred(move |txn| apply(txn, vec![op]))
+            .await
+    }
 }
 
 fn op_key(op: &WriteOp) -> &Key {
