@@ -19,9 +19,9 @@ use jiff::{SignedDuration, Timestamp};
 use mso_api::FixedClock;
 use mso_domain::ids::{OrgId, RecordKind, ReferenceId};
 use mso_domain::prior_auth::review::{self, Action, Decision, Reviewer};
-use mso_domain::prior_auth::{Actor, Category, PriorAuth, Request, Setting, Source, Urgency, rules};
+use mso_domain::prior_auth::{Actor, Category, PriorAuth, Request, Source, Urgency, rules};
 use mso_records::prior_auths::Change;
-use mso_store::{Query, RecordStore, keys};
+use mso_store::{Query, keys};
 use mso_testkit::{ANA, Call, PCP_NPI, SUNRISE_NPI, SUNRISE_ORG, SmallIpa};
 use prior_auth::Deps;
 use serde_json::json;
@@ -132,7 +132,9 @@ async fn fill(ipa: &SmallIpa, n: usize, received: Timestamp) {
                 request(category, urgency),
                 // 2% received long ago: overdue for UM.
                 if i % 50 == 1 {
-                    received.checked_sub(SignedDuration::from_hours(24 * 20)).unwrap()
+                    received
+                        .checked_sub(SignedDuration::from_hours(24 * 20))
+                        .unwrap()
                 } else {
                     received
                 },
@@ -152,7 +154,16 @@ async fn fill(ipa: &SmallIpa, n: usize, received: Timestamp) {
                     criteria: None,
                     peer_to_peer: None,
                 };
-                review::decide(&mut auth, &approve, Reviewer::Nurse, Actor::system(), received, &policy, Some("2026-03-05".parse().unwrap())).unwrap();
+                review::decide(
+                    &mut auth,
+                    &approve,
+                    Reviewer::Nurse,
+                    Actor::system(),
+                    received,
+                    &policy,
+                    Some("2026-03-05".parse().unwrap()),
+                )
+                .unwrap();
             }
             let change = Change::created(&auth, received).unwrap();
             batch.extend(change.ops);
@@ -198,19 +209,29 @@ async fn sweep_time(open: usize) {
     let report = prior_auth::sweeper::sweep(&deps, now).await.unwrap();
     let took = started.elapsed();
     println!(
-        "sweep over {open} open auths: {:.1} ms (deemed approved {}, expired {}, overdue {}, relayed {})",
+        "sweep over {open} open auths: {:.1} ms (deemed approved {}, expired {}, overdue {}, skipped {}, relayed {})",
         took.as_secs_f64() * 1000.0,
         report.deemed_approved.len(),
         report.expired.len(),
         report.overdue_count,
+        report.skipped,
         report.relayed_events
     );
     let started = Instant::now();
     let again = prior_auth::sweeper::sweep(&deps, now).await.unwrap();
     println!(
-        "second sweep (nothing left to change): {:.1} ms (overdue {})",
+        "second sweep: {:.1} ms (deemed approved {}, expired {}, overdue {})",
         started.elapsed().as_secs_f64() * 1000.0,
+        again.deemed_approved.len(),
+        again.expired.len(),
         again.overdue_count
+    );
+    let started = Instant::now();
+    let third = prior_auth::sweeper::sweep(&deps, now).await.unwrap();
+    println!(
+        "third sweep (nothing left to change): {:.1} ms (overdue {})",
+        started.elapsed().as_secs_f64() * 1000.0,
+        third.overdue_count
     );
     let started = Instant::now();
     let mut rows = 0;
@@ -218,7 +239,11 @@ async fn sweep_time(open: usize) {
     loop {
         let page = ipa
             .records
-            .query(Query::primary(keys::UM_QUEUE, "").limit(1000).after(cursor.take()))
+            .query(
+                Query::primary(keys::UM_QUEUE, "")
+                    .limit(1000)
+                    .after(cursor.take()),
+            )
             .await
             .unwrap();
         rows += page.records.len();
@@ -231,6 +256,4 @@ async fn sweep_time(open: usize) {
         "full scan of the UM queue ({rows} rows): {:.1} ms",
         started.elapsed().as_secs_f64() * 1000.0
     );
-    let _: &dyn RecordStore = ipa.records.as_ref();
-    let _ = Setting::Outpatient;
 }

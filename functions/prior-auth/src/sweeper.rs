@@ -27,6 +27,56 @@ const MAX_LISTED: usize = 100;
 /// Outbox events younger than this are still being published by their request.
 const OUTBOX_GRACE: SignedDuration = SignedDuration::from_secs(30);
 
+/// Auth changes in flight at once.
+const CONCURRENCY: usize = 32;
+
+/// What one timer came to.
+enum Applied {
+    DeemedApproved(String),
+    Expired(String),
+    /// Nothing to do, or the auth changed meanwhile (the next sweep looks again).
+    Skipped,
+}
+
+async fn apply(
+    deps: &Deps,
+    system: &Principal,
+    info: &RequestInfo,
+    timer: Timer,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    let store = deps.records.as_ref();
+    let Some(stored) = prior_auths::load(store, &timer.id).await? else {
+        return Ok(Applied::Skipped);
+    };
+    let mut auth = stored.value.0.clone();
+    let changed = match timer.kind {
+        TimerKind::DeemedApproval => {
+            let coverage_end = prior_auths::coverage_end(store, &auth).await?;
+            review::deem_approved(&mut auth, now, &deps.policy, coverage_end)
+        }
+        TimerKind::Expiry => review::expire(&mut auth, now),
+    };
+    if !changed {
+        return Ok(Applied::Skipped);
+    }
+    let change = Change::updated(&stored, &auth, now)?.audited(
+        system,
+        "prior_auth.sweep",
+        &auth,
+        info,
+        now,
+    )?;
+    match change.commit(deps.ports(), None).await {
+        Ok(()) => Ok(match timer.kind {
+            TimerKind::DeemedApproval => Applied::DeemedApproved(auth.id.to_string()),
+            TimerKind::Expiry => Applied::Expired(auth.id.to_string()),
+        }),
+        Err(StoreError::ConditionFailed) => Ok(Applied::Skipped),
+        Err(e) => Err(e),
+    }
+}
+
 /// What one sweep did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
@@ -59,57 +109,49 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
     };
     let due = format!("{}#~", sortable_instant(now));
 
+    // The due timers, oldest first (bounded: the rest wait for the next sweep).
+    let mut timers = Vec::new();
     let mut cursor = None;
-    let mut handled = 0;
-    while handled < MAX_TIMERS {
+    while timers.len() < MAX_TIMERS {
         let page = store
             .query(
                 Query::between(keys::PRIOR_AUTH_TIMERS, String::new(), due.clone())
-                    .limit(100)
+                    .limit(MAX_TIMERS - timers.len())
                     .after(cursor.take()),
             )
             .await?;
-        for record in page.records {
-            handled += 1;
-            let Ok(timer) = serde_json::from_value::<Timer>(record.body) else {
-                continue;
-            };
-            let Some(stored) = prior_auths::load(store, &timer.id).await? else {
-                continue;
-            };
-            let mut auth = stored.value.0.clone();
-            let changed = match timer.kind {
-                TimerKind::DeemedApproval => {
-                    let coverage_end = prior_auths::coverage_end(store, &auth).await?;
-                    review::deem_approved(&mut auth, now, &deps.policy, coverage_end)
-                }
-                TimerKind::Expiry => review::expire(&mut auth, now),
-            };
-            if !changed {
-                report.skipped += 1;
-                continue;
-            }
-            let change = Change::updated(&stored, &auth, now)?.audited(
-                &system,
-                "prior_auth.sweep",
-                &auth,
-                &info,
-                now,
-            )?;
-            match change.commit(deps.ports(), None).await {
-                Ok(()) => match timer.kind {
-                    TimerKind::DeemedApproval => report.deemed_approved.push(auth.id.to_string()),
-                    TimerKind::Expiry => report.expired.push(auth.id.to_string()),
-                },
-                Err(StoreError::ConditionFailed) => report.skipped += 1,
-                Err(e) => return Err(e),
-            }
-        }
+        timers.extend(
+            page.records
+                .into_iter()
+                .filter_map(|r| serde_json::from_value::<Timer>(r.body).ok()),
+        );
         match page.next {
             Some(next) => cursor = Some(next),
             None => break,
         }
     }
+    // Applied many at a time: each is its own transaction, and concurrent
+    // transactions share disk flushes (embedded) or round trips (DynamoDB).
+    let mut running = tokio::task::JoinSet::new();
+    let mut timers = timers.into_iter();
+    loop {
+        while running.len() < CONCURRENCY {
+            let Some(timer) = timers.next() else { break };
+            let (deps, system, info) = (deps.clone(), system.clone(), info.clone());
+            running.spawn(async move { apply(&deps, &system, &info, timer, now).await });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        let done = done.map_err(|e| StoreError::backend("sweeper task", e))?;
+        match done? {
+            Applied::DeemedApproved(id) => report.deemed_approved.push(id),
+            Applied::Expired(id) => report.expired.push(id),
+            Applied::Skipped => report.skipped += 1,
+        }
+    }
+    report.deemed_approved.sort();
+    report.expired.sort();
 
     // Overdue: the UM queue is ordered by due time, so only overdue rows are read.
     let mut cursor = None;
