@@ -9,6 +9,7 @@ pub mod codes;
 pub mod dates;
 pub mod eligibility;
 pub mod ids;
+pub mod intake;
 mod invalid;
 pub mod member;
 pub mod money;
