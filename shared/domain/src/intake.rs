@@ -523,13 +523,13 @@ fn match_label(b: &[u8], at: usize, label: &[u8]) -> Option<usize> {
 }
 
 /// Where the value after a label starts: past at most [`VALUE_GAP`] bytes of
-/// separators (spaces, colons, `#`, dots, `=`, one line break).
+/// separators (spaces, colons, `#`, dots, `=`, parentheses, one line break).
 fn value_start(b: &[u8], mut i: usize) -> Option<usize> {
     let limit = i + VALUE_GAP;
     let mut newlines = 0;
     while i < b.len() && i < limit {
         match b[i] {
-            b' ' | b'\t' | b':' | b'#' | b'.' | b'=' | b'-' => i += 1,
+            b' ' | b'\t' | b':' | b'#' | b'.' | b'=' | b'-' | b'(' | b')' => i += 1,
             b'\r' => i += 1,
             b'\n' if newlines == 0 => {
                 newlines += 1;
@@ -1285,6 +1285,7 @@ mod tests {
     fn labelled_procedure_and_diagnosis_codes() {
         let text = "CPT: 99213, 99214 and J3490-RT\n\
                     ICD-10-CM: E11.9, M17.11\n\
+                    Diagnosis (ICD-10): I10 essential hypertension\n\
                     Diagnosis: primary osteoarthritis of knee (M17.0)\n\
                     A1C was 7.2 on the last visit; code 73721";
         let f = find_references(text);
@@ -1295,7 +1296,7 @@ mod tests {
             .collect();
         assert_eq!(cpt, ["99213", "99214", "J3490"]);
         let icd: Vec<_> = f.diagnosis_codes.iter().map(Icd10::as_str).collect();
-        assert_eq!(icd, ["E11.9", "M17.11", "M17.0"]);
+        assert_eq!(icd, ["E11.9", "M17.11", "I10", "M17.0"]);
     }
 
     #[test]
