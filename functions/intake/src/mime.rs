@@ -30,7 +30,9 @@
 use std::borrow::Cow;
 
 use jiff::Timestamp;
-use mail_parser::{Address, HeaderName, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{
+    Address, HeaderName, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 
 use crate::Problem;
 
@@ -195,7 +197,7 @@ pub fn parse_email(raw: &[u8], limits: &EmailLimits) -> MimeOutcome {
 
     let mut text = String::new();
     let mut attachments = Vec::new();
-    collect(&message, &mut text, &mut attachments, &mut problems);
+    collect(message, &mut text, &mut attachments, &mut problems);
     if attachments.len() > limits.max_attachments {
         return refuse(
             Problem::new(
@@ -487,14 +489,15 @@ fn timestamp(d: &mail_parser::DateTime) -> Option<Timestamp> {
 }
 
 /// Text bodies, then attachments; a forwarded message adds its subject, text and
-/// attachments (explicit stack, so nesting costs no recursion).
+/// attachments (explicit stack, so nesting costs no recursion). Takes the message
+/// apart so that decoded attachments move out of it instead of being copied.
 fn collect(
-    message: &Message<'_>,
+    message: Message<'_>,
     text: &mut String,
     attachments: &mut Vec<Attachment>,
     problems: &mut Vec<Problem>,
 ) {
-    let mut pending: Vec<&Message<'_>> = vec![message];
+    let mut pending: Vec<Message<'_>> = vec![message];
     let mut first = true;
     while let Some(m) = pending.pop() {
         if !first && let Some(s) = m.subject() {
@@ -506,12 +509,13 @@ fn collect(
                 push_text(text, &body);
             }
         }
-        for part in m.attachments() {
-            if let Some(inner) = part.message() {
-                pending.push(inner);
+        let ids = m.attachments.clone();
+        let mut parts: Vec<Option<MessagePart<'_>>> = m.parts.into_iter().map(Some).collect();
+        for id in ids {
+            let Some(part) = parts.get_mut(id as usize).and_then(Option::take) else {
                 continue;
-            }
-            if part.is_encoding_problem {
+            };
+            if part.is_encoding_problem && !matches!(part.body, PartType::Message(_)) {
                 problems.push(Problem::new(
                     "attachment_encoding",
                     format!(
@@ -520,37 +524,45 @@ fn collect(
                     ),
                 ));
             }
-            let content_type = part.content_type().map_or_else(
-                || {
-                    if part.is_text() {
-                        "text/plain".to_owned()
-                    } else {
-                        "application/octet-stream".to_owned()
+            let content_type = content_type(&part);
+            let file_name = part.attachment_name().map(str::to_owned);
+            let inline = matches!(part.body, PartType::InlineBinary(_));
+            let bytes = match part.body {
+                PartType::Message(inner) => {
+                    pending.push(inner);
+                    continue;
+                }
+                PartType::Text(t) => {
+                    if content_type == "text/plain" {
+                        push_text(text, &t);
                     }
-                },
-                |ct| {
-                    let mut s = ct.ctype().to_ascii_lowercase();
-                    s.push('/');
-                    s.push_str(&ct.subtype().unwrap_or("octet-stream").to_ascii_lowercase());
-                    s
-                },
-            );
-            let bytes: Cow<'_, [u8]> = match &part.body {
-                PartType::Text(t) | PartType::Html(t) => Cow::Borrowed(t.as_bytes()),
-                _ => Cow::Borrowed(part.contents()),
+                    t.into_owned().into_bytes()
+                }
+                PartType::Html(t) => t.into_owned().into_bytes(),
+                PartType::Binary(b) | PartType::InlineBinary(b) => b.into_owned(),
+                PartType::Multipart(_) => continue,
             };
-            if content_type == "text/plain"
-                && let PartType::Text(t) = &part.body
-            {
-                push_text(text, t);
-            }
             attachments.push(Attachment {
-                file_name: part.attachment_name().map(str::to_owned),
+                file_name,
                 content_type,
-                inline: matches!(part.body, PartType::InlineBinary(_)),
-                bytes: bytes.into_owned(),
+                inline,
+                bytes,
             });
         }
+    }
+}
+
+/// The declared type as lower-case `type/subtype`.
+fn content_type(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => {
+            let mut s = ct.ctype().to_ascii_lowercase();
+            s.push('/');
+            s.push_str(&ct.subtype().unwrap_or("octet-stream").to_ascii_lowercase());
+            s
+        }
+        None if part.is_text() => "text/plain".to_owned(),
+        None => "application/octet-stream".to_owned(),
     }
 }
 
