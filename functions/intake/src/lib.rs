@@ -444,7 +444,10 @@ fn parse_mail(object: &IntakeObject, limits: &Limits) -> ParsedItem {
             for (i, a) in email.attachments.into_iter().enumerate() {
                 let n = i + 1;
                 let kind = FileKind::of(&a.bytes);
-                let label = format!("attachment {n} ({})", a.content_type);
+                // The declared type is the sender's text: keep it short in messages.
+                let mut shown = a.content_type.clone();
+                truncate_at_char(&mut shown, 80);
+                let label = format!("attachment {n} ({shown})");
                 let content_type = if kind.fits(&a.content_type) {
                     a.content_type.clone()
                 } else {

@@ -227,8 +227,10 @@ pub fn parse_email(raw: &[u8], limits: &EmailLimits) -> MimeOutcome {
 
 /// The linear scan before parsing; see the module docs.
 fn prescan(raw: &[u8], limits: &EmailLimits) -> Result<(), Problem> {
-    // The top header block ends at the first empty line.
-    let top_end = raw
+    // The top header block ends at the first empty line; look no further than the
+    // limit allows.
+    let window = &raw[..raw.len().min(limits.max_header_bytes.saturating_add(2))];
+    let top_end = window
         .windows(2)
         .position(|w| w == b"\n\n" || w == b"\n\r")
         .unwrap_or(raw.len());
