@@ -33,19 +33,36 @@ fn intake(c: &mut Criterion) {
     let mut group = c.benchmark_group("intake");
     for (name, source, file) in [
         ("10-page PDF fax", Source::Fax, "fax-10-pages.pdf"),
-        ("1-page auth request form fax", Source::Fax, "auth-request-form.pdf"),
+        (
+            "1-page auth request form fax",
+            Source::Fax,
+            "auth-request-form.pdf",
+        ),
         ("scanned TIFF fax", Source::Fax, "scanned-fax.tif"),
         (
             "email, 5 attachments (2 PDFs, 5 pages)",
             Source::Email,
             "five-attachments.eml",
         ),
-        ("email, 3 attachments", Source::Email, "three-attachments.eml"),
-        ("email, quoted-printable PDR", Source::Email, "pdr-quoted-printable.eml"),
+        (
+            "email, 3 attachments",
+            Source::Email,
+            "three-attachments.eml",
+        ),
+        (
+            "email, quoted-printable PDR",
+            Source::Email,
+            "pdr-quoted-printable.eml",
+        ),
     ] {
         let obj = object(source, fixture(file));
         group.bench_function(name, |b| b.iter(|| parse_intake(black_box(&obj), &limits)));
     }
+    let obj = object(Source::Fax, Bytes::from(bombs::large_scanned_pdf(40)));
+    group.sample_size(20);
+    group.bench_function("40-page scanned PDF fax (19 MB, no text layer)", |b| {
+        b.iter(|| parse_intake(black_box(&obj), &limits))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("intake bombs (refused)");

@@ -27,8 +27,6 @@
 //! words, with the top headers when they could be read safely, so the handler stores
 //! the whole message for a clerk.
 
-use std::borrow::Cow;
-
 use jiff::Timestamp;
 use mail_parser::{
     Address, HeaderName, Message, MessageParser, MessagePart, MimeHeaders, PartType,

@@ -46,11 +46,15 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// size, and the most memory the parse held at once beyond what was allocated
 /// before it (the message's own bytes). Other tests wait meanwhile, making theirs.
 fn parse_measured(make: impl FnOnce() -> Vec<u8>) -> (ParsedItem, usize, usize) {
+    measured(Source::Email, make)
+}
+
+fn measured(source: Source, make: impl FnOnce() -> Vec<u8>) -> (ParsedItem, usize, usize) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let raw = make();
     let len = raw.len();
     let object = IntakeObject {
-        source: Source::Email,
+        source,
         bytes: Bytes::from(raw),
         file_name: None,
         fax: FaxMetadata::default(),
@@ -217,4 +221,15 @@ fn a_large_legitimate_message_costs_about_its_own_size() {
     assert!(item.documents.iter().all(|d| d.bytes.len() == 5 * MB));
     // The decoded attachments, and no copy of them: less than the message itself.
     assert!(peak < len, "{peak} bytes for {len} bytes");
+}
+
+#[test]
+fn a_large_scanned_pdf_fax_costs_about_its_own_size() {
+    let (item, len, peak) = measured(Source::Fax, || bombs::large_scanned_pdf(40));
+    assert_eq!(item.documents[0].pages, Some(40));
+    assert_eq!(item.documents[0].has_text_layer, Some(false));
+    let codes: Vec<_> = item.problems.iter().map(|p| p.code.as_ref()).collect();
+    assert_eq!(codes, ["no_text_layer", "unknown_sender"]);
+    // lopdf holds a copy of every stream while it reads the file.
+    assert!(peak < len + 4 * MB, "{peak} bytes for a {len}-byte PDF");
 }

@@ -312,7 +312,7 @@ fn push_all<T: PartialEq>(v: &mut Vec<T>, xs: Vec<T>) {
 
 /// Labels before a member ID, lower case. A space in a label matches any run of
 /// spaces, tabs or hyphens, or none ("Member ID", "MemberID", "Member-ID").
-const MEMBER_ID_LABELS: &[&str] = &[
+pub const MEMBER_ID_LABELS: &[&str] = &[
     "member id",
     "member #",
     "member no",
@@ -326,10 +326,10 @@ const MEMBER_ID_LABELS: &[&str] = &[
 ];
 
 /// Labels before a date of birth.
-const DOB_LABELS: &[&str] = &["dob", "d.o.b", "date of birth", "birth date", "birthdate"];
+pub const DOB_LABELS: &[&str] = &["dob", "d.o.b", "date of birth", "birth date", "birthdate"];
 
 /// Labels before procedure codes.
-const PROCEDURE_LABELS: &[&str] = &[
+pub const PROCEDURE_LABELS: &[&str] = &[
     "cpt",
     "hcpcs",
     "cpt/hcpcs",
@@ -341,7 +341,7 @@ const PROCEDURE_LABELS: &[&str] = &[
 ];
 
 /// Labels before diagnosis codes.
-const DIAGNOSIS_LABELS: &[&str] = &[
+pub const DIAGNOSIS_LABELS: &[&str] = &[
     "icd 10",
     "icd 10 cm",
     "icd",

@@ -117,3 +117,51 @@ pub fn base64(bytes: &[u8]) -> String {
     }
     s
 }
+
+/// A scan-like PDF: `pages` pages, each one uncompressible 1-bit fax image
+/// (1728 x 2200, 475 KB) and no text layer. 40 pages make 19 MB.
+pub fn large_scanned_pdf(pages: usize) -> Vec<u8> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut kids = Vec::new();
+    for _ in 0..pages {
+        let pixels: Vec<u8> = (0..1728 * 2200 / 8)
+            .map(|_| {
+                // xorshift: noise a deflate cannot shrink, as a bad scan.
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        let image = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => 1728, "Height" => 2200,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 1,
+            },
+            pixels,
+        ));
+        let content = doc.add_object(Stream::new(
+            dictionary! {},
+            b"q 612 0 0 792 0 0 cm /Im0 Do Q".to_vec(),
+        ));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
+        });
+        kids.push(Object::Reference(page));
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
