@@ -10,6 +10,20 @@
 //! an object: a refused or unreadable one comes back with the reasons and the bytes
 //! to store.
 //!
+//! Problem codes ([`Problem::code`]), for the handler and the clerk's screen:
+//! - refused emails (the whole message is the one document): `empty_file`,
+//!   `message_too_large`, `header_too_large`, `too_many_parts`, `too_deeply_nested`,
+//!   `too_many_attachments`, `encoded_forwarded_message`, `not_an_email`;
+//! - emails: `unknown_sender`, `subject_not_utf8`, `subject_malformed_encoding`,
+//!   `subject_undecodable`, `attachment_encoding`, `content_type_mismatch`,
+//!   `empty_attachment`, `text_truncated`;
+//! - faxes: `empty_file`, `unknown_file_type`, `unknown_sender`, and from the
+//!   gateway's metadata `bad_receipt_time`, `bad_sidecar` ([`FaxMetadata`]);
+//! - PDFs (a fax or an attachment): `no_text_layer` (also a TIFF fax), `pdf_unreadable`,
+//!   `pdf_encrypted`, `pdf_too_complex`, `pdf_no_pages`, `pdf_time_budget`,
+//!   `pdf_page_unreadable`, `pdf_text_truncated`;
+//! - any: `no_receipt_time`.
+//!
 //! **PHI.** Subjects, senders, text, file names, documents and [`Found`] values are
 //! PHI. The `Debug` of every type here prints sizes and counts instead of them, and
 //! [`Problem`] messages and classification cues never quote them; the handler logs

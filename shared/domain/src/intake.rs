@@ -1310,6 +1310,25 @@ mod tests {
     }
 
     #[test]
+    fn found_round_trips_through_serde_for_the_intake_item() {
+        let text = format!(
+            "PA-7K3Q9M Member ID: ABC123 DOB: 03/15/1984 {} Member ID: XYZ789 NPI 1234567893 CPT: 99213 ICD-10: E11.9",
+            "filler ".repeat(100)
+        );
+        let f = find_references(&text);
+        let json = serde_json::to_string(&f).unwrap();
+        assert!(
+            json.contains(r#"{"member_id":"ABC123","dob":"1984-03-15"}"#),
+            "{json}"
+        );
+        assert!(
+            json.contains(r#"{"member_id":"XYZ789","dob":null}"#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Found>(&json).unwrap(), f);
+    }
+
+    #[test]
     fn finding_is_bounded() {
         let text = "PA-7K3Q9M ".repeat(10)
             + &(0..200)
