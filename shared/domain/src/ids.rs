@@ -227,10 +227,11 @@ pub const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub struct ReferenceId(String);
 
 impl ReferenceId {
-    /// A reference ID of any kind.
+    /// A reference ID of any kind, written with a hyphen (or, as people write
+    /// them on forms, a space) after the prefix, in any case.
     pub fn parse(s: &str) -> Result<ReferenceId, Invalid> {
         let s = s.trim();
-        let (prefix, code) = s.split_once('-').ok_or_else(Self::bad)?;
+        let (prefix, code) = s.split_once(['-', ' ']).ok_or_else(Self::bad)?;
         let kind = RecordKind::ALL
             .into_iter()
             .find(|k| k.prefix().eq_ignore_ascii_case(prefix))

@@ -11,6 +11,7 @@ pub mod dates;
 pub mod document;
 pub mod eligibility;
 pub mod ids;
+pub mod intake;
 mod invalid;
 pub mod member;
 pub mod money;
