@@ -77,6 +77,18 @@ enum Command {
     },
     /// Print the OpenAPI document of the API.
     Openapi,
+    /// Work with IPA policy files.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyAction {
+    /// Validate a policy file (e.g. infra/ipas/sunrise.toml): every problem is
+    /// named by its key; exit status 1 when there is one.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -166,6 +178,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Openapi => {
             print!("{}", openapi::json());
+            Ok(())
+        }
+        Command::Policy {
+            action: PolicyAction::Check { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let policy =
+                mso_domain::policy::Policy::from_toml(&text, &file.display().to_string())?;
+            println!(
+                "{}: valid policy of {} ({}): {} plan(s), {} PA-required code range(s), {} criteria rule(s), {} holiday(s)",
+                file.display(),
+                policy.ipa.name,
+                policy.ipa.id,
+                policy.plans.len(),
+                policy.prior_auth.pa_required_codes.len(),
+                policy.prior_auth.criteria.len(),
+                policy.holidays().len()
+            );
             Ok(())
         }
     }
