@@ -243,7 +243,22 @@ fn meter() -> anyhow::Result<()> {
     println!("binaries: cargo {}", build.join(" "));
     if !options.no_build {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
+        // Without the variables cargo set for this bench: build scripts that track
+        // one (ring's, CARGO_MANIFEST_DIR) would rebuild from a plain shell's build.
+        let ours = [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_CRATE_",
+            "CARGO_PRIMARY_",
+        ];
+        let mut command = Command::new(cargo);
+        for (name, _) in std::env::vars_os() {
+            let name_str = name.to_string_lossy();
+            if ours.iter().any(|prefix| name_str.starts_with(prefix)) {
+                command.env_remove(&name);
+            }
+        }
+        let status = command
             .args(&build)
             .current_dir(&root)
             .status()
