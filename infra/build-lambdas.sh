@@ -5,10 +5,17 @@
 # cargo lambda (e.g. `infra/build-lambdas.sh --locked`).
 set -euo pipefail
 
-# One word per function: the Cargo package name, which is also its binary name
-# and its target/lambda/<name>/ directory.
+# The Cargo packages that hold Lambda mains, and every Lambda function: its binary
+# name, which is also its target/lambda/<name>/ directory and (in PascalCase +
+# "Function") its SAM resource.
+PACKAGES=(
+  eligibility
+  prior-auth
+)
 FUNCTIONS=(
   eligibility
+  prior-auth
+  prior-auth-sweeper
 )
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,8 +27,8 @@ if ! cargo lambda --version >/dev/null 2>&1; then
 fi
 
 packages=()
-for f in "${FUNCTIONS[@]}"; do
-  packages+=(-p "$f")
+for p in "${PACKAGES[@]}"; do
+  packages+=(-p "$p")
 done
 
 # One cargo invocation for all functions, so shared crates compile once.

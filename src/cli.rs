@@ -43,6 +43,12 @@ enum Command {
         host: IpAddr,
         #[command(flatten)]
         data: DataDirArg,
+        /// Seconds an API request body may take to arrive (tests shorten it).
+        #[arg(long, env = "MSO_BODY_TIMEOUT_SECS", default_value_t = 30, hide = true)]
+        body_timeout_secs: u64,
+        /// Connections served at once (tests lower it).
+        #[arg(long, env = "MSO_MAX_CONNECTIONS", default_value_t = 512, hide = true)]
+        max_connections: usize,
     },
     /// Print a dev JWT that `mso serve` accepts (and nothing else does).
     Token {
@@ -71,6 +77,18 @@ enum Command {
     },
     /// Print the OpenAPI document of the API.
     Openapi,
+    /// Work with IPA policy files.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyAction {
+    /// Validate a policy file (e.g. infra/ipas/sunrise.toml): every problem is
+    /// named by its key; exit status 1 when there is one.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -101,14 +119,25 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { port, host, data } => {
+        Command::Serve {
+            port,
+            host,
+            data,
+            body_timeout_secs,
+            max_connections,
+        } => {
+            let limits = server::Limits {
+                body_timeout: std::time::Duration::from_secs(body_timeout_secs.max(1)),
+                max_connections,
+                ..server::Limits::default()
+            };
             mso_api::telemetry::init();
             let dir = DataDir::open(&data.data_dir, data.policy.as_deref())?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            runtime.block_on(server::serve(dir, (host, port).into()))
+            runtime.block_on(server::serve(dir, (host, port).into(), limits))
         }
         Command::Token {
             org,
@@ -149,6 +178,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Openapi => {
             print!("{}", openapi::json());
+            Ok(())
+        }
+        Command::Policy {
+            action: PolicyAction::Check { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let policy =
+                mso_domain::policy::Policy::from_toml(&text, &file.display().to_string())?;
+            println!(
+                "{}: valid policy of {} ({}): {} plan(s), {} PA-required code range(s), {} criteria rule(s), {} holiday(s)",
+                file.display(),
+                policy.ipa.name,
+                policy.ipa.id,
+                policy.plans.len(),
+                policy.prior_auth.pa_required_codes.len(),
+                policy.prior_auth.criteria.len(),
+                policy.holidays().len()
+            );
             Ok(())
         }
     }

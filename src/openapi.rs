@@ -23,8 +23,7 @@ pub fn document() -> OpenApi {
         ))
         .build();
     // One entry per function; each job adds its own.
-    #[allow(clippy::single_element_loop)]
-    for part in [eligibility::openapi()] {
+    for part in [eligibility::openapi(), prior_auth::openapi()] {
         doc.merge(part);
     }
     doc

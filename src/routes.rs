@@ -7,20 +7,23 @@ use std::collections::HashMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Function {
     Eligibility,
+    PriorAuth,
 }
 
 impl Function {
-    pub const ALL: [Function; 1] = [Function::Eligibility];
+    pub const ALL: [Function; 2] = [Function::Eligibility, Function::PriorAuth];
 
     pub fn name(self) -> &'static str {
         match self {
             Function::Eligibility => "eligibility",
+            Function::PriorAuth => "prior-auth",
         }
     }
 
     fn routes(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Function::Eligibility => eligibility::ROUTES,
+            Function::PriorAuth => prior_auth::ROUTES,
         }
     }
 }

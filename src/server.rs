@@ -28,28 +28,64 @@ use crate::{demo, openapi};
 
 /// API Gateway's payload limit.
 const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
-/// Presigned uploads may be as large as the policy allows; this is the hard ceiling.
-const MAX_OBJECT_BYTES: usize = 100 * 1024 * 1024;
+
+/// Limits that keep one client from holding the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How long an API request body may take to arrive. The header timeout does
+    /// not cover bodies, so without this a client sending a byte a second holds
+    /// a connection (and its memory) for as long as it likes.
+    pub body_timeout: Duration,
+    /// The same for uploads through presigned URLs, which are larger.
+    pub upload_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(120),
+            max_connections: 512,
+        }
+    }
+}
 
 /// Everything a request may need, built once at start-up.
 pub struct App {
+    limits: Limits,
     router: Router,
     tokens: DevTokens,
     documents: Arc<EmbeddedDocumentStore>,
     eligibility: eligibility::Deps,
+    prior_auth: prior_auth::Deps,
     openapi_json: Bytes,
 }
 
 impl App {
-    pub fn new(dir: &DataDir, embedded: &mso_store::embedded::Embedded) -> anyhow::Result<App> {
+    pub fn new(
+        dir: &DataDir,
+        embedded: &mso_store::embedded::Embedded,
+        limits: Limits,
+    ) -> anyhow::Result<App> {
+        let policy = Arc::new(dir.policy().clone());
+        let clock: Arc<dyn mso_api::Clock> = Arc::new(SystemClock);
         Ok(App {
+            limits,
             router: Router::new(),
             tokens: DevTokens::new(&dir.jwt_key()?),
             documents: embedded.documents(),
             eligibility: eligibility::Deps {
                 records: embedded.records(),
-                policy: Arc::new(dir.policy().clone()),
-                clock: Arc::new(SystemClock),
+                policy: policy.clone(),
+                clock: clock.clone(),
+            },
+            prior_auth: prior_auth::Deps {
+                records: embedded.records(),
+                queue: embedded.queue(),
+                policy,
+                clock,
             },
             openapi_json: Bytes::from(openapi::json()),
         })
@@ -128,17 +164,19 @@ impl App {
             Ok(claims) => claims,
             Err(p) => return problem(p),
         };
-        let body = match read_body(body, MAX_BODY_BYTES).await {
+        let body = match read_body(body, MAX_BODY_BYTES, self.limits.body_timeout).await {
             Ok(b) => b,
             Err(p) => return problem(p),
         };
+        let mut headers = parts.headers;
+        forwarded_as_api_gateway(&mut headers, peer);
         let request = GatewayRequest {
             method: parts.method.clone(),
             path,
             query: parts.uri.query().unwrap_or_default().to_owned(),
             route_key: route.key(),
             path_parameters,
-            headers: parts.headers,
+            headers,
             body: body.to_vec(),
             claims: Some(claims),
             request_id: request_id.to_owned(),
@@ -148,6 +186,7 @@ impl App {
         .into_request();
         let resp = match route.function {
             Function::Eligibility => eligibility::handle(&self.eligibility, request).await,
+            Function::PriorAuth => prior_auth::handle(&self.prior_auth, request).await,
         };
         from_lambda(resp)
     }
@@ -182,51 +221,115 @@ impl App {
         }
     }
 
-    /// The local stand-in for S3 presigned URLs.
+    /// The local stand-in for S3 presigned URLs. The signature, expiry, method
+    /// and headers are checked before any of the body is read, and no more than
+    /// the signed length is read, within [`Limits::upload_timeout`].
     async fn presigned(
         &self,
         parts: hyper::http::request::Parts,
         body: Incoming,
     ) -> Response<Full<Bytes>> {
-        let body = match read_body(body, MAX_OBJECT_BYTES).await {
-            Ok(b) => b,
-            Err(p) => return problem(p),
-        };
         let path_and_query = parts
             .uri
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or_default();
-        let outcome = self
-            .documents
-            .serve_presigned(
-                &parts.method,
-                path_and_query,
-                &parts.headers,
-                body,
-                jiff::Timestamp::now().as_second(),
-            )
-            .await;
-        match outcome {
+        let now = jiff::Timestamp::now().as_second();
+        let access = match self.documents.authorize_presigned(
+            &parts.method,
+            path_and_query,
+            &parts.headers,
+            now,
+        ) {
+            Ok(access) => access,
+            Err(e) => return presign_problem(e),
+        };
+        let limit = usize::try_from(access.body_limit()).unwrap_or(usize::MAX);
+        let body = match read_body(body, limit, self.limits.upload_timeout).await {
+            Ok(b) => b,
+            Err(p) => return problem(p),
+        };
+        match self.documents.complete_presigned(access, body).await {
             Ok(PresignedOutcome::Stored(_)) => plain(StatusCode::OK, "text/plain", Bytes::new()),
-            Ok(PresignedOutcome::Found(meta, bytes)) => plain(
-                StatusCode::OK,
-                meta.content_type
-                    .as_deref()
-                    .unwrap_or("application/octet-stream"),
-                bytes,
-            ),
+            Ok(PresignedOutcome::Found(meta, bytes)) => {
+                let mut resp = Response::new(Full::new(bytes));
+                for (name, value) in PresignedOutcome::download_headers(&meta) {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        resp.headers_mut().insert(name, value);
+                    }
+                }
+                resp
+            }
             Ok(PresignedOutcome::NotFound) => problem(Problem::not_found()),
-            Err(StoreError::PresignRefused(reason)) => problem(Problem::forbidden(format!(
-                "Presigned request refused: {reason}."
-            ))),
-            Err(_) => problem(Problem::unavailable()),
+            Err(e) => presign_problem(e),
         }
     }
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Problem> {
-    match Limited::new(body, limit).collect().await {
+fn presign_problem(e: StoreError) -> Response<Full<Bytes>> {
+    match e {
+        StoreError::PresignRefused(reason) => problem(Problem::forbidden(format!(
+            "Presigned request refused: {reason}."
+        ))),
+        _ => problem(Problem::unavailable()),
+    }
+}
+
+impl App {
+    /// What AWS runs on schedules and queues, as in-process tasks: the prior-auth
+    /// sweeper every [`SWEEP_EVERY`]. Aborted at shutdown.
+    fn start_background_jobs(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let app = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = app.prior_auth.clock.now();
+                if let Err(e) = prior_auth::sweeper::sweep(&app.prior_auth, now).await {
+                    tracing::error!(error = %e, "prior-auth sweep failed; retrying at the next tick");
+                }
+            }
+        })
+    }
+}
+
+/// How often `mso serve` sweeps (the SAM template schedules the Lambda each minute).
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Forwarding headers as API Gateway sets them: whatever the client sent is
+/// replaced (a client must not choose the scheme or address handlers see), and a
+/// `Host` that is not a valid host name is dropped by the request builder.
+fn forwarded_as_api_gateway(headers: &mut hyper::HeaderMap, peer: SocketAddr) {
+    let client_set: Vec<header::HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("x-forwarded-") || *name == "forwarded")
+        .cloned()
+        .collect();
+    for name in client_set {
+        headers.remove(name);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    if let Ok(ip) = HeaderValue::from_str(&peer.ip().to_string()) {
+        headers.insert("x-forwarded-for", ip);
+    }
+}
+
+/// Reads at most `limit` bytes of body within `timeout`.
+async fn read_body(body: Incoming, limit: usize, timeout: Duration) -> Result<Bytes, Problem> {
+    let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await;
+    let Ok(read) = read else {
+        return Err(Problem::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            "The request body took too long to arrive",
+        )
+        .with_detail(format!(
+            "The whole body must arrive within {} seconds.",
+            timeout.as_secs()
+        )));
+    };
+    match read {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
@@ -273,7 +376,7 @@ fn plain(status: StatusCode, content_type: &str, body: Bytes) -> Response<Full<B
 }
 
 /// Runs `mso serve` until Ctrl-C or SIGTERM.
-pub async fn serve(dir: DataDir, addr: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(dir: DataDir, addr: SocketAddr, limits: Limits) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("listening on {addr} (is the port in use? try --port)"))?;
@@ -293,12 +396,19 @@ pub async fn serve(dir: DataDir, addr: SocketAddr) -> anyhow::Result<()> {
             dir.path().display()
         );
     }
-    let app = Arc::new(App::new(&dir, &embedded)?);
+    let app = Arc::new(App::new(&dir, &embedded, limits)?);
+    let background = app.start_background_jobs();
     print_banner(&dir, &base_url)?;
 
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
+    let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     loop {
+        // A permit per connection: beyond the cap, clients wait in the backlog.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit?,
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -321,11 +431,13 @@ pub async fn serve(dir: DataDir, addr: SocketAddr) -> anyhow::Result<()> {
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;
+                    drop(permit);
                 });
             }
             () = &mut shutdown => break,
         }
     }
+    background.abort();
     eprintln!("Shutting down: finishing requests in flight.");
     tokio::select! {
         () = graceful.shutdown() => {}

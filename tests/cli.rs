@@ -195,3 +195,35 @@ fn token_refuses_unknown_roles_and_bad_npis() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid NPI"));
 }
+
+#[test]
+fn policy_check_validates_a_file_and_names_every_bad_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for ipa in ["sunrise", "harbor"] {
+        let path = repo.join(format!("infra/ipas/{ipa}.toml"));
+        let out = std::process::Command::new(support::MSO)
+            .args(["policy", "check"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("valid policy"));
+    }
+    let bad = dir.path().join("bad.toml");
+    let text = fs::read_to_string(repo.join("infra/ipas/sunrise.toml"))
+        .unwrap()
+        .replace("decision_working_days = 45", "decision_working_days = 0")
+        .replace("max_units = 12", "max_units = 0");
+    fs::write(&bad, text).unwrap();
+    let out = std::process::Command::new(support::MSO)
+        .args(["policy", "check"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml"), "{err}");
+    assert!(err.contains("key `prior_auth.criteria[2].max_units`"), "{err}");
+    assert!(err.contains("key `disputes.decision_working_days`"), "{err}");
+}

@@ -108,3 +108,48 @@ fn resource_name(function: &str) -> String {
     name.push_str("Function");
     name
 }
+
+/// Least privilege on the single table: every statement of every function that
+/// grants a DynamoDB action restricts it to the partitions the function uses
+/// (`dynamodb:LeadingKeys`), so no function can read audit or idempotency
+/// records, or another job's, by accident or by bug.
+#[test]
+fn every_table_grant_is_limited_to_the_partitions_the_function_uses() {
+    let text = std::fs::read_to_string(repo("infra/template.yaml")).unwrap();
+    let docs = YamlLoader::load_from_str(&text).unwrap();
+    let resources = docs[0]["Resources"].as_hash().unwrap();
+    let mut checked = 0;
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let Some(policies) = resource["Properties"]["Policies"].as_vec() else {
+            continue;
+        };
+        for policy in policies {
+            for statement in policy["Statement"].as_vec().into_iter().flatten() {
+                let actions: Vec<&str> = match &statement["Action"] {
+                    Yaml::String(a) => vec![a.as_str()],
+                    Yaml::Array(a) => a.iter().filter_map(Yaml::as_str).collect(),
+                    _ => vec![],
+                };
+                if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
+                    continue;
+                }
+                checked += 1;
+                let leading =
+                    &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                let prefixes = leading.as_vec().cloned().unwrap_or_default();
+                assert!(
+                    !prefixes.is_empty()
+                        && prefixes
+                            .iter()
+                            .all(|p| p.as_str().is_some_and(|p| p.len() > 1 && p != "*")),
+                    "{name:?}: statement {:?} grants {actions:?} without a dynamodb:LeadingKeys prefix list",
+                    statement["Sid"]
+                );
+            }
+        }
+    }
+    assert!(checked > 0, "no DynamoDB grant found in the template");
+}

@@ -38,10 +38,16 @@ impl Server {
 
     /// Starts the server with `RUST_LOG=log_level` (the load bench keeps it quiet).
     pub fn start_logging(data_dir: &Path, log_level: &str) -> Server {
+        Server::start_with(data_dir, &[("RUST_LOG", log_level)])
+    }
+
+    /// Starts the server with extra environment variables.
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(MSO)
             .args(["serve", "--port", "0", "--data-dir"])
             .arg(data_dir)
-            .env("RUST_LOG", log_level)
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .env_remove("MSO_POLICY_FILE")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -98,6 +104,11 @@ impl Server {
             preamble,
             stderr,
         }
+    }
+
+    /// `host:port` of the server.
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,9 +4,10 @@ use jiff::civil::Date;
 use lambda_http::RequestExt;
 use lambda_http::http::StatusCode;
 use mso_api::audit::{self, AuditEvent};
+use mso_api::throttle::Limit;
 use mso_api::{
-    AuthError, Body, FieldError, FieldErrors, Principal, Problem, Request, RequestInfo, Response,
-    Role, directory, json_response,
+    AuthError, Body, FieldError, FieldErrors, Forbidden, Principal, Problem, Request, RequestInfo,
+    Response, Role, directory, json_response,
 };
 use mso_domain::dates::parse_date;
 use mso_domain::eligibility::{self, Determination, Entity};
@@ -17,6 +18,19 @@ use tracing::{Span, instrument};
 use utoipa::ToSchema;
 
 use crate::Deps;
+
+/// Who may read eligibility: a provider organisation's users, and the IPA staff
+/// whose work needs it. Everyone else (an `ops_admin`, a staff role in a provider
+/// organisation's token) is refused.
+pub const ALLOWED_ROLES: &[Role] = &[
+    Role::ProviderUser,
+    Role::SiteAdmin,
+    Role::UmNurse,
+    Role::MedicalDirector,
+    Role::ClaimsExaminer,
+    Role::DisputeReviewer,
+    Role::IntakeClerk,
+];
 
 /// The validated query.
 #[derive(Debug)]
@@ -59,23 +73,46 @@ enum LookupError {
     #[error(transparent)]
     Unauthenticated(#[from] AuthError),
     #[error("role may not read member data")]
-    RoleNotAllowed,
+    RoleNotAllowed(#[from] Forbidden),
     #[error("invalid query")]
     InvalidQuery(Vec<FieldError>),
+    #[error("too many lookups found no member")]
+    TooManyNotFound { retry_after_seconds: u32 },
     #[error("npi is not one of the caller's organisation's providers")]
     NpiNotInOrganisation,
     #[error("storage failed")]
     Store(#[from] StoreError),
 }
 
+impl LookupError {
+    /// How a refused lookup that named a member is written to the audit trail;
+    /// `None` for failures that are not a refusal of the caller.
+    fn audit_outcome(&self) -> Option<&'static str> {
+        match self {
+            LookupError::RoleNotAllowed(_) => Some("refused_role"),
+            LookupError::InvalidQuery(_) => Some("refused_invalid_query"),
+            LookupError::TooManyNotFound { .. } => Some("refused_rate_limited"),
+            LookupError::NpiNotInOrganisation => Some("refused_npi"),
+            LookupError::Unauthenticated(_) | LookupError::Store(_) => None,
+        }
+    }
+}
+
 impl From<LookupError> for Problem {
     fn from(e: LookupError) -> Problem {
         match e {
             LookupError::Unauthenticated(e) => Problem::unauthorized(e.to_string()),
-            LookupError::RoleNotAllowed => {
+            LookupError::RoleNotAllowed(Forbidden::RoleNotAllowed) => {
                 Problem::forbidden("Your role does not allow reading member eligibility.")
             }
+            LookupError::RoleNotAllowed(other) => other.into(),
             LookupError::InvalidQuery(errors) => Problem::invalid_request(errors),
+            LookupError::TooManyNotFound {
+                retry_after_seconds,
+            } => Problem::too_many_requests(
+                "Too many of your recent lookups matched no member. Check the member ID and date of birth on the member's card, then try again after the time in Retry-After.",
+                retry_after_seconds,
+            ),
             LookupError::NpiNotInOrganisation => Problem::forbidden(
                 "The npi is not a provider of your organisation.",
             )
@@ -198,6 +235,8 @@ pub struct ReasonView {
         (status = 400, description = "Invalid query; every bad field is listed", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing, expired or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role not allowed, or npi not in the caller's organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This user had too many lookups that matched no member in the policy's window (`eligibility.not_found_limit` per `eligibility.not_found_window_minutes`); `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u32, description = "Seconds until this user may look up again"))),
         (status = 503, description = "Storage unavailable; nothing was disclosed", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -211,7 +250,12 @@ pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
     let span = Span::current();
     span.record("request_id", info.request_id.as_str());
     span.record("correlation_id", info.correlation_id.as_str());
-    match lookup(deps, req, &info).await {
+    let principal = match Principal::from_request(req) {
+        Ok(p) => p,
+        Err(e) => return refuse(LookupError::from(e)),
+    };
+    span.record("org", principal.org.as_str());
+    match lookup(deps, req, &principal, &info).await {
         Ok(answer) => {
             span.record(
                 "outcome",
@@ -224,39 +268,81 @@ pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
             json_response(StatusCode::OK, &answer)
         }
         Err(e) => {
-            let problem = Problem::from(e);
-            span.record("outcome", problem.status);
-            tracing::info!(status = problem.status, "eligibility lookup refused");
-            problem.into_response()
+            // A refused lookup that named a member is a PHI access attempt too.
+            if let (Some(outcome), Some(member_id)) = (e.audit_outcome(), named_member(req)) {
+                let event = AuditEvent {
+                    actor: &principal,
+                    action: "eligibility.lookup",
+                    purpose: "eligibility_verification",
+                    subject_type: "member",
+                    subject_id: member_id.as_str(),
+                    outcome,
+                    request_id: &info.request_id,
+                    at: deps.clock.now(),
+                };
+                if let Err(store) = audit::record(deps.records.as_ref(), &event).await {
+                    tracing::error!(error = %store, outcome, "a refused lookup could not be audited");
+                }
+            }
+            refuse(e)
         }
+    }
+}
+
+fn refuse(e: LookupError) -> Response<Body> {
+    let problem = Problem::from(e);
+    Span::current().record("outcome", problem.status);
+    tracing::info!(status = problem.status, "eligibility lookup refused");
+    problem.into_response()
+}
+
+/// The member a request names, when its `member_id` is a valid one.
+fn named_member(req: &Request) -> Option<MemberId> {
+    let params = req.query_string_parameters_ref()?;
+    MemberId::parse(params.first("member_id")?).ok()
+}
+
+/// The probing guard of this IPA's policy.
+fn not_found_limit(deps: &Deps) -> Limit {
+    let p = &deps.policy.eligibility;
+    Limit {
+        name: "eligibility_not_found",
+        limit: p.not_found_limit,
+        window_seconds: i64::from(p.not_found_window_minutes) * 60,
     }
 }
 
 async fn lookup(
     deps: &Deps,
     req: &Request,
+    principal: &Principal,
     info: &RequestInfo,
 ) -> Result<EligibilityResponse, LookupError> {
-    let principal = Principal::from_request(req)?;
-    Span::current().record("org", principal.org.as_str());
-    if principal.roles.iter().all(|r| *r == Role::OpsAdmin) {
-        return Err(LookupError::RoleNotAllowed);
-    }
+    let scope = principal.authorize(&deps.policy.ipa.id, ALLOWED_ROLES)?;
     let query = EligibilityQuery::try_from(req).map_err(LookupError::InvalidQuery)?;
     let store = deps.records.as_ref();
+    let now = deps.clock.now();
+    let limit = not_found_limit(deps);
+    if let Some(retry_after_seconds) = limit.retry_after(store, principal, now).await? {
+        return Err(LookupError::TooManyNotFound {
+            retry_after_seconds,
+        });
+    }
 
     let rendering = match &query.npi {
+        // Providers ask for their own organisation's NPIs; staff for any known one.
         Some(npi) => match directory::provider(store, npi).await? {
-            Some(p) if p.org_id == principal.org => Some(p),
+            Some(p) if scope.covers(&p.org_id) => Some(p),
             _ => return Err(LookupError::NpiNotInOrganisation),
         },
         None => None,
     };
     // Member ID and DOB together identify the member; one without the other is
-    // indistinguishable from an unknown member.
-    let member = directory::member(store, &query.member_id)
-        .await?
-        .filter(|m| m.dob == query.dob);
+    // indistinguishable from an unknown member (to the caller; the audit trail
+    // tells the two apart).
+    let on_file = directory::member(store, &query.member_id).await?;
+    let dob_mismatch = on_file.as_ref().is_some_and(|m| m.dob != query.dob);
+    let member = on_file.filter(|m| m.dob == query.dob);
     let pcp = match member
         .as_ref()
         .and_then(|m| m.span_on(query.dos))
@@ -273,23 +359,35 @@ async fn lookup(
     };
 
     let outcome = match determination.reasons.first() {
+        _ if dob_mismatch => "dob_mismatch",
         None => "eligible",
         Some(reason) => reason.code(),
     };
     audit::record(
         store,
         &AuditEvent {
-            actor: &principal,
+            actor: principal,
             action: "eligibility.lookup",
             purpose: "eligibility_verification",
             subject_type: "member",
             subject_id: query.member_id.as_str(),
             outcome,
             request_id: &info.request_id,
-            at: deps.clock.now(),
+            at: now,
         },
     )
     .await?;
+    if member.is_none() {
+        if dob_mismatch {
+            // Counted by a log metric filter and alarmed (infra/template.yaml);
+            // the log line names no member.
+            tracing::warn!(
+                security_event = "eligibility_dob_mismatch",
+                "a member ID was looked up with another date of birth"
+            );
+        }
+        limit.count(store, principal, now).await?;
+    }
 
     Ok(view(
         &query,

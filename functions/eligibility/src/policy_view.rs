@@ -1,7 +1,7 @@
 //! `GET /v1/policy`: what a provider office needs to know about this IPA's rules.
 
 use lambda_http::http::StatusCode;
-use mso_api::{Body, Principal, Problem, Request, Response, json_response};
+use mso_api::{Body, Principal, Problem, Request, Response, Role, json_response};
 use mso_domain::policy::{Contacts, Policy};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -109,12 +109,19 @@ pub struct PlanView {
     responses(
         (status = 200, description = "The public policy", body = PublicPolicy),
         (status = 401, description = "Missing, expired or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A token mixing IPA staff roles with a provider organisation (or the reverse)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) fn get(deps: &Deps, req: &Request) -> Response<Body> {
-    match Principal::from_request(req) {
+    let principal = match Principal::from_request(req) {
+        Ok(p) => p,
+        Err(e) => return Problem::unauthorized(e.to_string()).into_response(),
+    };
+    // Every role may read the public policy; a token mixing the IPA's staff roles
+    // with a provider organisation is refused here as everywhere.
+    match principal.authorize(&deps.policy.ipa.id, &Role::ALL) {
         Ok(_) => json_response(StatusCode::OK, &public_view(&deps.policy)),
-        Err(e) => Problem::unauthorized(e.to_string()).into_response(),
+        Err(e) => Problem::from(e).into_response(),
     }
 }
 

@@ -224,7 +224,8 @@ async fn every_lookup_is_audited_with_who_what_and_outcome() {
     assert_eq!(events[0]["outcome"], "eligible");
     assert_eq!(events[0]["request_id"], "test-request");
     assert_eq!(events[1]["actor_org"], HARBOR_ORG);
-    assert_eq!(events[1]["outcome"], "member_not_found");
+    // The caller was told "no member matches"; the trail knows the member exists.
+    assert_eq!(events[1]["outcome"], "dob_mismatch");
     // And by user, through the secondary index.
     let by_actor = f
         .records
@@ -321,4 +322,188 @@ async fn unknown_routes_are_a_problem_not_a_panic() {
     let resp = handle(&f.deps, get("GET /v1/nothing", "/v1/nothing", "", None)).await;
     assert_eq!(resp.status(), 404);
     assert_eq!(json(&resp)["type"], "urn:mso:problem:no-route");
+}
+
+fn lookup_as(org: &str, role: &str, subject: &str, query: &str) -> mso_api::Request {
+    let mut c = claims(org, role, &[]);
+    c.insert("sub".into(), subject.into());
+    get("GET /v1/eligibility", "/v1/eligibility", query, Some(c))
+}
+
+/// The audit outcomes recorded on 2026-03-02, the fixture's day, in order.
+async fn audit_outcomes(f: &Fixture) -> Vec<String> {
+    f.records
+        .query(Query::primary("AUDIT#2026-03-02", ""))
+        .await
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| r.body["outcome"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const ANA: &str = "member_id=SUN100001&dob=1984-03-15&dos=2026-03-02";
+
+#[tokio::test]
+async fn staff_roles_act_only_for_the_ipa_and_providers_only_for_their_organisation() {
+    let f = fixture().await;
+    let status = |org: &'static str, role: &'static str, query: String| {
+        let deps = f.deps.clone();
+        async move {
+            handle(&deps, lookup_as(org, role, "u", &query))
+                .await
+                .status()
+        }
+    };
+    // An intake clerk of a provider organisation, with no NPI: refused.
+    assert_eq!(status(SUNRISE_ORG, "intake_clerk", ANA.into()).await, 403);
+    assert_eq!(status(SUNRISE_ORG, "um_nurse", ANA.into()).await, 403);
+    // The IPA's own staff may look up, for any provider in the directory.
+    assert_eq!(status("sunrise", "intake_clerk", ANA.into()).await, 200);
+    let any_npi = format!("{ANA}&npi={HARBOR_NPI}");
+    assert_eq!(status("sunrise", "um_nurse", any_npi).await, 200);
+    // A provider role in the IPA's own token is not a thing.
+    assert_eq!(status("sunrise", "provider_user", ANA.into()).await, 403);
+    // Roles that do not need member data, on either side.
+    assert_eq!(status("sunrise", "ops_admin", ANA.into()).await, 403);
+    assert_eq!(status(SUNRISE_ORG, "site_admin", ANA.into()).await, 200);
+}
+
+#[tokio::test]
+async fn lookups_that_match_no_member_are_limited_per_user() {
+    let f = fixture().await;
+    let limit = f.deps.policy.eligibility.not_found_limit;
+    assert_eq!(limit, 10);
+    let probe = |n: u32| format!("member_id=SUN1{n:05}&dob=1980-01-01&dos=2026-03-02");
+    for n in 0..limit {
+        let resp = handle(
+            &f.deps,
+            lookup_as(SUNRISE_ORG, "provider_user", "prober", &probe(n)),
+        )
+        .await;
+        assert_eq!(resp.status(), 200, "lookup {n}");
+        assert_eq!(json(&resp)["reasons"][0]["code"], "member_not_found");
+    }
+    let resp = handle(
+        &f.deps,
+        lookup_as(SUNRISE_ORG, "provider_user", "prober", &probe(99)),
+    )
+    .await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    // The fixture's clock is 17:05:00; windows are 15 minutes from the hour.
+    assert_eq!(resp.headers()["retry-after"], "600");
+    let body = String::from_utf8_lossy(resp.body().as_ref()).to_string();
+    assert!(!body.contains("SUN1"), "{body}");
+    // Even a real member is refused to this user until the window ends...
+    let real = handle(
+        &f.deps,
+        lookup_as(SUNRISE_ORG, "provider_user", "prober", ANA),
+    )
+    .await;
+    assert_eq!(real.status(), 429);
+    // ...while a colleague of the same organisation is not held up.
+    let colleague = handle(
+        &f.deps,
+        lookup_as(SUNRISE_ORG, "provider_user", "colleague", ANA),
+    )
+    .await;
+    assert_eq!(colleague.status(), 200);
+    assert_eq!(json(&colleague)["eligible"], true);
+    // Refusals that named a member are in the audit trail.
+    let outcomes = audit_outcomes(&f).await;
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| *o == "refused_rate_limited")
+            .count(),
+        2,
+        "{outcomes:?}"
+    );
+
+    // The next window lets the user in again.
+    let clock = mso_api::FixedClock::new("2026-03-02T17:15:00Z".parse().unwrap());
+    let mut later = f.deps.clone();
+    later.clock = Arc::new(clock);
+    let resp = handle(
+        &later,
+        lookup_as(SUNRISE_ORG, "provider_user", "prober", ANA),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn a_wrong_date_of_birth_counts_toward_the_limit_and_is_audited_distinctly() {
+    let f = fixture().await;
+    let wrong_dob = "member_id=SUN100001&dob=1984-03-16&dos=2026-03-02";
+    for _ in 0..10 {
+        let resp = handle(
+            &f.deps,
+            lookup_as(SUNRISE_ORG, "provider_user", "p", wrong_dob),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+    }
+    assert_eq!(
+        handle(
+            &f.deps,
+            lookup_as(SUNRISE_ORG, "provider_user", "p", wrong_dob)
+        )
+        .await
+        .status(),
+        429
+    );
+    let outcomes = audit_outcomes(&f).await;
+    assert_eq!(outcomes.iter().filter(|o| *o == "dob_mismatch").count(), 10);
+    assert!(!outcomes.contains(&"member_not_found".to_string()));
+}
+
+#[tokio::test]
+async fn refused_lookups_that_name_a_member_are_audited() {
+    let f = fixture().await;
+    let foreign_npi = format!("{ANA}&npi={SUNRISE_NPI}");
+    assert_eq!(
+        handle(
+            &f.deps,
+            lookup_as(HARBOR_ORG, "provider_user", "u", &foreign_npi)
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        handle(&f.deps, lookup_as(HARBOR_ORG, "intake_clerk", "u", ANA))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        handle(
+            &f.deps,
+            lookup_as(
+                HARBOR_ORG,
+                "provider_user",
+                "u",
+                "member_id=SUN100001&dob=bad"
+            )
+        )
+        .await
+        .status(),
+        400
+    );
+    // No member named, nothing to audit.
+    assert_eq!(
+        handle(
+            &f.deps,
+            lookup_as(HARBOR_ORG, "intake_clerk", "u", "dob=1984-03-15")
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        audit_outcomes(&f).await,
+        ["refused_npi", "refused_role", "refused_invalid_query"]
+    );
 }

@@ -49,12 +49,37 @@ async fn logs_carry_request_ids_but_no_phi() {
         ),
     )
     .await;
+    handle(
+        &f.deps,
+        eligibility(
+            "member_id=SUN100001&dob=1984-03-16&dos=2026-03-02",
+            SUNRISE_ORG,
+        ),
+    )
+    .await;
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("test-request"),
         "request ID is logged: {logs}"
     );
-    for phi in ["SUN100001", "1984-03-15", "1984-02-30", "Ana", "Testcase"] {
+    // The field the template's metric filter counts (and alarms on).
+    let mismatch = logs
+        .lines()
+        .find(|l| l.contains("eligibility_dob_mismatch"))
+        .unwrap_or_else(|| panic!("no dob mismatch event: {logs}"));
+    let event: serde_json::Value = serde_json::from_str(mismatch).unwrap();
+    assert_eq!(
+        event["fields"]["security_event"],
+        "eligibility_dob_mismatch"
+    );
+    for phi in [
+        "SUN100001",
+        "1984-03-15",
+        "1984-02-30",
+        "1984-03-16",
+        "Ana",
+        "Testcase",
+    ] {
         assert!(!logs.contains(phi), "{phi} leaked into logs: {logs}");
     }
 }

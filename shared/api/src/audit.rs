@@ -3,7 +3,7 @@
 //! refused, so there is no unaudited PHI access.
 
 use jiff::Timestamp;
-use mso_store::{Record, RecordStore, StoreError, keys};
+use mso_store::{Condition, Record, RecordStore, StoreError, WriteOp, keys};
 use serde::Serialize;
 
 use crate::Principal;
@@ -42,6 +42,19 @@ struct Stored<'a> {
 /// store does. An append skips the embedded store's per-request fsync (it is flushed
 /// within milliseconds), so auditing a read does not double its latency.
 pub async fn record(store: &dyn RecordStore, event: &AuditEvent<'_>) -> Result<(), StoreError> {
+    store.append(audit_record(event)?).await
+}
+
+/// The audit record of a write, to put in the write's own transaction: the change
+/// and its trail are stored together or not at all.
+pub fn write_op(event: &AuditEvent<'_>) -> Result<WriteOp, StoreError> {
+    Ok(WriteOp::Put {
+        record: audit_record(event)?,
+        condition: Condition::Absent,
+    })
+}
+
+fn audit_record(event: &AuditEvent<'_>) -> Result<Record, StoreError> {
     let event_id = uuid::Uuid::now_v7().to_string();
     let at = sortable_instant(event.at);
     let day = &at[..10];
@@ -59,14 +72,14 @@ pub async fn record(store: &dyn RecordStore, event: &AuditEvent<'_>) -> Result<(
         request_id: event.request_id,
     })
     .map_err(|e| StoreError::backend("serialising an audit event", e))?;
-    let record =
+    Ok(
         Record::new(keys::audit_event(day, &at, &event_id), body).with_index(keys::audit_by_actor(
             event.actor.org.as_str(),
             &event.actor.subject,
             &at,
             &event_id,
-        ));
-    store.append(record).await
+        )),
+    )
 }
 
 /// RFC 3339 UTC with fixed microsecond precision, so that keys sort by time

@@ -35,7 +35,11 @@ pub struct GatewayRequest {
 }
 
 impl GatewayRequest {
-    pub fn into_request(self) -> Request {
+    /// The request as a Lambda handler receives it. Headers a client could use to
+    /// break URI building are made safe first (see [`sanitize_headers`]), so no
+    /// header value can panic the request task.
+    pub fn into_request(mut self) -> Request {
+        sanitize_headers(&mut self.headers);
         let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
         http.method = self.method.clone();
         http.path = Some(self.path.clone());
@@ -91,6 +95,40 @@ impl GatewayRequest {
     }
 }
 
+/// Makes client-controlled headers safe to build a URI from, as API Gateway does
+/// by owning them: a `Host` that is not a valid host\[:port\] is dropped (the
+/// request then has a relative URI) and `X-Forwarded-Proto` is kept only when it
+/// is `http` or `https`. lambda_http builds `{proto}://{host}{path}` and would
+/// panic on anything else.
+pub fn sanitize_headers(headers: &mut HeaderMap) {
+    let host_ok = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|host| {
+            // Host names, IPv4 and bracketed IPv6 addresses, and a port: what a
+            // real Host header holds. Then exactly lambda_http's own parse.
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+                && url::Url::parse(&format!("http://{host}/")).is_ok_and(|u| {
+                    u.path() == "/" && u.to_string().parse::<lambda_http::http::Uri>().is_ok()
+                })
+        });
+    if !host_ok {
+        headers.remove(HOST);
+    }
+    let proto_ok = headers
+        .get(X_FORWARDED_PROTO)
+        .is_none_or(|v| v == "http" || v == "https");
+    if !proto_ok {
+        headers.remove(X_FORWARDED_PROTO);
+    }
+}
+
+const HOST: &str = "host";
+const X_FORWARDED_PROTO: &str = "x-forwarded-proto";
+
 /// Flattens JWT claims the way API Gateway's JWT authorizer does: strings stay as
 /// they are, numbers and booleans become their text, arrays become `[a b c]`.
 pub fn flatten_claims(
@@ -138,6 +176,55 @@ mod tests {
         let p = Principal::from_request(&req).unwrap();
         assert_eq!(p.org.as_str(), "sunrise-fm");
         assert_eq!(p.npis.len(), 1);
+    }
+
+    fn with_headers(pairs: &[(&str, &[u8])]) -> Request {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(
+                lambda_http::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                lambda_http::http::HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        GatewayRequest {
+            method: Method::GET,
+            path: "/v1/policy".into(),
+            route_key: "GET /v1/policy".into(),
+            headers,
+            ..Default::default()
+        }
+        .into_request()
+    }
+
+    #[test]
+    fn odd_host_and_forwarded_headers_do_not_panic() {
+        for (name, value) in [
+            ("host", &b"a b"[..]),
+            ("host", b"[::1"),
+            ("host", b"a:99999"),
+            ("host", b"a/b"),
+            ("host", b"user@host"),
+            ("host", b"\xff\xfe"),
+            ("host", b""),
+            ("x-forwarded-proto", b"1"),
+            ("x-forwarded-proto", b"ftp://x"),
+            ("x-forwarded-proto", b"\xff"),
+        ] {
+            let req = with_headers(&[(name, value), ("host", b"127.0.0.1:3000")]);
+            assert_eq!(req.uri().path(), "/v1/policy", "{name}: {value:?}");
+        }
+        let ok = with_headers(&[("host", b"localhost:3000"), ("x-forwarded-proto", b"http")]);
+        assert_eq!(ok.uri().to_string(), "http://localhost:3000/v1/policy");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_host_or_proto_value_panics(host in proptest::collection::vec(0x20u8..0xff, 0..40), proto in proptest::collection::vec(0x20u8..0xff, 0..12)) {
+            let host: Vec<u8> = host.into_iter().filter(|b| *b != 0x7f).collect();
+            let proto: Vec<u8> = proto.into_iter().filter(|b| *b != 0x7f).collect();
+            let req = with_headers(&[("host", &host), ("x-forwarded-proto", &proto)]);
+            proptest::prop_assert_eq!(req.uri().path(), "/v1/policy");
+        }
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! - The same key and body replay the first answer (`Idempotent-Replayed: true`).
 //! - The same key with a different body is 422.
 //! - While the first request is still running, a duplicate is 409 with `Retry-After`.
-//! - Keys are scoped to (organisation, route, key) and live 24 hours.
+//! - Keys are scoped to (organisation, caller, route, concrete path, query, key)
+//!   and live 24 hours: the same key sent to `/PA-1/decision` and `/PA-2/decision`
+//!   is two requests, and another user of the organisation who reuses a key runs
+//!   their own request (and its authorisation) instead of replaying someone else's.
 //!
 //! The key is claimed with a conditional put (absent, or expired, or an in-progress
 //! claim whose lease ran out because its Lambda died). The handler then either
@@ -13,14 +16,17 @@
 
 use jiff::Timestamp;
 use lambda_http::http::{HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use mso_domain::Invalid;
 use mso_domain::ids::OrgId;
 use mso_store::{Condition, Key, Record, RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::Problem;
+use crate::{FieldError, Principal, Problem, route_key};
+
+/// The request header carrying the key.
+pub const HEADER: &str = "Idempotency-Key";
 
 /// How long a completed answer is replayed.
 pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
@@ -50,6 +56,81 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The `Idempotency-Key` header of `req`, which a POST that creates must carry.
+    pub fn of(req: &Request) -> Result<IdempotencyKey, FieldError> {
+        let raw = req
+            .headers()
+            .get(HEADER)
+            .map(|v| v.to_str().unwrap_or("\u{0}"))
+            .unwrap_or_default();
+        IdempotencyKey::parse(raw).map_err(|e| FieldError::new(HEADER, &e))
+    }
+}
+
+/// One attempt at an idempotent request: who sent what, where.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt<'a> {
+    pub org: &'a OrgId,
+    /// The caller's `sub`: keys are per user, so a key reused by a colleague never
+    /// replays an answer their own authorisation was not checked for.
+    pub subject: &'a str,
+    /// The route key (`POST /v1/prior-auths/{id}/decision`).
+    pub route: &'a str,
+    /// The concrete path (`/v1/prior-auths/PA-7K3Q9M/decision`).
+    pub path: &'a str,
+    /// The raw query string, without `?`.
+    pub query: &'a str,
+    pub key: &'a IdempotencyKey,
+    pub body: &'a [u8],
+}
+
+impl<'a> Attempt<'a> {
+    /// The attempt `req` makes, as `principal`, with `key`.
+    pub fn of(req: &'a Request, principal: &'a Principal, key: &'a IdempotencyKey) -> Self {
+        Attempt {
+            org: &principal.org,
+            subject: &principal.subject,
+            route: route_key(req).unwrap_or_default(),
+            path: req.raw_http_path(),
+            query: req.uri().query().unwrap_or_default(),
+            key,
+            body: req.body().as_ref(),
+        }
+    }
+
+    /// What the record is stored under: everything but the body, hashed, so the
+    /// key stays short and carries nothing the client wrote in the clear.
+    fn scope_digest(&self) -> String {
+        digest(&[
+            self.subject.as_bytes(),
+            self.route.as_bytes(),
+            self.path.as_bytes(),
+            self.query.as_bytes(),
+            self.key.as_str().as_bytes(),
+        ])
+    }
+
+    /// What makes two attempts with one key "the same request".
+    fn request_hash(&self) -> String {
+        digest(&[
+            self.subject.as_bytes(),
+            self.route.as_bytes(),
+            self.path.as_bytes(),
+            self.query.as_bytes(),
+            self.body,
+        ])
+    }
+}
+
+/// SHA-256 of length-prefixed parts (so no two part lists hash alike).
+fn digest(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    hex::encode(h.finalize())
 }
 
 /// The answer stored for replay.
@@ -139,25 +220,14 @@ impl Outcome {
     }
 }
 
-/// Hash of what makes two requests "the same": route and body.
-pub fn request_hash(route: &str, body: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(route.as_bytes());
-    h.update([0]);
-    h.update(body);
-    hex::encode(h.finalize())
-}
-
+/// Claims the attempt's key, or says what to answer instead.
 pub async fn begin(
     store: &dyn RecordStore,
-    org: &OrgId,
-    route: &str,
-    key: &IdempotencyKey,
-    body: &[u8],
+    attempt: &Attempt<'_>,
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
-    let record_key = keys::idempotency(org.as_str(), route, key.as_str());
-    let request_hash = request_hash(route, body);
+    let record_key = keys::idempotency(attempt.org.as_str(), &attempt.scope_digest());
+    let request_hash = attempt.request_hash();
     let now_s = now.as_second();
     let claim = |version| {
         let body = Claim::InProgress {
@@ -169,8 +239,11 @@ pub async fn begin(
             .with_expiry(now_s + RETENTION_SECONDS)
     };
 
+    // Losing the claim in a crash is harmless (the request never completed, and
+    // its retry claims again), so it need not wait for a disk flush; the
+    // request's own durable write makes it durable too.
     match store
-        .put(claim(1), Condition::AbsentOrExpired { now: now_s })
+        .put_lazy(claim(1), Condition::AbsentOrExpired { now: now_s })
         .await
     {
         Ok(()) => {

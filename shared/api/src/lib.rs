@@ -5,20 +5,26 @@
 //!
 //! Nothing here knows a business rule: those live in `mso-domain`.
 
+pub mod aggregate;
 pub mod audit;
+pub mod body;
 pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod gateway;
 pub mod idempotency;
+pub mod ids;
+pub mod outbox;
+pub mod paging;
 pub mod policies;
 mod principal;
 mod problem;
 mod request;
 pub mod telemetry;
+pub mod throttle;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use principal::{AuthError, Principal, Role};
+pub use principal::{AuthError, Forbidden, PROVIDER_ROLES, Principal, Role, Scope};
 pub use problem::{FieldError, FieldErrors, Problem, json_response};
 pub use request::{RequestInfo, route_key};
 

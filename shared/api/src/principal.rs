@@ -2,8 +2,15 @@
 //!
 //! API Gateway (HTTP API) hands claims to the function as strings: a list claim
 //! arrives as `"[a b c]"`. The local server builds the same shape, so one parser
-//! serves both. Claim names: `sub`; organisation `org` (or Cognito's `custom:org`);
-//! roles `roles` (or `cognito:groups`); NPIs `npis` (or `custom:npis`).
+//! serves both.
+//!
+//! Only claims the identity provider's administrators control are trusted: `sub`;
+//! the organisation `org`; roles from `cognito:groups` (group membership is set by
+//! administrators) or `roles`; NPIs from `npis`. `org`, `roles` and `npis` must come
+//! from the issuer itself or a pre-token-generation trigger, never from an attribute
+//! users may write. Cognito's `custom:*` attributes are writable by the user unless
+//! the app client says otherwise, so `custom:org`, `custom:roles` and `custom:npis`
+//! are ignored (see infra/README.md, "Identity provider").
 
 use std::collections::HashMap;
 
@@ -59,9 +66,54 @@ impl Role {
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
+
+    /// IPA staff roles act for the IPA (their token's organisation is the IPA's
+    /// id); the others act for a provider organisation.
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::ProviderUser | Role::SiteAdmin)
+    }
 }
 
-/// An authenticated user of one provider organisation.
+/// The roles of a provider organisation.
+pub const PROVIDER_ROLES: &[Role] = &[Role::ProviderUser, Role::SiteAdmin];
+
+/// Whose records a caller may see once a route has let them in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// A provider user: only their own organisation's records.
+    Organisation(OrgId),
+    /// IPA staff: every organisation's records of their job.
+    Ipa,
+}
+
+impl Scope {
+    /// Whether a record owned by `org` is visible. A record outside the scope is
+    /// answered as not found (404), never as forbidden, so IDs cannot be probed.
+    pub fn covers(&self, org: &OrgId) -> bool {
+        match self {
+            Scope::Organisation(own) => own == org,
+            Scope::Ipa => true,
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        matches!(self, Scope::Ipa)
+    }
+}
+
+/// Why an authenticated caller may not use a route. Always a 403.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Forbidden {
+    #[error("IPA staff roles are only valid in a token of the IPA's own organisation")]
+    StaffRoleInProviderOrganisation,
+    #[error("provider roles are not valid in a token of the IPA's own organisation")]
+    ProviderRoleInIpa,
+    #[error("your role may not use this route")]
+    RoleNotAllowed,
+}
+
+/// An authenticated user: of a provider organisation, or IPA staff (whose
+/// organisation is the IPA's own id, the policy's `ipa.id`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     pub subject: String,
@@ -108,10 +160,10 @@ impl Principal {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or(AuthError::NoSubject)?;
-        let org = first(&["org", "custom:org"])
+        let org = first(&["org"])
             .and_then(|o| OrgId::parse(o).ok())
             .ok_or(AuthError::NoOrganisation)?;
-        let roles: Vec<Role> = first(&["roles", "cognito:groups", "custom:roles"])
+        let roles: Vec<Role> = first(&["cognito:groups", "roles"])
             .map(list_claim)
             .unwrap_or_default()
             .into_iter()
@@ -121,7 +173,7 @@ impl Principal {
             return Err(AuthError::NoRole);
         }
         // An NPI the identity provider got wrong is dropped, not trusted.
-        let npis = first(&["npis", "custom:npis"])
+        let npis = first(&["npis"])
             .map(list_claim)
             .unwrap_or_default()
             .into_iter()
@@ -138,25 +190,54 @@ impl Principal {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// Lets the caller in if one of their roles is `allowed` on the route, and
+    /// says what they may see. `ipa_id` is the policy's `ipa.id`: a token of that
+    /// organisation is IPA staff and may carry staff roles only; any other token is
+    /// a provider organisation's and may carry provider roles only. A token mixing
+    /// the two is refused whatever the route.
+    pub fn authorize(&self, ipa_id: &str, allowed: &[Role]) -> Result<Scope, Forbidden> {
+        let staff = self.org.as_str() == ipa_id;
+        if staff && self.roles.iter().any(|r| !r.is_staff()) {
+            return Err(Forbidden::ProviderRoleInIpa);
+        }
+        if !staff && self.roles.iter().any(|r| r.is_staff()) {
+            return Err(Forbidden::StaffRoleInProviderOrganisation);
+        }
+        if !self.roles.iter().any(|r| allowed.contains(r)) {
+            return Err(Forbidden::RoleNotAllowed);
+        }
+        Ok(if staff {
+            Scope::Ipa
+        } else {
+            Scope::Organisation(self.org.clone())
+        })
+    }
 }
 
-/// Reads a list claim in any of the shapes it arrives in: API Gateway's `[a b c]`,
-/// a JSON array string, or a comma- or space-separated string.
+/// Reads a list claim in the shapes API Gateway really produces: its flattening of
+/// a JSON array (`[a b c]`), a JSON array string, or a plain string, which is ONE
+/// item. Nothing else is split: a group named `x,medical_director` is that one
+/// (unknown) name, never two roles.
 fn list_claim(raw: &str) -> Vec<String> {
     let raw = raw.trim();
-    if let Ok(items) = serde_json::from_str::<Vec<String>>(raw) {
-        return items;
+    if raw.starts_with('[') {
+        if let Ok(items) = serde_json::from_str::<Vec<String>>(raw) {
+            return items;
+        }
+        if let Some(inner) = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            return inner
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        }
     }
-    let inner = raw
-        .strip_prefix('[')
-        .and_then(|r| r.strip_suffix(']'))
-        .unwrap_or(raw);
-    inner
-        .split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
+    if raw.is_empty() {
+        Vec::new()
+    } else {
+        vec![raw.to_owned()]
+    }
 }
 
 #[cfg(test)]
@@ -188,13 +269,118 @@ mod tests {
     fn reads_cognito_and_json_shapes() {
         let p = Principal::from_claims(&claims(&[
             ("sub", "u-2"),
-            ("custom:org", "harbor-med"),
+            ("org", "harbor-med"),
             ("cognito:groups", r#"["um_nurse","unknown_role"]"#),
-            ("custom:npis", "1234567893,1234567890"),
+            ("npis", r#"["1234567893","1234567890"]"#),
         ]))
         .unwrap();
         assert_eq!(p.roles, [Role::UmNurse]);
         assert_eq!(p.npis.len(), 1, "an NPI failing Luhn is dropped");
+    }
+
+    #[test]
+    fn list_claims_are_split_only_in_the_shapes_api_gateway_produces() {
+        let roles = |raw: &str| -> Vec<String> { list_claim(raw) };
+        assert_eq!(
+            roles("[um_nurse provider_user]"),
+            ["um_nurse", "provider_user"]
+        );
+        assert_eq!(
+            roles(r#"["um_nurse","provider_user"]"#),
+            ["um_nurse", "provider_user"]
+        );
+        assert_eq!(roles("um_nurse"), ["um_nurse"]);
+        assert_eq!(roles("[]"), Vec::<String>::new());
+        assert_eq!(roles(""), Vec::<String>::new());
+        // Commas and spaces in a plain string are part of one name.
+        assert_eq!(roles("x,medical_director"), ["x,medical_director"]);
+        assert_eq!(roles("x medical_director"), ["x medical_director"]);
+        assert_eq!(roles("[x,medical_director]"), ["x,medical_director"]);
+    }
+
+    #[test]
+    fn a_group_named_with_a_comma_grants_no_role() {
+        for shape in [
+            "x,medical_director",
+            "[x,medical_director]",
+            r#"["x,medical_director"]"#,
+        ] {
+            let p = Principal::from_claims(&claims(&[
+                ("sub", "u"),
+                ("org", "sunrise"),
+                ("cognito:groups", shape),
+            ]));
+            assert_eq!(p.unwrap_err(), AuthError::NoRole, "{shape}");
+        }
+    }
+
+    #[test]
+    fn user_writable_cognito_attributes_are_ignored() {
+        // A provider user who wrote custom:org and custom:roles into their own
+        // profile gains nothing from them.
+        let p = Principal::from_claims(&claims(&[
+            ("sub", "u"),
+            ("org", "sunrise-fm"),
+            ("custom:org", "other-org"),
+            ("roles", "[provider_user]"),
+            ("custom:roles", "[medical_director]"),
+            ("custom:npis", "[1245319599]"),
+        ]))
+        .unwrap();
+        assert_eq!(p.org.as_str(), "sunrise-fm");
+        assert_eq!(p.roles, [Role::ProviderUser]);
+        assert!(p.npis.is_empty());
+        let only_custom = Principal::from_claims(&claims(&[
+            ("sub", "u"),
+            ("custom:org", "sunrise"),
+            ("custom:roles", "[medical_director]"),
+        ]));
+        assert_eq!(only_custom.unwrap_err(), AuthError::NoOrganisation);
+        let no_role = Principal::from_claims(&claims(&[
+            ("sub", "u"),
+            ("org", "sunrise"),
+            ("custom:roles", "[medical_director]"),
+        ]));
+        assert_eq!(no_role.unwrap_err(), AuthError::NoRole);
+    }
+
+    fn principal(org: &str, roles: &str) -> Principal {
+        Principal::from_claims(&claims(&[("sub", "u"), ("org", org), ("roles", roles)])).unwrap()
+    }
+
+    #[test]
+    fn staff_act_for_the_ipa_and_providers_for_their_organisation() {
+        let nurse = principal("sunrise", "[um_nurse]");
+        assert_eq!(nurse.authorize("sunrise", &[Role::UmNurse]), Ok(Scope::Ipa));
+        let provider = principal("sunrise-fm", "[provider_user]");
+        let scope = provider
+            .authorize("sunrise", &[Role::ProviderUser])
+            .unwrap();
+        assert!(scope.covers(&OrgId::parse("sunrise-fm").unwrap()));
+        assert!(!scope.covers(&OrgId::parse("harbor-med").unwrap()));
+        assert!(Scope::Ipa.covers(&OrgId::parse("harbor-med").unwrap()));
+    }
+
+    #[test]
+    fn roles_of_the_wrong_side_are_forbidden() {
+        let allowed = Role::ALL.as_slice();
+        assert_eq!(
+            principal("sunrise-fm", "[intake_clerk]").authorize("sunrise", allowed),
+            Err(Forbidden::StaffRoleInProviderOrganisation)
+        );
+        assert_eq!(
+            principal("sunrise", "[provider_user]").authorize("sunrise", allowed),
+            Err(Forbidden::ProviderRoleInIpa)
+        );
+        assert_eq!(
+            principal("sunrise-fm", "[provider_user medical_director]")
+                .authorize("sunrise", allowed),
+            Err(Forbidden::StaffRoleInProviderOrganisation)
+        );
+        assert_eq!(
+            principal("sunrise", "[ops_admin]").authorize("sunrise", &[Role::UmNurse]),
+            Err(Forbidden::RoleNotAllowed)
+        );
     }
 
     #[test]

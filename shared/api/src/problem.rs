@@ -110,6 +110,17 @@ impl Problem {
         .with_detail(detail)
     }
 
+    /// 429 for this caller only, with when to try again.
+    pub fn too_many_requests(detail: impl Into<String>, retry_after_seconds: u32) -> Self {
+        Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests",
+        )
+        .with_detail(detail)
+        .with_retry_after(retry_after_seconds)
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").with_detail(detail)
     }
@@ -153,6 +164,19 @@ impl Problem {
         }
         resp
     }
+}
+
+impl From<crate::Forbidden> for Problem {
+    fn from(e: crate::Forbidden) -> Self {
+        Problem::forbidden(format!("{}.", capitalise(&e.to_string())))
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// A JSON answer. `Cache-Control: no-store` because answers carry PHI.

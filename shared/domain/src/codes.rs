@@ -238,6 +238,50 @@ impl fmt::Display for CodeRange {
     }
 }
 
+/// A range of ICD-10-CM codes as policies write them (`M54.10-M54.18`), or one
+/// code (`M51.16`). Both ends include their subcodes: `M51.16` covers `M51.16X`,
+/// and a range ending `M54.18` covers `M54.181`, as clinical criteria mean them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DiagnosisRange {
+    first: Icd10,
+    last: Icd10,
+}
+
+impl DiagnosisRange {
+    pub fn parse(s: &str) -> Result<DiagnosisRange, Invalid> {
+        let (first, last) = match s.trim().split_once('-') {
+            Some((a, b)) => (Icd10::parse(a)?, Icd10::parse(b)?),
+            None => {
+                let c = Icd10::parse(s)?;
+                (c.clone(), c)
+            }
+        };
+        if first > last {
+            return Err(Invalid::new(
+                "invalid_diagnosis_range",
+                "the first code of a range must not be after the last",
+            ));
+        }
+        Ok(DiagnosisRange { first, last })
+    }
+
+    pub fn contains(&self, code: &Icd10) -> bool {
+        let c = code.as_str();
+        self.first.as_str() <= c && (c <= self.last.as_str() || c.starts_with(self.last.as_str()))
+    }
+}
+
+impl fmt::Display for DiagnosisRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.first == self.last {
+            f.write_str(self.first.as_str())
+        } else {
+            write!(f, "{}-{}", self.first.as_str(), self.last.as_str())
+        }
+    }
+}
+
 macro_rules! string_serde {
     ($($t:ty),*) => {$(
         impl TryFrom<String> for $t {
@@ -254,7 +298,14 @@ macro_rules! string_serde {
     )*};
 }
 
-string_serde!(Icd10, ProcedureCode, Modifier, PlaceOfService, CodeRange);
+string_serde!(
+    Icd10,
+    ProcedureCode,
+    Modifier,
+    PlaceOfService,
+    CodeRange,
+    DiagnosisRange
+);
 
 macro_rules! display_as_str {
     ($($t:ty),*) => {$(
@@ -363,9 +414,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn diagnosis_ranges_include_subcodes() {
+        let r = DiagnosisRange::parse("M54.10-M54.18").unwrap();
+        let icd = |s| Icd10::parse(s).unwrap();
+        assert!(r.contains(&icd("M54.16")));
+        assert!(r.contains(&icd("M54.10")));
+        assert!(r.contains(&icd("M54.181")));
+        assert!(!r.contains(&icd("M54.19")));
+        assert!(!r.contains(&icd("M54.5")));
+        let one = DiagnosisRange::parse("m5116").unwrap();
+        assert_eq!(one.to_string(), "M51.16");
+        assert!(one.contains(&icd("M51.16")) && !one.contains(&icd("M51.17")));
+        assert!(DiagnosisRange::parse("M54.18-M54.10").is_err());
+        assert_eq!(r.to_string(), "M54.10-M54.18");
+    }
+
     proptest! {
         #[test]
         fn code_parsers_never_panic(s in "\\PC{0,12}") {
+            let _ = DiagnosisRange::parse(&s);
             let _ = Icd10::parse(&s);
             let _ = ProcedureCode::parse(&s);
             let _ = BilledProcedure::parse(&s);

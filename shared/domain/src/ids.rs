@@ -172,6 +172,146 @@ string_id!(
     }
 );
 
+/// What a reference ID names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    PriorAuth,
+    Claim,
+    ClaimFile,
+    Dispute,
+    Document,
+    IntakeItem,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 6] = [
+        RecordKind::PriorAuth,
+        RecordKind::Claim,
+        RecordKind::ClaimFile,
+        RecordKind::Dispute,
+        RecordKind::Document,
+        RecordKind::IntakeItem,
+    ];
+
+    /// The prefix a reference ID of this kind starts with, before the hyphen.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            RecordKind::PriorAuth => "PA",
+            RecordKind::Claim => "CLM",
+            RecordKind::ClaimFile => "CF",
+            RecordKind::Dispute => "DSP",
+            RecordKind::Document => "DOC",
+            RecordKind::IntakeItem => "INT",
+        }
+    }
+
+    /// Characters after the hyphen: short where people read them out on the
+    /// phone (auths, disputes, intake items), longer where IDs are derived from
+    /// content hashes and must not collide (claims, files, documents).
+    pub fn code_len(self) -> usize {
+        match self {
+            RecordKind::PriorAuth | RecordKind::Dispute | RecordKind::IntakeItem => 6,
+            RecordKind::Claim | RecordKind::ClaimFile | RecordKind::Document => 10,
+        }
+    }
+}
+
+/// Crockford's base 32: digits and letters without I, L, O and U, so an ID read
+/// over the phone or off a fax cannot be misread.
+pub const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A short, readable reference ID, `PA-7K3Q9M`: a kind prefix, a hyphen and
+/// Crockford base-32 characters. Parsed case-insensitively and stored upper-case.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ReferenceId(String);
+
+impl ReferenceId {
+    /// A reference ID of any kind, written with a hyphen (or, as people write
+    /// them on forms, a space) after the prefix, in any case.
+    pub fn parse(s: &str) -> Result<ReferenceId, Invalid> {
+        let s = s.trim();
+        let (prefix, code) = s.split_once(['-', ' ']).ok_or_else(Self::bad)?;
+        let kind = RecordKind::ALL
+            .into_iter()
+            .find(|k| k.prefix().eq_ignore_ascii_case(prefix))
+            .ok_or_else(Self::bad)?;
+        let code = code.to_ascii_uppercase();
+        if code.len() != kind.code_len() || !code.bytes().all(|b| CROCKFORD.contains(&b)) {
+            return Err(Self::bad());
+        }
+        Ok(ReferenceId(format!("{}-{code}", kind.prefix())))
+    }
+
+    /// A reference ID that must be of `kind`.
+    pub fn parse_kind(kind: RecordKind, s: &str) -> Result<ReferenceId, Invalid> {
+        let id = ReferenceId::parse(s)?;
+        if id.kind() == kind {
+            Ok(id)
+        } else {
+            Err(Invalid::owned(
+                "invalid_reference_id",
+                format!(
+                    "must be a reference ID starting {}- ({}- and {} characters)",
+                    kind.prefix(),
+                    kind.prefix(),
+                    kind.code_len()
+                ),
+            ))
+        }
+    }
+
+    /// The ID of `kind` whose characters are taken from `entropy` (random bytes
+    /// for new records, a content hash for derived ones); needs at least
+    /// `code_len` bytes.
+    pub fn from_entropy(kind: RecordKind, entropy: &[u8]) -> Option<ReferenceId> {
+        let bytes = entropy.get(..kind.code_len())?;
+        let code: String = bytes
+            .iter()
+            .map(|b| char::from(CROCKFORD[usize::from(b & 31)]))
+            .collect();
+        Some(ReferenceId(format!("{}-{code}", kind.prefix())))
+    }
+
+    pub fn kind(&self) -> RecordKind {
+        let prefix = self.0.split('-').next().unwrap_or_default();
+        RecordKind::ALL
+            .into_iter()
+            .find(|k| k.prefix() == prefix)
+            .unwrap_or(RecordKind::PriorAuth)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn bad() -> Invalid {
+        Invalid::new(
+            "invalid_reference_id",
+            "must be a reference ID such as PA-7K3Q9M (a prefix, a hyphen and letters or digits)",
+        )
+    }
+}
+
+impl fmt::Display for ReferenceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for ReferenceId {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        ReferenceId::parse(&s)
+    }
+}
+
+impl From<ReferenceId> for String {
+    fn from(v: ReferenceId) -> String {
+        v.0
+    }
+}
+
 fn slug(s: &str, code: &'static str) -> Result<String, Invalid> {
     let s = s.trim();
     if s.is_empty() {
@@ -233,11 +373,40 @@ mod tests {
 
         #[test]
         fn parsers_never_panic(s in "\\PC*") {
+            let _ = ReferenceId::parse(&s);
             let _ = Npi::parse(&s);
             let _ = MemberId::parse(&s);
             let _ = OrgId::parse(&s);
             let _ = PlanId::parse(&s);
         }
+    }
+
+    #[test]
+    fn reference_ids_are_short_readable_and_typed() {
+        let id = ReferenceId::parse(" pa-7k3q9m ").unwrap();
+        assert_eq!(id.as_str(), "PA-7K3Q9M");
+        assert_eq!(id.kind(), RecordKind::PriorAuth);
+        assert_eq!(
+            ReferenceId::parse("CLM-0123456789").unwrap().kind(),
+            RecordKind::Claim
+        );
+        for bad in [
+            "PA7K3Q9M",
+            "PA-7K3Q9",
+            "PA-7K3Q9MM",
+            "PA-7K3Q9I",
+            "XX-7K3Q9M",
+            "",
+            "-",
+        ] {
+            assert!(ReferenceId::parse(bad).is_err(), "{bad}");
+        }
+        assert!(ReferenceId::parse_kind(RecordKind::Dispute, "PA-7K3Q9M").is_err());
+        let made =
+            ReferenceId::from_entropy(RecordKind::PriorAuth, &[0, 1, 31, 32, 255, 7]).unwrap();
+        assert_eq!(made.as_str(), "PA-01Z0Z7");
+        assert_eq!(ReferenceId::parse(made.as_str()).unwrap(), made);
+        assert!(ReferenceId::from_entropy(RecordKind::Claim, &[0; 9]).is_none());
     }
 
     #[test]

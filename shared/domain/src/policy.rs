@@ -10,8 +10,10 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+use crate::Invalid;
 use crate::clock::WorkCalendar;
-use crate::codes::{CodeRange, ProcedureCode};
+use crate::codes::{CodeRange, DiagnosisRange, PlaceOfService, ProcedureCode};
+use crate::document::DocumentType;
 use crate::ids::PlanId;
 use crate::member::LineOfBusiness;
 
@@ -20,6 +22,7 @@ use crate::member::LineOfBusiness;
 pub struct Policy {
     pub ipa: Ipa,
     pub contacts: Contacts,
+    pub eligibility: EligibilityPolicy,
     pub prior_auth: PriorAuthPolicy,
     pub attachments: AttachmentPolicy,
     pub claims: ClaimsPolicy,
@@ -116,6 +119,27 @@ impl NoAuthService {
     ];
 }
 
+/// Guards on the eligibility lookup. Member IDs are often sequential and there
+/// are only ~36,000 plausible dates of birth, so one user may get only so many
+/// "no member matches" answers before being made to wait.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EligibilityPolicy {
+    /// "No member matches" answers one user may get per window...
+    pub not_found_limit: u32,
+    /// ...of this many minutes; then 429 until the window ends.
+    pub not_found_window_minutes: u32,
+}
+
+impl Default for EligibilityPolicy {
+    fn default() -> Self {
+        EligibilityPolicy {
+            not_found_limit: 10,
+            not_found_window_minutes: 15,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PriorAuthPolicy {
@@ -137,6 +161,32 @@ pub struct PriorAuthPolicy {
     pub inpatient_notification_hours: u32,
     /// Clinical documents for a pended request are expected within this many working days.
     pub clinical_documents_due_working_days: u32,
+    /// A standing referral is valid this many days (it outlives an ordinary approval).
+    pub standing_referral_validity_days: u32,
+    /// Rules that approve a line at once when they hold (the "criteria met" path).
+    pub criteria: Vec<CriteriaRule>,
+}
+
+/// An auto-approval rule: a request line whose code is listed, for a request with
+/// one of the listed diagnoses, at an allowed place of service, with an
+/// in-network servicing provider when required, and no more than `max_units`, is
+/// approved the moment it is submitted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriteriaRule {
+    /// A short stable name (`mri-lumbar-radiculopathy`), shown on approved lines.
+    pub id: String,
+    pub title: String,
+    pub codes: Vec<CodeRange>,
+    /// Any one of these on the request; empty means any diagnosis.
+    #[serde(default)]
+    pub diagnoses: Vec<DiagnosisRange>,
+    pub max_units: u32,
+    /// Empty means any place of service.
+    #[serde(default)]
+    pub places_of_service: Vec<PlaceOfService>,
+    #[serde(default)]
+    pub servicing_in_network: bool,
 }
 
 impl Default for PriorAuthPolicy {
@@ -153,6 +203,8 @@ impl Default for PriorAuthPolicy {
             post_stabilization_deemed_approved_minutes: 60,
             inpatient_notification_hours: 24,
             clinical_documents_due_working_days: 1,
+            standing_referral_validity_days: 365,
+            criteria: Vec::new(),
         }
     }
 }
@@ -191,21 +243,51 @@ pub struct AttachmentPolicy {
     pub max_per_message: u32,
 }
 
+impl AttachmentPolicy {
+    /// May providers upload this type? (Entries were checked when the policy loaded.)
+    pub fn allows(&self, t: DocumentType) -> bool {
+        self.content_types
+            .iter()
+            .any(|c| DocumentType::parse(c) == Ok(t))
+    }
+
+    /// A declared content type, before an upload slot is given: a type the
+    /// verifier knows and this IPA accepts.
+    pub fn document_type(&self, content_type: &str) -> Result<DocumentType, Invalid> {
+        let t = DocumentType::parse(content_type)?;
+        if !self.allows(t) {
+            return Err(Invalid::owned(
+                "content_type_not_allowed",
+                format!(
+                    "is not accepted by this IPA; accepted: {}",
+                    self.content_types.join(", ")
+                ),
+            ));
+        }
+        Ok(t)
+    }
+
+    /// A declared size, before an upload slot is given: 1 byte up to `max_bytes`.
+    pub fn check_size(&self, size: u64) -> Result<(), Invalid> {
+        if size == 0 {
+            return Err(Invalid::new("empty", "must be at least 1 byte"));
+        }
+        if size > self.max_bytes {
+            return Err(Invalid::owned(
+                "too_large",
+                format!("must be at most {} bytes", self.max_bytes),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for AttachmentPolicy {
     fn default() -> Self {
         AttachmentPolicy {
             max_bytes: 25 * 1024 * 1024,
-            content_types: [
-                "application/pdf",
-                "image/tiff",
-                "image/jpeg",
-                "image/png",
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "text/plain",
-            ]
-            .map(String::from)
-            .to_vec(),
+            // PDF, TIFF, JPEG, PNG, DOCX, XLSX, TXT (EmblemHealth, CareSource).
+            content_types: DocumentType::ALL.map(|t| t.as_str().to_owned()).to_vec(),
             max_per_message: 5,
         }
     }
@@ -336,6 +418,8 @@ struct PolicyFile {
     contacts: Contacts,
     #[serde(default)]
     calendar: CalendarSection,
+    #[serde(default)]
+    eligibility: EligibilityPolicy,
     #[serde(default)]
     prior_auth: PriorAuthPolicy,
     #[serde(default)]
@@ -491,6 +575,16 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
 
     let pa = &file.prior_auth;
     for (key, value, max) in [
+        (
+            "eligibility.not_found_limit",
+            file.eligibility.not_found_limit,
+            1000,
+        ),
+        (
+            "eligibility.not_found_window_minutes",
+            file.eligibility.not_found_window_minutes,
+            24 * 60,
+        ),
         ("prior_auth.validity_days", pa.validity_days, 365),
         (
             "prior_auth.urgent_decision_hours",
@@ -521,6 +615,11 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
             "prior_auth.clinical_documents_due_working_days",
             pa.clinical_documents_due_working_days,
             30,
+        ),
+        (
+            "prior_auth.standing_referral_validity_days",
+            pa.standing_referral_validity_days,
+            3650,
         ),
         (
             "claims.timely_filing_days",
@@ -573,15 +672,37 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
             "must be between 1 byte and 5 GiB (the largest single S3 PUT)",
         );
     }
+    // Uploads are verified by their bytes, so only types the verifier knows can be allowed.
     for (i, t) in file.attachments.content_types.iter().enumerate() {
-        let ok = t.split_once('/').is_some_and(|(a, b)| {
-            !a.is_empty() && !b.is_empty() && !t.contains(char::is_whitespace)
-        });
-        if !ok {
+        if let Err(e) = DocumentType::parse(t) {
+            bad(&format!("attachments.content_types[{i}]"), &e.message);
+        }
+    }
+    if file.attachments.content_types.is_empty() {
+        bad(
+            "attachments.content_types",
+            "must list at least one type, or be left out for the default seven",
+        );
+    }
+
+    for (i, rule) in pa.criteria.iter().enumerate() {
+        let key = |field: &str| format!("prior_auth.criteria[{i}].{field}");
+        if crate::ids::OrgId::parse(&rule.id).is_err() {
             bad(
-                &format!("attachments.content_types[{i}]"),
-                "must be a MIME type such as application/pdf",
+                &key("id"),
+                "must be 2 to 64 lower-case letters, digits or inner hyphens",
             );
+        } else if pa.criteria[..i].iter().any(|r| r.id == rule.id) {
+            bad(&key("id"), "is listed twice");
+        }
+        if rule.title.trim().is_empty() {
+            bad(&key("title"), "must not be empty");
+        }
+        if rule.codes.is_empty() {
+            bad(&key("codes"), "must list at least one code");
+        }
+        if rule.max_units == 0 || rule.max_units > 10_000 {
+            bad(&key("max_units"), "must be between 1 and 10000");
         }
     }
 
@@ -615,6 +736,7 @@ fn validate(file: PolicyFile) -> Result<Policy, Vec<PolicyProblem>> {
         (true, Some(time_zone)) => Ok(Policy {
             ipa: file.ipa,
             contacts: file.contacts,
+            eligibility: file.eligibility,
             prior_auth: file.prior_auth,
             attachments: file.attachments,
             claims: file.claims,
@@ -666,6 +788,8 @@ line_of_business = "medi_cal"
     #[test]
     fn minimal_file_gets_the_documented_defaults() {
         let p = load(MINIMAL).unwrap();
+        assert_eq!(p.eligibility.not_found_limit, 10);
+        assert_eq!(p.eligibility.not_found_window_minutes, 15);
         assert_eq!(p.prior_auth.validity_days, 90);
         assert_eq!(p.prior_auth.urgent_decision_hours, 72);
         assert_eq!(p.prior_auth.post_stabilization_deemed_approved_minutes, 60);
@@ -696,6 +820,34 @@ line_of_business = "medi_cal"
         assert!(p.prior_auth.requires_auth(code("70552")));
         assert!(p.prior_auth.requires_auth(code("J3490")));
         assert!(!p.prior_auth.requires_auth(code("99213")));
+    }
+
+    #[test]
+    fn criteria_rules_are_read_and_checked() {
+        let rule = r#"
+[[prior_auth.criteria]]
+id = "mri-lumbar-radiculopathy"
+title = "MRI lumbar spine for radiculopathy"
+codes = ["72148", "72149", "72158"]
+diagnoses = ["M54.10-M54.18", "M51.16"]
+max_units = 1
+places_of_service = ["11", "22"]
+servicing_in_network = true
+"#;
+        let p = load(&format!("{MINIMAL}{rule}")).unwrap();
+        let r = &p.prior_auth.criteria[0];
+        assert_eq!(r.id, "mri-lumbar-radiculopathy");
+        assert_eq!(r.diagnoses.len(), 2);
+        assert_eq!(r.places_of_service[1].to_string(), "22");
+        let bad = only_problem(&format!(
+            "{MINIMAL}{}",
+            rule.replace("max_units = 1", "max_units = 0")
+        ));
+        assert_eq!(bad.key, "prior_auth.criteria[0].max_units");
+        let bad_code = only_problem(&format!("{MINIMAL}{}", rule.replace("M51.16", "M5")));
+        assert_eq!(bad_code.key, "prior_auth.criteria[0].diagnoses[1]");
+        let twice = load(&format!("{MINIMAL}{rule}{rule}")).unwrap_err();
+        assert_eq!(twice.problems[0].key, "prior_auth.criteria[1].id");
     }
 
     #[test]
@@ -752,6 +904,59 @@ line_of_business = "medi_cal"
         assert!(
             shown.starts_with("invalid IPA policy ipas/test.toml"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn attachment_types_must_be_ones_the_verifier_knows() {
+        let text = format!(
+            "{MINIMAL}\n[attachments]\ncontent_types = [\"application/pdf\", \"Image/PNG\", \"text/plain; charset=utf-8\", \"image/gif\", \"pdf\"]\n"
+        );
+        let err = load(&text).unwrap_err();
+        let keys: Vec<_> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "attachments.content_types[3]",
+                "attachments.content_types[4]"
+            ]
+        );
+        assert!(err.problems[0].message.contains("application/pdf"), "{err}");
+
+        let text = format!("{MINIMAL}\n[attachments]\ncontent_types = []\n");
+        assert_eq!(only_problem(&text).key, "attachments.content_types");
+    }
+
+    #[test]
+    fn attachments_allow_the_listed_types() {
+        let p = load(MINIMAL).unwrap();
+        for t in DocumentType::ALL {
+            assert!(p.attachments.allows(t), "{t}");
+        }
+        let text = format!(
+            "{MINIMAL}\n[attachments]\ncontent_types = [\"application/PDF\", \"text/plain; charset=utf-8\"]\n"
+        );
+        let p = load(&text).unwrap();
+        assert!(p.attachments.allows(DocumentType::Pdf));
+        assert!(p.attachments.allows(DocumentType::Text));
+        assert!(!p.attachments.allows(DocumentType::Docx));
+
+        let a = &p.attachments;
+        assert_eq!(a.document_type("application/pdf"), Ok(DocumentType::Pdf));
+        assert_eq!(a.document_type("TEXT/PLAIN"), Ok(DocumentType::Text));
+        let refused = a.document_type(DocumentType::Docx.as_str()).unwrap_err();
+        assert_eq!(refused.code, "content_type_not_allowed");
+        assert!(refused.message.contains("application/PDF"), "{refused}");
+        assert_eq!(
+            a.document_type("application/zip").unwrap_err().code,
+            "unsupported_content_type"
+        );
+        assert_eq!(a.check_size(1), Ok(()));
+        assert_eq!(a.check_size(25 * 1024 * 1024), Ok(()));
+        assert_eq!(a.check_size(0).unwrap_err().code, "empty");
+        assert_eq!(
+            a.check_size(25 * 1024 * 1024 + 1).unwrap_err().code,
+            "too_large"
         );
     }
 

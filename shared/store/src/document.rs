@@ -25,6 +25,21 @@ pub struct PresignedRequest {
     pub expires_at: i64,
 }
 
+/// The `Content-Disposition` of every presigned download: always an attachment,
+/// so an uploaded HTML or SVG file never renders in a browser, named after the
+/// key's last segment (keys carry no PHI) reduced to safe characters.
+pub fn attachment_disposition(key: &str) -> String {
+    let name: String = key
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let name = if name.is_empty() { "download" } else { &name };
+    format!("attachment; filename=\"{name}\"")
+}
+
 /// One bucket of objects.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
@@ -45,6 +60,8 @@ pub trait DocumentStore: Send + Sync {
         expires_in: Duration,
     ) -> Result<PresignedRequest, StoreError>;
 
+    /// A download URL. The response is never cached (`Cache-Control: no-store`)
+    /// and is an attachment ([`attachment_disposition`]), whatever the object is.
     async fn presign_get(
         &self,
         key: &str,

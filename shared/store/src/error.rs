@@ -13,6 +13,12 @@ pub enum StoreError {
     /// The named queue, bucket or table is not configured in this adapter.
     #[error("{0} is not configured")]
     NotConfigured(String),
+    /// The caller handed the store something it must refuse (a paging cursor that
+    /// is not valid for the query, a record over the size limit, too many
+    /// operations in one transaction). Nothing was read or written; the request
+    /// is at fault, so this is a 4xx, never a retry.
+    #[error("invalid input: {0}")]
+    InvalidInput(&'static str),
     /// A presigned URL or request that is malformed, expired or forged.
     #[error("presigned request refused: {0}")]
     PresignRefused(&'static str),

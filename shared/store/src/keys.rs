@@ -5,11 +5,18 @@
 //! | member + spans    | `MEMBER#<member_id>`                 | `MEMBER`               |                              |                        |
 //! | provider (NPI)    | `PROVIDER#<npi>`                     | `PROVIDER`             | `ORG#<org_id>`               | `PROVIDER#<npi>`       |
 //! | audit event       | `AUDIT#<yyyy-mm-dd>`                 | `<rfc3339>#<event_id>` | `AUDIT#ACTOR#<org>#<subject>`| `<rfc3339>#<event_id>` |
-//! | idempotency claim | `IDEMPOTENCY#<org>#<route>#<key>`    | `IDEMPOTENCY`          |                              |                        |
+//! | idempotency claim | `IDEMPOTENCY#<org>#<scope digest>`   | `IDEMPOTENCY`          |                              |                        |
 //! | roster import     | `IMPORT#<kind>`                      | `<rfc3339>`            |                              |                        |
+//! | prior auth        | `PA#<id>`                            | `PA`                   |                              |                        |
+//! | auth list row     | `PALIST#ORG#<org>`, `PALIST#ALL`, `PALIST#MEMBER#<member_id>` | `<received rfc3339>#<id>` |           |                        |
+//! | UM queue row      | `UMQUEUE`                            | `<decision due>#<id>`  |                              |                        |
+//! | auth timer        | `PATIMER`                            | `<due rfc3339>#<id>`   |                              |                        |
+//! | outbox event      | `OUTBOX#<queue>`                     | `<rfc3339>#<event id>` |                              |                        |
+//! | per-user counter  | `COUNTER#<org>#<user digest>`        | `<name>#<window start>`|                              |                        |
 //!
-//! `<route>` is the API Gateway route key (`POST /v1/prior-auths`). Sort keys that
-//! start with an RFC 3339 UTC instant sort by time.
+//! The idempotency scope digest is a SHA-256 of the caller, route, path, query and
+//! client key (see `mso_api::idempotency`). Sort keys that start with an RFC 3339
+//! UTC instant sort by time.
 
 use crate::Key;
 
@@ -50,9 +57,9 @@ pub fn audit_actor_partition(org_id: &str, subject: &str) -> String {
     format!("AUDIT#ACTOR#{org_id}#{subject}")
 }
 
-pub fn idempotency(org_id: &str, route: &str, idempotency_key: &str) -> Key {
+pub fn idempotency(org_id: &str, scope_digest: &str) -> Key {
     Key::new(
-        format!("IDEMPOTENCY#{org_id}#{route}#{idempotency_key}"),
+        format!("IDEMPOTENCY#{org_id}#{scope_digest}"),
         "IDEMPOTENCY",
     )
 }
@@ -60,3 +67,48 @@ pub fn idempotency(org_id: &str, route: &str, idempotency_key: &str) -> Key {
 pub fn roster_import(kind: &str, at: &str) -> Key {
     Key::new(format!("IMPORT#{kind}"), at.to_string())
 }
+
+/// A per-user counter in one time window (`mso_api::throttle`). The user is a
+/// digest of their subject, so keys stay short and carry no e-mail addresses.
+pub fn counter(org_id: &str, user_digest: &str, name: &str, window_start: i64) -> Key {
+    Key::new(
+        format!("COUNTER#{org_id}#{user_digest}"),
+        format!("{name}#{window_start}"),
+    )
+}
+
+/// An event waiting in the transactional outbox of `queue` (`mso_api::outbox`).
+pub fn outbox(queue: &str, at: &str, event_id: &str) -> Key {
+    Key::new(outbox_partition(queue), format!("{at}#{event_id}"))
+}
+
+pub fn outbox_partition(queue: &str) -> String {
+    format!("OUTBOX#{queue}")
+}
+
+pub fn prior_auth(id: &str) -> Key {
+    Key::new(prior_auth_partition(id), "PA")
+}
+
+/// The partition of one auth: the auth, and its documents.
+pub fn prior_auth_partition(id: &str) -> String {
+    format!("PA#{id}")
+}
+
+/// The list of an organisation's auths, newest by receipt.
+pub fn prior_auth_list_org(org_id: &str) -> String {
+    format!("PALIST#ORG#{org_id}")
+}
+
+/// Every auth (IPA staff lists).
+pub const PRIOR_AUTH_LIST_ALL: &str = "PALIST#ALL";
+
+pub fn prior_auth_list_member(member_id: &str) -> String {
+    format!("PALIST#MEMBER#{member_id}")
+}
+
+/// Pended auths by decision due (the UM queue).
+pub const UM_QUEUE: &str = "UMQUEUE";
+
+/// When the sweeper must look at an auth (deemed approval, expiry).
+pub const PRIOR_AUTH_TIMERS: &str = "PATIMER";

@@ -14,6 +14,8 @@
 
 #[cfg(any(feature = "embedded", feature = "aws"))]
 mod cursor;
+#[cfg(any(feature = "embedded", feature = "aws"))]
+pub use cursor::CursorKey;
 mod document;
 mod error;
 pub mod keys;
@@ -25,7 +27,7 @@ pub mod aws;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 
-pub use document::{DocumentStore, ObjectMeta, PresignedRequest};
+pub use document::{DocumentStore, ObjectMeta, PresignedRequest, attachment_disposition};
 pub use error::StoreError;
 pub use queue::{QueueMessage, ReceiveOptions, WorkQueue};
 pub use record::{Condition, Index, Key, Page, Query, Record, RecordStore, WriteOp};

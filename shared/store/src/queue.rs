@@ -43,6 +43,20 @@ pub trait WorkQueue: Send + Sync {
     /// de-duplication window (5 minutes) is accepted but not delivered again.
     async fn send(&self, queue: &str, body: &str, dedup_id: &str) -> Result<String, StoreError>;
 
+    /// A send whose message is also kept elsewhere until it is known sent (a
+    /// transactional outbox row, deleted with [`crate::RecordStore::delete_lazy`]
+    /// after this send), so it may become durable a short, bounded time later:
+    /// a crash then loses the send and the delete together, and the outbox row
+    /// is sent again. SQS sends are durable at once.
+    async fn send_lazy(
+        &self,
+        queue: &str,
+        body: &str,
+        dedup_id: &str,
+    ) -> Result<String, StoreError> {
+        self.send(queue, body, dedup_id).await
+    }
+
     async fn receive(
         &self,
         queue: &str,

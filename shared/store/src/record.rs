@@ -106,12 +106,16 @@ pub enum Index {
     Gsi1,
 }
 
-/// Records of one partition whose sort key starts with a prefix, in sort-key order.
+/// Records of one partition whose sort key starts with a prefix (or lies in an
+/// inclusive range), in sort-key order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
     pub index: Index,
     pub pk: String,
     pub sk_prefix: String,
+    /// Instead of the prefix: sort keys from the first to the second, both
+    /// included (DynamoDB's `BETWEEN`).
+    pub sk_between: Option<(String, String)>,
     /// At most this many records in one page.
     pub limit: usize,
     /// Newest (highest sort key) first.
@@ -126,6 +130,7 @@ impl Query {
             index: Index::Primary,
             pk: pk.into(),
             sk_prefix: sk_prefix.into(),
+            sk_between: None,
             limit: 100,
             descending: false,
             cursor: None,
@@ -136,6 +141,26 @@ impl Query {
         Query {
             index: Index::Gsi1,
             ..Query::primary(pk, sk_prefix)
+        }
+    }
+
+    /// Records of partition `pk` with `from <= sk <= to`.
+    pub fn between(pk: impl Into<String>, from: impl Into<String>, to: impl Into<String>) -> Self {
+        Query {
+            sk_between: Some((from.into(), to.into())),
+            ..Query::primary(pk, "")
+        }
+    }
+
+    /// The same on the secondary index `gsi1`.
+    pub fn gsi1_between(
+        pk: impl Into<String>,
+        from: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Self {
+        Query {
+            index: Index::Gsi1,
+            ..Query::between(pk, from, to)
         }
     }
 
@@ -188,5 +213,24 @@ pub trait RecordStore: Send + Sync {
     /// `put` or `transact`. DynamoDB writes are durable at once.
     async fn append(&self, record: Record) -> Result<(), StoreError> {
         self.put(record, Condition::Absent).await
+    }
+
+    /// A conditional put whose loss in a crash is harmless, so it may become
+    /// durable a short, bounded time later, like [`RecordStore::append`]: an
+    /// idempotency claim (a retry simply takes it again). Readable at once, and
+    /// made durable no later than the next durable write.
+    async fn put_lazy(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
+        self.put(record, condition).await
+    }
+
+    /// Removes a record whose reappearance after a crash is harmless (a sent
+    /// outbox event, which at worst is sent again), with the same lazy
+    /// durability.
+    async fn delete_lazy(&self, key: &Key) -> Result<(), StoreError> {
+        self.transact(vec![WriteOp::Delete {
+            key: key.clone(),
+            condition: Condition::None,
+        }])
+        .await
     }
 }

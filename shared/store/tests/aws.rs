@@ -170,7 +170,11 @@ impl Aws {
             (DEDUP.to_string(), fifo_url),
         ]);
         Some(Aws {
-            records: DynamoRecordStore::from_client(dynamo, TABLE),
+            records: DynamoRecordStore::from_client(
+                dynamo,
+                TABLE,
+                mso_store::CursorKey::from_secret(&[7; 32]).unwrap(),
+            ),
             documents,
             queue: SqsWorkQueue::from_client(sqs, urls),
             _moto: moto,
@@ -201,6 +205,8 @@ contract! {
     query_primary(records);
     query_gsi1(records);
     query_paging(records);
+    query_cursors_are_sealed(records);
+    query_between(records);
     documents_crud(documents);
     presigned_put_then_get(documents);
     presigned_get(documents);

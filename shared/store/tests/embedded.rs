@@ -83,9 +83,8 @@ async fn handle(
         Ok(PresignedOutcome::Stored(_)) => response(StatusCode::OK, Bytes::new()),
         Ok(PresignedOutcome::Found(meta, bytes)) => {
             let mut r = response(StatusCode::OK, bytes);
-            if let Some(content_type) = meta.content_type.and_then(|t| t.parse().ok()) {
-                r.headers_mut()
-                    .insert(http::header::CONTENT_TYPE, content_type);
+            for (name, value) in PresignedOutcome::download_headers(&meta) {
+                r.headers_mut().insert(name, value.parse().unwrap());
             }
             r
         }
@@ -123,6 +122,8 @@ contract! {
     query_primary(records);
     query_gsi1(records);
     query_paging(records);
+    query_cursors_are_sealed(records);
+    query_between(records);
     documents_crud(documents);
     presigned_put_then_get(documents);
     presigned_get(documents);
@@ -614,7 +615,7 @@ async fn transactions_refuse_two_operations_on_one_key() {
     };
     let result = local.embedded.records().transact(vec![op(), op()]).await;
     assert!(
-        matches!(result, Err(StoreError::Backend { .. })),
+        matches!(result, Err(StoreError::InvalidInput(_))),
         "{result:?}"
     );
     assert_eq!(local.embedded.records().get(&key).await.unwrap(), None);

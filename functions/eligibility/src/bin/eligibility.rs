@@ -6,6 +6,7 @@ use std::sync::Arc;
 use eligibility::Deps;
 use lambda_http::{Error, service_fn};
 use mso_api::{SystemClock, config, policies, telemetry};
+use mso_store::CursorKey;
 use mso_store::aws::{DynamoRecordStore, sdk_config};
 
 #[tokio::main]
@@ -15,7 +16,7 @@ async fn main() -> Result<(), Error> {
     let table = config::required("TABLE_NAME")?;
     let sdk = sdk_config().await;
     let deps = Deps {
-        records: Arc::new(DynamoRecordStore::new(&sdk, table)),
+        records: Arc::new(DynamoRecordStore::new(&sdk, table, CursorKey::from_env()?)),
         policy: Arc::new(policy),
         clock: Arc::new(SystemClock),
     };

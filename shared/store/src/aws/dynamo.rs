@@ -25,7 +25,9 @@ use aws_sdk_dynamodb::types::{
 
 use super::error::{classify, is_retryable_code};
 use crate::record::MAX_TRANSACTION_OPS;
-use crate::{Condition, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor};
+use crate::{
+    Condition, CursorKey, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor,
+};
 
 const PK: &str = "pk";
 const SK: &str = "sk";
@@ -38,22 +40,26 @@ const BODY: &str = "body";
 
 type Item = HashMap<String, AttributeValue>;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DynamoRecordStore {
     client: Client,
     table: String,
+    cursor_key: CursorKey,
 }
 
 impl DynamoRecordStore {
     /// A store over `table`, with a client built from `sdk` (see [`super::sdk_config`]).
-    pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Self {
-        Self::from_client(Client::new(sdk), table)
+    /// Every function of a stack gets the same `cursor_key` (`CURSOR_KEY`), so a
+    /// paging cursor from one instance works on another.
+    pub fn new(sdk: &SdkConfig, table: impl Into<String>, cursor_key: CursorKey) -> Self {
+        Self::from_client(Client::new(sdk), table, cursor_key)
     }
 
-    pub fn from_client(client: Client, table: impl Into<String>) -> Self {
+    pub fn from_client(client: Client, table: impl Into<String>, cursor_key: CursorKey) -> Self {
         DynamoRecordStore {
             client,
             table: table.into(),
+            cursor_key,
         }
     }
 
@@ -286,9 +292,8 @@ impl RecordStore for DynamoRecordStore {
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         if ops.len() > MAX_TRANSACTION_OPS {
-            return Err(StoreError::backend(
-                "DynamoDB TransactWriteItems",
-                "more than 100 operations",
+            return Err(StoreError::InvalidInput(
+                "more than 100 operations in one transaction",
             ));
         }
         let mut items = Vec::with_capacity(ops.len());
@@ -340,14 +345,19 @@ impl RecordStore for DynamoRecordStore {
         let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
         let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
         let mut key_condition = "#pk = :pk".to_string();
-        if !query.sk_prefix.is_empty() {
+        if let Some((from, to)) = &query.sk_between {
+            key_condition.push_str(" AND #sk BETWEEN :from AND :to");
+            names.insert("#sk".to_string(), sk_attr.to_string());
+            values.insert(":from".to_string(), s(from));
+            values.insert(":to".to_string(), s(to));
+        } else if !query.sk_prefix.is_empty() {
             key_condition.push_str(" AND begins_with(#sk, :prefix)");
             names.insert("#sk".to_string(), sk_attr.to_string());
             values.insert(":prefix".to_string(), s(&query.sk_prefix));
         }
         let start = match &query.cursor {
             Some(c) => {
-                let key: BTreeMap<String, String> = cursor::decode(c)?;
+                let key: BTreeMap<String, String> = cursor::open(&self.cursor_key, &query, c)?;
                 Some(
                     key.into_iter()
                         .map(|(name, value)| (name, AttributeValue::S(value)))
@@ -386,7 +396,7 @@ impl RecordStore for DynamoRecordStore {
                         )),
                     })
                     .collect::<Result<BTreeMap<_, _>, _>>()?;
-                Some(cursor::encode(&key)?)
+                Some(cursor::seal(&self.cursor_key, &query, &key)?)
             }
             _ => None,
         };

@@ -12,7 +12,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
 use super::error::classify;
-use crate::{DocumentStore, ObjectMeta, PresignedRequest, StoreError};
+use crate::{DocumentStore, ObjectMeta, PresignedRequest, StoreError, attachment_disposition};
 
 #[derive(Clone, Debug)]
 pub struct S3DocumentStore {
@@ -194,6 +194,10 @@ impl DocumentStore for S3DocumentStore {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            // Response overrides are part of the signature: the browser gets a
+            // download that is never cached and never rendered.
+            .response_cache_control("no-store")
+            .response_content_disposition(attachment_disposition(key))
             .presigned(presigning_config(expires_in)?)
             .await
             .map_err(|e| classify("S3 presign GetObject", e))?;

@@ -29,6 +29,46 @@ pub struct EmbeddedDocumentStore {
     signer: Signer,
 }
 
+/// A presigned request that passed every check but the body's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresignedAccess {
+    key: String,
+    /// For a PUT: the signed content type and length.
+    put: Option<(String, u64)>,
+}
+
+impl PresignedOutcome {
+    /// The headers of the answer to a presigned GET, as S3's response overrides
+    /// give them: never cached, never sniffed, always a download.
+    pub fn download_headers(meta: &ObjectMeta) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "content-type",
+                meta.content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".to_string()),
+            ),
+            ("cache-control", "no-store".to_string()),
+            ("x-content-type-options", "nosniff".to_string()),
+            (
+                "content-disposition",
+                crate::attachment_disposition(&meta.key),
+            ),
+        ]
+    }
+}
+
+impl PresignedAccess {
+    /// The most body bytes to read: the signed length for a PUT, none for a GET.
+    pub fn body_limit(&self) -> u64 {
+        self.put.as_ref().map_or(0, |(_, length)| *length)
+    }
+
+    pub fn is_put(&self) -> bool {
+        self.put.is_some()
+    }
+}
+
 /// What a presigned request did; the local server turns it into a response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PresignedOutcome {
@@ -54,11 +94,9 @@ impl EmbeddedDocumentStore {
     /// Where presigned requests must arrive, relative to the base URL.
     pub const PRESIGNED_PATH_PREFIX: &'static str = PRESIGNED_PATH_PREFIX;
 
-    /// Serves one request to a presigned URL (the local server mounts this at
-    /// `/_local/objects/*`). Checks the signature (constant time), expiry and
-    /// method, and for a PUT that the `Content-Type` header and the body length
-    /// are exactly the signed ones. Refusals are [`StoreError::PresignRefused`]
-    /// (answer 403); other errors are the store's own.
+    /// Serves one request to a presigned URL whose body is already read:
+    /// [`Self::authorize_presigned`], then [`Self::complete_presigned`]. A server
+    /// should call the two itself, so it reads no body before the signature holds.
     pub async fn serve_presigned(
         &self,
         method: &http::Method,
@@ -67,6 +105,23 @@ impl EmbeddedDocumentStore {
         body: Bytes,
         now_unix: i64,
     ) -> Result<PresignedOutcome, StoreError> {
+        let access = self.authorize_presigned(method, path_and_query, headers, now_unix)?;
+        self.complete_presigned(access, body).await
+    }
+
+    /// Checks everything about a presigned request that does not need its body:
+    /// the signature (constant time), expiry, method, and for a PUT that the
+    /// `Content-Type` header is exactly the signed one and any `Content-Length`
+    /// header the signed length. Refusals are [`StoreError::PresignRefused`]
+    /// (answer 403). On success the caller reads at most
+    /// [`PresignedAccess::body_limit`] bytes of body and completes the request.
+    pub fn authorize_presigned(
+        &self,
+        method: &http::Method,
+        path_and_query: &str,
+        headers: &http::HeaderMap,
+        now_unix: i64,
+    ) -> Result<PresignedAccess, StoreError> {
         let (path, query) = path_and_query
             .split_once('?')
             .unwrap_or((path_and_query, ""));
@@ -125,28 +180,48 @@ impl EmbeddedDocumentStore {
                 let declared = headers
                     .get(http::header::CONTENT_LENGTH)
                     .map(http::HeaderValue::as_bytes);
-                let length_text = length.to_string();
-                if body.len() as u64 != length
-                    || declared.is_some_and(|d| d != length_text.as_bytes())
-                {
+                if declared.is_some_and(|d| d != length.to_string().as_bytes()) {
                     return Err(StoreError::PresignRefused(
                         "content length does not match the signature",
                     ));
                 }
-                self.put(&key, content_type, body).await?;
-                Ok(PresignedOutcome::Stored(ObjectMeta {
+                Ok(PresignedAccess {
                     key,
-                    size: length,
-                    content_type: Some(content_type.to_string()),
-                }))
+                    put: Some((content_type.to_string(), length)),
+                })
             }
-            (&http::Method::GET, None) => Ok(match self.get(&key).await? {
-                Some((meta, bytes)) => PresignedOutcome::Found(meta, bytes),
-                None => PresignedOutcome::NotFound,
-            }),
+            (&http::Method::GET, None) => Ok(PresignedAccess { key, put: None }),
             _ => Err(StoreError::PresignRefused(
                 "method does not match the signature",
             )),
+        }
+    }
+
+    /// Finishes an authorised presigned request: a PUT stores `body` if it is
+    /// exactly the signed length; a GET reads the object.
+    pub async fn complete_presigned(
+        &self,
+        access: PresignedAccess,
+        body: Bytes,
+    ) -> Result<PresignedOutcome, StoreError> {
+        match access.put {
+            Some((content_type, length)) => {
+                if body.len() as u64 != length {
+                    return Err(StoreError::PresignRefused(
+                        "content length does not match the signature",
+                    ));
+                }
+                self.put(&access.key, &content_type, body).await?;
+                Ok(PresignedOutcome::Stored(ObjectMeta {
+                    key: access.key,
+                    size: length,
+                    content_type: Some(content_type),
+                }))
+            }
+            None => Ok(match self.get(&access.key).await? {
+                Some((meta, bytes)) => PresignedOutcome::Found(meta, bytes),
+                None => PresignedOutcome::NotFound,
+            }),
         }
     }
 

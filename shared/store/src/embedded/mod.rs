@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use redb::{Database, ReadTransaction, ReadableDatabase};
 
-pub use documents::{EmbeddedDocumentStore, PresignedOutcome};
+pub use documents::{EmbeddedDocumentStore, PresignedAccess, PresignedOutcome};
 pub use queue::{DEFAULT_MAX_RECEIVE_COUNT, EmbeddedWorkQueue};
 pub use records::EmbeddedRecordStore;
 pub use writer::WriteStats;
@@ -61,7 +61,8 @@ impl Embedded {
     /// Opens (creating when missing) `data_dir/mso.redb`, `data_dir/objects/` and
     /// the signing secret `data_dir/presign.key`. Presigned URLs start with
     /// `base_url` (e.g. `http://127.0.0.1:8080`), where the local server must route
-    /// `/_local/objects/*` to [`EmbeddedDocumentStore::serve_presigned`].
+    /// `/_local/objects/*` to [`EmbeddedDocumentStore::authorize_presigned`] and
+    /// [`EmbeddedDocumentStore::complete_presigned`].
     ///
     /// Blocking (file I/O); call it at startup, not from a busy async task.
     pub fn open(data_dir: &Path, base_url: String) -> Result<Embedded, StoreError> {
@@ -84,9 +85,10 @@ impl Embedded {
             db,
         });
         let secret = presign::load_or_create_secret(&data_dir.join(PRESIGN_KEY_FILE))?;
+        let cursor_key = secret.cursor_key()?;
         let objects = ObjectDirs::create(data_dir)?;
         Ok(Embedded {
-            records: Arc::new(EmbeddedRecordStore::new(Arc::clone(&core))),
+            records: Arc::new(EmbeddedRecordStore::new(Arc::clone(&core), cursor_key)),
             documents: Arc::new(EmbeddedDocumentStore::new(
                 Arc::clone(&core),
                 objects,
@@ -166,7 +168,7 @@ impl Core {
     }
 
     /// A write answered before its fsync, which follows within the flush interval.
-    async fn write_deferred<T, F>(&self, work: F) -> Result<T, StoreError>
+    pub(crate) async fn write_deferred<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&redb::WriteTransaction) -> Result<T, JobError> + Send + 'static,

@@ -337,6 +337,25 @@ impl WorkQueue for EmbeddedWorkQueue {
         Ok(id)
     }
 
+    /// Committed at once but fsynced with the next batch (see `writer`); the
+    /// writer keeps commit order, so a later durable write makes it durable too.
+    async fn send_lazy(
+        &self,
+        queue: &str,
+        body: &str,
+        dedup_id: &str,
+    ) -> Result<String, StoreError> {
+        check_queue_name(queue)?;
+        let (queue, body, dedup_id) = (queue.to_string(), body.to_string(), dedup_id.to_string());
+        let id = uuid::Uuid::new_v4().to_string();
+        let id = self
+            .core
+            .write_deferred(move |txn| send(txn, &queue, body, &dedup_id, id))
+            .await?;
+        self.sent.notify_waiters();
+        Ok(id)
+    }
+
     async fn receive(
         &self,
         queue: &str,

@@ -12,7 +12,9 @@ use super::tables::{GSI1, RECORDS};
 use super::writer::JobError;
 use super::{Core, codec, db_error};
 use crate::record::MAX_TRANSACTION_OPS;
-use crate::{Condition, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor};
+use crate::{
+    Condition, CursorKey, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor,
+};
 
 /// DynamoDB's item size limit, enforced here too so a record that works locally
 /// also works deployed.
@@ -20,11 +22,12 @@ const MAX_RECORD_BYTES: usize = 400 * 1024;
 
 pub struct EmbeddedRecordStore {
     core: Arc<Core>,
+    cursor_key: CursorKey,
 }
 
 impl EmbeddedRecordStore {
-    pub(super) fn new(core: Arc<Core>) -> Self {
-        EmbeddedRecordStore { core }
+    pub(super) fn new(core: Arc<Core>, cursor_key: CursorKey) -> Self {
+        EmbeddedRecordStore { core, cursor_key }
     }
 }
 
@@ -56,10 +59,7 @@ impl Prepared {
                 }
                 let bytes = codec::encode(&record)?;
                 if bytes.len() > MAX_RECORD_BYTES {
-                    return Err(StoreError::backend(
-                        "embedded put",
-                        "record is larger than 400 KB",
-                    ));
+                    return Err(StoreError::InvalidInput("record is larger than 400 KB"));
                 }
                 Prepared::Put {
                     key: record.key,
@@ -191,18 +191,16 @@ impl RecordStore for EmbeddedRecordStore {
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         if ops.len() > MAX_TRANSACTION_OPS {
-            return Err(StoreError::backend(
-                "embedded transact",
-                "more than 100 operations",
+            return Err(StoreError::InvalidInput(
+                "more than 100 operations in one transaction",
             ));
         }
         // DynamoDB refuses a transaction that names one item twice; so does this
         // adapter, so code that works locally works deployed.
         let mut seen = HashSet::with_capacity(ops.len());
         if !ops.iter().all(|op| seen.insert(op_key(op))) {
-            return Err(StoreError::backend(
-                "embedded transact",
-                "two operations on the same key",
+            return Err(StoreError::InvalidInput(
+                "two operations on the same key in one transaction",
             ));
         }
         if ops.is_empty() {
@@ -216,10 +214,11 @@ impl RecordStore for EmbeddedRecordStore {
     }
 
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        let key = self.cursor_key.clone();
         self.core
             .read(move |txn| match query.index {
-                Index::Primary => query_primary(txn, &query),
-                Index::Gsi1 => query_gsi1(txn, &query),
+                Index::Primary => query_primary(txn, &query, &key),
+                Index::Gsi1 => query_gsi1(txn, &query, &key),
             })
             .await
     }
@@ -230,6 +229,23 @@ impl RecordStore for EmbeddedRecordStore {
         let op = Prepared::from_op(WriteOp::Put {
             record,
             condition: Condition::Absent,
+        })?;
+        self.core
+            .write_deferred(move |txn| apply(txn, vec![op]))
+            .await
+    }
+
+    async fn put_lazy(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
+        let op = Prepared::from_op(WriteOp::Put { record, condition })?;
+        self.core
+            .write_deferred(move |txn| apply(txn, vec![op]))
+            .await
+    }
+
+    async fn delete_lazy(&self, key: &Key) -> Result<(), StoreError> {
+        let op = Prepared::from_op(WriteOp::Delete {
+            key: key.clone(),
+            condition: Condition::None,
         })?;
         self.core
             .write_deferred(move |txn| apply(txn, vec![op]))
@@ -272,25 +288,42 @@ fn page_limit(query: &Query) -> usize {
     query.limit.max(1)
 }
 
-fn query_primary(txn: &ReadTransaction, query: &Query) -> Result<Page, StoreError> {
-    let after: Option<(String,)> = query.cursor.as_deref().map(cursor::decode).transpose()?;
+fn query_primary(
+    txn: &ReadTransaction,
+    query: &Query,
+    key: &CursorKey,
+) -> Result<Page, StoreError> {
+    let after: Option<(String,)> = query
+        .cursor
+        .as_deref()
+        .map(|c| cursor::open(key, query, c))
+        .transpose()?;
     let after = after.map(|(sk,)| sk);
     let pk = query.pk.as_str();
     let prefix = query.sk_prefix.as_str();
     let end = prefix_end(prefix);
     let pk_next = successor(pk);
 
-    let mut lower = Bound::Included((pk, prefix));
-    let mut upper = match &end {
-        Some(end) => Bound::Excluded((pk, end.as_str())),
-        None => Bound::Excluded((pk_next.as_str(), "")),
+    let (mut lower, mut upper) = match &query.sk_between {
+        Some((from, to)) => (
+            Bound::Included((pk, from.as_str())),
+            Bound::Included((pk, to.as_str())),
+        ),
+        None => (
+            Bound::Included((pk, prefix)),
+            match &end {
+                Some(end) => Bound::Excluded((pk, end.as_str())),
+                None => Bound::Excluded((pk_next.as_str(), "")),
+            },
+        ),
     };
     if let Some(after) = after.as_deref() {
-        if !query.descending && after >= prefix {
-            lower = Bound::Excluded((pk, after));
-        }
-        if query.descending && end.as_deref().is_none_or(|end| after < end) {
+        // Resume after the cursor's key (it lies inside the range: cursors are
+        // sealed to their query).
+        if query.descending {
             upper = Bound::Excluded((pk, after));
+        } else {
+            lower = Bound::Excluded((pk, after));
         }
     }
     if bounds_empty(&lower, &upper) {
@@ -319,7 +352,7 @@ fn query_primary(txn: &ReadTransaction, query: &Query) -> Result<Page, StoreErro
         page.push(codec::decode(Key::new(pk, sk), value.value())?);
     }
     let next = match page.last() {
-        Some(last) if more => Some(cursor::encode(&(&last.key.sk,))?),
+        Some(last) if more => Some(cursor::seal(key, query, &(&last.key.sk,))?),
         _ => None,
     };
     Ok(Page {
@@ -328,26 +361,37 @@ fn query_primary(txn: &ReadTransaction, query: &Query) -> Result<Page, StoreErro
     })
 }
 
-fn query_gsi1(txn: &ReadTransaction, query: &Query) -> Result<Page, StoreError> {
-    let after: Option<(String, String, String)> =
-        query.cursor.as_deref().map(cursor::decode).transpose()?;
+fn query_gsi1(txn: &ReadTransaction, query: &Query, key: &CursorKey) -> Result<Page, StoreError> {
+    let after: Option<(String, String, String)> = query
+        .cursor
+        .as_deref()
+        .map(|c| cursor::open(key, query, c))
+        .transpose()?;
     let gpk = query.pk.as_str();
     let prefix = query.sk_prefix.as_str();
     let end = prefix_end(prefix);
     let gpk_next = successor(gpk);
+    let to_next = query.sk_between.as_ref().map(|(_, to)| successor(to));
 
-    let mut lower = Bound::Included((gpk, prefix, "", ""));
-    let mut upper = match &end {
-        Some(end) => Bound::Excluded((gpk, end.as_str(), "", "")),
-        None => Bound::Excluded((gpk_next.as_str(), "", "", "")),
+    let (mut lower, mut upper) = match (&query.sk_between, &to_next) {
+        (Some((from, _)), Some(to_next)) => (
+            Bound::Included((gpk, from.as_str(), "", "")),
+            Bound::Excluded((gpk, to_next.as_str(), "", "")),
+        ),
+        _ => (
+            Bound::Included((gpk, prefix, "", "")),
+            match &end {
+                Some(end) => Bound::Excluded((gpk, end.as_str(), "", "")),
+                None => Bound::Excluded((gpk_next.as_str(), "", "", "")),
+            },
+        ),
     };
     if let Some((gsk, pk, sk)) = &after {
         let at = (gpk, gsk.as_str(), pk.as_str(), sk.as_str());
-        if !query.descending && gsk.as_str() >= prefix {
-            lower = Bound::Excluded(at);
-        }
-        if query.descending && end.as_deref().is_none_or(|end| gsk.as_str() < end) {
+        if query.descending {
             upper = Bound::Excluded(at);
+        } else {
+            lower = Bound::Excluded(at);
         }
     }
     if bounds_empty(&lower, &upper) {
@@ -382,7 +426,11 @@ fn query_gsi1(txn: &ReadTransaction, query: &Query) -> Result<Page, StoreError> 
     let next = match page.last() {
         Some(last) if more => {
             let index_sk = last.index_key.as_ref().map_or("", |k| k.sk.as_str());
-            Some(cursor::encode(&(index_sk, &last.key.pk, &last.key.sk))?)
+            Some(cursor::seal(
+                key,
+                query,
+                &(index_sk, &last.key.pk, &last.key.sk),
+            )?)
         }
         _ => None,
     };
@@ -392,9 +440,11 @@ fn query_gsi1(txn: &ReadTransaction, query: &Query) -> Result<Page, StoreError> 
     })
 }
 
-/// Whether a range has no keys at all (a stale or foreign cursor can invert it).
+/// Whether a range has no keys at all (an inverted `between`, or a cursor at
+/// its end): redb refuses to iterate an inverted range.
 fn bounds_empty<T: PartialOrd>(lower: &Bound<T>, upper: &Bound<T>) -> bool {
     match (lower, upper) {
+        (Bound::Included(l), Bound::Included(u)) => l > u,
         (Bound::Included(l) | Bound::Excluded(l), Bound::Included(u) | Bound::Excluded(u)) => {
             l >= u
         }

@@ -297,7 +297,7 @@ pub async fn transact_all_or_nothing(records: &dyn RecordStore) {
         .collect();
     let result = records.transact(many).await;
     assert!(
-        matches!(result, Err(StoreError::Backend { .. })),
+        matches!(result, Err(StoreError::InvalidInput(_))),
         "101 operations: {result:?}"
     );
     assert_eq!(
@@ -584,6 +584,124 @@ pub async fn query_paging(records: &dyn RecordStore) {
     );
 }
 
+/// Sort-key ranges (`BETWEEN`, both ends included), on the table and on gsi1,
+/// paged both ways.
+pub async fn query_between(records: &dyn RecordStore) {
+    let days = [
+        "2026-11-01",
+        "2026-11-02",
+        "2026-11-03",
+        "2026-11-04",
+        "2026-11-05",
+    ];
+    let all: Vec<Record> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Record::new(key("LIST#A", &format!("{d}T10:00:00Z#PA-{i}")), json!(i))
+                .with_index(key("GLIST#A", &format!("{d}#{i}")))
+        })
+        .collect();
+    put_all(records, &all).await;
+    let sks = |rs: &[Record]| {
+        rs.iter()
+            .map(|r| r.body.as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    for limit in [1, 2, 10] {
+        let got = read_all_pages(
+            records,
+            Query::between("LIST#A", "2026-11-02", "2026-11-04T~").limit(limit),
+        )
+        .await;
+        assert_eq!(sks(&got), [1, 2, 3], "limit {limit}");
+        let desc = read_all_pages(
+            records,
+            Query::between("LIST#A", "2026-11-02", "2026-11-04T~")
+                .limit(limit)
+                .descending(),
+        )
+        .await;
+        assert_eq!(sks(&desc), [3, 2, 1], "descending, limit {limit}");
+        let gsi = read_all_pages(
+            records,
+            Query::gsi1_between("GLIST#A", "2026-11-02", "2026-11-04#9").limit(limit),
+        )
+        .await;
+        assert_eq!(sks(&gsi), [1, 2, 3], "gsi1, limit {limit}");
+    }
+    // Both ends are included.
+    let exact = records
+        .query(Query::between(
+            "LIST#A",
+            "2026-11-01T10:00:00Z#PA-0",
+            "2026-11-01T10:00:00Z#PA-0",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(sks(&exact.records), [0]);
+    let gsi_exact = records
+        .query(Query::gsi1_between(
+            "GLIST#A",
+            "2026-11-05#4",
+            "2026-11-05#4",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(sks(&gsi_exact.records), [4]);
+    let none = records
+        .query(Query::between("LIST#A", "2026-12", "2026-12~"))
+        .await
+        .unwrap();
+    assert!(none.records.is_empty() && none.next.is_none());
+}
+
+/// Cursors are sealed: they show no key, and a tampered, made-up or foreign one
+/// is refused as the caller's mistake (a 400 at the edge), not a storage failure.
+pub async fn query_cursors_are_sealed(records: &dyn RecordStore) {
+    let all: Vec<Record> = (0..4)
+        .map(|i| Record::new(key("MEMBER#SUN100001", &format!("SPAN#{i}")), json!(i)))
+        .collect();
+    put_all(records, &all).await;
+    let query = Query::primary("MEMBER#SUN100001", "SPAN#").limit(2);
+    let next = records.query(query.clone()).await.unwrap().next.unwrap();
+    assert!(
+        !next.contains("MEMBER") && !next.contains("SUN100001") && !next.contains("SPAN"),
+        "{next}"
+    );
+    let plain = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        br#"{"pk":"MEMBER#SUN100002","sk":"SPAN#0"}"#,
+    );
+    let mut tampered = next.clone();
+    tampered.insert(5, 'A');
+    for bad in [
+        plain.as_str(),
+        tampered.as_str(),
+        "!!!",
+        "",
+        &"A".repeat(6000),
+    ] {
+        let result = records
+            .query(query.clone().after(Some(bad.to_string())))
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidInput(_))),
+            "{bad:?}: {result:?}"
+        );
+    }
+    // A cursor of one partition does not page another.
+    let other = Query::primary("MEMBER#SUN100002", "SPAN#").limit(2);
+    let result = records.query(other.after(Some(next.clone()))).await;
+    assert!(
+        matches!(result, Err(StoreError::InvalidInput(_))),
+        "{result:?}"
+    );
+    // And the real one still works.
+    let second = records.query(query.after(Some(next))).await.unwrap();
+    assert_eq!(second.records, all[2..].to_vec());
+}
+
 // ------------------------------------------------------------- documents
 
 pub async fn documents_crud(documents: &dyn DocumentStore) {
@@ -700,6 +818,23 @@ pub async fn presigned_get(documents: &dyn DocumentStore) {
         "presigned GET: {}",
         response.status()
     );
+    // A download, never cached and never rendered in the browser: the server
+    // says so, or (S3, whose emulator ignores them) the URL carries the signed
+    // response overrides that S3 honours.
+    let url = reqwest::Url::parse(&request.url).unwrap();
+    let said = |name: &str, expected: &str| {
+        let header = response.headers().get(name).and_then(|v| v.to_str().ok());
+        let signed = url
+            .query_pairs()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&format!("response-{name}")))
+            .map(|(_, v)| v.into_owned());
+        assert!(
+            header == Some(expected) || signed.as_deref() == Some(expected),
+            "{name}: header {header:?}, signed override {signed:?}"
+        );
+    };
+    said("content-disposition", "attachment; filename=\"report.bin\"");
+    said("cache-control", "no-store");
     assert_eq!(response.bytes().await.unwrap(), body);
 }
 

@@ -1,0 +1,90 @@
+//! Parse + classify, end to end within the crate (`parse_intake`: MIME, PDF text
+//! layers, finding references, classifying), on the committed fixtures, and how
+//! long the bombs take to refuse.
+//!
+//! `cargo bench -p intake --bench parse`
+
+#[path = "../tests/support/bombs.rs"]
+mod bombs;
+
+use std::hint::black_box;
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use intake::{FaxMetadata, IntakeObject, Limits, Source, parse_intake};
+
+fn fixture(name: &str) -> Bytes {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap().into()
+}
+
+fn object(source: Source, bytes: Bytes) -> IntakeObject {
+    IntakeObject {
+        source,
+        bytes,
+        file_name: None,
+        fax: FaxMetadata::default(),
+        event_time: Some("2026-03-02T09:16:00Z".parse().unwrap()),
+    }
+}
+
+fn intake(c: &mut Criterion) {
+    let limits = Limits::default();
+    let mut group = c.benchmark_group("intake");
+    for (name, source, file) in [
+        ("10-page PDF fax", Source::Fax, "fax-10-pages.pdf"),
+        (
+            "1-page auth request form fax",
+            Source::Fax,
+            "auth-request-form.pdf",
+        ),
+        ("scanned TIFF fax", Source::Fax, "scanned-fax.tif"),
+        (
+            "email, 5 attachments (2 PDFs, 5 pages)",
+            Source::Email,
+            "five-attachments.eml",
+        ),
+        (
+            "email, 3 attachments",
+            Source::Email,
+            "three-attachments.eml",
+        ),
+        (
+            "email, quoted-printable PDR",
+            Source::Email,
+            "pdr-quoted-printable.eml",
+        ),
+    ] {
+        let obj = object(source, fixture(file));
+        group.bench_function(name, |b| b.iter(|| parse_intake(black_box(&obj), &limits)));
+    }
+    let obj = object(Source::Fax, Bytes::from(bombs::large_scanned_pdf(40)));
+    group.sample_size(20);
+    group.bench_function("40-page scanned PDF fax (19 MB, no text layer)", |b| {
+        b.iter(|| parse_intake(black_box(&obj), &limits))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("intake bombs (refused)");
+    group.sample_size(20);
+    for (name, raw) in [
+        (
+            "multipart nested 100,000 deep (6.9 MB)",
+            bombs::deep_nesting(100_000),
+        ),
+        ("1,000,000 parts (9.5 MB)", bombs::many_parts(1_000_000)),
+        ("2,000 parts (20 KB)", bombs::many_parts(2_000)),
+        ("10 MB subject", bombs::huge_subject(10 * 1024 * 1024)),
+        (
+            "base64 forward of 1,000,000 parts (13 MB)",
+            bombs::encoded_forward(&bombs::many_parts(1_000_000)),
+        ),
+    ] {
+        let obj = object(Source::Email, Bytes::from(raw));
+        group.bench_function(name, |b| b.iter(|| parse_intake(black_box(&obj), &limits)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, intake);
+criterion_main!(benches);

@@ -1,0 +1,629 @@
+//! Every fixture through `parse_intake`, checked for what a clerk would see: the
+//! kind and why, the references found, the documents to store, and the reasons
+//! for anything wrong. The bombs are in tests/bombs.rs.
+
+use bytes::Bytes;
+use intake::{
+    FaxMetadata, FileKind, IntakeObject, Limits, ParsedItem, PdfLimits, ReceiptSource, Source,
+    extract_text, parse_intake,
+};
+use jiff::Timestamp;
+use mso_domain::intake::{Confidence, IntakeKind};
+
+fn fixture(name: &str) -> Bytes {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .into()
+}
+
+fn gateway() -> FaxMetadata {
+    let (meta, problems) = FaxMetadata::from_pairs([
+        ("x-amz-meta-fax-from", "+1 323 555 0142"),
+        ("x-amz-meta-received-at", "2026-03-02T17:15:00Z"),
+    ]);
+    assert!(problems.is_empty());
+    meta
+}
+
+fn fax(bytes: Bytes, fax: FaxMetadata) -> ParsedItem {
+    parse_intake(
+        &IntakeObject {
+            source: Source::Fax,
+            bytes,
+            file_name: Some("fax-20260302-0915.pdf".into()),
+            fax,
+            event_time: None,
+        },
+        &Limits::default(),
+    )
+}
+
+/// As the handler calls it: with the S3 event time as the fallback receipt time.
+fn email(bytes: Bytes) -> ParsedItem {
+    email_at(bytes, Some(ts("2026-03-02T09:16:00Z")))
+}
+
+fn email_at(bytes: Bytes, event_time: Option<Timestamp>) -> ParsedItem {
+    parse_intake(
+        &IntakeObject {
+            source: Source::Email,
+            bytes,
+            file_name: None,
+            fax: FaxMetadata::default(),
+            event_time,
+        },
+        &Limits::default(),
+    )
+}
+
+fn problem_codes(item: &ParsedItem) -> Vec<&str> {
+    item.problems.iter().map(|p| p.code.as_ref()).collect()
+}
+
+fn refs(item: &ParsedItem) -> Vec<&str> {
+    item.found.references.iter().map(|r| r.as_str()).collect()
+}
+
+fn member_pairs(item: &ParsedItem) -> Vec<(String, String)> {
+    item.found
+        .members_with_dob()
+        .map(|(m, d)| (m.to_string(), d.to_string()))
+        .collect()
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+// --- faxes ----------------------------------------------------------------------
+
+#[test]
+fn a_faxed_authorization_request_form_is_read_and_classified() {
+    let item = fax(fixture("auth-request-form.pdf"), gateway());
+
+    assert_eq!(item.classification.kind, IntakeKind::PriorAuthRequest);
+    assert_eq!(item.classification.confidence, Confidence::High);
+    assert_eq!(
+        item.classification.explanation(),
+        "text has 'Authorization Request Form'; text has 'Requested Units'"
+    );
+    assert_eq!(
+        member_pairs(&item),
+        [("ABC123456".into(), "1984-03-15".into())]
+    );
+    let npis: Vec<_> = item.found.npis.iter().map(|n| n.as_str()).collect();
+    assert_eq!(npis, ["1234567893"]);
+    let cpt: Vec<_> = item
+        .found
+        .procedure_codes
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(cpt, ["73721"]);
+    let icd: Vec<_> = item
+        .found
+        .diagnosis_codes
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(icd, ["M17.11"]);
+    assert!(refs(&item).is_empty(), "a new request has no reference yet");
+
+    assert_eq!(item.documents.len(), 1);
+    let doc = &item.documents[0];
+    assert_eq!(doc.content_type, "application/pdf");
+    assert_eq!(doc.pages, Some(1));
+    assert_eq!(doc.has_text_layer, Some(true));
+    assert_eq!(doc.file_name.as_deref(), Some("fax-20260302-0915.pdf"));
+    assert_eq!(doc.bytes, fixture("auth-request-form.pdf"));
+
+    assert_eq!(item.sender.as_deref(), Some("+1 323 555 0142"));
+    assert_eq!(
+        item.received.map(|r| (r.at, r.source)),
+        Some((ts("2026-03-02T17:15:00Z"), ReceiptSource::FaxGateway))
+    );
+    assert!(item.problems.is_empty(), "{:?}", item.problems);
+    assert!(!item.refused);
+}
+
+#[test]
+fn a_ten_page_fax_of_clinical_notes_links_to_its_auth() {
+    let item = fax(fixture("fax-10-pages.pdf"), gateway());
+    assert_eq!(item.documents[0].pages, Some(10));
+    assert_eq!(refs(&item), ["PA-7K3Q9M"]);
+    assert_eq!(item.classification.kind, IntakeKind::ClinicalNotes);
+    let why = item.classification.explanation();
+    assert!(why.contains("text has 'Clinical Notes'"), "{why}");
+    assert!(why.contains("found reference PA-7K3Q9M"), "{why}");
+    // Every page was read: page 10's own line is in the text.
+    assert!(item.text.contains("Page 10 of 10"));
+    assert!(item.problems.is_empty(), "{:?}", item.problems);
+}
+
+#[test]
+fn a_scanned_tiff_fax_is_stored_with_no_text_and_classified_from_metadata_only() {
+    let item = fax(fixture("scanned-fax.tif"), gateway());
+    assert_eq!(item.documents.len(), 1);
+    assert_eq!(item.documents[0].kind, FileKind::Tiff);
+    assert_eq!(item.documents[0].content_type, "image/tiff");
+    assert!(item.text.is_empty());
+    assert!(item.found.is_empty());
+    assert_eq!(item.classification.kind, IntakeKind::Other);
+    assert_eq!(problem_codes(&item), ["no_text_layer"]);
+
+    // The gateway's cover-sheet subject is all there is to go on.
+    let (mut meta, _) = FaxMetadata::from_sidecar_json(
+        br#"{"from": "+13235550142", "received_at": 1772471700, "subject": "PDR for claim CLM-8D2K4M9QXZ"}"#,
+    );
+    meta.pages = Some(2);
+    let item = fax(fixture("scanned-fax.tif"), meta);
+    assert_eq!(refs(&item), ["CLM-8D2K4M9QXZ"]);
+    assert_eq!(item.classification.kind, IntakeKind::Dispute);
+    assert_eq!(item.classification.explanation(), "subject mentions 'PDR'");
+    assert_eq!(
+        item.received.map(|r| r.at),
+        Some(Timestamp::from_second(1_772_471_700).unwrap())
+    );
+}
+
+#[test]
+fn a_scanned_pdf_has_no_text_layer_and_says_so() {
+    let item = fax(fixture("scanned-no-text-layer.pdf"), gateway());
+    let doc = &item.documents[0];
+    assert_eq!((doc.pages, doc.has_text_layer), (Some(1), Some(false)));
+    assert!(item.text.is_empty());
+    assert_eq!(problem_codes(&item), ["no_text_layer"]);
+    assert!(item.problems[0].message.contains("no text layer"));
+}
+
+#[test]
+fn a_corrupt_pdf_is_stored_and_queued_with_the_reason() {
+    let item = fax(fixture("corrupt.pdf"), gateway());
+    assert_eq!(item.documents.len(), 1, "the fax is still stored");
+    assert_eq!(item.documents[0].content_type, "application/pdf");
+    assert_eq!(item.documents[0].pages, None);
+    assert_eq!(problem_codes(&item), ["pdf_unreadable"]);
+    assert!(
+        item.problems[0]
+            .message
+            .starts_with("the fax: the PDF could not be read"),
+        "{}",
+        item.problems[0].message
+    );
+    assert_eq!(item.classification.kind, IntakeKind::Other);
+}
+
+#[test]
+fn a_pdf_cut_short_is_still_read_or_refused_with_a_reason() {
+    let whole = fixture("fax-10-pages.pdf");
+    for cut in [9, 100, whole.len() / 3, whole.len() / 2, whole.len() - 30] {
+        let item = fax(whole.slice(..cut), gateway());
+        assert_eq!(item.documents.len(), 1, "cut at {cut}");
+        let doc = &item.documents[0];
+        // lopdf rebuilds what it can; whatever it cannot is a stated problem.
+        assert!(
+            doc.has_text_layer == Some(true) || !item.problems.is_empty(),
+            "cut at {cut}: {item:?}"
+        );
+    }
+}
+
+#[test]
+fn a_zero_byte_fax_is_queued_with_nothing_to_store() {
+    let item = fax(fixture("zero-bytes.pdf"), gateway());
+    assert!(item.documents.is_empty());
+    assert_eq!(problem_codes(&item), ["empty_file"]);
+    assert_eq!(item.classification.kind, IntakeKind::Other);
+    assert!(item.received.is_some(), "the clock still starts");
+}
+
+#[test]
+fn a_fax_with_no_metadata_has_an_unknown_sender_and_the_event_time() {
+    let item = parse_intake(
+        &IntakeObject {
+            source: Source::Fax,
+            bytes: fixture("auth-request-form.pdf"),
+            file_name: None,
+            fax: FaxMetadata::default(),
+            event_time: Some(ts("2026-03-02T17:16:03Z")),
+        },
+        &Limits::default(),
+    );
+    assert_eq!(item.sender, None);
+    assert_eq!(problem_codes(&item), ["unknown_sender"]);
+    assert_eq!(
+        item.received.map(|r| (r.at, r.source)),
+        Some((ts("2026-03-02T17:16:03Z"), ReceiptSource::S3Event))
+    );
+    // Still classified and searched.
+    assert_eq!(item.classification.kind, IntakeKind::PriorAuthRequest);
+
+    let item = fax(fixture("auth-request-form.pdf"), FaxMetadata::default());
+    assert_eq!(problem_codes(&item), ["unknown_sender", "no_receipt_time"]);
+}
+
+#[test]
+fn a_file_that_is_neither_pdf_nor_tiff_is_stored_as_it_is() {
+    let item = fax(Bytes::from_static(b"GIF89a not a fax"), gateway());
+    assert_eq!(item.documents[0].content_type, "application/octet-stream");
+    assert_eq!(problem_codes(&item), ["unknown_file_type"]);
+}
+
+#[test]
+fn fax_metadata_reads_the_gateways_names_and_says_what_it_cannot_read() {
+    let (meta, problems) = FaxMetadata::from_pairs([
+        ("X-Amz-Meta-Caller_ID", "3235550142"),
+        ("x-amz-meta-receive-time", "2026-03-02T09:15:00-08:00"),
+        ("x-amz-meta-page-count", "10"),
+        ("x-amz-meta-something-else", "ignored"),
+    ]);
+    assert!(problems.is_empty());
+    assert_eq!(meta.from.as_deref(), Some("3235550142"));
+    assert_eq!(meta.received_at, Some(ts("2026-03-02T17:15:00Z")));
+    assert_eq!(meta.pages, Some(10));
+
+    let (meta, problems) = FaxMetadata::from_pairs([("received-at", "yesterday at 9")]);
+    assert_eq!(meta.received_at, None);
+    assert_eq!(problems[0].code, "bad_receipt_time");
+
+    let (_, problems) = FaxMetadata::from_sidecar_json(b"[1, 2]");
+    assert_eq!(problems[0].code, "bad_sidecar");
+    let (_, problems) = FaxMetadata::from_sidecar_json(b"{\"from\": ");
+    assert_eq!(problems[0].code, "bad_sidecar");
+}
+
+// --- emails ---------------------------------------------------------------------
+
+#[test]
+fn an_email_with_three_attachments_files_each_and_links_by_the_subjects_reference() {
+    let item = email(fixture("three-attachments.eml"));
+    assert_eq!(
+        item.subject.as_deref(),
+        Some("Clinical notes for PA-7K3Q9M")
+    );
+    assert_eq!(item.sender.as_deref(), Some("frontdesk@sunrisefm.example"));
+    assert_eq!(
+        item.message_id.as_deref(),
+        Some("20260302091500.1@sunrisefm.example")
+    );
+    // SES's Received time, not the sender's Date header (ten minutes slow).
+    assert_eq!(
+        item.received.map(|r| (r.at, r.source)),
+        Some((ts("2026-03-02T09:15:00Z"), ReceiptSource::ReceivedHeader))
+    );
+
+    let docs: Vec<_> = item
+        .documents
+        .iter()
+        .map(|d| {
+            (
+                d.file_name.as_deref().unwrap_or(""),
+                d.content_type.as_str(),
+                d.kind,
+            )
+        })
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            ("progress-note.pdf", "application/pdf", FileKind::Pdf),
+            ("referral-scan.tif", "image/tiff", FileKind::Tiff),
+            (
+                "cover-letter.docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                FileKind::Zip
+            ),
+        ]
+    );
+    // The base64 attachments decode to the exact files.
+    assert!(item.documents[0].bytes.starts_with(b"%PDF-"));
+    assert!(item.documents[1].bytes.starts_with(b"II*\0"));
+    assert_eq!(item.documents[0].pages, Some(1));
+
+    assert_eq!(refs(&item), ["PA-7K3Q9M"]);
+    assert_eq!(item.classification.kind, IntakeKind::ClinicalNotes);
+    assert_eq!(item.classification.confidence, Confidence::High);
+    assert!(
+        item.classification
+            .explanation()
+            .starts_with("subject mentions 'Clinical Notes'"),
+        "{}",
+        item.classification.explanation()
+    );
+    // The body is the text/plain alternative, then the PDF's text layer.
+    assert!(item.text.starts_with("Hello,"));
+    assert!(!item.text.contains("<html>"));
+    assert!(item.text.contains("Chief Complaint: right knee pain"));
+    assert_eq!(
+        member_pairs(&item),
+        [("ABC123456".into(), "1984-03-15".into())]
+    );
+    assert!(item.problems.is_empty(), "{:?}", item.problems);
+}
+
+#[test]
+fn a_pdr_in_a_quoted_printable_body_is_decoded_and_classified_as_a_dispute() {
+    let item = email(fixture("pdr-quoted-printable.eml"));
+    assert!(item.documents.is_empty());
+    // Soft line breaks joined, =3D decoded, UTF-8 decoded.
+    assert!(
+        item.text
+            .contains("was paid at 62% of the contracted rate = $1,204.16"),
+        "{}",
+        item.text
+    );
+    assert!(item.text.contains("Régards — Valley"));
+    assert_eq!(item.classification.kind, IntakeKind::Dispute);
+    assert_eq!(item.classification.confidence, Confidence::High);
+    assert_eq!(
+        item.classification.explanation(),
+        "subject mentions 'PDR'; text has 'Provider Dispute Resolution'; text has 'Underpaid'"
+    );
+    assert_eq!(refs(&item), ["CLM-8D2K4M9QXZ"]);
+    assert_eq!(
+        member_pairs(&item),
+        [("XYZ-00991".into(), "1950-07-04".into())]
+    );
+    let npis: Vec<_> = item.found.npis.iter().map(|n| n.as_str()).collect();
+    assert_eq!(npis, ["1003000126"]);
+}
+
+#[test]
+fn a_latin1_subject_is_read_as_latin1_with_a_note() {
+    let item = email(fixture("latin1-subject.eml"));
+    assert_eq!(
+        item.subject.as_deref(),
+        Some("Apelación - expedited appeal para el paciente")
+    );
+    assert_eq!(problem_codes(&item), ["subject_not_utf8"]);
+    assert_eq!(item.classification.kind, IntakeKind::Appeal);
+    // The 8-bit Latin-1 body is decoded by its declared charset.
+    assert!(item.text.contains("Adjuntamos la apelación."));
+    assert_eq!(
+        member_pairs(&item),
+        [("MX-22001".into(), "1961-11-02".into())]
+    );
+}
+
+#[test]
+fn a_broken_encoded_word_subject_is_kept_as_received_with_a_note() {
+    let item = email(fixture("broken-encoded-word-subject.eml"));
+    assert_eq!(
+        item.subject.as_deref(),
+        Some("=?utf-8?B?not*base64!?= Appeal of adverse determination")
+    );
+    assert_eq!(problem_codes(&item), ["subject_malformed_encoding"]);
+    assert_eq!(item.classification.kind, IntakeKind::Appeal);
+    // No Received header: the Date header is the receipt time.
+    assert_eq!(
+        item.received.map(|r| r.source),
+        Some(ReceiptSource::DateHeader)
+    );
+}
+
+#[test]
+fn an_email_with_no_from_and_no_dates_has_an_unknown_sender_and_the_event_time() {
+    let raw =
+        b"Subject: claim form attached\r\nContent-Type: text/plain\r\n\r\nCMS-1500 attached.\r\n";
+    let item = email_at(Bytes::from_static(raw), Some(ts("2026-03-02T09:16:00Z")));
+    assert_eq!(item.sender, None);
+    assert_eq!(problem_codes(&item), ["unknown_sender"]);
+    assert_eq!(
+        item.received.map(|r| r.source),
+        Some(ReceiptSource::S3Event)
+    );
+    assert_eq!(item.classification.kind, IntakeKind::Claim);
+}
+
+#[test]
+fn a_zero_byte_email_is_queued_with_nothing_to_store() {
+    let item = email(Bytes::new());
+    assert!(item.refused);
+    assert!(item.documents.is_empty());
+    assert_eq!(problem_codes(&item), ["empty_file"]);
+}
+
+#[test]
+fn a_file_that_is_not_an_email_is_kept_whole() {
+    let item = email(Bytes::from_static(b"\x00\x01\x02 binary junk, no headers"));
+    assert!(item.refused);
+    assert_eq!(item.documents.len(), 1);
+    assert_eq!(item.documents[0].content_type, "message/rfc822");
+    assert_eq!(problem_codes(&item)[0], "not_an_email");
+}
+
+#[test]
+fn an_attachment_whose_bytes_are_not_its_declared_type_is_stored_as_what_it_is() {
+    let tiff = fixture("scanned-fax.tif");
+    let raw = mime_with_attachment("application/pdf", "scan.pdf", &tiff);
+    let item = email(raw.into());
+    assert_eq!(item.documents[0].content_type, "image/tiff");
+    assert_eq!(
+        item.documents[0].declared_content_type.as_deref(),
+        Some("application/pdf")
+    );
+    assert_eq!(problem_codes(&item), ["content_type_mismatch"]);
+    assert!(
+        item.problems[0]
+            .message
+            .starts_with("attachment 1 (application/pdf)"),
+        "{}",
+        item.problems[0].message
+    );
+}
+
+#[test]
+fn a_corrupt_pdf_attachment_is_stored_with_the_reason_and_the_rest_is_read() {
+    let raw = mime_with_attachment("application/pdf", "notes.pdf", &fixture("corrupt.pdf"));
+    let item = email(raw.into());
+    assert_eq!(item.documents.len(), 1);
+    assert_eq!(problem_codes(&item), ["pdf_unreadable"]);
+    assert!(item.text.contains("see attached for PA-7K3Q9M"));
+    assert_eq!(refs(&item), ["PA-7K3Q9M"]);
+}
+
+#[test]
+fn a_forwarded_message_contributes_its_text_and_attachments() {
+    let inner = String::from_utf8(fixture("pdr-quoted-printable.eml").to_vec()).unwrap();
+    let raw = format!(
+        "From: office@example.org\r\nSubject: Fwd: see below\r\nContent-Type: multipart/mixed; boundary=\"o\"\r\n\r\n\
+         --o\r\nContent-Type: text/plain\r\n\r\nForwarding the dispute.\r\n\
+         --o\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--o--\r\n"
+    );
+    let item = email(Bytes::from(raw));
+    assert!(!item.refused, "{:?}", item.problems);
+    assert!(item.text.contains("Forwarding the dispute."));
+    assert!(item.text.contains("PROVIDER DISPUTE RESOLUTION REQUEST"));
+    assert_eq!(item.classification.kind, IntakeKind::Dispute);
+    assert_eq!(refs(&item), ["CLM-8D2K4M9QXZ"]);
+}
+
+#[test]
+fn searched_text_is_capped_and_says_so() {
+    let body = "Lorem ipsum dolor sit amet. ".repeat(10_000);
+    let raw = format!(
+        "From: a@example.org\r\nSubject: long\r\nContent-Type: text/plain\r\n\r\n{body}\r\nPA-7K3Q9M\r\n"
+    );
+    let item = email(Bytes::from(raw));
+    assert_eq!(item.text.len(), Limits::default().max_text_bytes);
+    assert_eq!(problem_codes(&item), ["text_truncated"]);
+    assert!(refs(&item).is_empty(), "the reference was past the cap");
+}
+
+#[test]
+fn nothing_found_or_stored_shows_in_debug_output() {
+    let item = email(fixture("pdr-quoted-printable.eml"));
+    let shown = format!("{item:?}");
+    for phi in [
+        "XYZ-00991",
+        "1950-07-04",
+        "billing@valleyortho",
+        "PDR - claim",
+        "Valley Orthopedics",
+    ] {
+        assert!(!shown.contains(phi), "{phi} in {shown}");
+    }
+    assert!(shown.contains("Dispute"));
+    let item = email(fixture("three-attachments.eml"));
+    let shown = format!("{item:?}");
+    assert!(!shown.contains("progress-note.pdf"), "{shown}");
+}
+
+// --- the PDF reader's limits ----------------------------------------------------
+
+#[test]
+fn pdf_pages_and_text_stop_at_their_limits() {
+    let limits = PdfLimits {
+        max_pages_read: 3,
+        ..PdfLimits::default()
+    };
+    let pdf = extract_text(&fixture("fax-10-pages.pdf"), &limits).unwrap();
+    assert_eq!((pdf.pages, pdf.pages_read, pdf.truncated), (10, 3, true));
+    assert!(pdf.text.contains("Page 3 of 10"));
+    assert!(!pdf.text.contains("Page 4 of 10"));
+
+    let limits = PdfLimits {
+        max_text_bytes: 100,
+        ..PdfLimits::default()
+    };
+    let pdf = extract_text(&fixture("fax-10-pages.pdf"), &limits).unwrap();
+    assert_eq!(pdf.text.len(), 100);
+    assert_eq!(pdf.problems[0].code, "pdf_text_truncated");
+}
+
+#[test]
+fn pdf_objects_and_object_streams_are_bounded() {
+    let limits = PdfLimits {
+        max_objects: 5,
+        ..PdfLimits::default()
+    };
+    let err = extract_text(&fixture("fax-10-pages.pdf"), &limits).unwrap_err();
+    assert_eq!(err.code, "pdf_too_complex");
+    assert_eq!(err.message, "the PDF has more than 5 objects");
+
+    // The same fax saved with object streams: read in full, or refused past the cap.
+    let packed = with_object_streams(&fixture("fax-10-pages.pdf"));
+    let pdf = extract_text(&packed, &PdfLimits::default()).unwrap();
+    assert_eq!(pdf.pages, 10);
+    assert!(pdf.text.contains("Re: Clinical notes for PA-7K3Q9M"));
+    let limits = PdfLimits {
+        max_object_streams: 0,
+        ..PdfLimits::default()
+    };
+    let err = extract_text(&packed, &limits).unwrap_err();
+    assert_eq!(err.message, "the PDF has more than 0 object streams");
+}
+
+#[test]
+fn a_stream_that_expands_past_the_limit_is_refused() {
+    let limits = PdfLimits {
+        max_stream_bytes: 1000,
+        ..PdfLimits::default()
+    };
+    // Each page's content stream is larger than 1000 bytes once decompressed.
+    let pdf = extract_text(&fixture("fax-10-pages.pdf"), &limits).unwrap();
+    assert!(!pdf.has_text_layer);
+    assert!(
+        pdf.problems.iter().all(|p| p.code == "pdf_page_unreadable"
+            && p.message
+                .ends_with("a compressed stream expands beyond the limit")),
+        "{:?}",
+        pdf.problems
+    );
+}
+
+// --- helpers --------------------------------------------------------------------
+
+fn mime_with_attachment(content_type: &str, name: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut b64 = String::new();
+    for chunk in base64_lines(bytes) {
+        writeln!(b64, "{chunk}\r").unwrap();
+    }
+    format!(
+        "From: a@example.org\r\nSubject: files\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nsee attached for PA-7K3Q9M\r\n\
+         --b\r\nContent-Type: {content_type}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{b64}--b--\r\n"
+    )
+    .into_bytes()
+}
+
+/// Base64 in 76-character lines, without a base64 crate.
+fn base64_lines(bytes: &[u8]) -> Vec<String> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s.as_bytes()
+        .chunks(76)
+        .map(|l| String::from_utf8(l.to_vec()).unwrap())
+        .collect()
+}
+
+fn with_object_streams(pdf: &[u8]) -> Vec<u8> {
+    let mut doc = lopdf::Document::load_mem(pdf).unwrap();
+    let mut out = Vec::new();
+    doc.save_with_options(
+        &mut out,
+        lopdf::SaveOptions::builder()
+            .use_object_streams(true)
+            .use_xref_streams(true)
+            .build(),
+    )
+    .unwrap();
+    // Make sure the test tests what it says.
+    assert!(out.windows(7).any(|w| w == b"/ObjStm"));
+    out
+}

@@ -1,0 +1,193 @@
+//! The sweeper: keeps the clocks nobody is watching. Every minute (a scheduled
+//! Lambda; a background task in `mso serve`) it
+//! - approves post-stabilisation requests nobody answered in time,
+//! - expires approvals past their last valid day,
+//! - counts and lists what is overdue for UM (the alarm watches the count),
+//! - sends outbox events a crashed or failed request left behind.
+//!
+//! It reads only what is due (the timers and the queue are ordered by time), so
+//! its cost does not grow with the number of open auths.
+
+use jiff::{SignedDuration, Timestamp};
+use mso_api::audit::sortable_instant;
+use mso_api::{Principal, RequestInfo};
+use mso_domain::ids::OrgId;
+use mso_domain::prior_auth::review;
+use mso_records::auth_events::AUTH_EVENTS;
+use mso_records::prior_auths::{self, AuthSummary, Change, Timer, TimerKind};
+use mso_store::{Query, StoreError, keys};
+use serde::Serialize;
+
+use crate::Deps;
+
+/// Timers handled in one sweep at most; the rest wait a minute.
+const MAX_TIMERS: usize = 1_000;
+/// Overdue auths listed by ID in the report (all are counted).
+const MAX_LISTED: usize = 100;
+/// Outbox events younger than this are still being published by their request.
+const OUTBOX_GRACE: SignedDuration = SignedDuration::from_secs(30);
+
+/// Auth changes in flight at once.
+const CONCURRENCY: usize = 32;
+
+/// What one timer came to.
+enum Applied {
+    DeemedApproved(String),
+    Expired(String),
+    /// Nothing to do, or the auth changed meanwhile (the next sweep looks again).
+    Skipped,
+}
+
+async fn apply(
+    deps: &Deps,
+    system: &Principal,
+    info: &RequestInfo,
+    timer: Timer,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    let store = deps.records.as_ref();
+    let Some(stored) = prior_auths::load(store, &timer.id).await? else {
+        return Ok(Applied::Skipped);
+    };
+    let mut auth = stored.value.0.clone();
+    let changed = match timer.kind {
+        TimerKind::DeemedApproval => {
+            let coverage_end = prior_auths::coverage_end(store, &auth).await?;
+            review::deem_approved(&mut auth, now, &deps.policy, coverage_end)
+        }
+        TimerKind::Expiry => review::expire(&mut auth, now),
+    };
+    if !changed {
+        return Ok(Applied::Skipped);
+    }
+    let change = Change::updated(&stored, &auth, now)?.audited(
+        system,
+        "prior_auth.sweep",
+        &auth,
+        info,
+        now,
+    )?;
+    match change.commit(deps.ports(), None).await {
+        Ok(()) => Ok(match timer.kind {
+            TimerKind::DeemedApproval => Applied::DeemedApproved(auth.id.to_string()),
+            TimerKind::Expiry => Applied::Expired(auth.id.to_string()),
+        }),
+        Err(StoreError::ConditionFailed) => Ok(Applied::Skipped),
+        Err(e) => Err(e),
+    }
+}
+
+/// What one sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub deemed_approved: Vec<String>,
+    pub expired: Vec<String>,
+    /// Pended auths past their decision due time.
+    pub overdue_count: usize,
+    /// The first of them, earliest due first.
+    pub overdue: Vec<String>,
+    /// Timers left for the next sweep (the auth changed meanwhile).
+    pub skipped: usize,
+    /// Outbox events sent on behalf of requests that did not.
+    pub relayed_events: usize,
+}
+
+/// One sweep at `now`.
+pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
+    let mut report = SweepReport::default();
+    let store = deps.records.as_ref();
+    let system = Principal {
+        subject: "system:sweeper".into(),
+        org: OrgId::parse(&deps.policy.ipa.id)
+            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
+        roles: Vec::new(),
+        npis: Vec::new(),
+    };
+    let info = RequestInfo {
+        request_id: format!("sweep-{}", now.as_second()),
+        correlation_id: String::new(),
+    };
+    let due = format!("{}#~", sortable_instant(now));
+
+    // The due timers, oldest first (bounded: the rest wait for the next sweep).
+    let mut timers = Vec::new();
+    let mut cursor = None;
+    while timers.len() < MAX_TIMERS {
+        let page = store
+            .query(
+                Query::between(keys::PRIOR_AUTH_TIMERS, String::new(), due.clone())
+                    .limit(MAX_TIMERS - timers.len())
+                    .after(cursor.take()),
+            )
+            .await?;
+        timers.extend(
+            page.records
+                .into_iter()
+                .filter_map(|r| serde_json::from_value::<Timer>(r.body).ok()),
+        );
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    // Applied many at a time: each is its own transaction, and concurrent
+    // transactions share disk flushes (embedded) or round trips (DynamoDB).
+    let mut running = tokio::task::JoinSet::new();
+    let mut timers = timers.into_iter();
+    loop {
+        while running.len() < CONCURRENCY {
+            let Some(timer) = timers.next() else { break };
+            let (deps, system, info) = (deps.clone(), system.clone(), info.clone());
+            running.spawn(async move { apply(&deps, &system, &info, timer, now).await });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        let done = done.map_err(|e| StoreError::backend("sweeper task", e))?;
+        match done? {
+            Applied::DeemedApproved(id) => report.deemed_approved.push(id),
+            Applied::Expired(id) => report.expired.push(id),
+            Applied::Skipped => report.skipped += 1,
+        }
+    }
+    report.deemed_approved.sort();
+    report.expired.sort();
+
+    // Overdue: the UM queue is ordered by due time, so only overdue rows are read.
+    let mut cursor = None;
+    loop {
+        let page = store
+            .query(
+                Query::between(keys::UM_QUEUE, String::new(), due.clone())
+                    .limit(1000)
+                    .after(cursor.take()),
+            )
+            .await?;
+        report.overdue_count += page.records.len();
+        for record in page.records {
+            if report.overdue.len() < MAX_LISTED
+                && let Ok(summary) = serde_json::from_value::<AuthSummary>(record.body)
+            {
+                report.overdue.push(summary.id);
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+
+    let grace = now.checked_sub(OUTBOX_GRACE).unwrap_or(now);
+    report.relayed_events =
+        mso_api::outbox::relay(store, deps.queue.as_ref(), AUTH_EVENTS, grace, MAX_TIMERS).await?;
+
+    // The metric filter of the overdue alarm counts this line's field.
+    tracing::info!(
+        overdue_count = report.overdue_count,
+        deemed_approved = report.deemed_approved.len(),
+        expired = report.expired.len(),
+        relayed_events = report.relayed_events,
+        "prior-auth sweep"
+    );
+    Ok(report)
+}

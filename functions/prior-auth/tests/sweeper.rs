@@ -1,0 +1,162 @@
+//! The sweeper keeps the clocks: deemed approvals, expiries, overdue work, and
+//! events a failed request left in the outbox.
+
+mod support;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use mso_store::{QueueMessage, ReceiveOptions, StoreError, WorkQueue};
+use prior_auth::sweeper::sweep;
+use serde_json::json;
+use support::*;
+
+fn post_stabilization() -> serde_json::Value {
+    let mut body = mri();
+    body["setting"] = json!("inpatient");
+    body["category"] = json!("post_stabilization");
+    body["urgency"] = json!("urgent");
+    body["urgency_reason"] = json!("Stabilized in the ER; admitted for monitoring.");
+    body["place_of_service"] = json!("21");
+    body["service_from"] = json!("2026-03-02");
+    body["service_to"] = json!("2026-03-04");
+    body["admitted_at"] = json!("2026-03-02T16:30:00Z");
+    body["lines"] = json!([{"code": "99223", "units": 1}]);
+    body
+}
+
+#[tokio::test]
+async fn unanswered_post_stabilisation_is_deemed_approved_after_an_hour() {
+    let e = env().await;
+    let v = e.filed("k", &post_stabilization()).await;
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(v["status"], "pended");
+    assert_eq!(v["deemed_approval_at"], "2026-03-02T18:05:00Z");
+    e.drain("auth-events").await;
+
+    let early = sweep(&e.deps, "2026-03-02T18:04:59Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(early.deemed_approved.is_empty());
+    let report = sweep(&e.deps, "2026-03-02T18:05:30Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.deemed_approved, [id]);
+    let after = json(&e.get(id, SUNRISE_ORG, "provider_user").await);
+    assert_eq!(after["status"], "approved");
+    assert_eq!(after["determination"]["deemed"], true);
+    assert_eq!(
+        after["history"].as_array().unwrap().last().unwrap()["action"],
+        "deemed_approved"
+    );
+    let events = e.drain("auth-events").await;
+    assert_eq!(events[0]["action"], "deemed_approved");
+    // Once only.
+    let again = sweep(&e.deps, "2026-03-02T18:10:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(again.deemed_approved.is_empty());
+}
+
+#[tokio::test]
+async fn a_decision_in_time_stops_the_deemed_approval() {
+    let e = env().await;
+    let id = e.filed("k", &post_stabilization()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deny = json!({"action": "deny", "reason_code": "c", "reason": "r", "criteria": "MCG", "peer_to_peer": {"name": "Dr. R", "phone": "657-555-0100"}});
+    assert_eq!(e.decide(&id, "medical_director", &deny).await.status(), 200);
+    let report = sweep(&e.deps, "2026-03-02T19:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(report.deemed_approved.is_empty());
+    assert_eq!(json(&e.get(&id, IPA, "um_nurse").await)["status"], "denied");
+}
+
+#[tokio::test]
+async fn approvals_expire_after_their_last_day_and_overdue_work_is_counted() {
+    let e = env().await;
+    let approved = e.filed("k1", &mri()).await;
+    assert_eq!(approved["valid_to"], "2026-06-07");
+    let pended = e.filed("k2", &therapy()).await;
+    // Due 9 March (end of day, Pacific).
+    let before = sweep(&e.deps, "2026-03-10T06:59:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(before.overdue_count, 0);
+    let late = sweep(&e.deps, "2026-03-10T07:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(late.overdue_count, 1);
+    assert_eq!(late.overdue, [pended["id"].as_str().unwrap()]);
+    e.ipa.at("2026-03-10T07:00:00Z");
+    let shown = json(&e.get(pended["id"].as_str().unwrap(), IPA, "um_nurse").await);
+    assert_eq!(shown["overdue"], true);
+
+    let still = sweep(&e.deps, "2026-06-08T06:59:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(still.expired.is_empty());
+    let gone = sweep(&e.deps, "2026-06-08T07:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(gone.expired, [approved["id"].as_str().unwrap()]);
+    let v = json(
+        &e.get(
+            approved["id"].as_str().unwrap(),
+            SUNRISE_ORG,
+            "provider_user",
+        )
+        .await,
+    );
+    assert_eq!(v["status"], "expired");
+}
+
+/// A queue that is down: sends fail.
+struct Down;
+
+#[async_trait]
+impl WorkQueue for Down {
+    async fn send(&self, _: &str, _: &str, _: &str) -> Result<String, StoreError> {
+        Err(StoreError::unavailable("test", "queue is down"))
+    }
+    async fn receive(&self, _: &str, _: ReceiveOptions) -> Result<Vec<QueueMessage>, StoreError> {
+        Ok(vec![])
+    }
+    async fn delete(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_event_the_queue_refused_is_sent_by_the_next_sweep() {
+    let mut e = env().await;
+    let working = e.deps.queue.clone();
+    e.deps.queue = Arc::new(Down);
+    let v = e.filed("k", &mri()).await;
+    assert_eq!(
+        v["status"], "approved",
+        "the change stands while the queue is down"
+    );
+    assert!(e.drain("auth-events").await.is_empty());
+    e.deps.queue = working;
+    let soon = sweep(&e.deps, "2026-03-02T17:05:10Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        soon.relayed_events, 0,
+        "still within its request's grace time"
+    );
+    let later = sweep(&e.deps, "2026-03-02T17:06:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(later.relayed_events, 1);
+    let events = e.drain("auth-events").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["auth_id"], v["id"]);
+    let none = sweep(&e.deps, "2026-03-02T17:07:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(none.relayed_events, 0);
+}

@@ -1,0 +1,103 @@
+//! The transactional outbox: an event is stored in the same transaction as the
+//! change that caused it, then sent to its queue and removed. A crash between
+//! the two leaves the event stored; the sweeper's [`relay`] sends it later. So a
+//! change is never published without being stored, nor stored without being
+//! published. Consumers de-duplicate on the event id (sends use it as the
+//! de-duplication id, and redelivery is normal on SQS).
+
+use jiff::Timestamp;
+use mso_store::{Condition, Query, Record, RecordStore, StoreError, WorkQueue, WriteOp, keys};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::sortable_instant;
+
+/// An event bound for a queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEvent {
+    /// The logical queue (`auth-events`).
+    pub queue: String,
+    /// Unique; the consumers' de-duplication key.
+    pub id: String,
+    /// The message body (JSON).
+    pub body: String,
+    pub at: Timestamp,
+}
+
+impl OutboxEvent {
+    /// A new event with a time-ordered id.
+    pub fn new(queue: &str, body: String, at: Timestamp) -> OutboxEvent {
+        OutboxEvent {
+            queue: queue.to_owned(),
+            id: uuid::Uuid::now_v7().to_string(),
+            body,
+            at,
+        }
+    }
+
+    fn key(&self) -> mso_store::Key {
+        keys::outbox(&self.queue, &sortable_instant(self.at), &self.id)
+    }
+
+    /// The write that stores the event; put it in the change's transaction.
+    pub fn stage(&self) -> Result<WriteOp, StoreError> {
+        let body = serde_json::to_value(self)
+            .map_err(|e| StoreError::backend("serialising an outbox event", e))?;
+        Ok(WriteOp::Put {
+            record: Record::new(self.key(), body),
+            condition: Condition::Absent,
+        })
+    }
+}
+
+/// Sends events whose change is committed and removes them from the outbox. A
+/// failure is logged and left to the [`relay`]: the caller's change stands.
+pub async fn publish(store: &dyn RecordStore, queue: &dyn WorkQueue, events: &[OutboxEvent]) {
+    for event in events {
+        if let Err(e) = send_and_remove(store, queue, event).await {
+            tracing::warn!(error = %e, queue = %event.queue, event_id = %event.id, "outbox event left for the relay");
+        }
+    }
+}
+
+/// The stored event is the durable copy until it is deleted, so the send and
+/// the delete may both be lazy: a crash loses them together (in order), and the
+/// relay sends the event again.
+async fn send_and_remove(
+    store: &dyn RecordStore,
+    queue: &dyn WorkQueue,
+    event: &OutboxEvent,
+) -> Result<(), StoreError> {
+    queue
+        .send_lazy(&event.queue, &event.body, &event.id)
+        .await?;
+    store.delete_lazy(&event.key()).await
+}
+
+/// Sends what is still in `queue_name`'s outbox from before `older_than` (events
+/// whose publisher crashed or failed), at most `limit`. Returns how many.
+pub async fn relay(
+    store: &dyn RecordStore,
+    queue: &dyn WorkQueue,
+    queue_name: &str,
+    older_than: Timestamp,
+    limit: usize,
+) -> Result<usize, StoreError> {
+    let page = store
+        .query(
+            Query::between(
+                keys::outbox_partition(queue_name),
+                String::new(),
+                sortable_instant(older_than),
+            )
+            .limit(limit),
+        )
+        .await?;
+    let mut sent = 0;
+    for record in page.records {
+        let event: OutboxEvent = serde_json::from_value(record.body)
+            .map_err(|e| StoreError::backend("reading an outbox event", e))?;
+        send_and_remove(store, queue, &event).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}

@@ -1,0 +1,1060 @@
+//! Cold-start meter: how long each Lambda function takes from `exec` to its first
+//! `invocation/next` (init) and to its first response, against a hello-world
+//! `lambda_runtime` binary built in the same run (`tests/bench/hello`).
+//!
+//! ```text
+//! cargo bench -p cold-start --profile meter -- [--runs N] [--only NAME,..]
+//!     [--compare NAME=PATH].. [--no-build] [--wrap 'CMD ARGS']
+//! ```
+//!
+//! It builds the `lambda-release` binaries (the command is printed; `--no-build`
+//! takes what is in the target directory), starts `moto_server` (from `target/py`,
+//! which `tests/run` installs, or PATH), creates the table and what each function
+//! reads, and runs a fake Lambda Runtime API on loopback. Each run spawns one
+//! binary with a cleared environment plus the variables Lambda sets and the
+//! function's own, serves it its event twice (a cold and a warm invocation), notes
+//! when its first `invocation/next` and its responses arrive, reads its peak RSS
+//! (`VmHWM`) and kills it. The functions' AWS endpoint is a pass-through proxy to
+//! moto that adds up the time a request to AWS was outstanding, so the table can
+//! show the cold-start cost without the emulator's service time (moto is Python,
+//! a few ms per call). Binaries are interleaved, `--runs` (default 9) each after
+//! one unmeasured warm-up round, in a new random order each round; the tables give
+//! medians, p90s, ratios to the baseline, binary and zip sizes, and whether the
+//! targets are met.
+//!
+//! `--compare eligibility=PATH` also measures another build of a function (e.g.
+//! from before a change; a relative PATH is from the repository root) in the same
+//! run. `--wrap` runs every binary under a profiler (`--wrap 'strace -f -c -o
+//! /tmp/s'`), which makes its figures meaningless. The `meter` profile is the
+//! release one without fat LTO: the meter is a tool, not a shipped artefact.
+//!
+//! # Adding a function
+//!
+//! One entry in [`FUNCTIONS`]: its package and binary, the event it gets, what its
+//! response must contain, its environment (`{aws}` becomes the AWS endpoint URL)
+//! and a setup that creates in moto what its first request reads. The shared table
+//! exists before any setup runs; add other resources (a bucket, queues) in the
+//! setup, and point the function at them through its environment.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use mso_store::RecordStore;
+use mso_store::aws::DynamoRecordStore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The table every function of the stack shares (single-table design).
+const TABLE: &str = "mso-cold-start";
+/// The stack's paging-cursor key (a Secrets Manager value in AWS).
+const CURSOR_KEY: &str = "cold-start-meter-cursor-key-0123456789abcdef";
+
+/// A function under test: one row of [`FUNCTIONS`].
+struct Function {
+    /// Row label; also what `--only` and `--compare` name.
+    name: &'static str,
+    /// Cargo package and binary (`target/lambda-release/<bin>`).
+    package: &'static str,
+    bin: &'static str,
+    /// The event served to it (twice), relative to the repository.
+    event: &'static str,
+    /// Its first response must contain this, so a misconfigured run (a 503 because
+    /// the table is missing, say) cannot pass for a fast one.
+    expect: &'static str,
+    /// Its own environment on top of Lambda's; `{aws}` becomes the AWS endpoint.
+    env: &'static [(&'static str, &'static str)],
+    /// Creates in moto what its first request reads.
+    setup: Option<for<'a> fn(&'a SdkConfig) -> Setup<'a>>,
+}
+
+type Setup<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
+
+/// The baseline every function is divided by.
+const HELLO: Function = Function {
+    name: "hello-world",
+    package: "hello-lambda",
+    bin: "hello-lambda",
+    event: "tests/bench/hello/event.json",
+    expect: r#""hello":"world""#,
+    env: &[],
+    setup: None,
+};
+
+/// The variables every function of the stack gets (infra/template.yaml, Globals).
+const STACK_ENV: &[(&str, &str)] = &[
+    ("MSO_IPA", "sunrise"),
+    ("TABLE_NAME", TABLE),
+    ("CURSOR_KEY", CURSOR_KEY),
+    ("RUST_LOG", "info"),
+    ("AWS_ENDPOINT_URL", "{aws}"),
+];
+
+/// Every Lambda function of the stack.
+const FUNCTIONS: &[Function] = &[Function {
+    name: "eligibility",
+    package: "eligibility",
+    bin: "eligibility",
+    event: "events/eligibility/eligible.json",
+    expect: r#""statusCode":200"#,
+    env: STACK_ENV,
+    setup: Some(seed_directory),
+}];
+
+/// The PCP, the rendering provider and the member `events/eligibility/eligible.json`
+/// asks about (as in functions/eligibility/tests/support).
+fn seed_directory(sdk: &SdkConfig) -> Setup<'_> {
+    use mso_domain::roster::{MemberRow, ProviderRow, members_from_rows, providers_from_rows};
+    Box::pin(async move {
+        let policy = mso_api::policies::load("sunrise")?;
+        let provider = |npi: &str, name: &str| ProviderRow {
+            npi: npi.into(),
+            name: name.into(),
+            org_id: "sunrise-family-medicine".into(),
+            specialty: "Family Medicine".into(),
+            network: "in".into(),
+        };
+        let providers = providers_from_rows([
+            (2, provider("1234567893", "Maria Santos MD")),
+            (3, provider("1003000126", "James Park MD")),
+        ])
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let member = MemberRow {
+            member_id: "SUN100001".into(),
+            first_name: "Ana".into(),
+            last_name: "Testcase".into(),
+            dob: "1984-03-15".into(),
+            sex: "F".into(),
+            plan_id: "GSHP-MCAL".into(),
+            line_of_business: "medi_cal".into(),
+            coverage_start: "2025-01-01".into(),
+            coverage_end: String::new(),
+            pcp_npi: "1234567893".into(),
+        };
+        let members =
+            members_from_rows([(2, member)], &policy).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let mut writes = mso_api::directory::provider_writes(&providers)?;
+        writes.extend(mso_api::directory::member_writes(&members)?);
+        let key = mso_store::CursorKey::from_secret(CURSOR_KEY.as_bytes())?;
+        let records: Arc<dyn RecordStore> = Arc::new(DynamoRecordStore::new(sdk, TABLE, key));
+        mso_api::directory::write_all(records.as_ref(), writes).await?;
+        Ok(())
+    })
+}
+
+/// What Lambda sets for a `provided.al2023` function, besides the runtime API
+/// address, the function name and its log group; the credentials are moto's.
+/// No HOME: Lambda sets none.
+const LAMBDA_ENV: &[(&str, &str)] = &[
+    ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+    ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+    ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+    (
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "2026/03/02/[$LATEST]0123456789abcdef0123456789abcdef",
+    ),
+    ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+    ("AWS_REGION", "us-west-2"),
+    ("AWS_DEFAULT_REGION", "us-west-2"),
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_ACCESS_KEY", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_SECRET_KEY", "testing"),
+    ("AWS_SESSION_TOKEN", "testing"),
+    ("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR"),
+    ("AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129:2000"),
+    ("_AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129"),
+    ("_AWS_XRAY_DAEMON_PORT", "2000"),
+    ("_HANDLER", "bootstrap"),
+    ("LAMBDA_TASK_ROOT", "/var/task"),
+    ("LAMBDA_RUNTIME_DIR", "/var/runtime"),
+    ("LANG", "en_US.UTF-8"),
+    ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"),
+    (
+        "LD_LIBRARY_PATH",
+        "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+    ),
+    ("TZ", ":UTC"),
+];
+
+/// One binary to measure: a row of the table.
+struct Subject<'f> {
+    label: String,
+    function: &'f Function,
+    binary: PathBuf,
+    event: Bytes,
+}
+
+/// What one run measured, from just before `exec`.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// To the first `invocation/next`.
+    init: Duration,
+    /// To the first response.
+    first_response: Duration,
+    /// Time before the first response during which a request to AWS was
+    /// outstanding.
+    aws_wait: Duration,
+    /// From the second `invocation/next` to the second response.
+    warm_invoke: Duration,
+    /// Time between the two responses during which a request to AWS was
+    /// outstanding.
+    warm_aws_wait: Duration,
+    peak_rss_kb: u64,
+}
+
+fn main() {
+    if let Err(e) = meter() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn meter() -> anyhow::Result<()> {
+    let options = Options::parse()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../..")
+        .canonicalize()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let functions: Vec<&Function> = FUNCTIONS
+        .iter()
+        .filter(|f| options.only.is_empty() || options.only.iter().any(|o| o == f.name))
+        .collect();
+    if functions.is_empty() {
+        bail!("--only matches no function (known: {})", names().join(", "));
+    }
+
+    let mut build = vec!["build", "--locked", "--profile", "lambda-release", "--bins"];
+    for f in std::iter::once(&HELLO).chain(functions.iter().copied()) {
+        build.extend(["-p", f.package]);
+    }
+    println!("binaries: cargo {}", build.join(" "));
+    if !options.no_build {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // Without the variables cargo set for this bench: build scripts that track
+        // one (ring's, CARGO_MANIFEST_DIR) would rebuild from a plain shell's build.
+        let ours = [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_CRATE_",
+            "CARGO_PRIMARY_",
+        ];
+        let mut command = Command::new(cargo);
+        for (name, _) in std::env::vars_os() {
+            let name_str = name.to_string_lossy();
+            if ours.iter().any(|prefix| name_str.starts_with(prefix)) {
+                command.env_remove(&name);
+            }
+        }
+        let status = command
+            .args(&build)
+            .current_dir(&root)
+            .status()
+            .context("running cargo")?;
+        if !status.success() {
+            bail!("cargo build failed");
+        }
+    }
+
+    let event = |f: &Function| -> anyhow::Result<Bytes> {
+        let path = root.join(f.event);
+        let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+        Ok(bytes.into())
+    };
+    let built = |f: &'static Function, label: String| -> anyhow::Result<Subject<'static>> {
+        Ok(Subject {
+            label,
+            function: f,
+            binary: target.join("lambda-release").join(f.bin),
+            event: event(f)?,
+        })
+    };
+    let mut subjects = vec![built(&HELLO, format!("{} (baseline)", HELLO.name))?];
+    for f in &functions {
+        subjects.push(built(f, f.name.into())?);
+    }
+    for (name, path) in &options.compare {
+        let f = FUNCTIONS.iter().find(|f| f.name == name).with_context(|| {
+            let known = names().join(", ");
+            format!("--compare {name}=..: no such function (known: {known})")
+        })?;
+        subjects.push(Subject {
+            label: format!("{name} @ {}", path.display()),
+            function: f,
+            // Cargo runs a bench in its package's directory.
+            binary: root.join(path),
+            event: event(f)?,
+        });
+    }
+    for s in &subjects {
+        if !s.binary.is_file() {
+            bail!(
+                "{} is missing: build it (command above)",
+                s.binary.display()
+            );
+        }
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let moto = Moto::start(&root)?;
+    rt.block_on(async {
+        let sdk = moto.sdk().await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+        mso_store::aws::create_table(&dynamo, TABLE).await?;
+        for f in &functions {
+            if let Some(setup) = f.setup {
+                let what = || format!("setting up {} in moto", f.name);
+                setup(&sdk).await.with_context(what)?;
+            }
+        }
+        anyhow::Ok(())
+    })?;
+    let aws = rt.block_on(AwsProxy::start(moto.addr))?;
+    let api = rt.block_on(RuntimeApi::start())?;
+    let task_root = target.join("cold-start/task");
+    let logs = target.join("cold-start/logs");
+    std::fs::create_dir_all(&task_root)?;
+    std::fs::create_dir_all(&logs)?;
+    let env = Env {
+        api: &api,
+        aws: &aws,
+        wrap: &options.wrap,
+        task_root: &task_root,
+    };
+
+    let wrapped = match options.wrap.is_empty() {
+        true => String::new(),
+        false => format!(", under `{}`", options.wrap.join(" ")),
+    };
+    println!(
+        "measuring {} binaries, {} runs each after a warm-up round, interleaved{wrapped}",
+        subjects.len(),
+        options.runs,
+    );
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); subjects.len()];
+    let mut order: Vec<usize> = (0..subjects.len()).collect();
+    let mut rng = fastrand::Rng::with_seed(0x5eed);
+    for round in 0..=options.runs {
+        // A new order each round, so no binary always follows the same one.
+        rng.shuffle(&mut order);
+        for &k in &order {
+            let s = &subjects[k];
+            let log = logs.join(format!("{k}.log"));
+            let sample = measure(s, &env, &log)
+                .with_context(|| format!("{} (its output: {})", s.label, log.display()))?;
+            if round > 0 {
+                samples[k].push(sample);
+            }
+        }
+    }
+    drop(moto);
+
+    report(&subjects, &samples);
+    Ok(())
+}
+
+fn names() -> Vec<&'static str> {
+    FUNCTIONS.iter().map(|f| f.name).collect()
+}
+
+/// What every run shares.
+struct Env<'a> {
+    api: &'a RuntimeApi,
+    aws: &'a AwsProxy,
+    wrap: &'a [String],
+    task_root: &'a Path,
+}
+
+/// Spawns `s` once, serves it its event twice and measures it.
+fn measure(s: &Subject, env: &Env, log: &Path) -> anyhow::Result<Sample> {
+    let marks = env.api.expect(s.event.clone());
+    let mut command = match env.wrap.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(&s.binary);
+            c
+        }
+        None => Command::new(&s.binary),
+    };
+    let name = s.function.name;
+    let aws_url = format!("http://{}", env.aws.addr);
+    let log = std::fs::File::create(log)?;
+    command
+        .env_clear()
+        .envs(LAMBDA_ENV.iter().copied())
+        .env("AWS_LAMBDA_RUNTIME_API", env.api.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", format!("mso-sunrise-{name}"))
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/mso/sunrise/lambda/{name}"),
+        )
+        .envs(
+            s.function
+                .env
+                .iter()
+                .map(|(k, v)| (*k, v.replace("{aws}", &aws_url))),
+        )
+        .current_dir(env.task_root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log))
+        // Its own process group, so a profiler's child dies with it (--wrap).
+        .process_group(0);
+
+    env.aws.reset();
+    let start = Instant::now();
+    let child = command
+        .spawn()
+        .with_context(|| format!("spawning {}", s.binary.display()))?;
+    let mut child = KillOnDrop {
+        child,
+        group: !env.wrap.is_empty(),
+    };
+    let deadline = start + Duration::from_secs(30);
+    let mut next = [None; 2];
+    let mut first = None;
+    loop {
+        match marks.recv_timeout(Duration::from_millis(5)) {
+            Ok(Mark::Next(n, at)) => next[n] = Some(at),
+            Ok(Mark::Response(n, at, body)) => {
+                let text = String::from_utf8_lossy(&body);
+                if !text.contains(s.function.expect) {
+                    let expect = s.function.expect;
+                    bail!("response {} lacks {expect:?}: {}", n + 1, truncate(&text));
+                }
+                if n == 0 {
+                    first = Some((at, env.aws.waited()));
+                    continue;
+                }
+                let (first_at, aws_wait) = first.context("the second response came first")?;
+                return Ok(Sample {
+                    init: next[0].context("a response before any invocation/next")? - start,
+                    first_response: first_at - start,
+                    aws_wait,
+                    warm_invoke: at - next[1].context("no second invocation/next")?,
+                    warm_aws_wait: env.aws.waited() - aws_wait,
+                    peak_rss_kb: peak_rss_kb(child.child.id()).context("reading VmHWM")?,
+                });
+            }
+            Ok(Mark::Error(path, body)) => {
+                let body = String::from_utf8_lossy(&body);
+                bail!("it posted {path}: {}", truncate(&body))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => bail!("the runtime API stopped"),
+        }
+        if let Some(status) = child.child.try_wait()? {
+            bail!("it exited ({status}) before answering twice");
+        }
+        if Instant::now() > deadline {
+            bail!("no two responses within 30 s");
+        }
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(400).collect()
+}
+
+/// The peak resident set size of a live process, in kB.
+fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .context("no VmHWM line")?;
+    Ok(line.trim().trim_end_matches("kB").trim().parse()?)
+}
+
+/// A child process, killed (with its process group if `group`) on drop.
+struct KillOnDrop {
+    child: Child,
+    group: bool,
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if self.group {
+            // SIGINT first, so a profiler writes its data out, then SIGKILL.
+            let group = format!("-{}", self.child.id());
+            let _ = Command::new("kill").args(["-INT", "--", &group]).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The fake Lambda Runtime API
+// ---------------------------------------------------------------------------
+
+enum Mark {
+    /// Invocation `n` (0 or 1) was handed out at this instant.
+    Next(usize, Instant),
+    /// The response to invocation `n` arrived, with its body.
+    Response(usize, Instant, Bytes),
+    /// `invocation/<id>/error` or `init/error` (the path), with the body.
+    Error(String, Bytes),
+}
+
+/// The run in progress: the invocations not handed out yet, and where marks go.
+struct Run {
+    pending: VecDeque<(usize, Bytes)>,
+    marks: mpsc::Sender<Mark>,
+}
+
+struct RuntimeApi {
+    addr: SocketAddr,
+    run: Arc<Mutex<Option<Run>>>,
+}
+
+impl RuntimeApi {
+    async fn start() -> anyhow::Result<RuntimeApi> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let run: Arc<Mutex<Option<Run>>> = Arc::default();
+        let shared = run.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                let run = shared.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| serve(run.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(RuntimeApi { addr, run })
+    }
+
+    /// Starts a run that serves `event` twice; returns where its marks arrive.
+    fn expect(&self, event: Bytes) -> mpsc::Receiver<Mark> {
+        let (marks, rx) = mpsc::channel();
+        let pending = VecDeque::from([(0, event.clone()), (1, event)]);
+        *self.run.lock().unwrap() = Some(Run { pending, marks });
+        rx
+    }
+}
+
+/// Request IDs of the two invocations of a run.
+const REQUEST_IDS: [&str; 2] = [
+    "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
+    "9a3e5f2c-e9f4-11e8-9739-2dfe598c3fcd",
+];
+
+async fn serve(
+    run: Arc<Mutex<Option<Run>>>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let arrived = Instant::now();
+    let path = req.uri().path().to_owned();
+    let Some(tail) = path.strip_prefix("/2018-06-01/runtime/") else {
+        return Ok(status(StatusCode::NOT_FOUND));
+    };
+    if req.method() == Method::GET && tail == "invocation/next" {
+        let invocation = run.lock().unwrap().as_mut().and_then(|r| {
+            let (n, event) = r.pending.pop_front()?;
+            let _ = r.marks.send(Mark::Next(n, arrived));
+            Some((n, event))
+        });
+        let Some((n, event)) = invocation else {
+            // Both served: this `next` waits until the meter kills the process.
+            return std::future::pending().await;
+        };
+        let deadline = jiff::Timestamp::now().as_millisecond() + 900_000;
+        let response = Response::builder()
+            .header("content-type", "application/json")
+            .header("lambda-runtime-aws-request-id", REQUEST_IDS[n])
+            .header("lambda-runtime-deadline-ms", deadline.to_string())
+            .header(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-west-2:123456789012:function:cold-start",
+            )
+            .header(
+                "lambda-runtime-trace-id",
+                "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1",
+            )
+            .body(Full::new(event))
+            .expect("valid headers");
+        return Ok(response);
+    }
+    if req.method() != Method::POST {
+        return Ok(status(StatusCode::METHOD_NOT_ALLOWED));
+    }
+    let body = req.into_body().collect().await.map(|b| b.to_bytes());
+    let body = body.unwrap_or_default();
+    let arrived = Instant::now();
+    let response = REQUEST_IDS
+        .iter()
+        .position(|id| tail == format!("invocation/{id}/response"));
+    let mark = match response {
+        Some(n) => Mark::Response(n, arrived, body),
+        None if tail.ends_with("/error") => Mark::Error(path.clone(), body),
+        None => return Ok(status(StatusCode::NOT_FOUND)),
+    };
+    if let Some(run) = run.lock().unwrap().as_ref() {
+        let _ = run.marks.send(mark);
+    }
+    Ok(status(StatusCode::ACCEPTED))
+}
+
+fn status(code: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = code;
+    response
+}
+
+// ---------------------------------------------------------------------------
+// AWS: moto behind a proxy that times the waits
+// ---------------------------------------------------------------------------
+
+/// A TCP pass-through to moto that adds up the wall time during which at least
+/// one request was outstanding (from a request's first byte to its response's
+/// first byte, on any connection).
+struct AwsProxy {
+    addr: SocketAddr,
+    busy: Arc<Mutex<Busy>>,
+}
+
+#[derive(Default)]
+struct Busy {
+    outstanding: usize,
+    since: Option<Instant>,
+    total: Duration,
+}
+
+impl Busy {
+    fn begin(&mut self) {
+        if self.outstanding == 0 {
+            self.since = Some(Instant::now());
+        }
+        self.outstanding += 1;
+    }
+
+    fn end(&mut self) {
+        self.outstanding -= 1;
+        if self.outstanding == 0
+            && let Some(since) = self.since.take()
+        {
+            self.total += since.elapsed();
+        }
+    }
+}
+
+impl AwsProxy {
+    async fn start(upstream: SocketAddr) -> anyhow::Result<AwsProxy> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let busy: Arc<Mutex<Busy>> = Arc::default();
+        let shared = busy.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(pipe(client, upstream, shared.clone()));
+            }
+        });
+        Ok(AwsProxy { addr, busy })
+    }
+
+    fn reset(&self) {
+        *self.busy.lock().unwrap() = Busy::default();
+    }
+
+    fn waited(&self) -> Duration {
+        self.busy.lock().unwrap().total
+    }
+}
+
+/// Copies one connection both ways; a request is outstanding from its first byte
+/// to its response's last (HTTP/1.1: one request at a time on a connection). The
+/// first request's wait includes connecting to moto, which closes every
+/// connection (real AWS endpoints keep them alive, so that is network time, not
+/// the function's).
+async fn pipe(client: tokio::net::TcpStream, upstream: SocketAddr, busy: Arc<Mutex<Busy>>) {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    let _ = client.set_nodelay(true);
+    let (mut client_rx, mut client_tx) = client.into_split();
+    let mut buf = vec![0; 64 * 1024];
+    let first = match client_rx.read(&mut buf).await {
+        Ok(n @ 1..) => n,
+        _ => return,
+    };
+    busy.lock().unwrap().begin();
+    let waiting = Arc::new(AtomicBool::new(true));
+    let server = match tokio::net::TcpStream::connect(upstream).await {
+        Ok(server) => server,
+        Err(_) => {
+            busy.lock().unwrap().end();
+            return;
+        }
+    };
+    let _ = server.set_nodelay(true);
+    let (mut server_rx, mut server_tx) = server.into_split();
+
+    let (up_waiting, up_busy) = (waiting.clone(), busy.clone());
+    let up = async move {
+        let mut n = first;
+        loop {
+            if server_tx.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+            n = match client_rx.read(&mut buf).await {
+                Ok(n @ 1..) => n,
+                _ => break,
+            };
+            if !up_waiting.swap(true, SeqCst) {
+                up_busy.lock().unwrap().begin();
+            }
+        }
+        let _ = server_tx.shutdown().await;
+    };
+    let (down_waiting, down_busy) = (waiting.clone(), busy.clone());
+    let down = async move {
+        let mut buf = vec![0; 64 * 1024];
+        let mut response = ResponseEnd::default();
+        while let Ok(n @ 1..) = server_rx.read(&mut buf).await {
+            if client_tx.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+            if response.passed(&buf[..n]) {
+                response = ResponseEnd::default();
+                if down_waiting.swap(false, SeqCst) {
+                    down_busy.lock().unwrap().end();
+                }
+            }
+        }
+        let _ = client_tx.shutdown().await;
+    };
+    tokio::join!(up, down);
+    if waiting.swap(false, SeqCst) {
+        busy.lock().unwrap().end();
+    }
+}
+
+/// Follows one HTTP/1.1 response through the proxy.
+#[derive(Default)]
+struct ResponseEnd {
+    head: Vec<u8>,
+    /// Body bytes still to come, once the head has passed; `usize::MAX` without a
+    /// `Content-Length` (the response ends when the connection does).
+    body_left: Option<usize>,
+}
+
+impl ResponseEnd {
+    /// Takes the next bytes of the response; true once all of it has passed.
+    fn passed(&mut self, bytes: &[u8]) -> bool {
+        if let Some(left) = &mut self.body_left {
+            *left = left.saturating_sub(bytes.len());
+            return *left == 0;
+        }
+        self.head.extend_from_slice(bytes);
+        let Some(end) = self.head.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return false;
+        };
+        let head = String::from_utf8_lossy(&self.head[..end]).to_ascii_lowercase();
+        let body_so_far = self.head.len() - end - 4;
+        if head.starts_with("http/1.1 1") {
+            // 100 Continue: the real response follows.
+            let rest = self.head.split_off(end + 4);
+            self.head.clear();
+            return !rest.is_empty() && self.passed(&rest);
+        }
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        let left = length.map_or(usize::MAX, |l| l.saturating_sub(body_so_far));
+        self.body_left = Some(left);
+        left == 0
+    }
+}
+
+/// A running `moto_server`, killed on drop.
+struct Moto {
+    _child: KillOnDrop,
+    addr: SocketAddr,
+}
+
+impl Moto {
+    fn start(root: &Path) -> anyhow::Result<Moto> {
+        let venv = root.join("target/py/bin/moto_server");
+        let program = match venv.is_file() {
+            true => venv,
+            false => PathBuf::from("moto_server"),
+        };
+        for _ in 0..3 {
+            // A free port, released for moto: retried if another process takes it.
+            let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            let child = Command::new(&program)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| {
+                    format!(
+                        "starting {}: run tests/run once (it installs moto into target/py), \
+                         or pip install 'moto[server]'",
+                        program.display()
+                    )
+                })?;
+            let mut child = KillOnDrop {
+                child,
+                group: false,
+            };
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return Ok(Moto {
+                        _child: child,
+                        addr,
+                    });
+                }
+                if child.child.try_wait()?.is_some() {
+                    break; // exited, e.g. the port was taken
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        bail!("moto_server did not start (3 attempts)")
+    }
+
+    async fn sdk(&self) -> SdkConfig {
+        let loader = aws_config::defaults(BehaviorVersion::latest())
+            .empty_test_environment()
+            .region(Region::new("us-west-2"))
+            .endpoint_url(format!("http://{}", self.addr))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"));
+        mso_store::aws::sdk_config_from(loader).await
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Options and the report
+// ---------------------------------------------------------------------------
+
+struct Options {
+    runs: usize,
+    only: Vec<String>,
+    compare: Vec<(String, PathBuf)>,
+    no_build: bool,
+    wrap: Vec<String>,
+}
+
+impl Options {
+    fn parse() -> anyhow::Result<Options> {
+        let mut options = Options {
+            runs: 9,
+            only: vec![],
+            compare: vec![],
+            no_build: false,
+            wrap: vec![],
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--bench" => {} // what `cargo bench` passes
+                "--runs" => options.runs = value()?.parse().context("--runs")?,
+                "--only" => options.only.extend(value()?.split(',').map(String::from)),
+                "--compare" => {
+                    let v = value()?;
+                    let (name, path) = v.split_once('=').context("--compare NAME=PATH")?;
+                    options.compare.push((name.into(), path.into()));
+                }
+                "--no-build" => options.no_build = true,
+                "--wrap" => options.wrap = value()?.split_whitespace().map(String::from).collect(),
+                other => bail!(
+                    "unknown argument {other:?} (see the top of tests/bench/cold_start/main.rs)"
+                ),
+            }
+        }
+        if options.runs == 0 {
+            bail!("--runs must be at least 1");
+        }
+        Ok(options)
+    }
+}
+
+/// Median and p90 (nearest rank).
+fn p50_p90(mut values: Vec<Duration>) -> (Duration, Duration) {
+    values.sort_unstable();
+    let rank = |p: f64| ((values.len() as f64 * p).ceil() as usize).clamp(1, values.len()) - 1;
+    (values[rank(0.5)], values[rank(0.9)])
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1e6)
+}
+
+/// Targets (docs/performance.md, "Cold starts").
+const INIT_RATIO: f64 = 1.5;
+const FIRST_RESPONSE_RATIO: f64 = 2.0;
+const MAX_BINARY: u64 = 8_000_000;
+const MAX_ZIP: u64 = 5_000_000;
+
+fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
+    struct Row {
+        init: (Duration, Duration),
+        first: (Duration, Duration),
+        aws: Duration,
+        own: (Duration, Duration),
+        warm: Duration,
+        warm_aws: Duration,
+        rss_kb: u64,
+    }
+    let rows: Vec<Row> = samples
+        .iter()
+        .map(|s| {
+            let all = |f: fn(&Sample) -> Duration| p50_p90(s.iter().map(f).collect());
+            let mut rss: Vec<u64> = s.iter().map(|x| x.peak_rss_kb).collect();
+            rss.sort_unstable();
+            Row {
+                init: all(|x| x.init),
+                first: all(|x| x.first_response),
+                aws: all(|x| x.aws_wait).0,
+                own: all(|x| x.first_response - x.aws_wait),
+                warm: all(|x| x.warm_invoke).0,
+                warm_aws: all(|x| x.warm_aws_wait).0,
+                rss_kb: rss[(rss.len() - 1) / 2],
+            }
+        })
+        .collect();
+    let base = &rows[0];
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+
+    println!();
+    println!(
+        "| binary | init p50 ms | p90 | x hello | init + 1st invoke p50 ms | p90 | x hello \
+         | AWS wait in it, p50 | init + 1st invoke less AWS wait, p50 ms | p90 | x hello |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (s, row) in subjects.iter().zip(&rows) {
+        println!(
+            "| {} | {} | {} | x{:.2} | {} | {} | x{:.2} | {} | {} | {} | x{:.2} |",
+            s.label,
+            ms(row.init.0),
+            ms(row.init.1),
+            ratio(row.init.0, base.init.0),
+            ms(row.first.0),
+            ms(row.first.1),
+            ratio(row.first.0, base.first.0),
+            ms(row.aws),
+            ms(row.own.0),
+            ms(row.own.1),
+            ratio(row.own.0, base.own.0),
+        );
+    }
+    println!();
+    println!(
+        "| binary | warm invoke p50 ms | AWS wait in it, p50 | peak RSS MB | binary MB | zip MB |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut verdicts = Vec::new();
+    for (s, row) in subjects.iter().zip(&rows) {
+        let size = std::fs::metadata(&s.binary).map(|m| m.len()).unwrap_or(0);
+        let zip = zip_size(&s.binary);
+        let zip_shown = zip.map(mb).unwrap_or_else(|| "n/a (no zip CLI)".into());
+        println!(
+            "| {} | {} | {} | {:.1} | {} | {zip_shown} |",
+            s.label,
+            ms(row.warm),
+            ms(row.warm_aws),
+            row.rss_kb as f64 / 1000.0,
+            mb(size),
+        );
+        if std::ptr::eq(s.function, &HELLO) {
+            continue;
+        }
+        let init_x = ratio(row.init.0, base.init.0);
+        let first_x = ratio(row.first.0, base.first.0);
+        let own_x = ratio(row.own.0, base.own.0);
+        let label = &s.label;
+        verdicts.extend([
+            (
+                init_x <= INIT_RATIO,
+                format!("{label}: init <= {INIT_RATIO}x hello-world (x{init_x:.2})"),
+            ),
+            (
+                first_x <= FIRST_RESPONSE_RATIO,
+                format!(
+                    "{label}: init + first invoke <= {FIRST_RESPONSE_RATIO}x hello-world \
+                     (x{first_x:.2})"
+                ),
+            ),
+            (
+                own_x <= FIRST_RESPONSE_RATIO,
+                format!(
+                    "{label}: init + first invoke less AWS wait <= {FIRST_RESPONSE_RATIO}x \
+                     hello-world (x{own_x:.2})"
+                ),
+            ),
+            (
+                size <= MAX_BINARY,
+                format!("{label}: binary <= 8 MB ({} MB)", mb(size)),
+            ),
+            (
+                zip.is_none_or(|z| z <= MAX_ZIP),
+                format!("{label}: zip <= 5 MB ({zip_shown} MB)"),
+            ),
+        ]);
+    }
+    println!();
+    for (met, what) in verdicts {
+        println!("{} {what}", if met { "met   " } else { "MISSED" });
+    }
+}
+
+/// The size of `binary` zipped as a Lambda deployment package (`bootstrap` at the
+/// root), with the `zip` CLI; `None` without it.
+fn zip_size(binary: &Path) -> Option<u64> {
+    let dir = std::env::temp_dir().join(format!("cold-start-zip-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let bootstrap = dir.join("bootstrap");
+    let archive = dir.join("function.zip");
+    let _ = std::fs::remove_file(&archive);
+    std::fs::copy(binary, &bootstrap).ok()?;
+    let zipped = Command::new("zip")
+        .args(["-q", "-X", "-j"])
+        .arg(&archive)
+        .arg(&bootstrap)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let size = std::fs::metadata(&archive).ok().map(|m| m.len());
+    let _ = std::fs::remove_dir_all(&dir);
+    size.filter(|_| zipped)
+}
