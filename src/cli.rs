@@ -185,8 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let policy =
-                mso_domain::policy::Policy::from_toml(&text, &file.display().to_string())?;
+            let policy = mso_domain::policy::Policy::from_toml(&text, &file.display().to_string())?;
             println!(
                 "{}: valid policy of {} ({}): {} plan(s), {} PA-required code range(s), {} criteria rule(s), {} holiday(s)",
                 file.display(),

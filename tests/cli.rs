@@ -207,7 +207,11 @@ fn policy_check_validates_a_file_and_names_every_bad_key() {
             .arg(&path)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains("valid policy"));
     }
     let bad = dir.path().join("bad.toml");
@@ -224,6 +228,12 @@ fn policy_check_validates_a_file_and_names_every_bad_key() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml"), "{err}");
-    assert!(err.contains("key `prior_auth.criteria[2].max_units`"), "{err}");
-    assert!(err.contains("key `disputes.decision_working_days`"), "{err}");
+    assert!(
+        err.contains("key `prior_auth.criteria[2].max_units`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("key `disputes.decision_working_days`"),
+        "{err}"
+    );
 }
