@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod codes;
 pub mod dates;
+pub mod disputes;
 pub mod document;
 pub mod eligibility;
 pub mod ids;
