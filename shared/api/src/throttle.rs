@@ -74,7 +74,9 @@ impl Limit {
             let record = Record::new(key.clone(), json!({ "count": count + 1 }))
                 .with_version(version)
                 .with_expiry(expires);
-            match store.put(record, condition).await {
+            // A count lost in a crash only forgives one answer: it need not cost
+            // the (not-found) lookup a disk flush.
+            match store.put_lazy(record, condition).await {
                 Ok(()) => return Ok(()),
                 Err(StoreError::ConditionFailed) => continue,
                 Err(e) => return Err(e),
