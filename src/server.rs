@@ -271,6 +271,15 @@ fn presign_problem(e: StoreError) -> Response<Full<Bytes>> {
         StoreError::PresignRefused(reason) => problem(Problem::forbidden(format!(
             "Presigned request refused: {reason}."
         ))),
+        // As S3 answers a create-only PUT to a key that exists.
+        StoreError::ConditionFailed => problem(
+            Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "object-exists",
+                "The object was already uploaded",
+            )
+            .with_detail("An upload URL creates its object once; it cannot replace it."),
+        ),
         _ => problem(Problem::unavailable()),
     }
 }

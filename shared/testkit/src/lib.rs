@@ -1,5 +1,8 @@
 //! Fixtures for the functions' tests (a dev-dependency only): a small IPA on the
-//! embedded store, and requests built exactly as API Gateway builds them.
+//! embedded store, requests built exactly as API Gateway builds them, and the
+//! moto emulator ([`moto`]) for tests of the AWS adapters.
+
+pub mod moto;
 
 use std::collections::HashMap;
 use std::sync::Arc;
