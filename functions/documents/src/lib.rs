@@ -60,10 +60,7 @@ impl Deps {
 }
 
 /// The routes this function serves, as API Gateway route keys.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/v1/documents"),
-    ("GET", "/v1/documents/{id}"),
-];
+pub const ROUTES: &[(&str, &str)] = &[("POST", "/v1/documents"), ("GET", "/v1/documents/{id}")];
 
 /// Who may use the routes: the owner's organisation, and the IPA staff whose
 /// job the owner is ([`OwnerKind::staff_roles`], checked per document).

@@ -89,7 +89,14 @@ async fn read(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Document
         .ok_or(ReadError::NotFound)?;
     let store = deps.records.as_ref();
     let doc = match documents::load(store, &id).await? {
-        Some(stored) if may_see(&principal, &scope, stored.value.0.owner.kind, &stored.value.0.org) => {
+        Some(stored)
+            if may_see(
+                &principal,
+                &scope,
+                stored.value.0.owner.kind,
+                &stored.value.0.org,
+            ) =>
+        {
             stored.value.0
         }
         _ => return Err(ReadError::NotFound),

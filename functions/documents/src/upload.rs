@@ -26,8 +26,9 @@ use crate::{Deps, UPLOAD_URL_LIFETIME, USERS, may_see};
 
 /// The longest file name kept (most file systems allow 255 bytes).
 const MAX_FILE_NAME: usize = 255;
-/// Attempts when concurrent uploads to one owner collide.
-const ATTEMPTS: usize = 3;
+/// Attempts when concurrent uploads to one owner collide (a browser sends a
+/// handful of files at once; each round one of them wins).
+const ATTEMPTS: u64 = 8;
 
 #[derive(Debug, thiserror::Error)]
 enum UploadError {
@@ -159,7 +160,10 @@ fn size(f: &mut Fields<'_>, root: &Map<String, Value>, limits: &AttachmentPolicy
     checked.map_err(|e| f.problem("size", &e)).ok()
 }
 
-fn parse(root: &Map<String, Value>, limits: &AttachmentPolicy) -> Result<UploadRequest, Vec<FieldError>> {
+fn parse(
+    root: &Map<String, Value>,
+    limits: &AttachmentPolicy,
+) -> Result<UploadRequest, Vec<FieldError>> {
     let mut f = Fields::new(root);
     let owner = f.object("owner", |o| {
         let kind = o.required("kind", OwnerKind::parse);
@@ -245,7 +249,11 @@ pub(crate) async fn post(deps: &Deps, req: &Request) -> Response<Body> {
     }
 }
 
-async fn upload(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Response<Body>, UploadError> {
+async fn upload(
+    deps: &Deps,
+    req: &Request,
+    info: &RequestInfo,
+) -> Result<Response<Body>, UploadError> {
     let principal = Principal::from_request(req)?;
     Span::current().record("org", principal.org.as_str());
     let scope = principal.authorize(&deps.policy.ipa.id, USERS)?;
@@ -318,7 +326,12 @@ async fn place(
     let store = deps.records.as_ref();
     let now = deps.clock.now();
     let actor = actor_of(principal);
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            // Jittered, so the losers of one round do not collide again.
+            let ms = fastrand::u64(1..=5 * attempt);
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let owner = match owners::resolve(store, &request.owner).await? {
             Some(owner) if may_see(principal, scope, request.owner.kind, &owner.org) => owner,
             _ => return Err(UploadError::NotFound),
@@ -354,7 +367,8 @@ async fn place(
                 UPLOAD_URL_LIFETIME,
             )
             .await?;
-        let mut change = Change::created(&doc)?.with([messages.guard(placement.message)], Vec::new());
+        let mut change =
+            Change::created(&doc)?.with([messages.guard(placement.message)], Vec::new());
         if placement.follow_up {
             let note = Note::FollowUpMessage {
                 message: placement.message,
@@ -405,7 +419,9 @@ async fn replay(
         return Ok(stored.into_replay());
     };
     let doc = match documents::load(deps.records.as_ref(), &id).await? {
-        Some(doc) if may_see(principal, scope, doc.value.0.owner.kind, &doc.value.0.org) => doc.value.0,
+        Some(doc) if may_see(principal, scope, doc.value.0.owner.kind, &doc.value.0.org) => {
+            doc.value.0
+        }
         _ => return Ok(stored.into_replay()),
     };
     let mut view = DocumentView::of(&doc);

@@ -120,10 +120,19 @@ fn log(key: &str, verdict: &Verdict) {
     match verdict {
         Verdict::Available => tracing::info!(key, outcome = "available", "document verified"),
         Verdict::Rejected { code } => {
-            tracing::info!(key, outcome = "rejected", code = code.as_str(), "document rejected")
+            tracing::info!(
+                key,
+                outcome = "rejected",
+                code = code.as_str(),
+                "document rejected"
+            )
         }
-        Verdict::Unchanged { why } => tracing::info!(key, outcome = "unchanged", why, "document event"),
-        Verdict::Ignored { why } => tracing::warn!(key, outcome = "ignored", why, "object event ignored"),
+        Verdict::Unchanged { why } => {
+            tracing::info!(key, outcome = "unchanged", why, "document event")
+        }
+        Verdict::Ignored { why } => {
+            tracing::warn!(key, outcome = "ignored", why, "object event ignored")
+        }
     }
 }
 
