@@ -8,7 +8,9 @@ use support::*;
 #[tokio::test]
 async fn the_owners_organisation_and_um_staff_read_it_and_everyone_else_gets_404() {
     let e = env().await;
-    let v = e.upload("letter.pdf", "application/pdf", fixture("letter.pdf")).await;
+    let v = e
+        .upload("letter.pdf", "application/pdf", fixture("letter.pdf"))
+        .await;
     let id = v["id"].as_str().unwrap();
     for (org, role, status) in [
         (SUNRISE_ORG, "provider_user", 200),
@@ -35,11 +37,19 @@ async fn the_owners_organisation_and_um_staff_read_it_and_everyone_else_gets_404
     // Every URL issued, and only those, is audited with who and what.
     let audited = e.audited("document.download_url").await;
     assert_eq!(audited.len(), 5, "the upload's own read plus four");
-    let nurse = audited.iter().find(|a| a["actor_roles"][0] == "um_nurse").unwrap();
+    let nurse = audited
+        .iter()
+        .find(|a| a["actor_roles"][0] == "um_nurse")
+        .unwrap();
     assert_eq!(nurse["subject_id"], id);
     assert_eq!(nurse["actor_org"], IPA);
     assert_eq!(nurse["purpose"], "treatment");
-    assert!(nurse["at"].as_str().unwrap().starts_with("2026-03-02T17:05:00"));
+    assert!(
+        nurse["at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-02T17:05:00")
+    );
 }
 
 #[tokio::test]
@@ -49,7 +59,10 @@ async fn a_document_not_yet_available_has_no_download_but_its_read_is_audited() 
     let id = v["id"].as_str().unwrap();
     let read = e.get(id).await;
     assert_eq!(read["status"], "awaiting_upload");
-    assert!(read["download"].is_null() && read["upload"].is_null(), "{read}");
+    assert!(
+        read["download"].is_null() && read["upload"].is_null(),
+        "{read}"
+    );
     assert_eq!(e.audited("document.read").await.len(), 1);
     assert!(e.audited("document.download_url").await.is_empty());
 }
@@ -62,7 +75,10 @@ async fn ids_that_are_not_documents_are_simply_not_found() {
         assert_eq!(resp.status(), 404, "{id}");
     }
     let resp = e
-        .call(Call::new("GET /v1/documents/{id}", "/v1/documents/DOC-ZZZZZZZZZZ"))
+        .call(Call::new(
+            "GET /v1/documents/{id}",
+            "/v1/documents/DOC-ZZZZZZZZZZ",
+        ))
         .await;
     assert_eq!(resp.status(), 401);
 }

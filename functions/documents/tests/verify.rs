@@ -105,14 +105,34 @@ fn extension(content_type: &str) -> &'static str {
 async fn each_wrong_file_is_rejected_with_the_reason_and_its_bytes_deleted() {
     let e = env().await;
     for (name, declared, code, words) in [
-        ("archive.zip", PDF, "type_mismatch", "declared as a PDF but the file is a ZIP archive"),
+        (
+            "archive.zip",
+            PDF,
+            "type_mismatch",
+            "declared as a PDF but the file is a ZIP archive",
+        ),
         ("encrypted.pdf", PDF, "encrypted_pdf", "password-protected"),
-        ("encrypted-xref-stream.pdf", PDF, "encrypted_pdf", "password-protected"),
+        (
+            "encrypted-xref-stream.pdf",
+            PDF,
+            "encrypted_pdf",
+            "password-protected",
+        ),
         ("macro.docx", DOCX, "macros_present", "with macros"),
         ("truncated.docx", DOCX, "corrupt", "damaged"),
-        ("archive.zip", DOCX, "not_ooxml", "without the [Content_Types].xml"),
+        (
+            "archive.zip",
+            DOCX,
+            "not_ooxml",
+            "without the [Content_Types].xml",
+        ),
         ("claims.xlsx", DOCX, "type_mismatch", "is an Excel workbook"),
-        ("letter.pdf", PNG, "type_mismatch", "declared as a PNG image but the file is a PDF"),
+        (
+            "letter.pdf",
+            PNG,
+            "type_mismatch",
+            "declared as a PNG image but the file is a PDF",
+        ),
         ("photo.jpg", TIFF, "type_mismatch", "is a JPEG image"),
         ("chart.png", TEXT, "type_mismatch", "is a PNG image"),
         ("letter.docx", XLSX, "type_mismatch", "is a Word document"),
@@ -125,7 +145,11 @@ async fn each_wrong_file_is_rejected_with_the_reason_and_its_bytes_deleted() {
         assert!(message.contains(words), "{name}: {message}");
         assert!(v["download"].is_null(), "no download of a rejected file");
         let key = e.object_key(v["id"].as_str().unwrap()).await;
-        assert_eq!(e.ipa.documents.head(&key).await.unwrap(), None, "{name} deleted");
+        assert_eq!(
+            e.ipa.documents.head(&key).await.unwrap(),
+            None,
+            "{name} deleted"
+        );
     }
     let history = e.history().await;
     let rejected: Vec<_> = history
@@ -134,9 +158,11 @@ async fn each_wrong_file_is_rejected_with_the_reason_and_its_bytes_deleted() {
         .collect();
     assert_eq!(rejected.len(), 12);
     assert!(
-        rejected[0].1.as_deref().unwrap().ends_with(
-            "was rejected: declared as a PDF but the file is a ZIP archive"
-        ),
+        rejected[0]
+            .1
+            .as_deref()
+            .unwrap()
+            .ends_with("was rejected: declared as a PDF but the file is a ZIP archive"),
         "{rejected:?}"
     );
     // A rejection reads the same in the owner's list row.
@@ -164,9 +190,14 @@ async fn an_upload_of_another_length_or_type_never_reaches_the_bucket() {
         Err(StoreError::PresignRefused(_))
     ));
     // Expired, or tampered with.
-    let expires: jiff::Timestamp = slot_json["upload"]["expires_at"].as_str().unwrap().parse().unwrap();
+    let expires: jiff::Timestamp = slot_json["upload"]["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(matches!(
-        e.put_at(&slot_json, bytes.clone(), expires.as_second() + 1).await,
+        e.put_at(&slot_json, bytes.clone(), expires.as_second() + 1)
+            .await,
         Err(StoreError::PresignRefused("expired"))
     ));
     let mut tampered = slot_json.clone();
@@ -212,7 +243,10 @@ async fn an_object_that_differs_from_the_declaration_is_rejected_by_size() {
     let key = e.object_key(slot_json["id"].as_str().unwrap()).await;
     e.ipa.documents.put(&key, PDF, Bytes::new()).await.unwrap();
     e.event(&key, 0).await;
-    assert_eq!(e.get(slot_json["id"].as_str().unwrap()).await["rejection"]["code"], "empty");
+    assert_eq!(
+        e.get(slot_json["id"].as_str().unwrap()).await["rejection"]["code"],
+        "empty"
+    );
 }
 
 #[tokio::test]
@@ -257,10 +291,17 @@ async fn duplicate_late_and_foreign_events_change_nothing() {
     for (foreign, why) in [
         ("documents/DOC-ZZZZZZZZZZ.pdf", "no such document"),
         ("intake/fax-1.tif", "not a document object"),
-        (&key.replace(".pdf", ".png") as &str, "not the document's object"),
+        (
+            &key.replace(".pdf", ".png") as &str,
+            "not the document's object",
+        ),
     ] {
         let report = e.event(foreign, 10).await;
-        assert_eq!(report.records[0].verdict, Verdict::Ignored { why }, "{foreign}");
+        assert_eq!(
+            report.records[0].verdict,
+            Verdict::Ignored { why },
+            "{foreign}"
+        );
     }
     // Other event types too.
     let mut removed = verify::object_created("b", &key, 1, e.ipa.clock.now());
@@ -304,7 +345,10 @@ async fn concurrent_events_for_one_upload_decide_once() {
         verify::handle(&e.deps, event.clone()),
         verify::handle(&e.deps, event.clone())
     );
-    let mut verdicts = vec![a.unwrap().records[0].verdict.clone(), b.unwrap().records[0].verdict.clone()];
+    let mut verdicts = vec![
+        a.unwrap().records[0].verdict.clone(),
+        b.unwrap().records[0].verdict.clone(),
+    ];
     verdicts.sort_by_key(|v| format!("{v:?}"));
     assert_eq!(
         verdicts,
@@ -382,10 +426,16 @@ async fn a_storage_failure_fails_the_event_so_it_is_retried_and_nothing_is_lost(
     let err = verify::handle(&e.deps, event.clone()).await.unwrap_err();
     assert_eq!((err.failed, err.total), (1, 2));
     assert!(err.to_string().contains("will be retried"), "{err}");
-    assert_eq!(e.get(a["id"].as_str().unwrap()).await["status"], "awaiting_upload");
+    assert_eq!(
+        e.get(a["id"].as_str().unwrap()).await["status"],
+        "awaiting_upload"
+    );
     // Lambda retries the same event once S3 answers again.
     flaky.down.store(false, Ordering::SeqCst);
     let report = verify::handle(&e.deps, event).await.unwrap();
     assert_eq!(report.records[0].verdict, Verdict::Available);
-    assert_eq!(e.get(a["id"].as_str().unwrap()).await["status"], "available");
+    assert_eq!(
+        e.get(a["id"].as_str().unwrap()).await["status"],
+        "available"
+    );
 }
