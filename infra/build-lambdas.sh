@@ -11,11 +11,14 @@ set -euo pipefail
 PACKAGES=(
   eligibility
   prior-auth
+  documents
 )
 FUNCTIONS=(
   eligibility
   prior-auth
   prior-auth-sweeper
+  documents
+  documents-verify
 )
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

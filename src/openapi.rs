@@ -23,7 +23,11 @@ pub fn document() -> OpenApi {
         ))
         .build();
     // One entry per function; each job adds its own.
-    for part in [eligibility::openapi(), prior_auth::openapi()] {
+    for part in [
+        eligibility::openapi(),
+        prior_auth::openapi(),
+        documents::openapi(),
+    ] {
         doc.merge(part);
     }
     doc
