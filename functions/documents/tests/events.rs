@@ -11,8 +11,8 @@ use documents::verify::{self, Verdict};
 use mso_domain::document::DocumentType;
 use mso_domain::ids::OrgId;
 use mso_domain::prior_auth::Actor;
-use mso_store::DocumentStore;
 use mso_records::documents::{self as records, Change, Document, Owner, OwnerKind};
+use mso_store::DocumentStore;
 use serde_json::Value;
 use support::*;
 
@@ -21,7 +21,9 @@ const NOTES: &str = "DOC-7K3Q9M2P4X";
 const ZIP: &str = "DOC-8M4R0N3Q5Y";
 
 fn samples(dir: &str) -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(dir);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -53,7 +55,11 @@ async fn awaiting(e: &Env, id: &str, bytes: bytes::Bytes) -> String {
         records: e.ipa.records.as_ref(),
         queue: e.ipa.queue.as_ref(),
     };
-    Change::created(&doc).unwrap().commit(ports, None).await.unwrap();
+    Change::created(&doc)
+        .unwrap()
+        .commit(ports, None)
+        .await
+        .unwrap();
     e.ipa
         .documents
         .put(&doc.object_key, "application/pdf", bytes)
@@ -88,7 +94,10 @@ fn expectation(name: &str) -> Option<(u16, Check)> {
 async fn every_api_sample_gets_its_expected_answer() {
     let e = env().await;
     let key = awaiting(&e, NOTES, fixture("letter.pdf")).await;
-    assert_eq!(verify::object(&e.deps, &key).await.unwrap(), Verdict::Available);
+    assert_eq!(
+        verify::object(&e.deps, &key).await.unwrap(),
+        Verdict::Available
+    );
     let mut replayed = 0;
     for (name, text) in samples("documents") {
         let (status, check) = expectation(&name)
