@@ -133,7 +133,7 @@ fn presign(c: &mut Criterion) {
                 // A fresh auth every 20 uploads (untimed), so the auth holds a
                 // realistic handful of documents rather than thousands.
                 n += 1;
-                if n % 20 == 0 {
+                if n.is_multiple_of(20) {
                     auth = mso_api::ids::new_reference(mso_domain::ids::RecordKind::PriorAuth)
                         .to_string();
                     rt.block_on(e.ipa.file_auth(&auth));
