@@ -325,7 +325,7 @@ async fn place(
 ) -> Result<Response<Body>, UploadError> {
     let store = deps.records.as_ref();
     let now = deps.clock.now();
-    let actor = actor_of(principal);
+    let actor = actor_of(principal, request.owner.kind);
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             // Jittered, so the losers of one round do not collide again.
@@ -443,13 +443,13 @@ async fn replay(
     Ok(resp)
 }
 
-/// Who asked: subject, organisation and the role used (the first of the
-/// caller's roles the route allows).
-fn actor_of(p: &Principal) -> Actor {
+/// Who asked: subject, organisation and the role that let them attach to an
+/// owner of `kind` (a provider role, or the kind's staff role).
+fn actor_of(p: &Principal, kind: OwnerKind) -> Actor {
     let role = p
         .roles
         .iter()
-        .find(|r| USERS.contains(r))
+        .find(|r| !r.is_staff() || kind.staff_roles().contains(r))
         .or(p.roles.first())
         .map_or(Role::ProviderUser.as_str(), |r| r.as_str());
     Actor {

@@ -135,7 +135,9 @@ async fn only_the_owners_organisation_and_its_staff_may_attach() {
     let claim = json!({"owner": {"kind": "claim", "id": "CLM-7K3Q9M2P4X"}, "file_name": "a.pdf", "content_type": PDF, "size": 10});
     assert_eq!(e.post(&claim).await.status(), 404);
     // UM staff work auths; claims staff do not; ops has no documents role.
-    assert_eq!(e.post_as(IPA, "um_nurse", "k2", &body).await.status(), 201);
+    let by_nurse = e.post_as(IPA, "um_nurse", "k2", &body).await;
+    assert_eq!(by_nurse.status(), 201);
+    assert_eq!(json(&by_nurse)["uploaded_by"], "um_nurse");
     assert_eq!(
         e.post_as(IPA, "medical_director", "k3", &body)
             .await
