@@ -21,11 +21,14 @@ CARGO_LAMBDA_VERSION=1.9.2
 PACKAGES=(
   eligibility
   prior-auth
+  documents
 )
 FUNCTIONS=(
   eligibility
   prior-auth
   prior-auth-sweeper
+  documents
+  documents-verify
 )
 
 arch=arm64

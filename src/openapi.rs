@@ -22,11 +22,19 @@ pub fn document() -> OpenApi {
                 .build(),
         ))
         .build();
-    // One entry per function; each job adds its own.
-    for part in [eligibility::openapi(), prior_auth::openapi()] {
+    for (_, part) in parts() {
         doc.merge(part);
     }
     doc
+}
+
+/// Each function's part of the document, by function name; each job adds its own.
+pub fn parts() -> Vec<(&'static str, OpenApi)> {
+    vec![
+        ("eligibility", eligibility::openapi()),
+        ("prior-auth", prior_auth::openapi()),
+        ("documents", documents::openapi()),
+    ]
 }
 
 /// The document as pretty JSON, with a trailing newline (as checked in).

@@ -8,15 +8,21 @@ use std::collections::HashMap;
 pub enum Function {
     Eligibility,
     PriorAuth,
+    Documents,
 }
 
 impl Function {
-    pub const ALL: [Function; 2] = [Function::Eligibility, Function::PriorAuth];
+    pub const ALL: [Function; 3] = [
+        Function::Eligibility,
+        Function::PriorAuth,
+        Function::Documents,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Function::Eligibility => "eligibility",
             Function::PriorAuth => "prior-auth",
+            Function::Documents => "documents",
         }
     }
 
@@ -24,6 +30,7 @@ impl Function {
         match self {
             Function::Eligibility => eligibility::ROUTES,
             Function::PriorAuth => prior_auth::ROUTES,
+            Function::Documents => documents::ROUTES,
         }
     }
 }

@@ -60,8 +60,17 @@ pub struct App {
     documents: Arc<EmbeddedDocumentStore>,
     eligibility: eligibility::Deps,
     prior_auth: prior_auth::Deps,
+    /// The documents function (its HTTP routes and its S3-event handler).
+    documents_job: documents::Deps,
     openapi_json: Bytes,
 }
+
+/// The bucket name the local S3 events carry (the embedded store has one bucket).
+const LOCAL_BUCKET: &str = "mso-local-documents";
+
+/// Attempts at a local ObjectCreated event whose handler failed, as Lambda
+/// retries an asynchronous invocation (the first, then two more).
+const EVENT_ATTEMPTS: u32 = 3;
 
 impl App {
     pub fn new(
@@ -83,6 +92,13 @@ impl App {
             },
             prior_auth: prior_auth::Deps {
                 records: embedded.records(),
+                queue: embedded.queue(),
+                policy: policy.clone(),
+                clock: clock.clone(),
+            },
+            documents_job: documents::Deps {
+                records: embedded.records(),
+                documents: embedded.documents(),
                 queue: embedded.queue(),
                 policy,
                 clock,
@@ -187,6 +203,7 @@ impl App {
         let resp = match route.function {
             Function::Eligibility => eligibility::handle(&self.eligibility, request).await,
             Function::PriorAuth => prior_auth::handle(&self.prior_auth, request).await,
+            Function::Documents => documents::handle(&self.documents_job, request).await,
         };
         from_lambda(resp)
     }
@@ -250,7 +267,10 @@ impl App {
             Err(p) => return problem(p),
         };
         match self.documents.complete_presigned(access, body).await {
-            Ok(PresignedOutcome::Stored(_)) => plain(StatusCode::OK, "text/plain", Bytes::new()),
+            Ok(PresignedOutcome::Stored(meta)) => {
+                self.object_created(&meta).await;
+                plain(StatusCode::OK, "text/plain", Bytes::new())
+            }
             Ok(PresignedOutcome::Found(meta, bytes)) => {
                 let mut resp = Response::new(Full::new(bytes));
                 for (name, value) in PresignedOutcome::download_headers(&meta) {
@@ -266,11 +286,53 @@ impl App {
     }
 }
 
+impl App {
+    /// What S3 does after a PUT: an ObjectCreated event to the documents
+    /// verifying handler, the same `S3Event` the Lambda main receives. It runs
+    /// before the PUT is answered, so a client that reads the document next sees
+    /// it verified. A failed handler is retried in the background, as Lambda
+    /// retries an asynchronous invocation; the bytes are stored either way.
+    async fn object_created(&self, meta: &mso_store::ObjectMeta) {
+        let event = documents::verify::object_created(
+            LOCAL_BUCKET,
+            &meta.key,
+            meta.size,
+            jiff::Timestamp::now(),
+        );
+        let Err(e) = documents::verify::handle(&self.documents_job, event.clone()).await else {
+            return;
+        };
+        tracing::error!(error = %e, key = %meta.key, "ObjectCreated handler failed; retrying");
+        let deps = self.documents_job.clone();
+        let key = meta.key.clone();
+        tokio::spawn(async move {
+            for attempt in 1..EVENT_ATTEMPTS {
+                tokio::time::sleep(Duration::from_secs(2u64.pow(attempt))).await;
+                match documents::verify::handle(&deps, event.clone()).await {
+                    Ok(_) => return,
+                    Err(e) => {
+                        tracing::error!(error = %e, key = %key, attempt, "ObjectCreated handler failed")
+                    }
+                }
+            }
+        });
+    }
+}
+
 fn presign_problem(e: StoreError) -> Response<Full<Bytes>> {
     match e {
         StoreError::PresignRefused(reason) => problem(Problem::forbidden(format!(
             "Presigned request refused: {reason}."
         ))),
+        // As S3 answers a create-only PUT to a key that exists.
+        StoreError::ConditionFailed => problem(
+            Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "object-exists",
+                "The object was already uploaded",
+            )
+            .with_detail("An upload URL creates its object once; it cannot replace it."),
+        ),
         _ => problem(Problem::unavailable()),
     }
 }

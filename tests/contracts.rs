@@ -25,6 +25,30 @@ fn the_checked_in_openapi_document_is_current() {
     );
 }
 
+/// Each function's schemas are merged into one document by name: two functions
+/// with a type of the same name would silently lose one of them.
+#[test]
+fn no_two_functions_define_a_schema_of_the_same_name_differently() {
+    let mut seen: std::collections::BTreeMap<String, (String, serde_json::Value)> =
+        Default::default();
+    for (function, part) in mso::openapi::parts() {
+        let doc = serde_json::to_value(&part).unwrap();
+        let Some(schemas) = doc["components"]["schemas"].as_object() else {
+            continue;
+        };
+        for (name, schema) in schemas {
+            if let Some((other, earlier)) = seen.get(name) {
+                assert_eq!(
+                    earlier, schema,
+                    "schema {name} of {function} differs from {other}'s: rename one"
+                );
+            }
+            seen.insert(name.clone(), (function.to_string(), schema.clone()));
+        }
+    }
+    assert!(seen.len() > 10);
+}
+
 #[test]
 fn the_openapi_document_covers_every_route() {
     let doc: serde_json::Value = serde_json::from_str(&mso::openapi::json()).unwrap();

@@ -11,20 +11,20 @@ use crate::Deps;
 /// The public part of the IPA policy.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicPolicy {
-    pub ipa: IpaView,
-    pub prior_auth: PriorAuthView,
-    pub attachments: AttachmentsView,
-    pub claims: ClaimsView,
-    pub disputes: DisputesView,
-    pub contacts: ContactsView,
-    pub plans: Vec<PlanView>,
+    pub ipa: PolicyIpa,
+    pub prior_auth: PolicyPriorAuth,
+    pub attachments: PolicyAttachments,
+    pub claims: PolicyClaims,
+    pub disputes: PolicyDisputes,
+    pub contacts: PolicyContacts,
+    pub plans: Vec<PolicyPlan>,
     /// Days the IPA is closed; working-day clocks skip them.
     #[schema(value_type = Vec<String>)]
     pub holidays: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct IpaView {
+pub struct PolicyIpa {
     pub id: String,
     pub name: String,
     pub mso: Option<String>,
@@ -32,7 +32,7 @@ pub struct IpaView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PriorAuthView {
+pub struct PolicyPriorAuth {
     /// CPT/HCPCS codes and ranges that need a prior authorisation. Do not submit others.
     pub pa_required_codes: Vec<String>,
     /// Services that never need an authorisation.
@@ -51,21 +51,21 @@ pub struct PriorAuthView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AttachmentsView {
+pub struct PolicyAttachments {
     pub max_bytes: u64,
     pub content_types: Vec<String>,
     pub max_per_message: u32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ClaimsView {
+pub struct PolicyClaims {
     pub timely_filing_days: u32,
     pub payment_working_days: u32,
     pub corrected_claims_on_portal: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DisputesView {
+pub struct PolicyDisputes {
     pub filing_window_days: u32,
     /// `remittance_date` or `last_determination`.
     pub filing_window_from: &'static str,
@@ -78,7 +78,7 @@ pub struct DisputesView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ContactsView {
+pub struct PolicyContacts {
     pub um_phone: String,
     pub um_fax: String,
     pub claims_email: String,
@@ -90,7 +90,7 @@ pub struct ContactsView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PlanView {
+pub struct PolicyPlan {
     pub id: String,
     pub name: String,
     pub health_plan: String,
@@ -138,13 +138,13 @@ pub fn public_view(p: &Policy) -> PublicPolicy {
     } = p.contacts.clone();
     let pa = &p.prior_auth;
     PublicPolicy {
-        ipa: IpaView {
+        ipa: PolicyIpa {
             id: p.ipa.id.clone(),
             name: p.ipa.name.clone(),
             mso: p.ipa.mso.clone(),
             timezone: p.ipa.timezone.clone(),
         },
-        prior_auth: PriorAuthView {
+        prior_auth: PolicyPriorAuth {
             pa_required_codes: pa
                 .pa_required_codes
                 .iter()
@@ -170,17 +170,17 @@ pub fn public_view(p: &Policy) -> PublicPolicy {
             inpatient_notification_hours: pa.inpatient_notification_hours,
             clinical_documents_due_working_days: pa.clinical_documents_due_working_days,
         },
-        attachments: AttachmentsView {
+        attachments: PolicyAttachments {
             max_bytes: p.attachments.max_bytes,
             content_types: p.attachments.content_types.clone(),
             max_per_message: p.attachments.max_per_message,
         },
-        claims: ClaimsView {
+        claims: PolicyClaims {
             timely_filing_days: p.claims.timely_filing_days,
             payment_working_days: p.claims.payment_working_days,
             corrected_claims_on_portal: p.claims.corrected_claims_on_portal,
         },
-        disputes: DisputesView {
+        disputes: PolicyDisputes {
             filing_window_days: p.disputes.filing_window_days,
             filing_window_from: p.disputes.filing_window_from.as_str(),
             acknowledge_working_days_electronic: p.disputes.acknowledge_working_days_electronic,
@@ -189,7 +189,7 @@ pub fn public_view(p: &Policy) -> PublicPolicy {
             second_level_days: p.disputes.second_level_days,
             expedited_appeals_on_portal: p.disputes.expedited_appeals_on_portal,
         },
-        contacts: ContactsView {
+        contacts: PolicyContacts {
             um_phone,
             um_fax,
             claims_email,
@@ -202,7 +202,7 @@ pub fn public_view(p: &Policy) -> PublicPolicy {
         plans: p
             .plans
             .iter()
-            .map(|pl| PlanView {
+            .map(|pl| PolicyPlan {
                 id: pl.id.to_string(),
                 name: pl.name.clone(),
                 health_plan: pl.health_plan.clone(),

@@ -117,7 +117,10 @@ async fn cancel(
         now,
     )?;
     match change.commit(deps.ports(), None).await {
-        Ok(()) => Ok(PriorAuthView::of(&auth, now)),
+        Ok(()) => {
+            let documents = crate::view::documents_of(store, &auth).await?;
+            Ok(PriorAuthView::of(&auth, now).with_documents(documents))
+        }
         Err(StoreError::ConditionFailed) => Err(CancelError::Concurrent),
         Err(e) => Err(e.into()),
     }

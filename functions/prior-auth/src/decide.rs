@@ -199,7 +199,8 @@ async fn apply(
         coverage_end,
     )
     .map_err(DecideError::Decision)?;
-    let view = PriorAuthView::of(&auth, now);
+    let documents = crate::view::documents_of(store, &auth).await?;
+    let view = PriorAuthView::of(&auth, now).with_documents(documents);
     let completion = ticket.map(|t| {
         t.completion(
             &StoredResponse {

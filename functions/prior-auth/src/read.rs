@@ -120,7 +120,8 @@ async fn get_one(
         },
     )
     .await?;
-    Ok(PriorAuthView::of(&auth, now))
+    let documents = crate::view::documents_of(store, &auth).await?;
+    Ok(PriorAuthView::of(&auth, now).with_documents(documents))
 }
 
 /// The `{id}` of the path, when it is a prior-auth reference ID (anything else

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use mso_domain::prior_auth::{AuthLine, Determination, HistoryEntry, PriorAuth, Source, Status};
+use mso_records::documents::DocumentSummary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -55,8 +56,10 @@ pub struct PriorAuthView {
     /// `portal`, or `intake` with the fax/email item it came from.
     pub source: SourceView,
     pub history: Vec<HistoryView>,
-    /// Documents attached to the auth (clinical notes and others).
-    pub documents: Vec<serde_json::Value>,
+    /// Documents attached to the auth (clinical notes and others), by message:
+    /// each with its status (`awaiting_upload`, `available`, `rejected` with the
+    /// reason). `GET /v1/documents/{id}` gives one with its download URL.
+    pub documents: Vec<DocumentSummary>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -175,6 +178,24 @@ impl PriorAuthView {
             documents: Vec::new(),
         }
     }
+
+    /// The view with the auth's documents (read from the auth's partition).
+    pub fn with_documents(mut self, documents: Vec<DocumentSummary>) -> PriorAuthView {
+        self.documents = documents;
+        self
+    }
+}
+
+/// The documents of `auth`, for the answers that show an existing auth.
+pub(crate) async fn documents_of(
+    store: &dyn mso_store::RecordStore,
+    auth: &PriorAuth,
+) -> Result<Vec<DocumentSummary>, mso_store::StoreError> {
+    let owner = mso_records::documents::Owner {
+        kind: mso_records::documents::OwnerKind::PriorAuth,
+        id: auth.id.clone(),
+    };
+    mso_records::documents::of_owner(store, &owner).await
 }
 
 impl LineView {

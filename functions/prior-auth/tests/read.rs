@@ -157,3 +157,79 @@ async fn the_metrics_report_counts_decisions_and_their_times() {
         400
     );
 }
+
+#[tokio::test]
+async fn an_auth_lists_its_documents_with_their_status() {
+    use mso_domain::document::DocumentType;
+    use mso_domain::prior_auth::Actor;
+    use mso_records::documents::{self, Change, Document, Owner, OwnerKind, RejectionNote};
+
+    let e = env().await;
+    let v = e.filed("k", &therapy()).await;
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(
+        json(&e.get(id, SUNRISE_ORG, "provider_user").await)["documents"],
+        json!([])
+    );
+    // Two documents, as the documents job stores them: one verified, one rejected.
+    let store = e.ipa.records.as_ref();
+    let ports = mso_records::Ports {
+        records: store,
+        queue: e.ipa.queue.as_ref(),
+    };
+    let now = "2026-03-02T17:06:00Z".parse().unwrap();
+    for (doc_id, name, verdict) in [
+        ("DOC-0000000001", "notes.pdf", Ok(())),
+        (
+            "DOC-0000000002",
+            "scan.pdf",
+            Err(RejectionNote {
+                code: "encrypted_pdf".into(),
+                message: "the PDF is password-protected".into(),
+            }),
+        ),
+    ] {
+        let doc = Document::awaiting(
+            documents::parse_id(doc_id).unwrap(),
+            Owner::parse(OwnerKind::PriorAuth, id).unwrap(),
+            mso_domain::ids::OrgId::parse(SUNRISE_ORG).unwrap(),
+            name.into(),
+            DocumentType::Pdf,
+            1234,
+            1,
+            Actor::system(),
+            now,
+        );
+        Change::created(&doc)
+            .unwrap()
+            .commit(ports, None)
+            .await
+            .unwrap();
+        let stored = documents::load(store, &doc.id).await.unwrap().unwrap();
+        Change::updated(&stored, &doc.checked(verdict, now))
+            .unwrap()
+            .commit(ports, None)
+            .await
+            .unwrap();
+    }
+    let seen = json(&e.get(id, SUNRISE_ORG, "provider_user").await);
+    let docs = seen["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2, "{seen}");
+    assert_eq!(
+        (&docs[0]["id"], &docs[0]["file_name"], &docs[0]["status"]),
+        (
+            &json!("DOC-0000000001"),
+            &json!("notes.pdf"),
+            &json!("available")
+        )
+    );
+    assert_eq!(docs[1]["rejection"]["code"], "encrypted_pdf");
+    assert_eq!(docs[1]["message"], 1);
+    // The answer to a decision shows them too.
+    let resp = e
+        .decide(id, "um_nurse", &json!({"action": "approve"}))
+        .await;
+    let decided = json(&resp);
+    assert_eq!(resp.status(), 200, "{decided}");
+    assert_eq!(decided["documents"], seen["documents"]);
+}

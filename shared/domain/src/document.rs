@@ -16,6 +16,7 @@
 //! Messages name the rule that failed and the sizes involved, never the
 //! document's content, so they are safe to log and to show.
 
+pub mod messages;
 mod ooxml;
 mod pdf;
 

@@ -15,7 +15,9 @@ pub struct ObjectMeta {
 
 /// A short-lived request a client can make without credentials. For a PUT, the
 /// client must send exactly `headers` (content type and length are bound into the
-/// signature, so a different type or size is refused).
+/// signature, so a different type or size is refused, and `If-None-Match: *`, so
+/// the URL only creates: a second PUT while it is still valid is refused with 412
+/// and cannot replace bytes that were already checked).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PresignedRequest {
     pub method: http::Method,
@@ -52,6 +54,8 @@ pub trait DocumentStore: Send + Sync {
     /// Deleting an absent object is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 
+    /// An upload URL for a new object: bound to `content_type` and
+    /// `content_length`, and refused (412) once an object exists under `key`.
     async fn presign_put(
         &self,
         key: &str,

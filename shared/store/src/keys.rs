@@ -13,6 +13,19 @@
 //! | auth timer        | `PATIMER`                            | `<due rfc3339>#<id>`   |                              |                        |
 //! | outbox event      | `OUTBOX#<queue>`                     | `<rfc3339>#<event id>` |                              |                        |
 //! | per-user counter  | `COUNTER#<org>#<user digest>`        | `<name>#<window start>`|                              |                        |
+//! | document          | `DOC#<doc id>`                       | `DOC`                  |                              |                        |
+//! | document link row | the owner's partition (`PA#<id>`)    | `DOC#<doc id>`         |                              |                        |
+//! | owner's messages  | the owner's partition (`PA#<id>`)    | `DOCMSG`               |                              |                        |
+//!
+//! Objects (S3 keys, embedded object paths) are built here too:
+//!
+//! | object            | key                                  |
+//! |-------------------|--------------------------------------|
+//! | uploaded document | `documents/<doc id>.<extension>`     |
+//!
+//! Object keys carry no PHI: no names, member IDs or file names, only the
+//! document's reference ID and the extension of its declared type (so a
+//! download is named `DOC-….pdf` and opens in the right application).
 //!
 //! The idempotency scope digest is a SHA-256 of the caller, route, path, query and
 //! client key (see `mso_api::idempotency`). Sort keys that start with an RFC 3339
@@ -112,3 +125,79 @@ pub const UM_QUEUE: &str = "UMQUEUE";
 
 /// When the sweeper must look at an auth (deemed approval, expiry).
 pub const PRIOR_AUTH_TIMERS: &str = "PATIMER";
+
+pub fn document(id: &str) -> Key {
+    Key::new(format!("DOC#{id}"), "DOC")
+}
+
+/// The sort-key prefix of the document rows in an owner's partition.
+pub const DOCUMENT_LINK_PREFIX: &str = "DOC#";
+
+/// A document's row in its owner's partition (`owner_partition`, e.g.
+/// [`prior_auth_partition`]), so the owner's read lists its documents with one
+/// query of its own partition.
+pub fn document_link(owner_partition: &str, document_id: &str) -> Key {
+    Key::new(
+        owner_partition.to_string(),
+        format!("{DOCUMENT_LINK_PREFIX}{document_id}"),
+    )
+}
+
+/// How many document messages an owner has opened (the version of this record
+/// serialises concurrent uploads to one owner).
+pub fn document_messages(owner_partition: &str) -> Key {
+    Key::new(owner_partition.to_string(), "DOCMSG")
+}
+
+/// Where every uploaded document's object lives.
+pub const DOCUMENT_OBJECT_PREFIX: &str = "documents/";
+
+/// The object key of a document: its reference ID and its type's extension.
+pub fn document_object(document_id: &str, extension: &str) -> String {
+    format!("{DOCUMENT_OBJECT_PREFIX}{document_id}.{extension}")
+}
+
+/// The document ID of an object key made by [`document_object`], if it is one.
+pub fn document_of_object(key: &str) -> Option<&str> {
+    let name = key.strip_prefix(DOCUMENT_OBJECT_PREFIX)?;
+    let (id, extension) = name.rsplit_once('.')?;
+    let plain =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (plain(id) && plain(extension)).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_objects_round_trip_and_nothing_else_is_one() {
+        let key = document_object("DOC-7K3Q9M2P4X", "pdf");
+        assert_eq!(key, "documents/DOC-7K3Q9M2P4X.pdf");
+        assert_eq!(document_of_object(&key), Some("DOC-7K3Q9M2P4X"));
+        for other in [
+            "documents/DOC-7K3Q9M2P4X",
+            "documents/a/b.pdf",
+            "intake/DOC-7K3Q9M2P4X.pdf",
+            "documents/.pdf",
+            "documents/DOC-1.",
+        ] {
+            assert_eq!(document_of_object(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn document_rows_stay_apart_from_the_owner_record() {
+        let owner = prior_auth_partition("PA-7K3Q9M");
+        assert_eq!(
+            document_link(&owner, "DOC-1").pk,
+            prior_auth("PA-7K3Q9M").pk
+        );
+        // The messages record does not start with the link prefix.
+        assert!(
+            !document_messages(&owner)
+                .sk
+                .starts_with(DOCUMENT_LINK_PREFIX)
+        );
+    }
+}

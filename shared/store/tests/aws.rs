@@ -1,106 +1,23 @@
-//! The contract suite against the AWS adapters, on the moto emulator.
-//!
-//! Each test starts its own `moto_server` on a free port (about half a second),
-//! so tests are isolated and run in parallel; the [`Moto`] guard kills it when the
-//! test ends, failed assertions included. Without `moto_server` on PATH these
-//! tests fail, unless `MSO_SKIP_MOTO=1`, which skips them loudly.
+//! The contract suite against the AWS adapters, on the moto emulator: one
+//! `moto_server` per test (`mso_testkit::moto`; without it on PATH these tests
+//! fail, unless `MSO_SKIP_MOTO=1`, which skips them loudly).
 #![cfg(feature = "aws")]
 
 mod contract;
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_sqs::types::QueueAttributeName;
 use contract::{JOBS, JOBS_DLQ, MAX_RECEIVE_COUNT};
 use mso_store::aws::{self, DynamoRecordStore, S3DocumentStore, SqsWorkQueue};
+use mso_testkit::moto::Moto;
 
 const TABLE: &str = "mso-test";
 const BUCKET: &str = "mso-test-documents";
 /// Logical name of the FIFO queue used for de-duplication.
 const DEDUP: &str = "dedup";
-
-/// A running `moto_server`, killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Moto {
-    /// Starts moto, or returns `None` when it is missing and `MSO_SKIP_MOTO=1`.
-    fn start() -> Option<Moto> {
-        for _ in 0..3 {
-            // Bind port 0 for a free port, then release it for moto; another
-            // process may take it in between, so a failed start is retried.
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let child = Command::new("moto_server")
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            let child = match child {
-                Ok(child) => child,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    if std::env::var("MSO_SKIP_MOTO").as_deref() == Ok("1") {
-                        // Straight to stderr: the test harness would swallow `eprintln!`.
-                        use std::io::Write;
-                        let _ = writeln!(
-                            std::io::stderr(),
-                            "\n!!!!!!!! SKIPPED: moto_server is not on PATH and MSO_SKIP_MOTO=1; \
-                             the AWS adapters were NOT tested !!!!!!!!\n"
-                        );
-                        return None;
-                    }
-                    panic!(
-                        "moto_server is not on PATH, so the AWS adapters cannot be tested. Run the tests \
-                         the way the README says (tests/run), or `pip install 'moto[server]==5.2.1'`; \
-                         set MSO_SKIP_MOTO=1 to skip these tests."
-                    );
-                }
-                Err(e) => panic!("cannot start moto_server: {e}"),
-            };
-            let mut moto = Moto {
-                child,
-                endpoint: format!("http://127.0.0.1:{port}"),
-            };
-            if moto.wait_until_listening(port) {
-                return Some(moto);
-            }
-        }
-        panic!("moto_server did not start (3 attempts)");
-    }
-
-    fn wait_until_listening(&mut self, port: u16) -> bool {
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return true;
-            }
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return false; // exited, e.g. the port was taken
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-}
 
 /// Moto plus the three adapters over a fresh table, bucket and queues.
 struct Aws {
@@ -209,6 +126,7 @@ contract! {
     query_between(records);
     documents_crud(documents);
     presigned_put_then_get(documents);
+    presigned_put_never_replaces(documents);
     presigned_get(documents);
     queue_send_receive_delete(queue);
     queue_wait_for_message(queue);

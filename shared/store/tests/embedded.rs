@@ -92,6 +92,7 @@ async fn handle(
         Err(StoreError::PresignRefused(reason)) => {
             response(StatusCode::FORBIDDEN, Bytes::from(reason))
         }
+        Err(StoreError::ConditionFailed) => response(StatusCode::PRECONDITION_FAILED, Bytes::new()),
         Err(e) => response(
             StatusCode::INTERNAL_SERVER_ERROR,
             Bytes::from(e.to_string()),
@@ -126,6 +127,7 @@ contract! {
     query_between(records);
     documents_crud(documents);
     presigned_put_then_get(documents);
+    presigned_put_never_replaces(documents);
     presigned_get(documents);
     queue_send_receive_delete(queue);
     queue_wait_for_message(queue);
@@ -192,6 +194,21 @@ async fn presigned_put_refuses_anything_but_what_was_signed() {
             .await
             .status(),
         StatusCode::FORBIDDEN
+    );
+
+    let mut replacing = signed.clone();
+    replacing
+        .headers
+        .retain(|(name, _)| !name.eq_ignore_ascii_case("if-none-match"));
+    let response = contract::send_presigned(&replacing, body.clone()).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "without the create-only header"
+    );
+    assert_eq!(
+        response.text().await.unwrap(),
+        "the signed If-None-Match: * header is missing"
     );
 
     let mut as_get = signed.clone();

@@ -1,5 +1,8 @@
 //! Fixtures for the functions' tests (a dev-dependency only): a small IPA on the
-//! embedded store, and requests built exactly as API Gateway builds them.
+//! embedded store, requests built exactly as API Gateway builds them, and the
+//! moto emulator ([`moto`]) for tests of the AWS adapters.
+
+pub mod moto;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -76,9 +79,75 @@ impl SmallIpa {
     pub fn at(&self, at: &str) {
         self.clock.set(at.parse().unwrap());
     }
+
+    /// Files a prior auth with reference `id` (`PA-7K3Q9M`): see [`file_auth`].
+    pub async fn file_auth(&self, id: &str) -> mso_domain::prior_auth::PriorAuth {
+        let now = mso_api::Clock::now(self.clock.as_ref());
+        file_auth(
+            self.records.as_ref(),
+            self.queue.as_ref(),
+            &self.policy,
+            now,
+            id,
+        )
+        .await
+    }
 }
 
-async fn load_directory(records: &dyn RecordStore, policy: &Policy) {
+/// Files a prior auth with reference `id` (`PA-7K3Q9M`) at `now`: Ana's lumbar
+/// MRI, requested by the Sunrise practice's PCP, straight through the records
+/// crate as any job would (criteria met: approved). For the tests of jobs that
+/// attach to auths (documents, claims, disputes), on any store holding
+/// [`load_directory`].
+pub async fn file_auth(
+    records: &dyn RecordStore,
+    queue: &dyn WorkQueue,
+    policy: &Policy,
+    now: jiff::Timestamp,
+    id: &str,
+) -> mso_domain::prior_auth::PriorAuth {
+    use mso_domain::ids::ReferenceId;
+    use mso_domain::prior_auth::{Actor, Source};
+    use mso_records::prior_auths::{self, Change};
+    let request = serde_json::from_value(serde_json::json!({
+        "member_id": ANA.0, "dob": ANA.1,
+        "setting": "outpatient", "category": "imaging", "urgency": "routine",
+        "urgency_reason": null, "service_from": "2026-03-10", "service_to": "2026-04-10",
+        "requesting_npi": PCP_NPI, "servicing_npi": SUNRISE_NPI, "place_of_service": "22",
+        "diagnoses": ["M54.16"], "lines": [{"code": "72148", "modifiers": [], "units": 1}],
+        "contact": {"name": "Front desk", "phone": "657-555-0199", "extension": null, "fax": null, "email": null},
+        "admitted_at": null
+    }))
+    .unwrap();
+    let actor = Actor {
+        subject: format!("user-of-{SUNRISE_ORG}"),
+        org: SUNRISE_ORG.into(),
+        role: "provider_user".into(),
+    };
+    let auth = prior_auths::file(
+        records,
+        policy,
+        Some(&mso_domain::ids::OrgId::parse(SUNRISE_ORG).unwrap()),
+        request,
+        now,
+        now,
+        Source::Portal,
+        ReferenceId::parse(id).unwrap(),
+        actor,
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the fixture auth is refused"));
+    Change::created(&auth, now)
+        .unwrap()
+        .commit(mso_records::Ports { records, queue }, None)
+        .await
+        .unwrap();
+    auth
+}
+
+/// The small IPA's directory: four providers in three organisations, four
+/// members in the coverage situations the tests need.
+pub async fn load_directory(records: &dyn RecordStore, policy: &Policy) {
     let provider = |npi: &str, name: &str, org: &str, specialty: &str, network: &str| ProviderRow {
         npi: npi.into(),
         name: name.into(),

@@ -170,7 +170,8 @@ impl DocumentStore for S3DocumentStore {
         let length = i64::try_from(content_length)
             .map_err(|_| StoreError::backend("S3 presign PutObject", "content length too large"))?;
         // Type and length set on the request become signed headers: S3 refuses
-        // an upload with a different type or size.
+        // an upload with a different type or size. `If-None-Match: *` (signed
+        // too) makes the URL create only: once the object exists, S3 answers 412.
         let request = self
             .client
             .put_object()
@@ -178,6 +179,7 @@ impl DocumentStore for S3DocumentStore {
             .key(key)
             .content_type(content_type)
             .content_length(length)
+            .if_none_match("*")
             .presigned(presigning_config(expires_in)?)
             .await
             .map_err(|e| classify("S3 presign PutObject", e))?;

@@ -185,6 +185,15 @@ impl EmbeddedDocumentStore {
                         "content length does not match the signature",
                     ));
                 }
+                // Signed into S3's URL too: without it S3 refuses the signature.
+                let create_only = headers
+                    .get(http::header::IF_NONE_MATCH)
+                    .map(http::HeaderValue::as_bytes);
+                if create_only != Some(b"*") {
+                    return Err(StoreError::PresignRefused(
+                        "the signed If-None-Match: * header is missing",
+                    ));
+                }
                 Ok(PresignedAccess {
                     key,
                     put: Some((content_type.to_string(), length)),
@@ -198,7 +207,9 @@ impl EmbeddedDocumentStore {
     }
 
     /// Finishes an authorised presigned request: a PUT stores `body` if it is
-    /// exactly the signed length; a GET reads the object.
+    /// exactly the signed length and no object exists under the key yet
+    /// ([`StoreError::ConditionFailed`] otherwise: answer 412, as S3 does); a GET
+    /// reads the object.
     pub async fn complete_presigned(
         &self,
         access: PresignedAccess,
@@ -211,7 +222,7 @@ impl EmbeddedDocumentStore {
                         "content length does not match the signature",
                     ));
                 }
-                self.put(&access.key, &content_type, body).await?;
+                self.store(&access.key, &content_type, body, true).await?;
                 Ok(PresignedOutcome::Stored(ObjectMeta {
                     key: access.key,
                     size: length,
@@ -337,9 +348,16 @@ fn prune_empty_dirs(path: &Path, root: &Path) {
     }
 }
 
-#[async_trait]
-impl DocumentStore for EmbeddedDocumentStore {
-    async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
+impl EmbeddedDocumentStore {
+    /// Writes the object; with `create_only`, only if no object exists under
+    /// the key (checked in the writer's job, so two racing creates cannot both win).
+    async fn store(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+        create_only: bool,
+    ) -> Result<(), StoreError> {
         validate_key(key)?;
         validate_content_type(content_type)?;
         let staging = self
@@ -365,6 +383,9 @@ impl DocumentStore for EmbeddedDocumentStore {
         let result = self
             .core
             .write(move |txn| {
+                if create_only && target.is_file() {
+                    return Err(JobError::Refused(StoreError::ConditionFailed));
+                }
                 let place = || -> std::io::Result<()> {
                     if let Some(parent) = target.parent() {
                         std::fs::create_dir_all(parent)?;
@@ -382,6 +403,13 @@ impl DocumentStore for EmbeddedDocumentStore {
             let _ = std::fs::remove_file(&cleanup);
         }
         result
+    }
+}
+
+#[async_trait]
+impl DocumentStore for EmbeddedDocumentStore {
+    async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
+        self.store(key, content_type, bytes, false).await
     }
 
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {
@@ -439,6 +467,7 @@ impl DocumentStore for EmbeddedDocumentStore {
             headers: vec![
                 ("content-type".to_string(), content_type.to_string()),
                 ("content-length".to_string(), content_length.to_string()),
+                ("if-none-match".to_string(), "*".to_string()),
             ],
             expires_at,
         })

@@ -786,6 +786,12 @@ pub async fn presigned_put_then_get(documents: &dyn DocumentStore) {
         "headers: {:?}",
         request.headers
     );
+    assert_eq!(
+        header("if-none-match"),
+        Some("*"),
+        "create only: {:?}",
+        request.headers
+    );
     let response = send_presigned(&request, body.clone()).await;
     assert!(
         response.status().is_success(),
@@ -799,6 +805,35 @@ pub async fn presigned_put_then_get(documents: &dyn DocumentStore) {
         .expect("object after presigned PUT");
     assert_eq!(bytes, body);
     assert_eq!(meta.content_type.as_deref(), Some("text/csv"));
+}
+
+/// A URL still valid after its upload cannot replace what was uploaded (and,
+/// for documents, verified): the second PUT is 412 and the first bytes stay.
+pub async fn presigned_put_never_replaces(documents: &dyn DocumentStore) {
+    let k = "documents/DOC-0000000001.pdf";
+    let request = documents
+        .presign_put(k, "application/pdf", 5, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let first = send_presigned(&request, Bytes::from_static(b"first")).await;
+    assert!(first.status().is_success(), "first PUT: {}", first.status());
+    let again = send_presigned(&request, Bytes::from_static(b"other")).await;
+    assert_eq!(again.status(), http::StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        documents.get(k).await.unwrap().unwrap().1,
+        Bytes::from_static(b"first")
+    );
+    // Nor does a second URL for the same key.
+    let second = documents
+        .presign_put(k, "application/pdf", 5, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let replaced = send_presigned(&second, Bytes::from_static(b"other")).await;
+    assert_eq!(replaced.status(), http::StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        documents.get(k).await.unwrap().unwrap().1,
+        Bytes::from_static(b"first")
+    );
 }
 
 pub async fn presigned_get(documents: &dyn DocumentStore) {
