@@ -78,7 +78,7 @@ impl Edit {
         let code = match problem.field.rsplit('.').next().unwrap_or_default() {
             f if f.starts_with("npi") || f.ends_with("_npi") => "invalid_npi",
             f if f.starts_with("diagnoses") => "invalid_diagnosis",
-            f if f == "code" => "invalid_procedure",
+            "code" => "invalid_procedure",
             f if f.starts_with("modifiers") => "invalid_modifier",
             f if f.starts_with("place_of_service") => "invalid_place_of_service",
             "member_id" => "invalid_member_id",
