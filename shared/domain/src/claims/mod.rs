@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Invalid;
 use crate::clock::local_date;
+use crate::ids::{OrgId, ReferenceId};
 use crate::policy::Policy;
 use crate::prior_auth::Actor;
 
@@ -184,6 +185,211 @@ pub struct HistoryEntry {
     pub reason: Option<String>,
 }
 
+/// How a claim reached the IPA.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum Source {
+    /// A JSON claim from a portal.
+    Portal,
+    /// The `seq`-th claim (0-based) of an X12 837 file.
+    File { file_id: ReferenceId, seq: u32 },
+}
+
+/// A claim and everything that happened to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub id: ReferenceId,
+    /// The billing provider's organisation: who may see it.
+    pub org: OrgId,
+    pub source: Source,
+    pub submission: Submission,
+    pub status: Status,
+    /// The legal start of the payment clock.
+    pub received_at: Timestamp,
+    /// Pay or contest by the end of this day ([`payment_due`]).
+    #[serde(with = "crate::dates::iso")]
+    pub payment_due: Date,
+    /// Every edit that fired, in order.
+    pub edits: Vec<edits::Edit>,
+    /// When the edits or an examiner last decided (the start of a dispute window
+    /// that runs from the last determination).
+    pub decided_at: Option<Timestamp>,
+    /// Set when an examiner denied it for medical necessity (an appeal, not a PDR).
+    #[serde(default)]
+    pub medical_necessity_denial: bool,
+    /// The replacement or void that superseded it.
+    pub superseded_by: Option<ReferenceId>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// Why a claim cannot take a step.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("the claim is {0:?}, not pended: only a pended claim is reviewed")]
+    NotPended(Status),
+    #[error("the claim is {0:?}: only an accepted or pended claim is re-adjudicated")]
+    NotLive(Status),
+}
+
+impl Claim {
+    /// A claim just stored, waiting for its edits.
+    pub fn received(
+        id: ReferenceId,
+        org: OrgId,
+        source: Source,
+        submission: Submission,
+        received_at: Timestamp,
+        policy: &Policy,
+        actor: Actor,
+    ) -> Claim {
+        Claim {
+            id,
+            org,
+            source,
+            submission,
+            status: Status::Received,
+            received_at,
+            payment_due: payment_due(policy, received_at),
+            edits: Vec::new(),
+            decided_at: None,
+            medical_necessity_denial: false,
+            superseded_by: None,
+            history: vec![HistoryEntry {
+                at: received_at,
+                actor,
+                action: "received".into(),
+                from: None,
+                to: Status::Received,
+                reason: None,
+            }],
+        }
+    }
+
+    /// A claim of a file refused before any edit could run (unreadable values,
+    /// a provider of another organisation): stored rejected, so the 277CA and
+    /// the provider's list show it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rejected_on_receipt(
+        id: ReferenceId,
+        org: OrgId,
+        source: Source,
+        submission: Submission,
+        rejections: Vec<edits::Edit>,
+        received_at: Timestamp,
+        policy: &Policy,
+        actor: Actor,
+    ) -> Claim {
+        let mut claim = Claim::received(id, org, source, submission, received_at, policy, actor);
+        claim.judged(edits::Outcome::of(rejections), received_at);
+        claim
+    }
+
+    /// The edits answered. A claim already judged keeps its first answer (a
+    /// redelivered message changes nothing); returns whether it changed.
+    pub fn judged(&mut self, outcome: edits::Outcome, at: Timestamp) -> bool {
+        if self.status != Status::Received {
+            return false;
+        }
+        let reason = outcome
+            .edits
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.push(
+            at,
+            Actor::system(),
+            outcome.status.as_str(),
+            outcome.status,
+            (!reason.is_empty()).then_some(reason),
+        );
+        self.edits = outcome.edits;
+        self.decided_at = Some(at);
+        true
+    }
+
+    /// A replacement or void of this claim was accepted.
+    pub fn superseded(&mut self, by: &ReferenceId, frequency: Frequency, at: Timestamp) {
+        let (status, verb) = match frequency {
+            Frequency::Void => (Status::Voided, "voided"),
+            _ => (Status::Replaced, "replaced"),
+        };
+        self.superseded_by = Some(by.clone());
+        self.push(
+            at,
+            Actor::system(),
+            verb,
+            status,
+            Some(format!("{verb} by {by}")),
+        );
+    }
+
+    /// A claims examiner decided a pended claim.
+    pub fn reviewed(
+        &mut self,
+        accept: bool,
+        reason: String,
+        medical_necessity: bool,
+        actor: Actor,
+        at: Timestamp,
+    ) -> Result<(), StepError> {
+        if self.status != Status::Pended {
+            return Err(StepError::NotPended(self.status));
+        }
+        let (status, action) = if accept {
+            (Status::Accepted, "examiner_accepted")
+        } else {
+            (Status::Rejected, "examiner_rejected")
+        };
+        self.medical_necessity_denial = !accept && medical_necessity;
+        self.decided_at = Some(at);
+        self.push(at, actor, action, status, Some(reason));
+        Ok(())
+    }
+
+    /// A dispute was decided for the provider: the claim goes back to an examiner.
+    pub fn readjudicate(&mut self, reason: String, at: Timestamp) -> Result<(), StepError> {
+        if !matches!(
+            self.status,
+            Status::Accepted | Status::Pended | Status::Rejected
+        ) {
+            return Err(StepError::NotLive(self.status));
+        }
+        self.push(
+            at,
+            Actor::system(),
+            "readjudication",
+            Status::Pended,
+            Some(reason),
+        );
+        Ok(())
+    }
+
+    /// Notes something in the history without a change of status.
+    pub fn note(&mut self, action: &str, reason: String, actor: Actor, at: Timestamp) {
+        self.push(at, actor, action, self.status, Some(reason));
+    }
+
+    fn push(
+        &mut self,
+        at: Timestamp,
+        actor: Actor,
+        action: &str,
+        to: Status,
+        reason: Option<String>,
+    ) {
+        self.history.push(HistoryEntry {
+            at,
+            actor,
+            action: action.into(),
+            from: Some(self.status),
+            to,
+            reason,
+        });
+        self.status = to;
+    }
+}
+
 /// Plain words for a count of units.
 pub(crate) fn units_words(n: u32) -> Cow<'static, str> {
     if n == 1 {
@@ -262,6 +468,70 @@ mod tests {
         // Received late on the evening of the 25th in Los Angeles is still the 25th.
         let evening: Timestamp = "2026-11-26T07:30:00Z".parse().unwrap();
         assert_eq!(payment_due(&policy, evening), due);
+    }
+
+    fn received() -> Claim {
+        let policy = fixtures::policy();
+        Claim::received(
+            ReferenceId::parse("CLM-7K3Q9M2P4X").unwrap(),
+            OrgId::parse("sunrise-family-medicine").unwrap(),
+            Source::Portal,
+            super::fixtures::professional(),
+            "2026-12-05T18:00:00Z".parse().unwrap(),
+            &policy,
+            Actor::system(),
+        )
+    }
+
+    #[test]
+    fn a_claim_keeps_its_first_judgement() {
+        let mut claim = received();
+        let at: Timestamp = "2026-12-05T18:00:01Z".parse().unwrap();
+        assert!(claim.judged(edits::Outcome::of(vec![]), at));
+        assert_eq!(claim.status, Status::Accepted);
+        assert_eq!(claim.decided_at, Some(at));
+        // A redelivered message finds it judged and changes nothing.
+        let pended = edits::Outcome {
+            status: Status::Pended,
+            edits: vec![],
+        };
+        assert!(!claim.judged(pended, at));
+        assert_eq!(claim.status, Status::Accepted);
+        assert_eq!(claim.history.len(), 2);
+        assert_eq!(claim.history[1].from, Some(Status::Received));
+    }
+
+    #[test]
+    fn only_a_pended_claim_is_reviewed_and_only_a_live_one_readjudicated() {
+        let mut claim = received();
+        let at: Timestamp = "2026-12-06T18:00:00Z".parse().unwrap();
+        let examiner = Actor {
+            subject: "ex-1".into(),
+            org: "sunrise".into(),
+            role: "claims_examiner".into(),
+        };
+        assert_eq!(
+            claim.reviewed(true, "ok".into(), false, examiner.clone(), at),
+            Err(StepError::NotPended(Status::Received))
+        );
+        claim.status = Status::Pended;
+        claim
+            .reviewed(false, "not necessary".into(), true, examiner, at)
+            .unwrap();
+        assert_eq!(claim.status, Status::Rejected);
+        assert!(claim.medical_necessity_denial);
+        claim.readjudicate("DSP-1 overturned".into(), at).unwrap();
+        assert_eq!(claim.status, Status::Pended);
+        claim.superseded(
+            &ReferenceId::parse("CLM-0000000001").unwrap(),
+            Frequency::Void,
+            at,
+        );
+        assert_eq!(claim.status, Status::Voided);
+        assert_eq!(
+            claim.readjudicate("again".into(), at),
+            Err(StepError::NotLive(Status::Voided))
+        );
     }
 
     #[test]
