@@ -17,6 +17,7 @@ use mso_domain::prior_auth::{Actor, HistoryEntry};
 use mso_store::{RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
+use crate::claims::{self, ClaimRecord};
 use crate::prior_auths::{self, AuthRecord};
 
 /// What kind of record a document belongs to.
@@ -108,9 +109,10 @@ impl Owner {
     pub fn partition(&self) -> Option<String> {
         match self.kind {
             OwnerKind::PriorAuth => Some(keys::prior_auth_partition(self.id.as_str())),
-            // EXTENSION POINT: the claims, disputes and intake jobs return their
+            OwnerKind::Claim => Some(keys::claim_partition(self.id.as_str())),
+            // EXTENSION POINT: the disputes and intake jobs return their
             // record's partition here.
-            OwnerKind::Claim | OwnerKind::Dispute | OwnerKind::Intake => None,
+            OwnerKind::Dispute | OwnerKind::Intake => None,
         }
     }
 }
@@ -126,6 +128,7 @@ pub struct OwnerRecord {
 #[derive(Clone, Debug)]
 enum State {
     PriorAuth(Stored<AuthRecord>),
+    Claim(Stored<ClaimRecord>),
 }
 
 /// Reads the owner. `None` when it does not exist (or its kind keeps no
@@ -143,8 +146,14 @@ pub async fn resolve(
                     state: State::PriorAuth(stored),
                 }))
         }
-        // EXTENSION POINT: the claims, disputes and intake jobs read their record here.
-        OwnerKind::Claim | OwnerKind::Dispute | OwnerKind::Intake => Ok(None),
+        OwnerKind::Claim => Ok(claims::load(store, &owner.id)
+            .await?
+            .map(|stored| OwnerRecord {
+                org: stored.value.0.org.clone(),
+                state: State::Claim(stored),
+            })),
+        // EXTENSION POINT: the disputes and intake jobs read their record here.
+        OwnerKind::Dispute | OwnerKind::Intake => Ok(None),
     }
 }
 
@@ -211,6 +220,12 @@ impl OwnerRecord {
                 let change = prior_auths::Change::updated(stored, &auth, at)?;
                 Ok((change.ops, vec![change.event]))
             }
+            State::Claim(stored) => {
+                let mut claim = stored.value.0.clone();
+                claim.note(note.action(), note.reason(), actor, at);
+                let change = claims::Change::updated(stored, &claim)?;
+                Ok((change.ops, change.events))
+            }
         }
     }
 }
@@ -227,9 +242,11 @@ mod tests {
         assert!(Owner::parse(OwnerKind::Claim, "PA-7K3Q9M").is_err());
         assert_eq!(OwnerKind::parse("intake"), Ok(OwnerKind::Intake));
         assert!(OwnerKind::parse("member").is_err());
-        // Kinds whose jobs do not exist yet keep no documents.
         let claim = Owner::parse(OwnerKind::Claim, "CLM-7K3Q9M2P4X").unwrap();
-        assert_eq!(claim.partition(), None);
+        assert_eq!(claim.partition().as_deref(), Some("CLM#CLM-7K3Q9M2P4X"));
+        // Kinds whose jobs do not exist yet keep no documents.
+        let dispute = Owner::parse(OwnerKind::Dispute, "DSP-7K3Q9M").unwrap();
+        assert_eq!(dispute.partition(), None);
     }
 
     #[test]
