@@ -34,6 +34,22 @@ pub struct EditWork {
     pub claim_id: String,
 }
 
+/// The queue the disputes job sends claims back on when a dispute about their
+/// payment is decided for the provider.
+pub const CLAIM_READJUDICATION: &str = "claim-readjudication";
+
+/// A message on [`CLAIM_READJUDICATION`]: an examiner must look at the claim again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readjudication {
+    pub claim_id: String,
+    pub dispute_id: String,
+    /// `overturned` or `partially_overturned`.
+    pub outcome: String,
+    /// What the dispute found owed, when it says.
+    pub amount_cents: Option<i64>,
+    pub decided_at: Timestamp,
+}
+
 /// A claim as stored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
