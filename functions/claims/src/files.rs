@@ -247,7 +247,11 @@ impl From<FileError> for Response<Body> {
         (status = 503, description = "Storage unavailable; nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[instrument(name = "claims.file_post", skip_all, fields(request_id, org, file_id, size))]
+#[instrument(
+    name = "claims.file_post",
+    skip_all,
+    fields(request_id, org, file_id, size)
+)]
 pub(crate) async fn post(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     Span::current().record("request_id", info.request_id.as_str());
@@ -359,10 +363,7 @@ async fn store_file(
         now,
     );
     let file = match store
-        .put(
-            Record::new(file.key(), to_value(&file)?),
-            Condition::Absent,
-        )
+        .put(Record::new(file.key(), to_value(&file)?), Condition::Absent)
         .await
     {
         Ok(()) => file,
@@ -517,7 +518,9 @@ async fn claim_rows(
     );
     let mut cursor = None;
     loop {
-        let page = store.query(query.clone().limit(1_000).after(cursor)).await?;
+        let page = store
+            .query(query.clone().limit(1_000).after(cursor))
+            .await?;
         for record in page.records {
             let Ok(row) = serde_json::from_value::<FileRow>(record.body) else {
                 continue;
@@ -571,7 +574,12 @@ async fn acknowledge(
 }
 
 /// The 277CA: every claim taken from the file, in file order, with its decision.
-fn ack_277(deps: &Deps, file: &FileRecord, bytes: &[u8], rows: &HashMap<String, FileRow>) -> Ack277 {
+fn ack_277(
+    deps: &Deps,
+    file: &FileRecord,
+    bytes: &[u8],
+    rows: &HashMap<String, FileRow>,
+) -> Ack277 {
     let mut builder = None;
     intake::claims_of_file(bytes, &digest(bytes), |taken| {
         let FileClaims { id, claim, .. } = taken;
@@ -641,7 +649,12 @@ mod tests {
         assert!(looks_like_x12(b"GS*HC*").is_ok());
         assert_eq!(looks_like_x12(b"").unwrap_err().code, "required");
         assert_eq!(looks_like_x12(b" \n ").unwrap_err().code, "required");
-        for other in [&b"{\"claims\": []}"[..], b"%PDF-1.7", b"ISAAC", b"STATEMENT"] {
+        for other in [
+            &b"{\"claims\": []}"[..],
+            b"%PDF-1.7",
+            b"ISAAC",
+            b"STATEMENT",
+        ] {
             assert_eq!(looks_like_x12(other).unwrap_err().code, "not_x12");
         }
     }

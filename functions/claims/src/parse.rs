@@ -31,8 +31,7 @@ pub fn claim(root: &Map<String, Value>) -> Result<Submission, Vec<FieldError>> {
         .optional_code("frequency", Frequency::parse)
         .map(|v| v.unwrap_or(Frequency::Original));
     let original_claim_id = f.optional("original_claim_id", text(MAX_CODE));
-    let patient_control_number =
-        f.optional("patient_control_number", text(MAX_CONTROL_NUMBER));
+    let patient_control_number = f.optional("patient_control_number", text(MAX_CONTROL_NUMBER));
     let billing = f.object("billing_provider", |b| {
         let npi = b.required("npi", text(MAX_CODE));
         let tin = b.optional("tin", text(MAX_CODE));
@@ -73,9 +72,9 @@ pub fn claim(root: &Map<String, Value>) -> Result<Submission, Vec<FieldError>> {
     // Whatever could be read, so the domain can name the bad codes too.
     let (billing_npi, billing_tin) = billing.unwrap_or_default();
     let lines = lines.unwrap_or_default();
-    let total = lines
-        .iter()
-        .try_fold(0i64, |sum, l: &SubmittedLine| sum.checked_add(l.charge_cents));
+    let total = lines.iter().try_fold(0i64, |sum, l: &SubmittedLine| {
+        sum.checked_add(l.charge_cents)
+    });
     let submission = Submission {
         claim_type: claim_type.unwrap_or(ClaimType::Professional),
         frequency: frequency.unwrap_or(Frequency::Original),
@@ -193,7 +192,10 @@ pub fn review(root: &Map<String, Value>) -> Result<Review, Vec<FieldError>> {
     let action = f.required("action", |s| match s.trim() {
         "accept" => Ok(true),
         "reject" => Ok(false),
-        _ => Err(Invalid::new("invalid_value", "must be one of accept, reject")),
+        _ => Err(Invalid::new(
+            "invalid_value",
+            "must be one of accept, reject",
+        )),
     });
     let reason = f.required_text("reason", MAX_REASON);
     let medical_necessity = f.bool_or("medical_necessity", false);

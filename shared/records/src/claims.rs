@@ -328,9 +328,10 @@ impl Change {
                 WriteOp::Put {
                     record,
                     condition: Condition::Absent,
-                } if record.key.pk.starts_with("CLMDUP#") => self.ops.iter().position(
-                    |o| matches!(o, WriteOp::Delete { key, .. } if *key == record.key),
-                ),
+                } if record.key.pk.starts_with("CLMDUP#") => self
+                    .ops
+                    .iter()
+                    .position(|o| matches!(o, WriteOp::Delete { key, .. } if *key == record.key)),
                 _ => None,
             };
             match (handed_over, op) {
@@ -458,12 +459,9 @@ pub async fn facts(
             .collect();
         let page = store
             .query(
-                Query::primary(
-                    keys::prior_auth_list_member(checked.member_id.as_str()),
-                    "",
-                )
-                .descending()
-                .limit(MEMBER_READ_LIMIT),
+                Query::primary(keys::prior_auth_list_member(checked.member_id.as_str()), "")
+                    .descending()
+                    .limit(MEMBER_READ_LIMIT),
             )
             .await?;
         let mut ids: Vec<ReferenceId> = named.into_iter().cloned().collect();
@@ -523,7 +521,10 @@ mod tests {
     fn derived_ids_depend_on_every_part() {
         let digest = [7u8; 32];
         let id = derived_id(&digest, "000000001", "1", "0001", "ACCT-1", 0);
-        assert_eq!(id, derived_id(&digest, "000000001", "1", "0001", "ACCT-1", 0));
+        assert_eq!(
+            id,
+            derived_id(&digest, "000000001", "1", "0001", "ACCT-1", 0)
+        );
         assert_eq!(id.as_str().len(), "CLM-".len() + 10);
         for other in [
             derived_id(&[8u8; 32], "000000001", "1", "0001", "ACCT-1", 0),

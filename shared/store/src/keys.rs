@@ -249,11 +249,19 @@ mod tests {
         let key = claim_file_object("CF-7K3Q9M2P4X");
         assert_eq!(key, "claim-files/CF-7K3Q9M2P4X.x12");
         assert_eq!(claim_file_of_object(&key), Some("CF-7K3Q9M2P4X"));
-        for other in ["claim-files/.x12", "claim-files/a/b.x12", "inbound/CF-1.x12"] {
+        for other in [
+            "claim-files/.x12",
+            "claim-files/a/b.x12",
+            "inbound/CF-1.x12",
+        ] {
             assert_eq!(claim_file_of_object(other), None, "{other}");
         }
         assert_eq!(claim_file_row("CF-1", 7).sk, "CLAIM#000007");
-        assert!(claim_file_row("CF-1", 0).sk.starts_with(CLAIM_FILE_ROW_PREFIX));
+        assert!(
+            claim_file_row("CF-1", 0)
+                .sk
+                .starts_with(CLAIM_FILE_ROW_PREFIX)
+        );
     }
 
     #[test]
