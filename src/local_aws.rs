@@ -40,6 +40,9 @@ impl DocumentStore for NotifyingBucket {
     async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
         let size = bytes.len() as u64;
         self.inner.put(key, content_type, bytes).await?;
+        if !self.prefixes.iter().any(|p| key.starts_with(p)) {
+            return Ok(());
+        }
         let meta = self.inner.head(key).await?.unwrap_or(ObjectMeta {
             key: key.to_owned(),
             content_type: Some(content_type.to_owned()),

@@ -86,7 +86,13 @@ impl App {
     ) -> anyhow::Result<App> {
         let policy = Arc::new(dir.policy().clone());
         let clock: Arc<dyn mso_api::Clock> = Arc::new(SystemClock);
-        let (claims_bucket, claim_files) = NotifyingBucket::new(embedded.documents());
+        let (claims_bucket, claim_files) = NotifyingBucket::new(
+            embedded.documents(),
+            &[
+                mso_store::keys::CLAIM_FILE_OBJECT_PREFIX,
+                mso_store::keys::CLAIM_INBOUND_PREFIX,
+            ],
+        );
         Ok(App {
             limits,
             router: Router::new(),

@@ -197,7 +197,7 @@ async fn readjudicate(deps: &Deps, r: &Readjudication) -> Result<Handled, EditEr
         });
         let amount = r
             .amount_cents
-            .map(|c| format!(" ({} found owed)", mso_domain::money::Money::from_cents(c)))
+            .map(|c| format!(" (${} found owed)", mso_domain::money::Money::from_cents(c)))
             .unwrap_or_default();
         let reason = format!(
             "Dispute {} was decided {}{amount}: a claims examiner re-adjudicates the claim.",

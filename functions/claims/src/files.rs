@@ -66,13 +66,6 @@ pub struct FileRecord {
     pub claims: u32,
     /// Transaction sets that are not 5010 837s.
     pub not_claims: u32,
-    /// The 999 as X12 text, once read.
-    pub ack_999: Option<String>,
-    /// The interchanges' reports the 999 was written from.
-    pub ack_999_json: Option<serde_json::Value>,
-    /// The 277CA, kept once complete.
-    pub ack_277ca: Option<String>,
-    pub ack_277ca_json: Option<serde_json::Value>,
 }
 
 impl Aggregate for FileRecord {
@@ -104,10 +97,6 @@ impl FileRecord {
             status: FileStatus::Received,
             claims: 0,
             not_claims: 0,
-            ack_999: None,
-            ack_999_json: None,
-            ack_277ca: None,
-            ack_277ca_json: None,
         }
     }
 }
@@ -319,7 +308,7 @@ async fn post_file(
             return Err(e.into());
         }
     };
-    let view = view_of(&file, &Counts::default());
+    let view = FileView::of(&file, Counts::default());
     let stored = StoredResponse {
         status: 202,
         content_type: "application/json".into(),
@@ -387,6 +376,45 @@ async fn store_file(
 
 fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(v).map_err(|e| StoreError::backend("serialising a claim file", e))
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::backend("serialising an acknowledgement", e))
+}
+
+/// The names of a file's acknowledgements in the bucket.
+pub(crate) const ACK_999_X12: &str = "999.x12";
+pub(crate) const ACK_999_JSON: &str = "999.json";
+const ACK_277_X12: &str = "277ca.x12";
+const ACK_277_JSON: &str = "277ca.json";
+
+/// Keeps an acknowledgement of file `id` in the bucket.
+pub(crate) async fn put_ack(
+    deps: &Deps,
+    id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<(), StoreError> {
+    let content_type = if name.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/edi-x12"
+    };
+    deps.files
+        .put(
+            &keys::claim_ack_object(id, name),
+            content_type,
+            Bytes::from(bytes),
+        )
+        .await
+}
+
+async fn get_ack(deps: &Deps, id: &str, name: &str) -> Result<Option<Bytes>, StoreError> {
+    Ok(deps
+        .files
+        .get(&keys::claim_ack_object(id, name))
+        .await?
+        .map(|(_, bytes)| bytes))
 }
 
 /// An X12 file starts with an ISA (or, for a bare group or set, GS or ST),
@@ -487,7 +515,25 @@ async fn get_file(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<File
         },
     )
     .await?;
-    Ok(view_of(&file, &counts))
+    let mut view = FileView::of(&file, counts);
+    let id = file.id.as_str();
+    if file.status != FileStatus::Received {
+        view.ack_999 = get_ack(deps, id, ACK_999_X12)
+            .await?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        view.ack_999_json = get_ack(deps, id, ACK_999_JSON)
+            .await?
+            .and_then(|b| serde_json::from_slice(&b).ok());
+    }
+    if file.status == FileStatus::Acknowledged {
+        view.ack_277ca = get_ack(deps, id, ACK_277_X12)
+            .await?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        view.ack_277ca_json = get_ack(deps, id, ACK_277_JSON)
+            .await?
+            .and_then(|b| serde_json::from_slice(&b).ok());
+    }
+    Ok(view)
 }
 
 fn status_word(s: FileStatus) -> &'static str {
@@ -561,10 +607,11 @@ async fn acknowledge(
         return Ok(stored.value);
     };
     let ack = ack_277(deps, &stored.value, &bytes, rows);
+    let id = stored.value.id.as_str();
+    put_ack(deps, id, ACK_277_X12, ack.to_x12().into_bytes()).await?;
+    put_ack(deps, id, ACK_277_JSON, to_json(&ack)?).await?;
     let mut file = stored.value.clone();
     file.status = FileStatus::Acknowledged;
-    file.ack_277ca = Some(ack.to_x12());
-    file.ack_277ca_json = Some(to_value(&ack)?);
     let ops = aggregate::update(&stored, &file)?;
     match deps.records.transact(ops).await {
         // Another reader kept it first: the same acknowledgement.
@@ -616,17 +663,19 @@ fn ack_277(
     }
 }
 
-fn view_of(file: &FileRecord, counts: &Counts) -> FileView {
-    FileView {
-        id: file.id.to_string(),
-        status: file.status,
-        received_at: file.received_at,
-        size: file.size,
-        counts: counts.clone(),
-        ack_999: file.ack_999.clone(),
-        ack_999_json: file.ack_999_json.clone(),
-        ack_277ca: file.ack_277ca.clone(),
-        ack_277ca_json: file.ack_277ca_json.clone(),
+impl FileView {
+    fn of(file: &FileRecord, counts: Counts) -> FileView {
+        FileView {
+            id: file.id.to_string(),
+            status: file.status,
+            received_at: file.received_at,
+            size: file.size,
+            counts,
+            ack_999: None,
+            ack_999_json: None,
+            ack_277ca: None,
+            ack_277ca_json: None,
+        }
     }
 }
 

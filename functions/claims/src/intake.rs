@@ -270,7 +270,7 @@ async fn read_file(
         &mut |c: FileClaims| taken.push(c),
         |report| {
             ack_999.push_str(&ack999::write(report, &envelope));
-            reports.push(serde_json::to_value(report).unwrap_or_default());
+            reports.push(report.clone());
         },
         |_| not_claims += 1,
     );
@@ -316,8 +316,11 @@ async fn read_file(
     };
     read.claims = u32::try_from(total).unwrap_or(u32::MAX);
     read.not_claims = not_claims;
-    read.ack_999 = Some(ack_999);
-    read.ack_999_json = Some(serde_json::Value::Array(reports));
+    let id = file.id.as_str();
+    files::put_ack(deps, id, files::ACK_999_X12, ack_999.into_bytes()).await?;
+    let reports =
+        serde_json::to_vec(&reports).map_err(|e| StoreError::backend("serialising a 999", e))?;
+    files::put_ack(deps, id, files::ACK_999_JSON, reports).await?;
     let ops = mso_api::aggregate::update(&stored, &read)?;
     match deps.records.transact(ops).await {
         Ok(()) => {}
