@@ -22,6 +22,7 @@ PACKAGES=(
   eligibility
   prior-auth
   documents
+  claims
 )
 FUNCTIONS=(
   eligibility
@@ -29,6 +30,10 @@ FUNCTIONS=(
   prior-auth-sweeper
   documents
   documents-verify
+  claims
+  claims-s3
+  claims-edits
+  claims-sweeper
 )
 
 arch=arm64

@@ -18,20 +18,29 @@ use tokio::sync::mpsc;
 /// The bucket name the local claims events carry.
 pub const LOCAL_CLAIMS_BUCKET: &str = "mso-local-claims";
 
-/// A bucket that tells a listener about every object created, as an S3
-/// notification does (sent after the put succeeded; a full channel never
-/// blocks the put).
+/// A bucket that tells a listener about the objects created under some
+/// prefixes, as an S3 notification with prefix filters does (sent after the
+/// put succeeded; the channel never blocks the put).
 pub struct NotifyingBucket {
     inner: Arc<dyn DocumentStore>,
+    prefixes: &'static [&'static str],
     created: mpsc::UnboundedSender<ObjectMeta>,
 }
 
 impl NotifyingBucket {
     pub fn new(
         inner: Arc<dyn DocumentStore>,
+        prefixes: &'static [&'static str],
     ) -> (NotifyingBucket, mpsc::UnboundedReceiver<ObjectMeta>) {
         let (created, events) = mpsc::unbounded_channel();
-        (NotifyingBucket { inner, created }, events)
+        (
+            NotifyingBucket {
+                inner,
+                prefixes,
+                created,
+            },
+            events,
+        )
     }
 }
 

@@ -135,7 +135,7 @@ pub struct FileView {
     #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
     pub size: u64,
-    pub counts: Counts,
+    pub counts: FileCounts,
     /// The 999 implementation acknowledgment, as X12 text.
     pub ack_999: Option<String>,
     /// The same, as JSON (each interchange's groups, sets, segment errors).
@@ -151,7 +151,7 @@ pub struct FileView {
 
 /// How many claims of the file stand where.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
-pub struct Counts {
+pub struct FileCounts {
     pub claims: u32,
     /// Still in their edits.
     pub received: u32,
@@ -308,7 +308,7 @@ async fn post_file(
             return Err(e.into());
         }
     };
-    let view = FileView::of(&file, Counts::default());
+    let view = FileView::of(&file, FileCounts::default());
     let stored = StoredResponse {
         status: 202,
         content_type: "application/json".into(),
@@ -549,10 +549,10 @@ fn status_word(s: FileStatus) -> &'static str {
 async fn claim_rows(
     store: &dyn RecordStore,
     file: &FileRecord,
-) -> Result<(Counts, HashMap<String, FileRow>), StoreError> {
-    let mut counts = Counts {
+) -> Result<(FileCounts, HashMap<String, FileRow>), StoreError> {
+    let mut counts = FileCounts {
         not_claims: file.not_claims,
-        ..Counts::default()
+        ..FileCounts::default()
     };
     let mut rows = HashMap::new();
     if file.status == FileStatus::Received {
@@ -594,7 +594,7 @@ async fn claim_rows(
 async fn acknowledge(
     deps: &Deps,
     stored: Stored<FileRecord>,
-    counts: &Counts,
+    counts: &FileCounts,
     rows: &HashMap<String, FileRow>,
 ) -> Result<FileRecord, StoreError> {
     let complete = stored.value.status == FileStatus::Processing
@@ -664,7 +664,7 @@ fn ack_277(
 }
 
 impl FileView {
-    fn of(file: &FileRecord, counts: Counts) -> FileView {
+    fn of(file: &FileRecord, counts: FileCounts) -> FileView {
         FileView {
             id: file.id.to_string(),
             status: file.status,
