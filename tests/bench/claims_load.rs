@@ -116,10 +116,10 @@ fn main() {
             let total = started.elapsed();
             let trn = v["ack_277ca"].as_str().unwrap_or_default().matches("TRN*2*").count();
             println!(
-                "{size} claims ({} KB): POST answered in {:.0} ms; file read (999 out, claims stored and queued) after {:.2} s; every claim in the 277CA after {:.2} s ({} TRN*2 claim lines; accepted {}, rejected {}, pended {}) -> {:.0} claims/s",
+                "{size} claims ({} KB): POST answered in {:.0} ms; file read (999 out, claims stored and queued) seen after {}; every claim in the 277CA after {:.2} s ({} TRN*2 claim lines; accepted {}, rejected {}, pended {}) -> {:.0} claims/s",
                 file.len() / 1024,
                 posted_in.as_secs_f64() * 1000.0,
-                read_after.unwrap_or_default().as_secs_f64(),
+                read_after.map_or("- (done between two reads)".to_string(), |d| format!("{:.2} s", d.as_secs_f64())),
                 total.as_secs_f64(),
                 trn.saturating_sub(1),
                 v["counts"]["accepted"],
