@@ -127,8 +127,9 @@ pub struct OwnerRecord {
 
 #[derive(Clone, Debug)]
 enum State {
-    PriorAuth(Stored<AuthRecord>),
-    Claim(Stored<ClaimRecord>),
+    // Boxed: records of different kinds differ a lot in size.
+    PriorAuth(Box<Stored<AuthRecord>>),
+    Claim(Box<Stored<ClaimRecord>>),
 }
 
 /// Reads the owner. `None` when it does not exist (or its kind keeps no
@@ -143,14 +144,14 @@ pub async fn resolve(
                 .await?
                 .map(|stored| OwnerRecord {
                     org: stored.value.0.org.clone(),
-                    state: State::PriorAuth(stored),
+                    state: State::PriorAuth(Box::new(stored)),
                 }))
         }
         OwnerKind::Claim => Ok(claims::load(store, &owner.id)
             .await?
             .map(|stored| OwnerRecord {
                 org: stored.value.0.org.clone(),
-                state: State::Claim(stored),
+                state: State::Claim(Box::new(stored)),
             })),
         // EXTENSION POINT: the disputes and intake jobs read their record here.
         OwnerKind::Dispute | OwnerKind::Intake => Ok(None),
