@@ -251,7 +251,10 @@ fn the_template_gives_every_function_what_its_code_reads() {
             .map(|d| d.unwrap().path().join(format!("src/bin/{binary}.rs")))
             .find(|p| p.exists())
             .unwrap_or_else(|| panic!("{name}: no functions/*/src/bin/{binary}.rs"));
-        let source = std::fs::read_to_string(&main).unwrap();
+        // The main, and its crate's library (where shared adapter building lives).
+        let lib = main.parent().unwrap().parent().unwrap().join("lib.rs");
+        let source =
+            std::fs::read_to_string(&main).unwrap() + &std::fs::read_to_string(lib).unwrap();
         let vars = resource["Properties"]["Environment"]["Variables"].as_hash();
         let own: Vec<String> = vars
             .map(|v| v.keys().map(|k| k.as_str().unwrap().to_string()).collect())
