@@ -312,7 +312,7 @@ async fn a_poisoned_message_is_redriven_to_the_dead_letter_queue_by_sqs() {
 async fn every_real_sample_dropped_in_the_bucket_is_read_and_acknowledged() {
     let Some(m) = on_moto().await else { return };
     let dir =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/x12");
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/x12/tests/samples");
     let mut read = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();

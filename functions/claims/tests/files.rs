@@ -1,6 +1,6 @@
 //! X12 837 files: posted through the API or dropped by a clearinghouse, read by
 //! the bucket's event handler, acknowledged with a 999 and a 277CA. Every real
-//! sample of ../shared/samples/x12 goes through.
+//! sample (../shared/samples/x12, kept in shared/x12/tests/samples) goes through.
 
 mod support;
 
@@ -10,7 +10,7 @@ use support::*;
 
 fn samples() -> Vec<(String, Vec<u8>)> {
     let dir =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/x12");
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/x12/tests/samples");
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
