@@ -1,7 +1,7 @@
 //! The records documents attach to ("owners"): which organisation each belongs
 //! to, which IPA staff work it, and how a document is noted in its history.
 //!
-//! Prior auths are owners now. Claims, disputes and intake items answer "not
+//! Prior auths and intake items are owners now. Claims and disputes answer "not
 //! found" until their jobs exist; each job adds its arm to the `match`es below
 //! (marked `EXTENSION POINT`): the partition its record lives in, how to read
 //! its organisation, and how to append to its history. Nothing else in the
@@ -17,6 +17,7 @@ use mso_domain::prior_auth::{Actor, HistoryEntry};
 use mso_store::{RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
+use crate::intake::{self, ItemEvent, ItemRecord};
 use crate::prior_auths::{self, AuthRecord};
 
 /// What kind of record a document belongs to.
@@ -73,7 +74,15 @@ impl OwnerKind {
             OwnerKind::PriorAuth => &[Role::UmNurse, Role::MedicalDirector],
             OwnerKind::Claim => &[Role::ClaimsExaminer],
             OwnerKind::Dispute => &[Role::DisputeReviewer],
-            OwnerKind::Intake => &[Role::IntakeClerk],
+            // An item's faxed notes are read by whoever works the record it is
+            // linked to (its history names the documents).
+            OwnerKind::Intake => &[
+                Role::IntakeClerk,
+                Role::UmNurse,
+                Role::MedicalDirector,
+                Role::ClaimsExaminer,
+                Role::DisputeReviewer,
+            ],
         }
     }
 
@@ -108,9 +117,10 @@ impl Owner {
     pub fn partition(&self) -> Option<String> {
         match self.kind {
             OwnerKind::PriorAuth => Some(keys::prior_auth_partition(self.id.as_str())),
-            // EXTENSION POINT: the claims, disputes and intake jobs return their
-            // record's partition here.
-            OwnerKind::Claim | OwnerKind::Dispute | OwnerKind::Intake => None,
+            OwnerKind::Intake => Some(keys::intake_partition(self.id.as_str())),
+            // EXTENSION POINT: the claims and disputes jobs return their record's
+            // partition here.
+            OwnerKind::Claim | OwnerKind::Dispute => None,
         }
     }
 }
@@ -126,6 +136,7 @@ pub struct OwnerRecord {
 #[derive(Clone, Debug)]
 enum State {
     PriorAuth(Stored<AuthRecord>),
+    Intake(Stored<ItemRecord>),
 }
 
 /// Reads the owner. `None` when it does not exist (or its kind keeps no
@@ -143,8 +154,14 @@ pub async fn resolve(
                     state: State::PriorAuth(stored),
                 }))
         }
-        // EXTENSION POINT: the claims, disputes and intake jobs read their record here.
-        OwnerKind::Claim | OwnerKind::Dispute | OwnerKind::Intake => Ok(None),
+        OwnerKind::Intake => Ok(intake::load(store, &owner.id)
+            .await?
+            .map(|stored| OwnerRecord {
+                org: stored.value.0.org.clone(),
+                state: State::Intake(stored),
+            })),
+        // EXTENSION POINT: the claims and disputes jobs read their record here.
+        OwnerKind::Claim | OwnerKind::Dispute => Ok(None),
     }
 }
 
@@ -211,6 +228,19 @@ impl OwnerRecord {
                 let change = prior_auths::Change::updated(stored, &auth, at)?;
                 Ok((change.ops, vec![change.event]))
             }
+            State::Intake(stored) => {
+                let mut item = stored.value.0.clone();
+                item.history.push(ItemEvent {
+                    at,
+                    actor,
+                    action: note.action().to_string(),
+                    from: Some(item.status),
+                    to: item.status,
+                    reason: Some(note.reason()),
+                });
+                let change = intake::Change::updated(stored, &item)?;
+                Ok((change.ops, Vec::new()))
+            }
         }
     }
 }
@@ -240,6 +270,9 @@ mod tests {
                 .staff_roles()
                 .contains(&Role::ClaimsExaminer)
         );
-        assert_eq!(OwnerKind::Intake.staff_roles(), &[Role::IntakeClerk]);
+        assert!(OwnerKind::Intake.staff_roles().contains(&Role::IntakeClerk));
+        assert!(!OwnerKind::Intake.staff_roles().contains(&Role::OpsAdmin));
+        let item = Owner::parse(OwnerKind::Intake, "INT-7K3Q9M").unwrap();
+        assert_eq!(item.partition().as_deref(), Some("INTAKE#INT-7K3Q9M"));
     }
 }
