@@ -9,13 +9,15 @@ pub enum Function {
     Eligibility,
     PriorAuth,
     Documents,
+    Intake,
 }
 
 impl Function {
-    pub const ALL: [Function; 3] = [
+    pub const ALL: [Function; 4] = [
         Function::Eligibility,
         Function::PriorAuth,
         Function::Documents,
+        Function::Intake,
     ];
 
     pub fn name(self) -> &'static str {
@@ -23,6 +25,7 @@ impl Function {
             Function::Eligibility => "eligibility",
             Function::PriorAuth => "prior-auth",
             Function::Documents => "documents",
+            Function::Intake => "intake",
         }
     }
 
@@ -31,6 +34,7 @@ impl Function {
             Function::Eligibility => eligibility::ROUTES,
             Function::PriorAuth => prior_auth::ROUTES,
             Function::Documents => documents::ROUTES,
+            Function::Intake => intake::ROUTES,
         }
     }
 }
