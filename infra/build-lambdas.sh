@@ -22,6 +22,7 @@ PACKAGES=(
   eligibility
   prior-auth
   documents
+  intake
 )
 FUNCTIONS=(
   eligibility
@@ -29,6 +30,8 @@ FUNCTIONS=(
   prior-auth-sweeper
   documents
   documents-verify
+  intake
+  intake-s3
 )
 
 arch=arm64
