@@ -480,6 +480,27 @@ async fn file_parsed(
                 .await?;
         }
     }
+    // A member ID with a date of birth is a lead for the clerk only when it is
+    // a member on file; say so when none is (no values in the message: PHI).
+    let mut mentioned = 0;
+    let mut on_file = 0;
+    for (member_id, dob) in parsed.found.members_with_dob() {
+        mentioned += 1;
+        if mso_api::directory::member(store, member_id)
+            .await?
+            .is_some_and(|m| m.dob == dob)
+        {
+            on_file += 1;
+        }
+    }
+    if mentioned > 0 && on_file == 0 {
+        problems.push(ItemProblem {
+            code: "member_not_on_file".into(),
+            message: format!(
+                "{mentioned} member ID(s) with a date of birth were found, and none matches a member on file"
+            ),
+        });
+    }
     let (received_at, receipt_source) = match parsed.received {
         Some(r) => (r.at, receipt_source(r.source)),
         None => (event_time.unwrap_or(now), "s3_event"),

@@ -196,6 +196,7 @@ async fn bad_input_is_filed_with_its_reasons_never_dropped() {
     let latin = env.item(&id).await;
     assert!(codes(&latin).contains(&"subject_not_utf8"), "{:?}", latin.problems);
     assert_eq!(latin.classification.kind, IntakeKind::Appeal);
+    assert!(codes(&latin).contains(&"member_not_on_file"));
 
     // A MIME bomb: refused before parsing, the original kept in the intake bucket.
     let bomb = Bytes::from(support::bombs::many_parts(100_000));
@@ -268,4 +269,24 @@ async fn an_attachment_that_fails_verification_is_recorded_as_rejected() {
     let docs = documents_of(&env, &id).await;
     assert_eq!(docs[0].status, DocumentStatus::Rejected.as_str());
     assert!(codes(&env.item(&id).await).contains(&"document_encrypted_pdf"));
+}
+
+#[tokio::test]
+async fn a_member_on_file_is_no_problem_and_one_not_on_file_is_said() {
+    let env = env().await;
+    let email = |member: &str, dob: &str| {
+        Bytes::from(format!(
+            "From: office@clinic.example\r\nTo: intake@ipa.example\r\nSubject: Referral request\r\n\
+             Date: Mon, 02 Mar 2026 09:00:00 +0000\r\nMessage-ID: <{member}@clinic.example>\r\n\r\n\
+             Referral request for Member ID: {member} DOB: {dob}\r\n"
+        ))
+    };
+    let (on_file, _) = filed(&env.email("m1", email(ANA.0, "03/15/1984")).await);
+    assert!(!codes(&env.item(&on_file).await).contains(&"member_not_on_file"));
+    let (wrong_dob, _) = filed(&env.email("m2", email(ANA.0, "03/16/1984")).await);
+    let item = env.item(&wrong_dob).await;
+    assert!(codes(&item).contains(&"member_not_on_file"));
+    // The message names no member or date.
+    let message = &item.problems.iter().find(|p| p.code == "member_not_on_file").unwrap().message;
+    assert!(!message.contains(ANA.0) && !message.contains("1984"), "{message}");
 }
