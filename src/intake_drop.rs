@@ -59,15 +59,17 @@ pub struct Drop<'a> {
 
 /// Drops the file and returns the server's report (JSON).
 pub async fn run(dir: &DataDir, drop: &Drop<'_>) -> anyhow::Result<String> {
-    let bytes = std::fs::read(drop.file)
-        .with_context(|| format!("cannot read {}", drop.file.display()))?;
+    let bytes =
+        std::fs::read(drop.file).with_context(|| format!("cannot read {}", drop.file.display()))?;
     if let Some(at) = &drop.received_at {
         at.parse::<jiff::Timestamp>().with_context(|| {
             format!("--received-at {at:?} is not an RFC 3339 instant (2026-03-02T09:15:00Z)")
         })?;
     }
     if drop.channel == Channel::Email && (drop.from.is_some() || drop.received_at.is_some()) {
-        bail!("--from and --received-at are the fax gateway's; an email carries its own From and Received headers");
+        bail!(
+            "--from and --received-at are the fax gateway's; an email carries its own From and Received headers"
+        );
     }
     let token = DevTokens::new(&dir.jwt_key()?).mint(
         &TokenRequest {

@@ -399,7 +399,9 @@ impl App {
             let ext = drop
                 .ext
                 .as_deref()
-                .filter(|e| (1..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric()))
+                .filter(|e| {
+                    (1..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric())
+                })
                 .unwrap_or("pdf")
                 .to_ascii_lowercase();
             if drop.from.is_some() || drop.received_at.is_some() {

@@ -90,16 +90,37 @@ async fn a_faxed_request_becomes_an_auth_that_runs_from_the_fax_receipt() {
     let item_id = fax["item"].as_str().unwrap().to_string();
 
     // Providers never see the queue.
-    let (status, _) = send(reqwest::Method::GET, &server.url("/v1/intake?status=queued"), &provider, None, None).await;
+    let (status, _) = send(
+        reqwest::Method::GET,
+        &server.url("/v1/intake?status=queued"),
+        &provider,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 403);
 
-    let (status, queue) = send(reqwest::Method::GET, &server.url("/v1/intake?status=queued"), &clerk, None, None).await;
+    let (status, queue) = send(
+        reqwest::Method::GET,
+        &server.url("/v1/intake?status=queued"),
+        &clerk,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{queue}");
     assert_eq!(queue["items"][0]["id"], item_id.as_str());
     assert_eq!(queue["items"][0]["received_at"], received.as_str());
     assert!(queue["items"][0]["waited_seconds"].as_i64().unwrap() >= 7_199);
 
-    let (status, item) = send(reqwest::Method::GET, &server.url(&format!("/v1/intake/{item_id}")), &clerk, None, None).await;
+    let (status, item) = send(
+        reqwest::Method::GET,
+        &server.url(&format!("/v1/intake/{item_id}")),
+        &clerk,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{item}");
     assert_eq!(item["sender"], "+13235550142");
     assert_eq!(item["documents"][0]["status"], "available");
@@ -136,12 +157,24 @@ async fn a_faxed_request_becomes_an_auth_that_runs_from_the_fax_receipt() {
     let auth_id = created["record"]["id"].as_str().unwrap().to_string();
 
     // The auth, as its organisation sees it: filed from intake, received when the fax was.
-    let (status, auth) = send(reqwest::Method::GET, &server.url(&format!("/v1/prior-auths/{auth_id}")), &provider, None, None).await;
+    let (status, auth) = send(
+        reqwest::Method::GET,
+        &server.url(&format!("/v1/prior-auths/{auth_id}")),
+        &provider,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{auth}");
     assert_eq!(auth["received_at"], received.as_str());
 
     // A second fax (a scan, no text layer) is linked to the auth by the clerk.
-    let notes = drop_file(data.path(), &port, &fixture("scanned-fax.tif"), &["--from", "+13235550142"]);
+    let notes = drop_file(
+        data.path(),
+        &port,
+        &fixture("scanned-fax.tif"),
+        &["--from", "+13235550142"],
+    );
     assert_eq!(notes["status"], "queued");
     let notes_id = notes["item"].as_str().unwrap().to_string();
     let (status, linked) = send(
@@ -157,13 +190,35 @@ async fn a_faxed_request_becomes_an_auth_that_runs_from_the_fax_receipt() {
     let doc_id = linked["documents"][0]["id"].as_str().unwrap().to_string();
 
     // The UM nurse sees the link in the auth's history and reads the faxed notes.
-    let (_, auth) = send(reqwest::Method::GET, &server.url(&format!("/v1/prior-auths/{auth_id}")), &nurse, None, None).await;
+    let (_, auth) = send(
+        reqwest::Method::GET,
+        &server.url(&format!("/v1/prior-auths/{auth_id}")),
+        &nurse,
+        None,
+        None,
+    )
+    .await;
     let history = auth["history"].to_string();
-    assert!(history.contains("intake_linked") && history.contains(&notes_id), "{history}");
-    let (status, doc) = send(reqwest::Method::GET, &server.url(&format!("/v1/documents/{doc_id}")), &nurse, None, None).await;
+    assert!(
+        history.contains("intake_linked") && history.contains(&notes_id),
+        "{history}"
+    );
+    let (status, doc) = send(
+        reqwest::Method::GET,
+        &server.url(&format!("/v1/documents/{doc_id}")),
+        &nurse,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{doc}");
-    let tif = reqwest::get(doc["download"]["url"].as_str().unwrap()).await.unwrap();
-    assert_eq!(tif.bytes().await.unwrap().as_ref(), std::fs::read(fixture("scanned-fax.tif")).unwrap());
+    let tif = reqwest::get(doc["download"]["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        tif.bytes().await.unwrap().as_ref(),
+        std::fs::read(fixture("scanned-fax.tif")).unwrap()
+    );
 
     // An email dropped as SES would: filed too (the auth it quotes is not this one).
     let email = drop_file(data.path(), &port, &fixture("three-attachments.eml"), &[]);
@@ -182,7 +237,13 @@ async fn a_faxed_request_becomes_an_auth_that_runs_from_the_fax_receipt() {
 fn mso_intake_says_when_no_server_is_listening() {
     let data = tempfile::tempdir().unwrap();
     let out = Command::new(MSO)
-        .args(["intake", &fixture("auth-request-form.pdf"), "--port", "9", "--data-dir"])
+        .args([
+            "intake",
+            &fixture("auth-request-form.pdf"),
+            "--port",
+            "9",
+            "--data-dir",
+        ])
         .arg(data.path())
         .output()
         .unwrap();

@@ -130,7 +130,10 @@ enum Wanted {
 fn parse_kind(s: &str) -> Result<LinkKind, Invalid> {
     match LinkKind::parse(s) {
         Ok(kind @ (LinkKind::PriorAuth | LinkKind::Dispute)) => Ok(kind),
-        _ => Err(Invalid::new("invalid_kind", "must be prior_auth or dispute")),
+        _ => Err(Invalid::new(
+            "invalid_kind",
+            "must be prior_auth or dispute",
+        )),
     }
 }
 

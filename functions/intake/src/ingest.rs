@@ -34,6 +34,7 @@
 use aws_lambda_events::s3::S3Event;
 use bytes::Bytes;
 use jiff::Timestamp;
+use mso_api::aggregate::Stored;
 use mso_api::outbox::{self, OutboxEvent};
 use mso_api::{Principal, RequestInfo};
 use mso_domain::document::{self, DocumentType};
@@ -45,7 +46,6 @@ use mso_records::intake::{
     self, Channel, IntakeItem, ItemEvent, ItemProblem, LinkKind, RecordLink,
 };
 use mso_records::prior_auths::{self, AuthRecord};
-use mso_api::aggregate::Stored;
 use mso_store::{StoreError, WriteOp, keys};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -476,7 +476,11 @@ async fn file_parsed(
     for part in &parts {
         if let Some(bytes) = &part.bytes {
             deps.documents
-                .put(&part.doc.object_key, part.doc.document_type.as_str(), bytes.clone())
+                .put(
+                    &part.doc.object_key,
+                    part.doc.document_type.as_str(),
+                    bytes.clone(),
+                )
                 .await?;
         }
     }

@@ -120,12 +120,19 @@ impl OnMoto {
             .send()
             .await
             .unwrap();
-        let mut event =
-            ingest::object_created_event(INTAKE, key, bytes.len() as u64, mso_testkit::NOW.parse().unwrap());
+        let mut event = ingest::object_created_event(
+            INTAKE,
+            key,
+            bytes.len() as u64,
+            mso_testkit::NOW.parse().unwrap(),
+        );
         let object = &mut event.records[0].s3.object;
         object.version_id = put.version_id().map(str::to_owned);
         object.e_tag = put.e_tag().map(str::to_owned);
-        assert!(object.version_id.is_some(), "the intake bucket is versioned");
+        assert!(
+            object.version_id.is_some(),
+            "the intake bucket is versioned"
+        );
         event
     }
 
@@ -147,8 +154,16 @@ async fn faxes_and_email_are_filed_on_dynamodb_s3_and_sqs() {
         .send()
         .await
         .unwrap();
-    let event = m.drop_object("fax/f1.pdf", fixture("auth-request-form.pdf")).await;
-    let Outcome::Filed { item: fax_id, status, documents, .. } = m.file(event.clone()).await else {
+    let event = m
+        .drop_object("fax/f1.pdf", fixture("auth-request-form.pdf"))
+        .await;
+    let Outcome::Filed {
+        item: fax_id,
+        status,
+        documents,
+        ..
+    } = m.file(event.clone()).await
+    else {
         panic!("the fax was not filed");
     };
     assert_eq!((status.as_str(), documents), ("queued", 1));
@@ -157,30 +172,54 @@ async fn faxes_and_email_are_filed_on_dynamodb_s3_and_sqs() {
 
     // An email quoting the existing auth: linked, its three attachments in the
     // documents bucket, the auth's change published.
-    let event = m.drop_object("email/ses-1", fixture("three-attachments.eml")).await;
-    let Outcome::Filed { item: email_id, status, documents, .. } = m.file(event).await else {
+    let event = m
+        .drop_object("email/ses-1", fixture("three-attachments.eml"))
+        .await;
+    let Outcome::Filed {
+        item: email_id,
+        status,
+        documents,
+        ..
+    } = m.file(event).await
+    else {
         panic!("the email was not filed");
     };
     assert_eq!((status.as_str(), documents), ("linked", 3));
-    let owner = mso_records::documents::Owner::parse(mso_records::documents::OwnerKind::Intake, &email_id).unwrap();
-    let docs = mso_records::documents::of_owner(m.deps.records.as_ref(), &owner).await.unwrap();
+    let owner =
+        mso_records::documents::Owner::parse(mso_records::documents::OwnerKind::Intake, &email_id)
+            .unwrap();
+    let docs = mso_records::documents::of_owner(m.deps.records.as_ref(), &owner)
+        .await
+        .unwrap();
     assert_eq!(docs.len(), 3);
     for d in &docs {
-        let doc = mso_records::documents::load(m.deps.records.as_ref(), &mso_records::documents::parse_id(&d.id).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .value
-            .0;
-        let stored = m.s3.get_object().bucket(DOCS).key(&doc.object_key).send().await.unwrap();
-        assert_eq!(stored.content_length(), Some(doc.size as i64));
-    }
-    let auth = mso_records::prior_auths::load(m.deps.records.as_ref(), &ReferenceId::parse("PA-7K3Q9M").unwrap())
+        let doc = mso_records::documents::load(
+            m.deps.records.as_ref(),
+            &mso_records::documents::parse_id(&d.id).unwrap(),
+        )
         .await
         .unwrap()
         .unwrap()
         .value
         .0;
+        let stored =
+            m.s3.get_object()
+                .bucket(DOCS)
+                .key(&doc.object_key)
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(stored.content_length(), Some(doc.size as i64));
+    }
+    let auth = mso_records::prior_auths::load(
+        m.deps.records.as_ref(),
+        &ReferenceId::parse("PA-7K3Q9M").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .value
+    .0;
     assert_eq!(auth.history.last().unwrap().action, "intake_linked");
     let published = m
         .queue
@@ -188,14 +227,19 @@ async fn faxes_and_email_are_filed_on_dynamodb_s3_and_sqs() {
         .await
         .unwrap();
     assert!(
-        published.iter().any(|msg| msg.body.contains("intake_linked")),
+        published
+            .iter()
+            .any(|msg| msg.body.contains("intake_linked")),
         "{published:?}"
     );
 
     // The clerk's queue (a DynamoDB query) and an auth filed from the fax.
     let resp = intake::handle(
         &m.deps,
-        Call::new("GET /v1/intake", "/v1/intake").query("status=queued").by(IPA, "intake_clerk").build(),
+        Call::new("GET /v1/intake", "/v1/intake")
+            .query("status=queued")
+            .by(IPA, "intake_clerk")
+            .build(),
     )
     .await;
     let queue = json(&resp);
@@ -210,11 +254,14 @@ async fn faxes_and_email_are_filed_on_dynamodb_s3_and_sqs() {
     });
     let resp = intake::handle(
         &m.deps,
-        Call::new("POST /v1/intake/{id}/create", &format!("/v1/intake/{fax_id}/create"))
-            .by(IPA, "intake_clerk")
-            .header("idempotency-key", "c1")
-            .json(&json!({"kind": "prior_auth", "prior_auth": fields}))
-            .build(),
+        Call::new(
+            "POST /v1/intake/{id}/create",
+            &format!("/v1/intake/{fax_id}/create"),
+        )
+        .by(IPA, "intake_clerk")
+        .header("idempotency-key", "c1")
+        .json(&json!({"kind": "prior_auth", "prior_auth": fields}))
+        .build(),
     )
     .await;
     let created = json(&resp);

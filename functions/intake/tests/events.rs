@@ -51,11 +51,19 @@ async fn every_s3_sample_files_its_object_once_and_replays_change_nothing() {
     let e = env().await;
     let objects = e.deps.intake_objects.clone();
     objects
-        .put("fax/20260228-164000-0142.json", "application/json", serde_json::to_vec(&sidecar()).unwrap().into())
+        .put(
+            "fax/20260228-164000-0142.json",
+            "application/json",
+            serde_json::to_vec(&sidecar()).unwrap().into(),
+        )
         .await
         .unwrap();
     objects
-        .put("fax/20260228-164000-0142.pdf", "application/pdf", fixture("auth-request-form.pdf"))
+        .put(
+            "fax/20260228-164000-0142.pdf",
+            "application/pdf",
+            fixture("auth-request-form.pdf"),
+        )
         .await
         .unwrap();
     objects
@@ -75,7 +83,10 @@ async fn every_s3_sample_files_its_object_once_and_replays_change_nothing() {
         assert_eq!(report.records.len(), 1, "{name}");
         match (name.as_str(), &report.records[0].outcome) {
             ("fax-sidecar-written.json", Outcome::Ignored { .. }) => {}
-            ("fax-received.json" | "email-received-from-ses.json", Outcome::Filed { item, status, .. }) => {
+            (
+                "fax-received.json" | "email-received-from-ses.json",
+                Outcome::Filed { item, status, .. },
+            ) => {
                 assert_eq!(status, "queued", "{name}");
                 filed_items.push(item.clone());
             }
@@ -83,7 +94,11 @@ async fn every_s3_sample_files_its_object_once_and_replays_change_nothing() {
         }
     }
     let fax = e.item(&filed_items[1]).await;
-    assert_eq!(fax.received_at.to_string(), FAX_RECEIVED, "the sidecar's time");
+    assert_eq!(
+        fax.received_at.to_string(),
+        FAX_RECEIVED,
+        "the sidecar's time"
+    );
     // S3 delivers at least once: the same events again change nothing.
     for (name, text) in &s3_samples {
         let event: S3Event = serde_json::from_str(text).unwrap();

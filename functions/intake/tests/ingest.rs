@@ -38,7 +38,11 @@ async fn queued_ids(env: &Env) -> Vec<String> {
 async fn a_faxed_auth_request_with_a_text_layer_waits_with_what_was_found() {
     let env = env().await;
     let outcome = env
-        .fax("20260228-1640.pdf", fixture("auth-request-form.pdf"), Some(sidecar()))
+        .fax(
+            "20260228-1640.pdf",
+            fixture("auth-request-form.pdf"),
+            Some(sidecar()),
+        )
         .await;
     let (id, status) = filed(&outcome);
     assert_eq!(status, "queued");
@@ -51,7 +55,7 @@ async fn a_faxed_auth_request_with_a_text_layer_waits_with_what_was_found() {
     assert_eq!(item.arrived_at, env.now());
     assert!(!item.found.npis.is_empty(), "{:?}", item.found);
     assert!(item.text_bytes > 0);
-    assert_eq!(queued_ids(&env).await, [id.clone()]);
+    assert_eq!(queued_ids(&env).await, std::slice::from_ref(&id));
     // The fax itself is a verified document of the item, with its bytes stored.
     let docs = documents_of(&env, &id).await;
     assert_eq!(docs.len(), 1);
@@ -66,7 +70,13 @@ async fn a_faxed_auth_request_with_a_text_layer_waits_with_what_was_found() {
     .unwrap()
     .value
     .0;
-    let (_, bytes) = env.ipa.documents.get(&doc.object_key).await.unwrap().unwrap();
+    let (_, bytes) = env
+        .ipa
+        .documents
+        .get(&doc.object_key)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(bytes, fixture("auth-request-form.pdf"));
     assert_eq!(doc.org.as_str(), IPA);
 }
@@ -83,9 +93,15 @@ async fn clinical_notes_quoting_an_existing_auth_are_linked_and_noted_in_its_his
     assert_eq!(status, "linked");
     let item = env.item(&id).await;
     let link = item.link.clone().unwrap();
-    assert_eq!((link.kind, link.id.as_str(), link.automatic), (LinkKind::PriorAuth, "PA-7K3Q9M", true));
+    assert_eq!(
+        (link.kind, link.id.as_str(), link.automatic),
+        (LinkKind::PriorAuth, "PA-7K3Q9M", true)
+    );
     assert_eq!(item.classification.kind, IntakeKind::ClinicalNotes);
-    assert!(queued_ids(&env).await.is_empty(), "a linked item does not wait");
+    assert!(
+        queued_ids(&env).await.is_empty(),
+        "a linked item does not wait"
+    );
     let docs = documents_of(&env, &id).await;
     assert_eq!(docs.len(), 3, "{docs:?}");
     assert!(docs.iter().all(|d| d.status == "available"), "{docs:?}");
@@ -112,7 +128,11 @@ async fn a_reference_to_no_record_waits_for_a_clerk_with_the_reason() {
     let (id, status) = filed(&env.email("ses-2", fixture("three-attachments.eml")).await);
     assert_eq!(status, "queued");
     let item = env.item(&id).await;
-    assert!(codes(&item).contains(&"reference_not_found"), "{:?}", item.problems);
+    assert!(
+        codes(&item).contains(&"reference_not_found"),
+        "{:?}",
+        item.problems
+    );
     assert_eq!(queued_ids(&env).await, [id]);
 }
 
@@ -120,11 +140,18 @@ async fn a_reference_to_no_record_waits_for_a_clerk_with_the_reason() {
 async fn a_claim_reference_is_not_linked_until_claims_exist() {
     let env = env().await;
     // EXTENSION POINT (claims): CLM- references answer "no such record" today.
-    let (id, status) = filed(&env.email("ses-3", fixture("pdr-quoted-printable.eml")).await);
+    let (id, status) = filed(
+        &env.email("ses-3", fixture("pdr-quoted-printable.eml"))
+            .await,
+    );
     assert_eq!(status, "queued");
     let item = env.item(&id).await;
     assert_eq!(item.classification.kind, IntakeKind::Dispute);
-    assert!(item.problems.iter().any(|p| p.code == "reference_not_found" && p.message.contains("CLM-")));
+    assert!(
+        item.problems
+            .iter()
+            .any(|p| p.code == "reference_not_found" && p.message.contains("CLM-"))
+    );
 }
 
 #[tokio::test]
@@ -140,7 +167,11 @@ async fn a_scanned_tiff_fax_is_kept_and_queued_without_text() {
     assert_eq!(item.classification.kind, IntakeKind::Other);
     let docs = documents_of(&env, &id).await;
     assert_eq!(
-        (docs.len(), docs[0].status.as_str(), docs[0].content_type.as_str()),
+        (
+            docs.len(),
+            docs[0].status.as_str(),
+            docs[0].content_type.as_str()
+        ),
         (1, "available", "image/tiff")
     );
 }
@@ -157,7 +188,10 @@ async fn five_attachments_are_five_documents() {
 async fn bad_input_is_filed_with_its_reasons_never_dropped() {
     let env = env().await;
     // A corrupt PDF: kept as received (it starts as a PDF), its text unread.
-    let (id, status) = filed(&env.fax("c.pdf", fixture("corrupt.pdf"), Some(sidecar())).await);
+    let (id, status) = filed(
+        &env.fax("c.pdf", fixture("corrupt.pdf"), Some(sidecar()))
+            .await,
+    );
     assert_eq!(status, "queued");
     let corrupt = env.item(&id).await;
     assert!(
@@ -168,7 +202,10 @@ async fn bad_input_is_filed_with_its_reasons_never_dropped() {
     assert_eq!(documents_of(&env, &id).await.len(), 1);
 
     // A zero-byte fax: nothing to keep, but the item says what arrived and when.
-    let (id, status) = filed(&env.fax("z.pdf", fixture("zero-bytes.pdf"), Some(sidecar())).await);
+    let (id, status) = filed(
+        &env.fax("z.pdf", fixture("zero-bytes.pdf"), Some(sidecar()))
+            .await,
+    );
     assert_eq!(status, "queued");
     let empty = env.item(&id).await;
     assert!(codes(&empty).contains(&"empty_file"));
@@ -176,7 +213,10 @@ async fn bad_input_is_filed_with_its_reasons_never_dropped() {
     assert!(documents_of(&env, &id).await.is_empty());
 
     // No sidecar: an unknown sender, and the S3 event's time as the receipt.
-    let (id, _) = filed(&env.fax("n.pdf", fixture("auth-request-form.pdf"), None).await);
+    let (id, _) = filed(
+        &env.fax("n.pdf", fixture("auth-request-form.pdf"), None)
+            .await,
+    );
     let unknown = env.item(&id).await;
     assert!(codes(&unknown).contains(&"unknown_sender"));
     assert_eq!(unknown.receipt_source, "s3_event");
@@ -185,16 +225,27 @@ async fn bad_input_is_filed_with_its_reasons_never_dropped() {
     // A bad sidecar is a reason too.
     env.deps
         .intake_objects
-        .put("fax/b.json", "application/json", Bytes::from_static(b"[1,2"))
+        .put(
+            "fax/b.json",
+            "application/json",
+            Bytes::from_static(b"[1,2"),
+        )
         .await
         .unwrap();
-    let (id, _) = filed(&env.fax("b.pdf", fixture("auth-request-form.pdf"), None).await);
+    let (id, _) = filed(
+        &env.fax("b.pdf", fixture("auth-request-form.pdf"), None)
+            .await,
+    );
     assert!(codes(&env.item(&id).await).contains(&"bad_sidecar"));
 
     // A raw Latin-1 subject.
     let (id, _) = filed(&env.email("latin1", fixture("latin1-subject.eml")).await);
     let latin = env.item(&id).await;
-    assert!(codes(&latin).contains(&"subject_not_utf8"), "{:?}", latin.problems);
+    assert!(
+        codes(&latin).contains(&"subject_not_utf8"),
+        "{:?}",
+        latin.problems
+    );
     assert_eq!(latin.classification.kind, IntakeKind::Appeal);
     assert!(codes(&latin).contains(&"member_not_on_file"));
 
@@ -203,10 +254,21 @@ async fn bad_input_is_filed_with_its_reasons_never_dropped() {
     let (id, status) = filed(&env.email("bomb", bomb).await);
     assert_eq!(status, "queued");
     let refused = env.item(&id).await;
-    assert!(codes(&refused).contains(&"too_many_parts"), "{:?}", refused.problems);
+    assert!(
+        codes(&refused).contains(&"too_many_parts"),
+        "{:?}",
+        refused.problems
+    );
     assert!(codes(&refused).contains(&"not_a_document_type"));
     assert_eq!(refused.object_key, "email/bomb");
-    assert!(env.deps.intake_objects.head("email/bomb").await.unwrap().is_some());
+    assert!(
+        env.deps
+            .intake_objects
+            .head("email/bomb")
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     assert_eq!(queued_ids(&env).await.len(), 6);
 }
@@ -228,10 +290,17 @@ async fn a_redelivered_event_files_nothing_twice() {
     // Concurrent duplicates of a new object: one item.
     env.deps
         .intake_objects
-        .put("fax/s.pdf", "application/pdf", fixture("auth-request-form.pdf"))
+        .put(
+            "fax/s.pdf",
+            "application/pdf",
+            fixture("auth-request-form.pdf"),
+        )
         .await
         .unwrap();
-    let (a, b) = tokio::join!(env.deliver("fax/s.pdf", size), env.deliver("fax/s.pdf", size));
+    let (a, b) = tokio::join!(
+        env.deliver("fax/s.pdf", size),
+        env.deliver("fax/s.pdf", size)
+    );
     let filed_count = [a, b]
         .iter()
         .filter(|r| matches!(r.records[0].outcome, Outcome::Filed { .. }))
@@ -245,10 +314,15 @@ async fn a_redelivered_event_files_nothing_twice() {
 async fn sidecars_and_foreign_keys_are_ignored_and_a_vanished_object_is_a_failed_item() {
     let env = env().await;
     let report = env
-        .drop_object("fax/x.json", Bytes::from(serde_json::to_vec(&sidecar()).unwrap()))
+        .drop_object(
+            "fax/x.json",
+            Bytes::from(serde_json::to_vec(&sidecar()).unwrap()),
+        )
         .await;
     assert!(matches!(report.records[0].outcome, Outcome::Ignored { .. }));
-    let report = env.drop_object("documents/DOC-1.pdf", Bytes::from_static(b"%PDF-")).await;
+    let report = env
+        .drop_object("documents/DOC-1.pdf", Bytes::from_static(b"%PDF-"))
+        .await;
     assert!(matches!(report.records[0].outcome, Outcome::Ignored { .. }));
     let report = env.deliver("fax/gone.pdf", 10).await;
     let (id, status) = filed(&report.records[0].outcome);
@@ -287,6 +361,14 @@ async fn a_member_on_file_is_no_problem_and_one_not_on_file_is_said() {
     let item = env.item(&wrong_dob).await;
     assert!(codes(&item).contains(&"member_not_on_file"));
     // The message names no member or date.
-    let message = &item.problems.iter().find(|p| p.code == "member_not_on_file").unwrap().message;
-    assert!(!message.contains(ANA.0) && !message.contains("1984"), "{message}");
+    let message = &item
+        .problems
+        .iter()
+        .find(|p| p.code == "member_not_on_file")
+        .unwrap()
+        .message;
+    assert!(
+        !message.contains(ANA.0) && !message.contains("1984"),
+        "{message}"
+    );
 }

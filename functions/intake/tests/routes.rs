@@ -46,13 +46,18 @@ async fn only_intake_clerks_of_the_ipa_use_the_queue() {
         assert_eq!(env.list("", org, role).await.status(), 403, "{org} {role}");
         assert_eq!(env.get(&id, org, role).await.status(), 403, "{org} {role}");
         let link = env
-            .post(&id, "link", Some("k"), &json!({"kind": "prior_auth", "id": "PA-7K3Q9M"}), org, role)
+            .post(
+                &id,
+                "link",
+                Some("k"),
+                &json!({"kind": "prior_auth", "id": "PA-7K3Q9M"}),
+                org,
+                role,
+            )
             .await;
         assert_eq!(link.status(), 403, "{org} {role}");
     }
-    let no_token = env
-        .call(Call::new("GET /v1/intake", "/v1/intake"))
-        .await;
+    let no_token = env.call(Call::new("GET /v1/intake", "/v1/intake")).await;
     assert_eq!(no_token.status(), 401);
 }
 
@@ -70,12 +75,20 @@ async fn the_queue_lists_what_waits_oldest_first_and_an_item_shows_how_long_it_w
     let resp = env.list("status=queued", CLERK.0, CLERK.1).await;
     let v = json(&resp);
     assert_eq!(resp.status(), 200, "{v}");
-    let ids: Vec<&str> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [first.as_str(), second.as_str()]);
     assert_eq!(v["items"][0]["kind"], "prior_auth_request");
     assert_eq!(v["items"][1]["problems"][0], "no_text_layer");
     // From the fax's receipt (28 Feb 16:40) to now (2 Mar 20:00).
-    assert_eq!(v["items"][0]["waited_seconds"], 2 * 86_400 + 3 * 3600 + 20 * 60);
+    assert_eq!(
+        v["items"][0]["waited_seconds"],
+        2 * 86_400 + 3 * 3600 + 20 * 60
+    );
     assert_eq!(v["items"][1]["waited_seconds"], 2 * 3600);
 
     let all = json(&env.list("", CLERK.0, CLERK.1).await);
@@ -101,7 +114,11 @@ async fn the_queue_lists_what_waits_oldest_first_and_an_item_shows_how_long_it_w
     assert!(!item["reasons"].as_array().unwrap().is_empty());
 
     for unknown in ["INT-0000AA", "PA-7K3Q9M", "nonsense"] {
-        assert_eq!(env.get(unknown, CLERK.0, CLERK.1).await.status(), 404, "{unknown}");
+        assert_eq!(
+            env.get(unknown, CLERK.0, CLERK.1).await.status(),
+            404,
+            "{unknown}"
+        );
     }
 }
 
@@ -118,34 +135,64 @@ async fn a_clerk_links_a_queued_item_to_an_auth_once() {
     assert_eq!(error_fields(&json(&missing_key)), ["Idempotency-Key"]);
 
     let bad = env
-        .post(&id, "link", Some("k0"), &json!({"kind": "member", "id": "x", "extra": 1}), CLERK.0, CLERK.1)
+        .post(
+            &id,
+            "link",
+            Some("k0"),
+            &json!({"kind": "member", "id": "x", "extra": 1}),
+            CLERK.0,
+            CLERK.1,
+        )
         .await;
     assert_eq!(bad.status(), 400);
     assert_eq!(error_fields(&json(&bad)), ["kind", "extra"]);
 
     let unknown = env
-        .post(&id, "link", Some("k1"), &json!({"kind": "prior_auth", "id": "PA-0000AA"}), CLERK.0, CLERK.1)
+        .post(
+            &id,
+            "link",
+            Some("k1"),
+            &json!({"kind": "prior_auth", "id": "PA-0000AA"}),
+            CLERK.0,
+            CLERK.1,
+        )
         .await;
     assert_eq!(unknown.status(), 422);
     assert_eq!(json(&unknown)["errors"][0]["code"], "no_such_record");
     // EXTENSION POINT (claims): no claim exists to link to yet.
     let claim = env
-        .post(&id, "link", Some("k2"), &json!({"kind": "claim", "id": "CLM-8D2K4M9QXZ"}), CLERK.0, CLERK.1)
+        .post(
+            &id,
+            "link",
+            Some("k2"),
+            &json!({"kind": "claim", "id": "CLM-8D2K4M9QXZ"}),
+            CLERK.0,
+            CLERK.1,
+        )
         .await;
     assert_eq!(claim.status(), 422);
 
-    let resp = env.post(&id, "link", Some("k3"), &body, CLERK.0, CLERK.1).await;
+    let resp = env
+        .post(&id, "link", Some("k3"), &body, CLERK.0, CLERK.1)
+        .await;
     let v = json(&resp);
     assert_eq!(resp.status(), 200, "{v}");
     assert_eq!(v["status"], "linked");
-    assert_eq!(v["link"], json!({"kind": "prior_auth", "id": "PA-7K3Q9M", "automatic": false}));
+    assert_eq!(
+        v["link"],
+        json!({"kind": "prior_auth", "id": "PA-7K3Q9M", "automatic": false})
+    );
     assert_eq!(v["closed_at"], "2026-03-02T19:05:00Z");
     assert_eq!(v["history"][1]["by"], format!("user-of-{IPA}"));
     // The same key and body replay the answer; the item is not linked twice.
-    let replay = env.post(&id, "link", Some("k3"), &body, CLERK.0, CLERK.1).await;
+    let replay = env
+        .post(&id, "link", Some("k3"), &body, CLERK.0, CLERK.1)
+        .await;
     assert_eq!(replay.status(), 200);
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
-    let again = env.post(&id, "link", Some("k4"), &body, CLERK.0, CLERK.1).await;
+    let again = env
+        .post(&id, "link", Some("k4"), &body, CLERK.0, CLERK.1)
+        .await;
     assert_eq!(again.status(), 409);
     assert_eq!(json(&again)["errors"][0]["code"], "already_linked");
 
@@ -158,7 +205,11 @@ async fn a_clerk_links_a_queued_item_to_an_auth_once() {
     .unwrap()
     .value
     .0;
-    let linked: Vec<_> = auth.history.iter().filter(|h| h.action == "intake_linked").collect();
+    let linked: Vec<_> = auth
+        .history
+        .iter()
+        .filter(|h| h.action == "intake_linked")
+        .collect();
     assert_eq!(linked.len(), 1);
     assert_eq!(linked[0].actor.role, "intake_clerk");
     assert!(linked[0].reason.as_deref().unwrap().contains(&id));
@@ -171,7 +222,9 @@ async fn an_auth_filed_from_a_fax_starts_its_clock_at_the_fax_receipt() {
     // The clerk gets to it two days after it arrived.
     env.ipa.at("2026-03-02T19:05:00Z");
     let body = json!({"kind": "prior_auth", "prior_auth": auth_fields()});
-    let resp = env.post(&id, "create", Some("c1"), &body, CLERK.0, CLERK.1).await;
+    let resp = env
+        .post(&id, "create", Some("c1"), &body, CLERK.0, CLERK.1)
+        .await;
     let v = json(&resp);
     assert_eq!(resp.status(), 201, "{v}");
     assert_eq!(v["item"]["status"], "filed");
@@ -190,14 +243,30 @@ async fn an_auth_filed_from_a_fax_starts_its_clock_at_the_fax_receipt() {
     .value
     .0;
     assert_eq!(auth.received_at.to_string(), FAX_RECEIVED);
-    assert!(auth.decision_due < "2026-03-09T19:05:00Z".parse().unwrap(), "due from the fax, not the clerk");
-    assert_eq!(auth.source, Source::Intake { item_id: ReferenceId::parse(&id).unwrap() });
-    assert_eq!(auth.org.as_str(), SUNRISE_ORG, "the requesting NPI's organisation");
+    assert!(
+        auth.decision_due < "2026-03-09T19:05:00Z".parse().unwrap(),
+        "due from the fax, not the clerk"
+    );
+    assert_eq!(
+        auth.source,
+        Source::Intake {
+            item_id: ReferenceId::parse(&id).unwrap()
+        }
+    );
+    assert_eq!(
+        auth.org.as_str(),
+        SUNRISE_ORG,
+        "the requesting NPI's organisation"
+    );
 
-    let replay = env.post(&id, "create", Some("c1"), &body, CLERK.0, CLERK.1).await;
+    let replay = env
+        .post(&id, "create", Some("c1"), &body, CLERK.0, CLERK.1)
+        .await;
     assert_eq!(replay.status(), 201);
     assert_eq!(json(&replay)["record"]["id"], auth_id.as_str());
-    let again = env.post(&id, "create", Some("c2"), &body, CLERK.0, CLERK.1).await;
+    let again = env
+        .post(&id, "create", Some("c2"), &body, CLERK.0, CLERK.1)
+        .await;
     assert_eq!(again.status(), 409);
     assert_eq!(json(&again)["errors"][0]["code"], "already_filed");
 }
@@ -210,27 +279,61 @@ async fn the_clerks_fields_are_checked_and_disputes_wait_for_their_job() {
     fields["member_id"] = json!("");
     fields["lines"] = json!([]);
     let bad = env
-        .post(&id, "create", Some("c1"), &json!({"kind": "prior_auth", "prior_auth": fields}), CLERK.0, CLERK.1)
+        .post(
+            &id,
+            "create",
+            Some("c1"),
+            &json!({"kind": "prior_auth", "prior_auth": fields}),
+            CLERK.0,
+            CLERK.1,
+        )
         .await;
     assert_eq!(bad.status(), 400);
-    assert_eq!(error_fields(&json(&bad)), ["prior_auth.member_id", "prior_auth.lines"]);
+    assert_eq!(
+        error_fields(&json(&bad)),
+        ["prior_auth.member_id", "prior_auth.lines"]
+    );
 
     let missing = env
-        .post(&id, "create", None, &json!({"kind": "prior_auth"}), CLERK.0, CLERK.1)
+        .post(
+            &id,
+            "create",
+            None,
+            &json!({"kind": "prior_auth"}),
+            CLERK.0,
+            CLERK.1,
+        )
         .await;
-    assert_eq!(error_fields(&json(&missing)), ["Idempotency-Key", "prior_auth"]);
+    assert_eq!(
+        error_fields(&json(&missing)),
+        ["Idempotency-Key", "prior_auth"]
+    );
 
     let mut wrong_dob = auth_fields();
     wrong_dob["dob"] = json!("1984-03-16");
     let refused = env
-        .post(&id, "create", Some("c2"), &json!({"kind": "prior_auth", "prior_auth": wrong_dob}), CLERK.0, CLERK.1)
+        .post(
+            &id,
+            "create",
+            Some("c2"),
+            &json!({"kind": "prior_auth", "prior_auth": wrong_dob}),
+            CLERK.0,
+            CLERK.1,
+        )
         .await;
     assert_eq!(refused.status(), 422);
     assert_eq!(error_fields(&json(&refused)), ["prior_auth.member_id"]);
 
     // EXTENSION POINT (disputes): a 422 naming `kind` until the disputes job lands.
     let dispute = env
-        .post(&id, "create", Some("c3"), &json!({"kind": "dispute"}), CLERK.0, CLERK.1)
+        .post(
+            &id,
+            "create",
+            Some("c3"),
+            &json!({"kind": "dispute"}),
+            CLERK.0,
+            CLERK.1,
+        )
         .await;
     assert_eq!(dispute.status(), 422);
     assert_eq!(error_fields(&json(&dispute)), ["kind"]);

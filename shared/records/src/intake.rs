@@ -253,7 +253,12 @@ impl IntakeSummary {
             received_at: item.received_at,
             kind: item.classification.kind,
             confidence: item.classification.confidence,
-            references: item.found.references.iter().map(|r| r.to_string()).collect(),
+            references: item
+                .found
+                .references
+                .iter()
+                .map(|r| r.to_string())
+                .collect(),
             problems: item.problems.iter().map(|p| p.code.clone()).collect(),
             link: item.link.clone(),
             closed_at: item.closed_at,
@@ -421,11 +426,16 @@ mod tests {
             "linked".into(),
             "2026-03-02T10:15:00Z".parse().unwrap(),
         );
-        assert_eq!(linked.waited_seconds("2026-03-09T00:00:00Z".parse().unwrap()), 3600);
+        assert_eq!(
+            linked.waited_seconds("2026-03-09T00:00:00Z".parse().unwrap()),
+            3600
+        );
         let ops = Change::updated(&old, &linked).unwrap().ops;
-        assert!(ops.iter().any(
-            |op| matches!(op, WriteOp::Delete { key, .. } if key.pk == "INTAKELIST#queued")
-        ));
+        assert!(
+            ops.iter().any(
+                |op| matches!(op, WriteOp::Delete { key, .. } if key.pk == "INTAKELIST#queued")
+            )
+        );
         assert!(ops.iter().any(
             |op| matches!(op, WriteOp::Put { record, .. } if record.key.pk == "INTAKELIST#linked")
         ));
@@ -433,7 +443,9 @@ mod tests {
 
     #[test]
     fn a_new_item_claims_its_object() {
-        let ops = Change::created(&item(ItemStatus::Queued), "abc").unwrap().ops;
+        let ops = Change::created(&item(ItemStatus::Queued), "abc")
+            .unwrap()
+            .ops;
         assert!(ops.iter().any(|op| matches!(op,
             WriteOp::Put { record, condition: Condition::Absent } if record.key.pk == "INTAKEOBJ#abc")));
     }

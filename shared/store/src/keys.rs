@@ -234,7 +234,10 @@ mod tests {
             intake_fax_sidecar("fax/20260302-0915.pdf").as_deref(),
             Some("fax/20260302-0915.json")
         );
-        assert_eq!(intake_fax_sidecar("fax/noext").as_deref(), Some("fax/noext.json"));
+        assert_eq!(
+            intake_fax_sidecar("fax/noext").as_deref(),
+            Some("fax/noext.json")
+        );
         assert_eq!(intake_fax_sidecar("fax/x.json"), None);
         assert_eq!(intake_fax_sidecar("email/abc"), None);
     }

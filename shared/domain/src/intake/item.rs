@@ -102,7 +102,11 @@ pub fn may_file(status: ItemStatus) -> Result<ItemStatus, Closed> {
 
 /// How long the item waited: from receipt to when it was linked or filed, or
 /// to `now` while it is open. Never negative (a gateway clock ahead of ours).
-pub fn waited(received_at: Timestamp, closed_at: Option<Timestamp>, now: Timestamp) -> SignedDuration {
+pub fn waited(
+    received_at: Timestamp,
+    closed_at: Option<Timestamp>,
+    now: Timestamp,
+) -> SignedDuration {
     let end = closed_at.unwrap_or(now);
     end.duration_since(received_at).max(SignedDuration::ZERO)
 }
@@ -126,7 +130,10 @@ mod tests {
         for s in ItemStatus::ALL {
             assert_eq!(ItemStatus::parse(s.as_str()), Ok(s));
         }
-        assert_eq!(ItemStatus::parse("open").unwrap_err().code, "invalid_status");
+        assert_eq!(
+            ItemStatus::parse("open").unwrap_err().code,
+            "invalid_status"
+        );
     }
 
     #[test]
@@ -135,7 +142,10 @@ mod tests {
         let now: Timestamp = "2026-03-04T09:15:00Z".parse().unwrap();
         assert_eq!(waited(received, None, now), SignedDuration::from_hours(48));
         let linked: Timestamp = "2026-03-02T10:15:00Z".parse().unwrap();
-        assert_eq!(waited(received, Some(linked), now), SignedDuration::from_hours(1));
+        assert_eq!(
+            waited(received, Some(linked), now),
+            SignedDuration::from_hours(1)
+        );
         // A receipt time in our future waited nothing.
         assert_eq!(waited(now, None, received), SignedDuration::ZERO);
     }

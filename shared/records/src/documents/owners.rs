@@ -135,8 +135,8 @@ pub struct OwnerRecord {
 
 #[derive(Clone, Debug)]
 enum State {
-    PriorAuth(Stored<AuthRecord>),
-    Intake(Stored<ItemRecord>),
+    PriorAuth(Box<Stored<AuthRecord>>),
+    Intake(Box<Stored<ItemRecord>>),
 }
 
 /// Reads the owner. `None` when it does not exist (or its kind keeps no
@@ -151,14 +151,14 @@ pub async fn resolve(
                 .await?
                 .map(|stored| OwnerRecord {
                     org: stored.value.0.org.clone(),
-                    state: State::PriorAuth(stored),
+                    state: State::PriorAuth(Box::new(stored)),
                 }))
         }
         OwnerKind::Intake => Ok(intake::load(store, &owner.id)
             .await?
             .map(|stored| OwnerRecord {
                 org: stored.value.0.org.clone(),
-                state: State::Intake(stored),
+                state: State::Intake(Box::new(stored)),
             })),
         // EXTENSION POINT: the claims and disputes jobs read their record here.
         OwnerKind::Claim | OwnerKind::Dispute => Ok(None),

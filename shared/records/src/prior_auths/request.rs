@@ -154,4 +154,3 @@ pub fn request(root: &Map<String, Value>) -> Result<Request, Vec<FieldError>> {
         _ => Err(f.into_errors()),
     }
 }
-
