@@ -6,9 +6,10 @@
 //! parse it ([`crate::parse_intake`], on the blocking pool), store each
 //! attachment (or the fax itself) as a document owned by the item, verified in
 //! place with `mso_domain::document::verify` exactly as an upload is, and link
-//! the item to the prior auth it quotes when that auth exists; otherwise the
-//! item waits on the clerk's queue (`queued`) with what was found and every
-//! problem. The item, its documents' records, the auth's history entry and the
+//! the item to the prior auth or claim it quotes when that record exists (not
+//! a dispute or an appeal, which start a record of their own with its own
+//! clock); otherwise the item waits on the clerk's queue (`queued`) with what
+//! was found and every problem. The item, its documents' records, the auth's history entry and the
 //! audit record are one transaction.
 //!
 //! Why the documents are verified here rather than by dropping them into the
@@ -36,15 +37,17 @@ use bytes::Bytes;
 use jiff::Timestamp;
 use mso_api::aggregate::Stored;
 use mso_api::outbox::{self, OutboxEvent};
-use mso_api::{Principal, RequestInfo};
+use mso_api::{Principal, RequestInfo, s3_event};
 use mso_domain::document::{self, DocumentType};
 use mso_domain::ids::{OrgId, RecordKind, ReferenceId};
+use mso_domain::intake::IntakeKind;
 use mso_domain::intake::item::ItemStatus;
 use mso_domain::prior_auth::{Actor, HistoryEntry};
 use mso_records::documents::{self as docs, Document, RejectionNote};
 use mso_records::intake::{
     self, Channel, IntakeItem, ItemEvent, ItemProblem, LinkKind, RecordLink,
 };
+use mso_records::claims::{self, ClaimRecord};
 use mso_records::prior_auths::{self, AuthRecord};
 use mso_store::{StoreError, WriteOp, keys};
 use serde::Serialize;
@@ -109,10 +112,7 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, IngestError> 
     let mut failures = Vec::new();
     for record in event.records {
         let raw = record.s3.object.key.clone().unwrap_or_default();
-        let created = record
-            .event_name
-            .as_deref()
-            .is_some_and(|name| name.starts_with("ObjectCreated:"));
+        let created = s3_event::is_created(&record);
         let bucket = record.s3.bucket.name.clone().unwrap_or_default();
         // The same object delivered twice has the same version (or, unversioned,
         // the same ETag and sequencer); a new PUT of the key is a new object.
@@ -132,7 +132,7 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, IngestError> 
         )
         .ok()
         .filter(|t| t.as_second() > 0);
-        let result = match decode_key(&raw) {
+        let result = match s3_event::decode_key(&raw) {
             _ if !created => Ok(Outcome::Ignored {
                 why: "not an ObjectCreated event",
             }),
@@ -373,7 +373,8 @@ fn intake_actor(org: &OrgId) -> Actor {
 
 /// A record a reference in the item names, that it can be linked to.
 pub(crate) enum Target {
-    PriorAuth(Stored<AuthRecord>),
+    PriorAuth(Box<Stored<AuthRecord>>),
+    Claim(Box<Stored<ClaimRecord>>),
 }
 
 /// The record of `reference`, if one exists that items can be linked to.
@@ -385,12 +386,20 @@ pub(crate) async fn target(
     match kind {
         LinkKind::PriorAuth => Ok(prior_auths::load(store, reference)
             .await?
-            .map(Target::PriorAuth)),
-        // EXTENSION POINT (claims): read the claim here once the claims job exists.
-        LinkKind::Claim => Ok(None),
+            .map(|stored| Target::PriorAuth(Box::new(stored)))),
+        LinkKind::Claim => Ok(claims::load(store, reference)
+            .await?
+            .map(|stored| Target::Claim(Box::new(stored)))),
         // EXTENSION POINT (disputes): read the dispute here once the disputes job exists.
         LinkKind::Dispute => Ok(None),
     }
+}
+
+/// Kinds of item that start a record of their own with its own legal clock
+/// (a provider dispute, an appeal): quoting an existing claim or auth does not
+/// make them a follow-up of it, so they are never linked automatically.
+fn starts_new_record(kind: IntakeKind) -> bool {
+    matches!(kind, IntakeKind::Dispute | IntakeKind::Appeal)
 }
 
 fn link_kind(kind: RecordKind) -> Option<LinkKind> {
@@ -410,37 +419,44 @@ impl Target {
         documents: &[ReferenceId],
         actor: Actor,
         at: Timestamp,
-    ) -> Result<(Vec<WriteOp>, Option<OutboxEvent>), StoreError> {
+    ) -> Result<(Vec<WriteOp>, Vec<OutboxEvent>), StoreError> {
+        let docs = if documents.is_empty() {
+            "no documents".to_string()
+        } else {
+            format!(
+                "documents {}",
+                documents
+                    .iter()
+                    .map(ReferenceId::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let reason = format!(
+            "{} ({} received {}) linked, with {docs}",
+            item.id,
+            item.channel.as_str(),
+            item.received_at
+        );
         match self {
             Target::PriorAuth(stored) => {
                 let mut auth = stored.value.0.clone();
-                let docs = if documents.is_empty() {
-                    "no documents".to_string()
-                } else {
-                    format!(
-                        "documents {}",
-                        documents
-                            .iter()
-                            .map(ReferenceId::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
                 auth.history.push(HistoryEntry {
                     at,
                     actor,
                     action: "intake_linked".into(),
                     from: Some(auth.status),
                     to: auth.status,
-                    reason: Some(format!(
-                        "{} ({} received {}) linked, with {docs}",
-                        item.id,
-                        item.channel.as_str(),
-                        item.received_at
-                    )),
+                    reason: Some(reason),
                 });
                 let change = prior_auths::Change::updated(stored, &auth, at)?;
-                Ok((change.ops, Some(change.event)))
+                Ok((change.ops, vec![change.event]))
+            }
+            Target::Claim(stored) => {
+                let mut claim = stored.value.0.clone();
+                claim.note("intake_linked", reason, actor, at);
+                let change = claims::Change::updated(stored, &claim)?;
+                Ok((change.ops, change.events))
             }
         }
     }
@@ -449,6 +465,11 @@ impl Target {
         match self {
             Target::PriorAuth(stored) => RecordLink {
                 kind: LinkKind::PriorAuth,
+                id: stored.value.0.id.clone(),
+                automatic,
+            },
+            Target::Claim(stored) => RecordLink {
+                kind: LinkKind::Claim,
                 id: stored.value.0.id.clone(),
                 automatic,
             },
@@ -518,13 +539,23 @@ async fn file_parsed(
             }
         }
         let mut item_problems = problems.clone();
-        // The first reference that names an existing record links the item.
+        // The first reference that names an existing record links the item,
+        // unless the item starts something of its own (a dispute or an
+        // appeal has its own legal clock): that waits for a clerk to file it.
+        let starts_new = starts_new_record(parsed.classification.kind);
         let mut linked = None;
         for reference in &parsed.found.references {
             let Some(kind) = link_kind(reference.kind()) else {
                 continue;
             };
             match target(store, kind, reference).await? {
+                Some(_) if starts_new => item_problems.push(ItemProblem {
+                    code: "awaits_filing".into(),
+                    message: format!(
+                        "{reference} exists, but the item is a {}: it waits for a clerk to file it rather than being linked",
+                        parsed.classification.kind.label()
+                    ),
+                }),
                 Some(t) if linked.is_none() => linked = Some(t),
                 Some(_) => {}
                 None => item_problems.push(ItemProblem {
@@ -573,9 +604,9 @@ async fn file_parsed(
             let link = t.link(true);
             let reason = format!("{} quoted in the {}", link.id, channel.as_str());
             item = item.closed(ItemStatus::Linked, link, intake_actor(&org), reason, now);
-            let (auth_ops, event) = t.noted(&item, &doc_ids, intake_actor(&org), now)?;
-            ops.extend(auth_ops);
-            events.extend(event);
+            let (target_ops, target_events) = t.noted(&item, &doc_ids, intake_actor(&org), now)?;
+            ops.extend(target_ops);
+            events.extend(target_events);
         }
         for part in &parts {
             ops.extend(docs::Change::created(&part.doc)?.ops);
@@ -715,91 +746,16 @@ fn receipt_source(source: ReceiptSource) -> &'static str {
     }
 }
 
-/// S3 event keys are URL-encoded as in a form (`+` is a space).
-fn decode_key(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Encodes a key as S3 does in events.
-fn encode_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for &b in key.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// The event S3 sends when `key` of the intake `bucket` was created by a PUT
 /// of `size` bytes at `at`: what `mso serve` hands the handler after
 /// `mso intake` drops a file, field for field as S3 delivers it.
 pub fn object_created_event(bucket: &str, key: &str, size: u64, at: Timestamp) -> S3Event {
-    let event = serde_json::json!({
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": "local",
-            "eventTime": at.to_string(),
-            "eventName": "ObjectCreated:Put",
-            "userIdentity": {"principalId": "mso-serve"},
-            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {},
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": "intake",
-                "bucket": {
-                    "name": bucket,
-                    "ownerIdentity": {"principalId": "mso-serve"},
-                    "arn": format!("arn:aws:s3:::{bucket}")
-                },
-                "object": {
-                    "key": encode_key(key),
-                    "size": size,
-                    "sequencer": format!("{:016X}", at.as_nanosecond())
-                }
-            }
-        }]
-    });
-    // The shape is fixed above and matches aws_lambda_events' S3Event.
-    serde_json::from_value(event).unwrap_or_default()
+    s3_event::object_created(bucket, "intake-s3", key, size, at)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_round_trip_through_event_encoding() {
-        for key in ["fax/2026-03-02 0915.pdf", "email/a+b%c"] {
-            assert_eq!(decode_key(&encode_key(key)).as_deref(), Some(key));
-        }
-        assert_eq!(decode_key("%FF"), None);
-    }
 
     #[test]
     fn an_object_is_named_by_bucket_key_and_version() {

@@ -88,9 +88,10 @@ fn no_such_record(kind: LinkKind) -> Problem {
         code: "no_such_record".into(),
         message: match kind {
             LinkKind::PriorAuth => "no prior auth has this reference ID".into(),
-            // EXTENSION POINT (claims), (disputes): these kinds have no records
-            // yet; `ingest::target` reads them once their jobs exist.
-            other => format!("no {} has this reference ID", other.as_str()),
+            LinkKind::Claim => "no claim has this reference ID".into(),
+            // EXTENSION POINT (disputes): no dispute records yet;
+            // `ingest::target` reads them once the disputes job exists.
+            LinkKind::Dispute => "no dispute has this reference ID".into(),
         },
     }])
 }
@@ -186,8 +187,9 @@ pub(crate) fn actor_of(p: &Principal) -> Actor {
 ///
 /// The clerk names the record (`{"kind": "prior_auth", "id": "PA-7K3Q9M"}`);
 /// the item becomes `linked` and the record's history notes the item, its
-/// receipt time and its documents. Claims and disputes answer 422 (no such
-/// record) until their jobs exist. Idempotent with `Idempotency-Key`.
+/// receipt time and its documents. Prior auths and claims can be linked;
+/// disputes answer 422 (no such record) until their job exists. Idempotent
+/// with `Idempotency-Key`.
 #[utoipa::path(
     post,
     path = "/v1/intake/{id}/link",
@@ -197,7 +199,7 @@ pub(crate) fn actor_of(p: &Principal) -> Actor {
         ("id" = String, Path, description = "The item's reference ID (INT-7K3Q9M)"),
         ("Idempotency-Key" = String, Header, description = "Required. 1 to 255 printable characters; the same key and body replay the first answer for 24 hours"),
     ),
-    request_body(content = serde_json::Value, description = "{kind: prior_auth | claim | dispute, id: the record's reference ID}"),
+    request_body(content = serde_json::Value, description = "{kind: prior_auth | claim | dispute, id: the record's reference ID}; dispute answers 422 until the disputes job exists"),
     responses(
         (status = 200, description = "Linked: the item", body = IntakeView),
         (status = 400, description = "Invalid fields; every one is listed (including a missing Idempotency-Key)", body = Problem, content_type = "application/problem+json"),
@@ -277,7 +279,7 @@ async fn link_once(
             .iter()
             .filter_map(|d| documents::parse_id(&d.id))
             .collect();
-        let (ops, event) = target.noted(&linked, &doc_ids, actor, now)?;
+        let (ops, events) = target.noted(&linked, &doc_ids, actor, now)?;
         let view = IntakeView::of(&linked, docs, now);
         let stored_response = StoredResponse {
             status: 200,
@@ -287,7 +289,7 @@ async fn link_once(
         let mut change = intake::Change::updated(&stored, &linked)?
             .with(ops)
             .audited(principal, "intake.link", &linked, info, now)?;
-        if let Some(event) = &event {
+        for event in &events {
             change = change.with([event.stage()?]);
         }
         match change
@@ -295,7 +297,7 @@ async fn link_once(
             .await
         {
             Ok(()) => {
-                outbox::publish(store, deps.queue.as_ref(), event.as_slice()).await;
+                outbox::publish(store, deps.queue.as_ref(), &events).await;
                 return Ok(json_response(StatusCode::OK, &view));
             }
             // The item or the record changed meanwhile: look again.

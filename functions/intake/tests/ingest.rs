@@ -136,22 +136,75 @@ async fn a_reference_to_no_record_waits_for_a_clerk_with_the_reason() {
     assert_eq!(queued_ids(&env).await, [id]);
 }
 
-#[tokio::test]
-async fn a_claim_reference_is_not_linked_until_claims_exist() {
-    let env = env().await;
-    // EXTENSION POINT (claims): CLM- references answer "no such record" today.
-    let (id, status) = filed(
-        &env.email("ses-3", fixture("pdr-quoted-printable.eml"))
-            .await,
+/// Files claim `id` straight through the records crate, as the claims job does.
+async fn file_claim(env: &Env, id: &str) {
+    use mso_domain::claims::{Claim, Source, Submission};
+    let submission: Submission = serde_json::from_value(serde_json::json!({
+        "claim_type": "professional", "frequency": "1", "original_claim_id": null,
+        "patient_control_number": "ACCT-1001", "billing_npi": PCP_NPI, "billing_tin": null,
+        "rendering_npi": null, "referring_npi": null, "member_id": ANA.0, "dob": ANA.1,
+        "place_of_service": "11", "type_of_bill": null, "diagnoses": ["M54.16"],
+        "prior_auth_id": null, "total_charge_cents": 15000,
+        "lines": [{"procedure": "99213", "modifiers": [], "revenue_code": null, "units": "1",
+                   "charge_cents": 15000, "service_from": "2026-02-20", "service_to": null,
+                   "diagnosis_pointers": [1], "rendering_npi": null, "place_of_service": null,
+                   "prior_auth_id": null}]
+    }))
+    .unwrap();
+    let now = env.now();
+    let claim = Claim::received(
+        ReferenceId::parse(id).unwrap(),
+        mso_domain::ids::OrgId::parse(SUNRISE_ORG).unwrap(),
+        Source::Portal,
+        submission,
+        now,
+        &env.ipa.policy,
+        mso_domain::prior_auth::Actor::system(),
     );
+    let change = mso_records::claims::Change::created(&claim, now).unwrap();
+    env.ipa.records.transact(change.ops).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bill_quoting_an_existing_claim_is_linked_and_a_dispute_waits_to_be_filed() {
+    let env = env().await;
+    // Without the claim: the reference is a reason for the clerk.
+    let (id, status) = filed(&env.email("ses-3", fixture("pdr-quoted-printable.eml")).await);
     assert_eq!(status, "queued");
     let item = env.item(&id).await;
     assert_eq!(item.classification.kind, IntakeKind::Dispute);
-    assert!(
-        item.problems
-            .iter()
-            .any(|p| p.code == "reference_not_found" && p.message.contains("CLM-"))
+    assert!(item.problems.iter().any(|p| p.code == "reference_not_found" && p.message.contains("CLM-")));
+
+    file_claim(&env, "CLM-8D2K4M9QXZ").await;
+    // A PDR quoting the claim starts a dispute (its own clock): it is not
+    // linked away from the queue, and the clerk is told why.
+    let (id, status) = filed(&env.email("ses-4", fixture("pdr-quoted-printable.eml")).await);
+    assert_eq!(status, "queued");
+    assert!(codes(&env.item(&id).await).contains(&"awaits_filing"));
+
+    // An itemized bill for the claim is a follow-up: linked, and noted on the claim.
+    let bill = Bytes::from_static(
+        b"From: billing@clinic.example\r\nTo: claims@ipa.example\r\n\
+          Subject: Itemized bill for claim CLM-8D2K4M9QXZ\r\n\
+          Date: Mon, 02 Mar 2026 09:00:00 +0000\r\n\r\n\
+          Itemized bill attached for claim CLM-8D2K4M9QXZ. Total charges 150.00\r\n",
     );
+    let (id, status) = filed(&env.email("ses-5", bill).await);
+    assert_eq!(status, "linked");
+    let link = env.item(&id).await.link.unwrap();
+    assert_eq!((link.kind, link.id.as_str()), (LinkKind::Claim, "CLM-8D2K4M9QXZ"));
+    let claim = mso_records::claims::load(
+        env.ipa.records.as_ref(),
+        &ReferenceId::parse("CLM-8D2K4M9QXZ").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .value
+    .0;
+    let last = claim.history.last().unwrap();
+    assert_eq!(last.action, "intake_linked");
+    assert!(last.reason.as_deref().unwrap().contains(&id));
 }
 
 #[tokio::test]

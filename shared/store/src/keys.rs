@@ -16,6 +16,11 @@
 //! | document          | `DOC#<doc id>`                       | `DOC`                  |                              |                        |
 //! | document link row | the owner's partition (`PA#<id>`)    | `DOC#<doc id>`         |                              |                        |
 //! | owner's messages  | the owner's partition (`PA#<id>`)    | `DOCMSG`               |                              |                        |
+//! | claim             | `CLM#<id>`                           | `CLM`                  |                              |                        |
+//! | claim list row    | `CLMLIST#ORG#<org>`, `CLMLIST#ALL`, `CLMLIST#MEMBER#<member_id>` | `<received rfc3339>#<id>` |   |                        |
+//! | live-claim guard  | `CLMDUP#<sha-256 of member + services>` | `CLMDUP`            |                              |                        |
+//! | claim file        | `CF#<id>`                            | `CF`                   |                              |                        |
+//! | file's claim row  | `CF#<id>`                            | `CLAIM#<seq, 6 digits>`|                              |                        |
 //! | intake item       | `INTAKE#<id>`                        | `INTAKE`               |                              |                        |
 //! | intake list row   | `INTAKELIST#<status>`, `INTAKELIST#ALL` | `<received rfc3339>#<id>` |                        |                        |
 //! | intake object claim | `INTAKEOBJ#<sha-256 of bucket, key, version>` | `INTAKEOBJ`  |                              |                        |
@@ -25,6 +30,9 @@
 //! | object            | key                                  |
 //! |-------------------|--------------------------------------|
 //! | uploaded document | `documents/<doc id>.<extension>`     |
+//! | claim file (API)  | `claim-files/<CF id>.x12`            |
+//! | claim file (clearinghouse drop) | `inbound/<any name>`   |
+//! | a file's acknowledgement | `acks/<CF id>/<999.x12, 999.json, 277ca.x12, 277ca.json>` |
 //! | intake fax        | `fax/<gateway's name>` (intake bucket), its sidecar `fax/<name without extension>.json` |
 //! | intake email      | `email/<SES message id>` (intake bucket) |
 //!
@@ -171,6 +179,79 @@ pub fn document_of_object(key: &str) -> Option<&str> {
     (plain(id) && plain(extension)).then_some(id)
 }
 
+pub fn claim(id: &str) -> Key {
+    Key::new(claim_partition(id), "CLM")
+}
+
+/// The partition of one claim: the claim, and its documents.
+pub fn claim_partition(id: &str) -> String {
+    format!("CLM#{id}")
+}
+
+/// The list of an organisation's claims, newest by receipt.
+pub fn claim_list_org(org_id: &str) -> String {
+    format!("CLMLIST#ORG#{org_id}")
+}
+
+/// Every claim (IPA staff lists).
+pub const CLAIM_LIST_ALL: &str = "CLMLIST#ALL";
+
+/// A member's claims (duplicate checks, member filters).
+pub fn claim_list_member(member_id: &str) -> String {
+    format!("CLMLIST#MEMBER#{member_id}")
+}
+
+/// The guard only one live claim may hold for the same member and services
+/// (`digest`: a SHA-256 of them), so two identical claims judged at once cannot
+/// both be accepted.
+pub fn claim_guard(digest: &str) -> Key {
+    Key::new(format!("CLMDUP#{digest}"), "CLMDUP")
+}
+
+pub fn claim_file(id: &str) -> Key {
+    Key::new(claim_file_partition(id), "CF")
+}
+
+/// The partition of one claim file: the file, and a row per claim in file order.
+pub fn claim_file_partition(id: &str) -> String {
+    format!("CF#{id}")
+}
+
+/// The sort-key prefix of a file's claim rows.
+pub const CLAIM_FILE_ROW_PREFIX: &str = "CLAIM#";
+
+/// The row of the `seq`-th claim (0-based) of a file.
+pub fn claim_file_row(file_id: &str, seq: u32) -> Key {
+    Key::new(
+        claim_file_partition(file_id),
+        format!("{CLAIM_FILE_ROW_PREFIX}{seq:06}"),
+    )
+}
+
+/// Where a file posted through the API is kept (and what starts its processing).
+pub const CLAIM_FILE_OBJECT_PREFIX: &str = "claim-files/";
+
+pub fn claim_file_object(file_id: &str) -> String {
+    format!("{CLAIM_FILE_OBJECT_PREFIX}{file_id}.x12")
+}
+
+/// The file ID of an object key made by [`claim_file_object`], if it is one.
+pub fn claim_file_of_object(key: &str) -> Option<&str> {
+    let id = key
+        .strip_prefix(CLAIM_FILE_OBJECT_PREFIX)?
+        .strip_suffix(".x12")?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(id)
+}
+
+/// Where a file's acknowledgements are kept (`999.x12`, `277ca.json`, ...):
+/// a 277CA of thousands of claims is larger than a table item may be.
+pub fn claim_ack_object(file_id: &str, name: &str) -> String {
+    format!("acks/{file_id}/{name}")
+}
+
+/// Where clearinghouses drop 837 files.
+pub const CLAIM_INBOUND_PREFIX: &str = "inbound/";
+
 pub fn intake_item(id: &str) -> Key {
     Key::new(intake_partition(id), "INTAKE")
 }
@@ -227,6 +308,26 @@ pub fn intake_fax_sidecar(fax_key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claim_file_objects_round_trip() {
+        let key = claim_file_object("CF-7K3Q9M2P4X");
+        assert_eq!(key, "claim-files/CF-7K3Q9M2P4X.x12");
+        assert_eq!(claim_file_of_object(&key), Some("CF-7K3Q9M2P4X"));
+        for other in [
+            "claim-files/.x12",
+            "claim-files/a/b.x12",
+            "inbound/CF-1.x12",
+        ] {
+            assert_eq!(claim_file_of_object(other), None, "{other}");
+        }
+        assert_eq!(claim_file_row("CF-1", 7).sk, "CLAIM#000007");
+        assert!(
+            claim_file_row("CF-1", 0)
+                .sk
+                .starts_with(CLAIM_FILE_ROW_PREFIX)
+        );
+    }
 
     #[test]
     fn intake_faxes_have_their_sidecar_beside_them() {

@@ -1,8 +1,8 @@
 //! The records documents attach to ("owners"): which organisation each belongs
 //! to, which IPA staff work it, and how a document is noted in its history.
 //!
-//! Prior auths and intake items are owners now. Claims and disputes answer "not
-//! found" until their jobs exist; each job adds its arm to the `match`es below
+//! Prior auths, claims and intake items are owners now. Disputes answer "not
+//! found" until their job exists; each job adds its arm to the `match`es below
 //! (marked `EXTENSION POINT`): the partition its record lives in, how to read
 //! its organisation, and how to append to its history. Nothing else in the
 //! documents job changes.
@@ -17,6 +17,7 @@ use mso_domain::prior_auth::{Actor, HistoryEntry};
 use mso_store::{RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
+use crate::claims::{self, ClaimRecord};
 use crate::intake::{self, ItemEvent, ItemRecord};
 use crate::prior_auths::{self, AuthRecord};
 
@@ -117,10 +118,10 @@ impl Owner {
     pub fn partition(&self) -> Option<String> {
         match self.kind {
             OwnerKind::PriorAuth => Some(keys::prior_auth_partition(self.id.as_str())),
+            OwnerKind::Claim => Some(keys::claim_partition(self.id.as_str())),
             OwnerKind::Intake => Some(keys::intake_partition(self.id.as_str())),
-            // EXTENSION POINT: the claims and disputes jobs return their record's
-            // partition here.
-            OwnerKind::Claim | OwnerKind::Dispute => None,
+            // EXTENSION POINT: the disputes job returns its record's partition here.
+            OwnerKind::Dispute => None,
         }
     }
 }
@@ -136,6 +137,7 @@ pub struct OwnerRecord {
 #[derive(Clone, Debug)]
 enum State {
     PriorAuth(Box<Stored<AuthRecord>>),
+    Claim(Box<Stored<ClaimRecord>>),
     Intake(Box<Stored<ItemRecord>>),
 }
 
@@ -154,14 +156,20 @@ pub async fn resolve(
                     state: State::PriorAuth(Box::new(stored)),
                 }))
         }
+        OwnerKind::Claim => Ok(claims::load(store, &owner.id)
+            .await?
+            .map(|stored| OwnerRecord {
+                org: stored.value.0.org.clone(),
+                state: State::Claim(Box::new(stored)),
+            })),
         OwnerKind::Intake => Ok(intake::load(store, &owner.id)
             .await?
             .map(|stored| OwnerRecord {
                 org: stored.value.0.org.clone(),
                 state: State::Intake(Box::new(stored)),
             })),
-        // EXTENSION POINT: the claims and disputes jobs read their record here.
-        OwnerKind::Claim | OwnerKind::Dispute => Ok(None),
+        // EXTENSION POINT: the disputes job reads its record here.
+        OwnerKind::Dispute => Ok(None),
     }
 }
 
@@ -228,6 +236,12 @@ impl OwnerRecord {
                 let change = prior_auths::Change::updated(stored, &auth, at)?;
                 Ok((change.ops, vec![change.event]))
             }
+            State::Claim(stored) => {
+                let mut claim = stored.value.0.clone();
+                claim.note(note.action(), note.reason(), actor, at);
+                let change = claims::Change::updated(stored, &claim)?;
+                Ok((change.ops, change.events))
+            }
             State::Intake(stored) => {
                 let mut item = stored.value.0.clone();
                 item.history.push(ItemEvent {
@@ -257,9 +271,11 @@ mod tests {
         assert!(Owner::parse(OwnerKind::Claim, "PA-7K3Q9M").is_err());
         assert_eq!(OwnerKind::parse("intake"), Ok(OwnerKind::Intake));
         assert!(OwnerKind::parse("member").is_err());
-        // Kinds whose jobs do not exist yet keep no documents.
         let claim = Owner::parse(OwnerKind::Claim, "CLM-7K3Q9M2P4X").unwrap();
-        assert_eq!(claim.partition(), None);
+        assert_eq!(claim.partition().as_deref(), Some("CLM#CLM-7K3Q9M2P4X"));
+        // Kinds whose jobs do not exist yet keep no documents.
+        let dispute = Owner::parse(OwnerKind::Dispute, "DSP-7K3Q9M").unwrap();
+        assert_eq!(dispute.partition(), None);
     }
 
     #[test]
