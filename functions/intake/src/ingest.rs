@@ -43,11 +43,11 @@ use mso_domain::ids::{OrgId, RecordKind, ReferenceId};
 use mso_domain::intake::IntakeKind;
 use mso_domain::intake::item::ItemStatus;
 use mso_domain::prior_auth::{Actor, HistoryEntry};
+use mso_records::claims::{self, ClaimRecord};
 use mso_records::documents::{self as docs, Document, RejectionNote};
 use mso_records::intake::{
     self, Channel, IntakeItem, ItemEvent, ItemProblem, LinkKind, RecordLink,
 };
-use mso_records::claims::{self, ClaimRecord};
 use mso_records::prior_auths::{self, AuthRecord};
 use mso_store::{StoreError, WriteOp, keys};
 use serde::Serialize;

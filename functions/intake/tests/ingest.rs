@@ -169,16 +169,26 @@ async fn file_claim(env: &Env, id: &str) {
 async fn a_bill_quoting_an_existing_claim_is_linked_and_a_dispute_waits_to_be_filed() {
     let env = env().await;
     // Without the claim: the reference is a reason for the clerk.
-    let (id, status) = filed(&env.email("ses-3", fixture("pdr-quoted-printable.eml")).await);
+    let (id, status) = filed(
+        &env.email("ses-3", fixture("pdr-quoted-printable.eml"))
+            .await,
+    );
     assert_eq!(status, "queued");
     let item = env.item(&id).await;
     assert_eq!(item.classification.kind, IntakeKind::Dispute);
-    assert!(item.problems.iter().any(|p| p.code == "reference_not_found" && p.message.contains("CLM-")));
+    assert!(
+        item.problems
+            .iter()
+            .any(|p| p.code == "reference_not_found" && p.message.contains("CLM-"))
+    );
 
     file_claim(&env, "CLM-8D2K4M9QXZ").await;
     // A PDR quoting the claim starts a dispute (its own clock): it is not
     // linked away from the queue, and the clerk is told why.
-    let (id, status) = filed(&env.email("ses-4", fixture("pdr-quoted-printable.eml")).await);
+    let (id, status) = filed(
+        &env.email("ses-4", fixture("pdr-quoted-printable.eml"))
+            .await,
+    );
     assert_eq!(status, "queued");
     assert!(codes(&env.item(&id).await).contains(&"awaits_filing"));
 
@@ -192,7 +202,10 @@ async fn a_bill_quoting_an_existing_claim_is_linked_and_a_dispute_waits_to_be_fi
     let (id, status) = filed(&env.email("ses-5", bill).await);
     assert_eq!(status, "linked");
     let link = env.item(&id).await.link.unwrap();
-    assert_eq!((link.kind, link.id.as_str()), (LinkKind::Claim, "CLM-8D2K4M9QXZ"));
+    assert_eq!(
+        (link.kind, link.id.as_str()),
+        (LinkKind::Claim, "CLM-8D2K4M9QXZ")
+    );
     let claim = mso_records::claims::load(
         env.ipa.records.as_ref(),
         &ReferenceId::parse("CLM-8D2K4M9QXZ").unwrap(),
