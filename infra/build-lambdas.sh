@@ -23,6 +23,7 @@ PACKAGES=(
   prior-auth
   documents
   claims
+  intake
 )
 FUNCTIONS=(
   eligibility
@@ -34,6 +35,8 @@ FUNCTIONS=(
   claims-s3
   claims-edits
   claims-sweeper
+  intake
+  intake-s3
 )
 
 arch=arm64

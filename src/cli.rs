@@ -9,13 +9,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::data_dir::DataDir;
-use crate::{dev_token, import, openapi, server};
+use crate::{dev_token, import, intake_drop, openapi, server};
 
 #[derive(Parser)]
 #[command(
     name = "mso",
     version,
-    about = "MSO back office for IPAs: local server, dev tokens, roster import"
+    about = "MSO back office for IPAs: local server, dev tokens, roster import, fax and email intake"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -74,6 +74,25 @@ enum Command {
     Import {
         #[command(subcommand)]
         kind: ImportKind,
+    },
+    /// Hand a fax (PDF, TIFF) or an email (.eml) to the running `mso serve`, as
+    /// the fax gateway or SES drops it into the intake bucket; prints the item.
+    Intake {
+        file: PathBuf,
+        /// The sending fax number (the fax gateway's caller ID).
+        #[arg(long)]
+        from: Option<String>,
+        /// When the fax gateway received it (RFC 3339); default: when it lands.
+        #[arg(long)]
+        received_at: Option<String>,
+        /// fax or email; default: email for .eml, else fax.
+        #[arg(long, value_enum)]
+        channel: Option<intake_drop::Channel>,
+        /// The port `mso serve` listens on.
+        #[arg(long, env = "MSO_PORT", default_value_t = 3000)]
+        port: u16,
+        #[command(flatten)]
+        data: DataDirArg,
     },
     /// Print the OpenAPI document of the API.
     Openapi,
@@ -174,6 +193,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("starting the async runtime")?;
             let summary = runtime.block_on(import::run(&dir, kind, &file))?;
             println!("{summary}");
+            Ok(())
+        }
+        Command::Intake {
+            file,
+            from,
+            received_at,
+            channel,
+            port,
+            data,
+        } => {
+            let dir = DataDir::open(&data.data_dir, data.policy.as_deref())?;
+            let drop = intake_drop::Drop {
+                channel: channel.unwrap_or_else(|| intake_drop::Channel::of(&file)),
+                file: &file,
+                from,
+                received_at,
+                port,
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            println!("{}", runtime.block_on(intake_drop::run(&dir, &drop))?);
             Ok(())
         }
         Command::Openapi => {

@@ -4,6 +4,8 @@
 //!   store, with requests built exactly as API Gateway builds them.
 //! - `mso token`: dev JWTs accepted by `serve` (signed with a key in the data dir).
 //! - `mso import members|providers FILE`: load a plan roster or provider list.
+//! - `mso intake FILE`: hand a fax or email to the running server, as the fax
+//!   gateway or SES drops it into the intake bucket.
 //! - `mso openapi`: the OpenAPI document generated from the code.
 
 pub mod cli;
@@ -11,6 +13,7 @@ pub mod data_dir;
 pub mod demo;
 pub mod dev_token;
 pub mod import;
+pub mod intake_drop;
 pub mod local_aws;
 pub mod openapi;
 pub mod routes;

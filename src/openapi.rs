@@ -11,7 +11,7 @@ pub fn document() -> OpenApi {
                 .title("MSO back office API")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "Eligibility, prior authorisation, documents, claims and disputes for one IPA. \
+                    "Eligibility, prior authorisation, documents, fax and email intake, claims and disputes for one IPA. \
                      Every /v1 route needs `Authorization: Bearer <JWT>`; errors are application/problem+json (RFC 9457).",
                 ))
                 .build(),
@@ -35,6 +35,7 @@ pub fn parts() -> Vec<(&'static str, OpenApi)> {
         ("prior-auth", prior_auth::openapi()),
         ("documents", documents::openapi()),
         ("claims", claims::openapi()),
+        ("intake", intake::openapi()),
     ]
 }
 

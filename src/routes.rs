@@ -10,14 +10,16 @@ pub enum Function {
     PriorAuth,
     Documents,
     Claims,
+    Intake,
 }
 
 impl Function {
-    pub const ALL: [Function; 4] = [
+    pub const ALL: [Function; 5] = [
         Function::Eligibility,
         Function::PriorAuth,
         Function::Documents,
         Function::Claims,
+        Function::Intake,
     ];
 
     pub fn name(self) -> &'static str {
@@ -26,6 +28,7 @@ impl Function {
             Function::PriorAuth => "prior-auth",
             Function::Documents => "documents",
             Function::Claims => "claims",
+            Function::Intake => "intake",
         }
     }
 
@@ -35,6 +38,7 @@ impl Function {
             Function::PriorAuth => prior_auth::ROUTES,
             Function::Documents => documents::ROUTES,
             Function::Claims => claims::ROUTES,
+            Function::Intake => intake::ROUTES,
         }
     }
 }

@@ -68,11 +68,21 @@ pub struct App {
     /// Objects created in the claims bucket, for its ObjectCreated handler.
     claim_files:
         std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<mso_store::ObjectMeta>>>,
+    /// The intake function (the clerk's routes and the intake bucket's handler).
+    intake: intake::Deps,
     openapi_json: Bytes,
 }
 
 /// The bucket name the local S3 events carry (the embedded store has one bucket).
 const LOCAL_BUCKET: &str = "mso-local-documents";
+/// The intake bucket's name in local S3 events (its objects live under `fax/`
+/// and `email/` in the same embedded store).
+const LOCAL_INTAKE_BUCKET: &str = "mso-local-intake";
+/// Where `mso intake` drops a file, as the fax gateway or SES would drop it
+/// into the intake bucket. Only from this machine, with a token of this server.
+pub const LOCAL_INTAKE_PATH: &str = "/_local/intake";
+/// SES accepts messages up to 40 MB.
+const MAX_INTAKE_BYTES: usize = 40 * 1024 * 1024;
 
 /// Attempts at a local ObjectCreated event whose handler failed, as Lambda
 /// retries an asynchronous invocation (the first, then two more).
@@ -120,8 +130,17 @@ impl App {
                 records: embedded.records(),
                 files: Arc::new(claims_bucket),
                 queue: embedded.queue(),
+                policy: policy.clone(),
+                clock: clock.clone(),
+            },
+            intake: intake::Deps {
+                records: embedded.records(),
+                intake_objects: embedded.documents(),
+                documents: embedded.documents(),
+                queue: embedded.queue(),
                 policy,
                 clock,
+                limits: intake::Limits::default(),
             },
             claim_files: std::sync::Mutex::new(Some(claim_files)),
             openapi_json: Bytes::from(openapi::json()),
@@ -158,6 +177,9 @@ impl App {
         let path = parts.uri.path().to_owned();
         if path.starts_with(EmbeddedDocumentStore::PRESIGNED_PATH_PREFIX) {
             return self.presigned(parts, body).await;
+        }
+        if path == LOCAL_INTAKE_PATH {
+            return self.intake_drop(parts, body, peer).await;
         }
         match (&parts.method, path.as_str()) {
             (&Method::GET, "/healthz") => {
@@ -226,6 +248,7 @@ impl App {
             Function::PriorAuth => prior_auth::handle(&self.prior_auth, request).await,
             Function::Documents => documents::handle(&self.documents_job, request).await,
             Function::Claims => claims::handle(&self.claims, request).await,
+            Function::Intake => intake::handle(&self.intake, request).await,
         };
         from_lambda(resp)
     }
@@ -339,6 +362,149 @@ impl App {
             }
         });
     }
+}
+
+/// What `mso intake` asks for: the file's channel and what the gateway knows.
+#[derive(Debug, Default)]
+struct IntakeDrop {
+    /// `fax` or `email`.
+    channel: String,
+    /// The file's extension (`pdf`, `tif`), for the fax's object name.
+    ext: Option<String>,
+    /// The sending fax number, as the gateway's caller ID.
+    from: Option<String>,
+    /// The gateway's receive time (RFC 3339); absent: the S3 event's time.
+    received_at: Option<String>,
+}
+
+impl App {
+    /// The fax gateway's (or SES's) drop into the intake bucket, locally: the
+    /// sidecar first when the gateway knows the sender or time, then the file,
+    /// then S3's ObjectCreated event to the intake handler, as in AWS. Answers
+    /// the handler's report (the item's ID and status).
+    async fn intake_drop(
+        &self,
+        parts: hyper::http::request::Parts,
+        body: Incoming,
+        peer: SocketAddr,
+    ) -> Response<Full<Bytes>> {
+        if parts.method != Method::POST {
+            return problem(Problem::no_route(parts.method.as_str(), LOCAL_INTAKE_PATH));
+        }
+        if !peer.ip().is_loopback() {
+            return problem(Problem::forbidden(
+                "The local intake drop only takes files from this machine.",
+            ));
+        }
+        if let Err(p) = self.authenticate(&parts.headers) {
+            return problem(p);
+        }
+        let query = parts.uri.query().unwrap_or_default();
+        let drop: IntakeDrop = match intake_drop_query(query) {
+            Some(d) => d,
+            None => {
+                return problem(Problem::invalid_request(vec![mso_api::FieldError {
+                    field: "channel".into(),
+                    code: "invalid_channel".into(),
+                    message: "must be fax or email".into(),
+                }]));
+            }
+        };
+        let bytes = match read_body(body, MAX_INTAKE_BYTES, self.limits.upload_timeout).await {
+            Ok(b) => b,
+            Err(p) => return problem(p),
+        };
+        // Names like the gateway's and SES's own: no PHI from the file's name.
+        let name = uuid::Uuid::now_v7().to_string();
+        let store = &self.intake.intake_objects;
+        let key = if drop.channel == "fax" {
+            let ext = drop
+                .ext
+                .as_deref()
+                .filter(|e| {
+                    (1..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric())
+                })
+                .unwrap_or("pdf")
+                .to_ascii_lowercase();
+            if drop.from.is_some() || drop.received_at.is_some() {
+                let sidecar = serde_json::json!({
+                    "from": drop.from,
+                    "received_at": drop.received_at,
+                });
+                let put = store
+                    .put(
+                        &mso_store::keys::intake_fax(&format!("{name}.json")),
+                        "application/json",
+                        Bytes::from(sidecar.to_string()),
+                    )
+                    .await;
+                if put.is_err() {
+                    return problem(Problem::unavailable());
+                }
+            }
+            mso_store::keys::intake_fax(&format!("{name}.{ext}"))
+        } else {
+            mso_store::keys::intake_email(&name)
+        };
+        let size = bytes.len() as u64;
+        let content_type = if drop.channel == "fax" {
+            "application/octet-stream"
+        } else {
+            "message/rfc822"
+        };
+        if store.put(&key, content_type, bytes).await.is_err() {
+            return problem(Problem::unavailable());
+        }
+        let event = intake::ingest::object_created_event(
+            LOCAL_INTAKE_BUCKET,
+            &key,
+            size,
+            jiff::Timestamp::now(),
+        );
+        match intake::ingest::handle(&self.intake, event.clone()).await {
+            Ok(report) => {
+                let body = serde_json::to_vec(&report).unwrap_or_default();
+                plain(StatusCode::CREATED, "application/json", Bytes::from(body))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, key = %key, "intake handler failed; retrying");
+                let deps = self.intake.clone();
+                tokio::spawn(async move {
+                    for attempt in 1..EVENT_ATTEMPTS {
+                        tokio::time::sleep(Duration::from_secs(2u64.pow(attempt))).await;
+                        match intake::ingest::handle(&deps, event.clone()).await {
+                            Ok(_) => return,
+                            Err(e) => {
+                                tracing::error!(error = %e, key = %key, attempt, "intake handler failed")
+                            }
+                        }
+                    }
+                });
+                plain(
+                    StatusCode::ACCEPTED,
+                    "application/json",
+                    Bytes::from_static(b"{\"status\":\"retrying\"}"),
+                )
+            }
+        }
+    }
+}
+
+/// Reads `channel=&ext=&from=&received_at=` into an [`IntakeDrop`]; `None`
+/// when the channel is not `fax` or `email`.
+fn intake_drop_query(query: &str) -> Option<IntakeDrop> {
+    let mut drop = IntakeDrop::default();
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "channel" => drop.channel = v,
+            "ext" => drop.ext = Some(v),
+            "from" => drop.from = Some(v).filter(|s| !s.is_empty()),
+            "received_at" => drop.received_at = Some(v).filter(|s| !s.is_empty()),
+            _ => {}
+        }
+    }
+    matches!(drop.channel.as_str(), "fax" | "email").then_some(drop)
 }
 
 fn presign_problem(e: StoreError) -> Response<Full<Bytes>> {

@@ -96,8 +96,8 @@ impl From<UploadError> for Response<Body> {
 #[allow(dead_code)]
 pub(crate) struct NewDocument {
     /// The record the document belongs to: `{kind, id}`, kind one of
-    /// `prior_auth`, `claim`, `dispute`, `intake` (only `prior_auth` accepts
-    /// documents so far; the others answer 404 until their jobs exist).
+    /// `prior_auth`, `claim`, `dispute`, `intake` (`prior_auth` and `intake`
+    /// accept documents so far; the others answer 404 until their jobs exist).
     owner: NewOwner,
     /// The file's name, as the provider sees it (1 to 255 characters).
     #[schema(example = "mri-notes.pdf")]
@@ -200,8 +200,8 @@ fn parse(
 
 /// Ask for an upload URL for a document
 ///
-/// Declares a document of a record (a prior auth; claims, disputes and intake
-/// items as their jobs arrive): its type and size are checked against the IPA's
+/// Declares a document of a record (a prior auth or an intake item; claims and
+/// disputes as their jobs arrive): its type and size are checked against the IPA's
 /// attachment policy, it is placed in one of the record's messages (at most
 /// `attachments.max_per_message` documents each; later ones open follow-up
 /// messages, which the record's history notes), and stored `awaiting_upload`.

@@ -3,12 +3,18 @@
 //! the documents to store, the text searched, who sent it and when it arrived, the
 //! references found and what kind of item it is.
 //!
-//! Pure and synchronous: no I/O, no clock but the time budgets. The handler reads
-//! the object and its metadata, calls [`parse_intake`], stores each document through
-//! the documents port, links the item when a reference or member checks out, and
-//! otherwise queues it with [`ParsedItem::problems`] for a clerk. Nothing here drops
-//! an object: a refused or unreadable one comes back with the reasons and the bytes
-//! to store.
+//! Parsing is pure and synchronous: no I/O, no clock but the time budgets. The
+//! bucket handler ([`ingest::handle`], on S3's ObjectCreated event) reads the
+//! object and its metadata, calls [`parse_intake`], stores each document through
+//! the documents port, links the item when a prior-auth reference it quotes
+//! exists, and otherwise queues it with [`ParsedItem::problems`] for a clerk.
+//! Nothing drops an object: a refused or unreadable one comes back with the
+//! reasons and the bytes to store.
+//!
+//! The clerk's routes ([`handle`], `intake_clerk` only): `GET /v1/intake?status=`,
+//! `GET /v1/intake/{id}` (with how long it waited), `POST /v1/intake/{id}/link`
+//! and `POST /v1/intake/{id}/create` (a prior auth whose `received_at` is the
+//! fax's or email's receipt time).
 //!
 //! Problem codes ([`Problem::code`]), for the handler and the clerk's screen:
 //! - refused emails (the whole message is the one document): `empty_file`,
@@ -34,10 +40,15 @@ use jiff::Timestamp;
 use mso_domain::intake::{Classification, Found, classify, find_references};
 use serde::{Deserialize, Serialize};
 
+mod create;
+pub mod ingest;
+mod link;
 pub mod mime;
 pub mod pdf_text;
 mod problem;
+mod read;
 mod sniff;
+mod view;
 
 pub use mime::{EmailLimits, MimeOutcome, parse_email};
 pub use pdf_text::{PdfLimits, PdfText, extract_text};
@@ -45,6 +56,61 @@ pub use problem::Problem;
 pub use sniff::FileKind;
 
 use pdf_text::truncate_at_char;
+
+pub use aws_lambda_events::s3::S3Event;
+pub use view::{FiledRecord, IntakeView};
+
+use std::sync::Arc;
+
+use mso_api::{Body, Clock, Problem as ApiProblem, Request, Response, Role, route_key};
+use mso_domain::policy::Policy;
+use mso_store::{DocumentStore, RecordStore, WorkQueue};
+
+/// What the handlers need, built once per cold start.
+#[derive(Clone)]
+pub struct Deps {
+    pub records: Arc<dyn RecordStore>,
+    /// The intake bucket: where the fax gateway and SES drop objects (read only).
+    pub intake_objects: Arc<dyn DocumentStore>,
+    /// The documents bucket: where each attachment is stored as a document.
+    pub documents: Arc<dyn DocumentStore>,
+    pub queue: Arc<dyn WorkQueue>,
+    pub policy: Arc<Policy>,
+    pub clock: Arc<dyn Clock>,
+    pub limits: Limits,
+}
+
+/// The routes this function serves, as API Gateway route keys.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/intake"),
+    ("GET", "/v1/intake/{id}"),
+    ("POST", "/v1/intake/{id}/link"),
+    ("POST", "/v1/intake/{id}/create"),
+];
+
+/// Who works the fax and email queue.
+const CLERKS: &[Role] = &[Role::IntakeClerk];
+
+pub async fn handle(deps: &Deps, req: Request) -> Response<Body> {
+    match route_key(&req) {
+        Some("GET /v1/intake") => read::list(deps, &req).await,
+        Some("GET /v1/intake/{id}") => read::get(deps, &req).await,
+        Some("POST /v1/intake/{id}/link") => link::post(deps, &req).await,
+        Some("POST /v1/intake/{id}/create") => create::post(deps, &req).await,
+        _ => ApiProblem::no_route(req.method().as_str(), req.uri().path()).into_response(),
+    }
+}
+
+/// This function's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+
+    #[derive(OpenApi)]
+    #[openapi(paths(read::list, read::get, link::post, create::post))]
+    struct Doc;
+
+    Doc::openapi()
+}
 
 /// Where an intake object came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

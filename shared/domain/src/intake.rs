@@ -22,6 +22,8 @@ use std::fmt;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+pub mod item;
+
 use crate::codes::{Icd10, ProcedureCode};
 use crate::ids::{MemberId, Npi, RecordKind, ReferenceId};
 

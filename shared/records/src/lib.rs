@@ -13,6 +13,7 @@ use mso_store::{RecordStore, WorkQueue};
 pub mod auth_events;
 pub mod claims;
 pub mod documents;
+pub mod intake;
 pub mod prior_auths;
 
 /// The ports a change needs: the table and the queues.

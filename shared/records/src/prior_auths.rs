@@ -17,6 +17,8 @@ use mso_store::{Key, Record, RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod request;
+
 use crate::Ports;
 use crate::auth_events::{AUTH_EVENTS, AuthEvent};
 

@@ -22,6 +22,9 @@
 //! | member's claim turn | `CLMTURN#<sha-256 of member id>`   | `CLMTURN`              |                              |                        |
 //! | claim file        | `CF#<id>`                            | `CF`                   |                              |                        |
 //! | file's claim row  | `CF#<id>`                            | `CLAIM#<seq, 6 digits>`|                              |                        |
+//! | intake item       | `INTAKE#<id>`                        | `INTAKE`               |                              |                        |
+//! | intake list row   | `INTAKELIST#<status>`, `INTAKELIST#ALL` | `<received rfc3339>#<id>` |                        |                        |
+//! | intake object claim | `INTAKEOBJ#<sha-256 of bucket, key, version>` | `INTAKEOBJ`  |                              |                        |
 //!
 //! Objects (S3 keys, embedded object paths) are built here too:
 //!
@@ -31,6 +34,8 @@
 //! | claim file (API)  | `claim-files/<CF id>.x12`            |
 //! | claim file (clearinghouse drop) | `inbound/<any name>`   |
 //! | a file's acknowledgement | `acks/<CF id>/<999.x12, 999.json, 277ca.x12, 277ca.json>` |
+//! | intake fax        | `fax/<gateway's name>` (intake bucket), its sidecar `fax/<name without extension>.json` |
+//! | intake email      | `email/<SES message id>` (intake bucket) |
 //!
 //! Object keys carry no PHI: no names, member IDs or file names, only the
 //! document's reference ID and the extension of its declared type (so a
@@ -254,6 +259,59 @@ pub fn claim_ack_object(file_id: &str, name: &str) -> String {
 /// Where clearinghouses drop 837 files.
 pub const CLAIM_INBOUND_PREFIX: &str = "inbound/";
 
+pub fn intake_item(id: &str) -> Key {
+    Key::new(intake_partition(id), "INTAKE")
+}
+
+/// The partition of one intake item: the item, and its documents.
+pub fn intake_partition(id: &str) -> String {
+    format!("INTAKE#{id}")
+}
+
+/// Intake items in one status (`queued`, ...), oldest receipt first.
+pub fn intake_list(status: &str) -> String {
+    format!("INTAKELIST#{status}")
+}
+
+/// Every intake item, oldest receipt first.
+pub const INTAKE_LIST_ALL: &str = "INTAKELIST#ALL";
+
+/// The claim that one intake object (by a digest of its bucket, key and
+/// version) was filed as an item: S3 delivers events at least once.
+pub fn intake_object_claim(object_digest: &str) -> Key {
+    Key::new(format!("INTAKEOBJ#{object_digest}"), "INTAKEOBJ")
+}
+
+/// Where the fax gateway drops faxes in the intake bucket.
+pub const INTAKE_FAX_PREFIX: &str = "fax/";
+/// Where SES drops raw email in the intake bucket (the receipt rule's prefix).
+pub const INTAKE_EMAIL_PREFIX: &str = "email/";
+
+/// The key of a fax the gateway (or `mso intake`) drops: `name` is the gateway's
+/// own file name, which must carry no PHI.
+pub fn intake_fax(name: &str) -> String {
+    format!("{INTAKE_FAX_PREFIX}{name}")
+}
+
+/// The key of a raw email as SES stores it (`name` is SES's message ID).
+pub fn intake_email(name: &str) -> String {
+    format!("{INTAKE_EMAIL_PREFIX}{name}")
+}
+
+/// The sidecar JSON of a fax key (`fax/x.pdf` -> `fax/x.json`), which the
+/// gateway writes before the fax; `None` when `key` is not a fax or is a sidecar.
+pub fn intake_fax_sidecar(fax_key: &str) -> Option<String> {
+    let name = fax_key.strip_prefix(INTAKE_FAX_PREFIX)?;
+    if name.is_empty() || name.ends_with(".json") {
+        return None;
+    }
+    let stem = name
+        .rsplit_once('.')
+        .filter(|(stem, ext)| !stem.is_empty() && !ext.contains('/'))
+        .map_or(name, |(stem, _)| stem);
+    Some(format!("{INTAKE_FAX_PREFIX}{stem}.json"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +334,20 @@ mod tests {
                 .sk
                 .starts_with(CLAIM_FILE_ROW_PREFIX)
         );
+    }
+
+    #[test]
+    fn intake_faxes_have_their_sidecar_beside_them() {
+        assert_eq!(
+            intake_fax_sidecar("fax/20260302-0915.pdf").as_deref(),
+            Some("fax/20260302-0915.json")
+        );
+        assert_eq!(
+            intake_fax_sidecar("fax/noext").as_deref(),
+            Some("fax/noext.json")
+        );
+        assert_eq!(intake_fax_sidecar("fax/x.json"), None);
+        assert_eq!(intake_fax_sidecar("email/abc"), None);
     }
 
     #[test]

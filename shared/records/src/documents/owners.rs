@@ -1,8 +1,8 @@
 //! The records documents attach to ("owners"): which organisation each belongs
 //! to, which IPA staff work it, and how a document is noted in its history.
 //!
-//! Prior auths are owners now. Claims, disputes and intake items answer "not
-//! found" until their jobs exist; each job adds its arm to the `match`es below
+//! Prior auths, claims and intake items are owners now. Disputes answer "not
+//! found" until their job exists; each job adds its arm to the `match`es below
 //! (marked `EXTENSION POINT`): the partition its record lives in, how to read
 //! its organisation, and how to append to its history. Nothing else in the
 //! documents job changes.
@@ -18,6 +18,7 @@ use mso_store::{RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{self, ClaimRecord};
+use crate::intake::{self, ItemEvent, ItemRecord};
 use crate::prior_auths::{self, AuthRecord};
 
 /// What kind of record a document belongs to.
@@ -74,7 +75,15 @@ impl OwnerKind {
             OwnerKind::PriorAuth => &[Role::UmNurse, Role::MedicalDirector],
             OwnerKind::Claim => &[Role::ClaimsExaminer],
             OwnerKind::Dispute => &[Role::DisputeReviewer],
-            OwnerKind::Intake => &[Role::IntakeClerk],
+            // An item's faxed notes are read by whoever works the record it is
+            // linked to (its history names the documents).
+            OwnerKind::Intake => &[
+                Role::IntakeClerk,
+                Role::UmNurse,
+                Role::MedicalDirector,
+                Role::ClaimsExaminer,
+                Role::DisputeReviewer,
+            ],
         }
     }
 
@@ -110,9 +119,9 @@ impl Owner {
         match self.kind {
             OwnerKind::PriorAuth => Some(keys::prior_auth_partition(self.id.as_str())),
             OwnerKind::Claim => Some(keys::claim_partition(self.id.as_str())),
-            // EXTENSION POINT: the disputes and intake jobs return their
-            // record's partition here.
-            OwnerKind::Dispute | OwnerKind::Intake => None,
+            OwnerKind::Intake => Some(keys::intake_partition(self.id.as_str())),
+            // EXTENSION POINT: the disputes job returns its record's partition here.
+            OwnerKind::Dispute => None,
         }
     }
 }
@@ -130,6 +139,7 @@ enum State {
     // Boxed: records of different kinds differ a lot in size.
     PriorAuth(Box<Stored<AuthRecord>>),
     Claim(Box<Stored<ClaimRecord>>),
+    Intake(Box<Stored<ItemRecord>>),
 }
 
 /// Reads the owner. `None` when it does not exist (or its kind keeps no
@@ -153,8 +163,14 @@ pub async fn resolve(
                 org: stored.value.0.org.clone(),
                 state: State::Claim(Box::new(stored)),
             })),
-        // EXTENSION POINT: the disputes and intake jobs read their record here.
-        OwnerKind::Dispute | OwnerKind::Intake => Ok(None),
+        OwnerKind::Intake => Ok(intake::load(store, &owner.id)
+            .await?
+            .map(|stored| OwnerRecord {
+                org: stored.value.0.org.clone(),
+                state: State::Intake(Box::new(stored)),
+            })),
+        // EXTENSION POINT: the disputes job reads its record here.
+        OwnerKind::Dispute => Ok(None),
     }
 }
 
@@ -227,6 +243,19 @@ impl OwnerRecord {
                 let change = claims::Change::updated(stored, &claim)?;
                 Ok((change.ops, change.events))
             }
+            State::Intake(stored) => {
+                let mut item = stored.value.0.clone();
+                item.history.push(ItemEvent {
+                    at,
+                    actor,
+                    action: note.action().to_string(),
+                    from: Some(item.status),
+                    to: item.status,
+                    reason: Some(note.reason()),
+                });
+                let change = intake::Change::updated(stored, &item)?;
+                Ok((change.ops, Vec::new()))
+            }
         }
     }
 }
@@ -258,6 +287,9 @@ mod tests {
                 .staff_roles()
                 .contains(&Role::ClaimsExaminer)
         );
-        assert_eq!(OwnerKind::Intake.staff_roles(), &[Role::IntakeClerk]);
+        assert!(OwnerKind::Intake.staff_roles().contains(&Role::IntakeClerk));
+        assert!(!OwnerKind::Intake.staff_roles().contains(&Role::OpsAdmin));
+        let item = Owner::parse(OwnerKind::Intake, "INT-7K3Q9M").unwrap();
+        assert_eq!(item.partition().as_deref(), Some("INTAKE#INT-7K3Q9M"));
     }
 }

@@ -1,0 +1,22 @@
+//! The intake bucket's Lambda, on its ObjectCreated events: every record is
+//! filed as an intake item; if storage failed for any, the invocation fails,
+//! so Lambda retries the event (twice) and then sends it to the dead-letter
+//! queue. Records already filed change nothing on a retry.
+
+use intake::S3Event;
+use intake::ingest::{self, Report};
+use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
+
+#[path = "../deps_aws.rs"]
+mod deps_aws;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    mso_api::telemetry::init();
+    let deps = deps_aws::build().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<S3Event>| async {
+        let report: Report = ingest::handle(&deps, event.payload).await?;
+        Ok::<_, Error>(report)
+    }))
+    .await
+}

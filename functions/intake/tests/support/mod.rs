@@ -1,0 +1,164 @@
+//! The intake handlers over the small IPA of `mso-testkit`, on the embedded
+//! store: the intake bucket and the documents bucket are the embedded object
+//! store (keys `fax/…`, `email/…` and `documents/…` apart), as in `mso serve`.
+
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use intake::ingest::{self, Outcome, Report};
+use intake::{Deps, Limits};
+use jiff::Timestamp;
+pub use mso_api::Clock;
+use mso_api::{Body, Response};
+use mso_domain::ids::ReferenceId;
+use mso_records::intake::IntakeItem;
+pub use mso_testkit::*;
+use serde_json::Value;
+
+pub mod bombs;
+
+/// The bucket name the tests' events carry.
+pub const BUCKET: &str = "test-intake";
+/// The fax gateway's receive time in the fixtures' sidecars: two days before
+/// the testkit's `NOW`.
+pub const FAX_RECEIVED: &str = "2026-02-28T16:40:00Z";
+pub const FAX_FROM: &str = "+13235550142";
+
+pub struct Env {
+    pub ipa: SmallIpa,
+    pub deps: Deps,
+}
+
+pub async fn env() -> Env {
+    let ipa = SmallIpa::new().await;
+    let deps = Deps {
+        records: ipa.records.clone(),
+        intake_objects: ipa.documents_port(),
+        documents: ipa.documents_port(),
+        queue: ipa.queue_port(),
+        policy: ipa.policy.clone(),
+        clock: ipa.clock.clone(),
+        limits: Limits::default(),
+    };
+    Env { ipa, deps }
+}
+
+pub fn fixture(name: &str) -> Bytes {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .into()
+}
+
+/// The sidecar the fax gateway writes beside a fax.
+pub fn sidecar() -> Value {
+    serde_json::json!({"from": FAX_FROM, "received_at": FAX_RECEIVED, "pages": 1})
+}
+
+impl Env {
+    pub fn now(&self) -> Timestamp {
+        self.ipa.clock.now()
+    }
+
+    /// Puts `bytes` at `key` of the intake bucket and hands the handler S3's event.
+    pub async fn drop_object(&self, key: &str, bytes: Bytes) -> Report {
+        let size = bytes.len() as u64;
+        let content_type = "application/octet-stream";
+        self.deps
+            .intake_objects
+            .put(key, content_type, bytes)
+            .await
+            .unwrap();
+        self.deliver(key, size).await
+    }
+
+    /// The ObjectCreated event of `key` (again, for redelivery).
+    pub async fn deliver(&self, key: &str, size: u64) -> Report {
+        let event = ingest::object_created_event(BUCKET, key, size, self.now());
+        ingest::handle(&self.deps, event).await.unwrap()
+    }
+
+    /// A fax as the gateway drops it: its sidecar first (if any), then the fax.
+    pub async fn fax(&self, name: &str, bytes: Bytes, sidecar: Option<Value>) -> Outcome {
+        if let Some(meta) = sidecar {
+            let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+            self.deps
+                .intake_objects
+                .put(
+                    &format!("fax/{stem}.json"),
+                    "application/json",
+                    Bytes::from(serde_json::to_vec(&meta).unwrap()),
+                )
+                .await
+                .unwrap();
+        }
+        let mut report = self.drop_object(&format!("fax/{name}"), bytes).await;
+        report.records.remove(0).outcome
+    }
+
+    /// A raw email as SES drops it.
+    pub async fn email(&self, name: &str, bytes: Bytes) -> Outcome {
+        let mut report = self.drop_object(&format!("email/{name}"), bytes).await;
+        report.records.remove(0).outcome
+    }
+
+    pub async fn item(&self, id: &str) -> IntakeItem {
+        mso_records::intake::load(self.ipa.records.as_ref(), &ReferenceId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .expect("the item is stored")
+            .value
+            .0
+    }
+
+    pub async fn call(&self, call: Call) -> Response<Body> {
+        intake::handle(&self.deps, call.build()).await
+    }
+
+    pub async fn get(&self, id: &str, org: &str, role: &str) -> Response<Body> {
+        self.call(Call::new("GET /v1/intake/{id}", &format!("/v1/intake/{id}")).by(org, role))
+            .await
+    }
+
+    pub async fn list(&self, query: &str, org: &str, role: &str) -> Response<Body> {
+        self.call(
+            Call::new("GET /v1/intake", "/v1/intake")
+                .query(query)
+                .by(org, role),
+        )
+        .await
+    }
+
+    pub async fn post(
+        &self,
+        id: &str,
+        action: &str,
+        key: Option<&str>,
+        body: &Value,
+        org: &str,
+        role: &str,
+    ) -> Response<Body> {
+        let mut call = Call::new(
+            &format!("POST /v1/intake/{{id}}/{action}"),
+            &format!("/v1/intake/{id}/{action}"),
+        )
+        .json(body)
+        .by(org, role);
+        if let Some(key) = key {
+            call = call.header("idempotency-key", key);
+        }
+        self.call(call).await
+    }
+}
+
+/// The item ID of a filed outcome.
+pub fn filed(outcome: &Outcome) -> (String, String) {
+    match outcome {
+        Outcome::Filed { item, status, .. } => (item.clone(), status.clone()),
+        other => panic!("not filed: {other:?}"),
+    }
+}
+
+pub fn codes(item: &IntakeItem) -> Vec<&str> {
+    item.problems.iter().map(|p| p.code.as_str()).collect()
+}
