@@ -24,6 +24,11 @@ use crate::clock::{Deadline, add_calendar_days, local_date};
 use crate::money::Money;
 use crate::policy::{FilingWindowStart, Policy};
 
+pub mod report;
+pub mod review;
+
+pub use review::{Dispute, Request, SubjectRef};
+
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
         $(#[$doc])*
@@ -192,7 +197,7 @@ impl Refusal {
 }
 
 /// When the window to file opens and closes, and the rule that says so.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub start: Date,
     /// The last day a filing is on time.
@@ -368,7 +373,7 @@ fn window(filing: &Filing, policy: &Policy, today: Date) -> Window {
 }
 
 /// Where and by when the provider may take a decided dispute further.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecondLevel {
     /// The member's health plan.
     pub to: String,
