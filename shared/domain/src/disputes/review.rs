@@ -86,6 +86,9 @@ pub struct Determination {
     pub decided_by: Actor,
     /// Where and by when the provider may go next; none for grievances.
     pub second_level: Option<SecondLevel>,
+    /// When the sweeper closes the dispute: once the second level's window
+    /// ends (the first instant of the day after), at once for a final decision.
+    pub closes_at: Timestamp,
 }
 
 /// One change of a dispute.
@@ -211,19 +214,11 @@ impl Dispute {
         self.acknowledged_at.map(|at| at <= self.acknowledge_due)
     }
 
-    /// When a decided dispute is closed: once the second level's window ends
-    /// (the first instant of the day after), at once for a final decision.
-    pub fn closes_at(&self, policy: &Policy) -> Option<Timestamp> {
-        let d = self.determination.as_ref()?;
-        if self.status != Status::Decided {
-            return None;
-        }
-        match &d.second_level {
-            None => Some(d.decided_at),
-            Some(s) => Deadline::end_of_day(s.by, policy.time_zone())
-                .instant()
-                .checked_add(SignedDuration::from_nanos(1))
-                .ok(),
+    /// When a decided dispute is closed (see [`Determination::closes_at`]).
+    pub fn closes_at(&self) -> Option<Timestamp> {
+        match (&self.determination, self.status) {
+            (Some(d), Status::Decided) => Some(d.closes_at),
+            _ => None,
         }
     }
 
@@ -404,7 +399,15 @@ pub fn decide(
         ),
         (None, None) => format!("{}; this decision is final.", decision.outcome.as_str()),
     };
+    let closes_at = match &second_level {
+        None => now,
+        Some(s) => Deadline::end_of_day(s.by, policy.time_zone())
+            .instant()
+            .checked_add(SignedDuration::from_nanos(1))
+            .unwrap_or(now),
+    };
     d.determination = Some(Determination {
+        closes_at,
         outcome: decision.outcome,
         amount,
         reasons: decision.reasons,
@@ -450,8 +453,8 @@ pub fn flag_overdue(d: &mut Dispute, now: Timestamp) -> bool {
 
 /// Closes a decided dispute whose second-level window ended (or whose decision
 /// was final). True when it closed.
-pub fn close(d: &mut Dispute, now: Timestamp, policy: &Policy) -> bool {
-    match d.closes_at(policy) {
+pub fn close(d: &mut Dispute, now: Timestamp) -> bool {
+    match d.closes_at() {
         Some(at) if now >= at => {
             let reason = if d.request.kind.has_second_level() {
                 "The window for a second-level review at the health plan has ended."
@@ -481,7 +484,7 @@ pub enum TimerKind {
 }
 
 /// Every timer the dispute needs now (none once closed).
-pub fn timers(d: &Dispute, policy: &Policy) -> Vec<(Timestamp, TimerKind)> {
+pub fn timers(d: &Dispute) -> Vec<(Timestamp, TimerKind)> {
     let flagged = |f: &str| d.overdue_flags.iter().any(|x| x == f);
     let after = |t: Timestamp| t.checked_add(SignedDuration::from_nanos(1)).unwrap_or(t);
     let mut out = Vec::new();
@@ -491,7 +494,7 @@ pub fn timers(d: &Dispute, policy: &Policy) -> Vec<(Timestamp, TimerKind)> {
     if d.is_open() && !flagged("decision_overdue") {
         out.push((after(d.decision_due), TimerKind::DecisionOverdue));
     }
-    if let Some(at) = d.closes_at(policy) {
+    if let Some(at) = d.closes_at() {
         out.push((at, TimerKind::Close));
     }
     out
@@ -714,12 +717,7 @@ mod tests {
     fn the_sweeper_flags_each_missed_clock_once_and_closes_when_the_second_level_window_ends() {
         let p = policy();
         let mut d = pdr(Kind::Pdr, Some(12_500));
-        let kinds = |d: &Dispute| {
-            timers(d, &p)
-                .into_iter()
-                .map(|(_, k)| k)
-                .collect::<Vec<_>>()
-        };
+        let kinds = |d: &Dispute| timers(d).into_iter().map(|(_, k)| k).collect::<Vec<_>>();
         assert_eq!(
             kinds(&d),
             [
@@ -756,13 +754,13 @@ mod tests {
                 .contains("Decided late")
         );
         // Second level by 3 Aug 2027 (180 days from 4 Feb); closed the day after.
-        let (at, kind) = timers(&d, &p)[0];
+        let (at, kind) = timers(&d)[0];
         assert_eq!(kind, TimerKind::Close);
         assert_eq!(at, ts("2027-08-04T07:00:00Z"));
-        assert!(!close(&mut d, ts("2027-08-04T06:59:00Z"), &p));
-        assert!(close(&mut d, at, &p));
+        assert!(!close(&mut d, ts("2027-08-04T06:59:00Z")));
+        assert!(close(&mut d, at));
         assert_eq!(d.status, Status::Closed);
-        assert!(timers(&d, &p).is_empty());
+        assert!(timers(&d).is_empty());
     }
 
     #[test]
@@ -788,6 +786,6 @@ mod tests {
                 .unwrap()
                 .contains("final")
         );
-        assert!(close(&mut g, ts("2026-11-25T18:00:00Z"), &p));
+        assert!(close(&mut g, ts("2026-11-25T18:00:00Z")));
     }
 }

@@ -1,7 +1,7 @@
 //! The records documents attach to ("owners"): which organisation each belongs
 //! to, which IPA staff work it, and how a document is noted in its history.
 //!
-//! Prior auths are owners now. Claims, disputes and intake items answer "not
+//! Prior auths and disputes are owners now. Claims and intake items answer "not
 //! found" until their jobs exist; each job adds its arm to the `match`es below
 //! (marked `EXTENSION POINT`): the partition its record lives in, how to read
 //! its organisation, and how to append to its history. Nothing else in the
@@ -17,6 +17,7 @@ use mso_domain::prior_auth::{Actor, HistoryEntry};
 use mso_store::{RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
+use crate::disputes::{self, DisputeRecord};
 use crate::prior_auths::{self, AuthRecord};
 
 /// What kind of record a document belongs to.
@@ -108,9 +109,10 @@ impl Owner {
     pub fn partition(&self) -> Option<String> {
         match self.kind {
             OwnerKind::PriorAuth => Some(keys::prior_auth_partition(self.id.as_str())),
-            // EXTENSION POINT: the claims, disputes and intake jobs return their
-            // record's partition here.
-            OwnerKind::Claim | OwnerKind::Dispute | OwnerKind::Intake => None,
+            OwnerKind::Dispute => Some(keys::dispute_partition(self.id.as_str())),
+            // EXTENSION POINT: the claims and intake jobs return their record's
+            // partition here.
+            OwnerKind::Claim | OwnerKind::Intake => None,
         }
     }
 }
@@ -126,6 +128,7 @@ pub struct OwnerRecord {
 #[derive(Clone, Debug)]
 enum State {
     PriorAuth(Stored<AuthRecord>),
+    Dispute(Stored<DisputeRecord>),
 }
 
 /// Reads the owner. `None` when it does not exist (or its kind keeps no
@@ -143,8 +146,16 @@ pub async fn resolve(
                     state: State::PriorAuth(stored),
                 }))
         }
-        // EXTENSION POINT: the claims, disputes and intake jobs read their record here.
-        OwnerKind::Claim | OwnerKind::Dispute | OwnerKind::Intake => Ok(None),
+        OwnerKind::Dispute => {
+            Ok(disputes::load(store, &owner.id)
+                .await?
+                .map(|stored| OwnerRecord {
+                    org: stored.value.0.org.clone(),
+                    state: State::Dispute(stored),
+                }))
+        }
+        // EXTENSION POINT: the claims and intake jobs read their record here.
+        OwnerKind::Claim | OwnerKind::Intake => Ok(None),
     }
 }
 
@@ -211,6 +222,12 @@ impl OwnerRecord {
                 let change = prior_auths::Change::updated(stored, &auth, at)?;
                 Ok((change.ops, vec![change.event]))
             }
+            State::Dispute(stored) => {
+                let mut dispute = stored.value.0.clone();
+                dispute.note(at, actor, note.action(), note.reason());
+                let change = disputes::Change::updated(stored, &dispute, at)?;
+                Ok((change.ops, change.events))
+            }
         }
     }
 }
@@ -230,6 +247,8 @@ mod tests {
         // Kinds whose jobs do not exist yet keep no documents.
         let claim = Owner::parse(OwnerKind::Claim, "CLM-7K3Q9M2P4X").unwrap();
         assert_eq!(claim.partition(), None);
+        let dispute = Owner::parse(OwnerKind::Dispute, "dsp-7k3q9m").unwrap();
+        assert_eq!(dispute.partition().as_deref(), Some("DSP#DSP-7K3Q9M"));
     }
 
     #[test]
