@@ -426,29 +426,36 @@ pub fn decide(
     Ok(())
 }
 
-/// The sweeper's flag on a missed clock, once per clock. True when it flagged.
+/// The sweeper's flags on missed clocks, each flagged once: the
+/// acknowledgement (while still received) and the decision (while open). True
+/// when it flagged one.
 pub fn flag_overdue(d: &mut Dispute, now: Timestamp) -> bool {
-    let Some(what) = d.overdue(now) else {
-        return false;
-    };
-    if d.overdue_flags.iter().any(|f| f == what) {
-        return false;
-    }
-    d.overdue_flags.push(what.to_string());
-    let due = match what {
-        "acknowledgement_overdue" => d.acknowledge_due,
-        _ => d.decision_due,
-    };
-    d.note(
-        now,
-        Actor::system(),
-        what,
-        format!(
-            "Past its legal due time ({due}) and still {}.",
-            d.status.as_str()
+    let missed = [
+        (
+            "acknowledgement_overdue",
+            d.acknowledge_due,
+            d.status == Status::Received,
         ),
-    );
-    true
+        ("decision_overdue", d.decision_due, d.is_open()),
+    ];
+    let mut flagged = false;
+    for (what, due, applies) in missed {
+        if !applies || now <= due || d.overdue_flags.iter().any(|f| f == what) {
+            continue;
+        }
+        d.overdue_flags.push(what.to_string());
+        d.note(
+            now,
+            Actor::system(),
+            what,
+            format!(
+                "Past its legal due time ({due}) and still {}.",
+                d.status.as_str()
+            ),
+        );
+        flagged = true;
+    }
+    flagged
 }
 
 /// Closes a decided dispute whose second-level window ended (or whose decision
@@ -760,6 +767,17 @@ mod tests {
         assert!(!close(&mut d, ts("2027-08-04T06:59:00Z")));
         assert!(close(&mut d, at));
         assert_eq!(d.status, Status::Closed);
+        assert!(timers(&d).is_empty());
+    }
+
+    #[test]
+    fn a_dispute_nobody_touched_is_flagged_for_both_clocks() {
+        let mut d = pdr(Kind::Pdr, Some(12_500));
+        assert!(flag_overdue(&mut d, ts("2027-03-01T00:00:00Z")));
+        assert_eq!(
+            d.overdue_flags,
+            ["acknowledgement_overdue", "decision_overdue"]
+        );
         assert!(timers(&d).is_empty());
     }
 
