@@ -213,6 +213,34 @@ pub struct Clocks {
     pub decision_due: Timestamp,
 }
 
+/// The refusals that need nothing but the request: a corrected claim, and an
+/// expedited appeal where the portal takes none. Checked before the subject is
+/// even read, so the provider learns where to go at once.
+pub fn screen(
+    kind: Kind,
+    reason_category: ReasonCategory,
+    expedited: bool,
+    policy: &Policy,
+) -> Result<(), Refusal> {
+    if reason_category == ReasonCategory::CorrectedClaim {
+        return Err(Refusal::CorrectedClaim);
+    }
+    if kind == Kind::Appeal && expedited && !policy.disputes.expedited_appeals_on_portal {
+        return Err(Refusal::ExpeditedByFaxOnly {
+            fax: expedited_fax(policy),
+        });
+    }
+    Ok(())
+}
+
+fn expedited_fax(policy: &Policy) -> String {
+    policy
+        .contacts
+        .expedited_appeal_fax
+        .clone()
+        .unwrap_or_else(|| policy.contacts.um_fax.clone())
+}
+
 /// Checks `filing` against the IPA's rules and starts its clocks.
 pub fn accept(filing: &Filing, policy: &Policy) -> Result<Clocks, Refusal> {
     let rules = &policy.disputes;
@@ -307,11 +335,7 @@ pub fn accept(filing: &Filing, policy: &Policy) -> Result<Clocks, Refusal> {
     }
     if filing.expedited && !rules.expedited_appeals_on_portal {
         return Err(Refusal::ExpeditedByFaxOnly {
-            fax: policy
-                .contacts
-                .expedited_appeal_fax
-                .clone()
-                .unwrap_or_else(|| policy.contacts.um_fax.clone()),
+            fax: expedited_fax(policy),
         });
     }
 
@@ -578,6 +602,30 @@ mod tests {
         let r = accept(&corrected, &p).unwrap_err();
         assert_eq!(r.code(), "corrected_claim");
         assert!(r.message().contains("frequency 7"));
+    }
+
+    #[test]
+    fn corrected_claims_and_expedited_appeals_are_screened_before_the_subject_is_read() {
+        let p = policy(PROCARE);
+        assert_eq!(
+            screen(Kind::Pdr, ReasonCategory::CorrectedClaim, false, &p),
+            Err(Refusal::CorrectedClaim)
+        );
+        assert_eq!(
+            screen(Kind::Appeal, ReasonCategory::MedicalNecessity, true, &p),
+            Err(Refusal::ExpeditedByFaxOnly {
+                fax: "855-555-0103".into()
+            })
+        );
+        assert_eq!(
+            screen(Kind::Appeal, ReasonCategory::MedicalNecessity, false, &p),
+            Ok(())
+        );
+        // A grievance marked expedited is a field to correct, found later.
+        assert_eq!(
+            screen(Kind::Grievance, ReasonCategory::ClaimIssue, true, &p),
+            Ok(())
+        );
     }
 
     #[test]

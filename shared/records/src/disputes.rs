@@ -286,6 +286,13 @@ pub async fn file(
     actor: Actor,
     now: Timestamp,
 ) -> Result<Dispute, FileError> {
+    rules::screen(
+        request.kind,
+        request.reason_category,
+        request.expedited,
+        policy,
+    )
+    .map_err(FileError::Refused)?;
     let facts = match resolve_subject(store, policy, &request.subject).await? {
         Some(f) if caller_org.is_none_or(|org| &f.org == org) => f,
         _ => return Err(FileError::SubjectNotFound),
