@@ -33,7 +33,12 @@ async fn the_queue_shows_open_disputes_earliest_clock_first_with_the_overdue_nam
 
     // Acknowledged, the first waits on its decision (due in May): it moves behind.
     let resp = e
-        .step(first["id"].as_str().unwrap(), "acknowledge", "dispute_reviewer", &json!({}))
+        .step(
+            first["id"].as_str().unwrap(),
+            "acknowledge",
+            "dispute_reviewer",
+            &json!({}),
+        )
         .await;
     assert_eq!(resp.status(), 200);
     let v = json(&queue("dispute_reviewer").await);
@@ -41,8 +46,8 @@ async fn the_queue_shows_open_disputes_earliest_clock_first_with_the_overdue_nam
     assert_eq!(v["items"][1]["id"], first["id"]);
     assert_eq!(v["items"][1]["status"], "acknowledged");
     assert_eq!(queue("um_nurse").await.status(), 403);
-    let provider = Call::new("GET /v1/disputes/queue", "/v1/disputes/queue")
-        .by(SUNRISE_ORG, "provider_user");
+    let provider =
+        Call::new("GET /v1/disputes/queue", "/v1/disputes/queue").by(SUNRISE_ORG, "provider_user");
     assert_eq!(e.call(provider).await.status(), 403);
 }
 
@@ -55,22 +60,33 @@ async fn acknowledge_review_and_decide_an_appeal_with_its_second_level() {
     e.drain("dispute-events").await;
 
     e.ipa.at("2026-03-03T17:00:00Z");
-    let resp = e.step(id, "acknowledge", "dispute_reviewer", &json!({})).await;
+    let resp = e
+        .step(id, "acknowledge", "dispute_reviewer", &json!({}))
+        .await;
     let v = json(&resp);
     assert_eq!(resp.status(), 200, "{v}");
     assert_eq!(v["status"], "acknowledged");
     assert_eq!(instant(&v["acknowledged_at"]), ts("2026-03-03T17:00:00Z"));
     assert_eq!(v["history"][1]["reason"], "Acknowledged on time.");
     // Twice is a conflict, not a second acknowledgement.
-    let again = e.step(id, "acknowledge", "dispute_reviewer", &json!({})).await;
+    let again = e
+        .step(id, "acknowledge", "dispute_reviewer", &json!({}))
+        .await;
     assert_eq!(again.status(), 409);
 
-    let resp = e.step(id, "start-review", "dispute_reviewer", &json!({})).await;
+    let resp = e
+        .step(id, "start-review", "dispute_reviewer", &json!({}))
+        .await;
     assert_eq!(json(&resp)["status"], "in_review");
 
     e.ipa.at("2026-03-20T17:00:00Z");
     let resp = e
-        .step(id, "decision", "dispute_reviewer", &decision("overturned", None))
+        .step(
+            id,
+            "decision",
+            "dispute_reviewer",
+            &decision("overturned", None),
+        )
         .await;
     let v = json(&resp);
     assert_eq!(resp.status(), 200, "{v}");
@@ -78,7 +94,10 @@ async fn acknowledge_review_and_decide_an_appeal_with_its_second_level() {
     let det = &v["determination"];
     assert_eq!(det["outcome"], "overturned");
     assert_eq!(det["decided_by"], "dispute_reviewer");
-    assert_eq!(det["reasons"][0], "The clinical notes show the failed home program.");
+    assert_eq!(
+        det["reasons"][0],
+        "The clinical notes show the failed home program."
+    );
     // 180 days from 20 March 2026 is 16 September, at the member's plan.
     assert_eq!(det["second_level"]["to"], "Golden State Health Plan");
     assert_eq!(det["second_level"]["by"], "2026-09-16");
@@ -94,7 +113,10 @@ async fn acknowledge_review_and_decide_an_appeal_with_its_second_level() {
         .iter()
         .map(|h| h["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["filed", "acknowledged", "review_started", "decided"]);
+    assert_eq!(
+        actions,
+        ["filed", "acknowledged", "review_started", "decided"]
+    );
 
     // Stored as answered.
     let got = json(&e.get(id, SUNRISE_ORG, "provider_user").await);
@@ -110,7 +132,12 @@ async fn acknowledge_review_and_decide_an_appeal_with_its_second_level() {
     assert!(e.drain("claim-readjudication").await.is_empty());
     // Decided: no more steps, and off the queue.
     let late = e
-        .step(id, "decision", "dispute_reviewer", &decision("upheld", None))
+        .step(
+            id,
+            "decision",
+            "dispute_reviewer",
+            &decision("upheld", None),
+        )
         .await;
     assert_eq!(late.status(), 409);
     let queue = e
@@ -125,8 +152,16 @@ async fn provider_and_other_staff_roles_may_not_decide() {
     e.denied_auth("PA-7K3Q9M").await;
     let filed = e.filed("k-1", &appeal("PA-7K3Q9M")).await;
     let id = filed["id"].as_str().unwrap();
-    for role in ["provider_user", "site_admin", "um_nurse", "medical_director", "claims_examiner"] {
-        let resp = e.step(id, "decision", role, &decision("overturned", None)).await;
+    for role in [
+        "provider_user",
+        "site_admin",
+        "um_nurse",
+        "medical_director",
+        "claims_examiner",
+    ] {
+        let resp = e
+            .step(id, "decision", role, &decision("overturned", None))
+            .await;
         assert_eq!(resp.status(), 403, "{role}");
         let resp = e.step(id, "acknowledge", role, &json!({})).await;
         assert_eq!(resp.status(), 403, "{role}");
@@ -143,14 +178,27 @@ async fn an_incomplete_decision_names_every_field_and_changes_nothing() {
     let filed = e.filed("k-1", &appeal("PA-7K3Q9M")).await;
     let id = filed["id"].as_str().unwrap();
     let resp = e
-        .step(id, "decision", "dispute_reviewer", &json!({"outcome": "won", "reasons": [], "amount": "1.234"}))
+        .step(
+            id,
+            "decision",
+            "dispute_reviewer",
+            &json!({"outcome": "won", "reasons": [], "amount": "1.234"}),
+        )
         .await;
     let v = json(&resp);
     assert_eq!(resp.status(), 400, "{v}");
-    assert_eq!(error_fields(&v), ["outcome", "amount", "reasons", "determination"]);
+    assert_eq!(
+        error_fields(&v),
+        ["outcome", "amount", "reasons", "determination"]
+    );
     // An upheld decision with an amount is inconsistent.
     let resp = e
-        .step(id, "decision", "dispute_reviewer", &decision("upheld", Some("10.00")))
+        .step(
+            id,
+            "decision",
+            "dispute_reviewer",
+            &decision("upheld", Some("10.00")),
+        )
         .await;
     let v = json(&resp);
     assert_eq!(resp.status(), 400, "{v}");
@@ -160,7 +208,9 @@ async fn an_incomplete_decision_names_every_field_and_changes_nothing() {
     assert_eq!(got["determination"], serde_json::Value::Null);
     // Unknown and malformed IDs are simply not found.
     for bad in ["DSP-000000", "PA-7K3Q9M", "nope"] {
-        let resp = e.step(bad, "acknowledge", "dispute_reviewer", &json!({})).await;
+        let resp = e
+            .step(bad, "acknowledge", "dispute_reviewer", &json!({}))
+            .await;
         assert_eq!(resp.status(), 404, "{bad}");
     }
 }
@@ -172,10 +222,13 @@ async fn a_decision_retried_with_its_key_replays_the_first_answer() {
     let filed = e.filed("k-1", &appeal("PA-7K3Q9M")).await;
     let id = filed["id"].as_str().unwrap();
     let call = || {
-        Call::new("POST /v1/disputes/{id}/decision", &format!("/v1/disputes/{id}/decision"))
-            .by(IPA, "dispute_reviewer")
-            .header("idempotency-key", "d-1")
-            .json(&decision("upheld", None))
+        Call::new(
+            "POST /v1/disputes/{id}/decision",
+            &format!("/v1/disputes/{id}/decision"),
+        )
+        .by(IPA, "dispute_reviewer")
+        .header("idempotency-key", "d-1")
+        .json(&decision("upheld", None))
     };
     let first = e.call(call()).await;
     assert_eq!(first.status(), 200);

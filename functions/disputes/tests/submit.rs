@@ -59,7 +59,12 @@ async fn a_retry_with_the_same_key_replays_and_a_second_filing_is_409_with_the_f
     assert_eq!(second.status(), 409, "{v}");
     assert_eq!(v["type"], "urn:mso:problem:dispute-already-open");
     assert_eq!(v["existing_dispute_id"], first["id"]);
-    assert!(v["detail"].as_str().unwrap().contains(first["id"].as_str().unwrap()));
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains(first["id"].as_str().unwrap())
+    );
 
     // The same key with another body is refused.
     let mut other = appeal("PA-7K3Q9M");
@@ -112,7 +117,12 @@ async fn a_late_appeal_is_422_naming_the_rule_the_start_and_the_deadline() {
     assert_eq!(v["deadline"], "2026-06-30");
     assert_eq!(error_fields(&v), ["prior_auth_id"]);
     assert_eq!(v["errors"][0]["code"], "filing_window_closed");
-    assert!(v["detail"].as_str().unwrap().contains("closed on 2026-06-30"));
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("closed on 2026-06-30")
+    );
     // The key was given back: the same key works once the problem is fixed
     // (here: on the last day).
     e.ipa.at("2026-07-01T06:00:00Z");

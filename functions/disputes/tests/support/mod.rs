@@ -224,5 +224,8 @@ pub fn ts(s: &str) -> jiff::Timestamp {
 
 /// An instant field of a JSON answer.
 pub fn instant(v: &Value) -> jiff::Timestamp {
-    v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).parse().unwrap()
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .parse()
+        .unwrap()
 }
