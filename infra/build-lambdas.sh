@@ -22,6 +22,7 @@ PACKAGES=(
   eligibility
   prior-auth
   documents
+  disputes
 )
 FUNCTIONS=(
   eligibility
@@ -29,6 +30,8 @@ FUNCTIONS=(
   prior-auth-sweeper
   documents
   documents-verify
+  disputes
+  disputes-sweeper
 )
 
 arch=arm64

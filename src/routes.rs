@@ -9,13 +9,15 @@ pub enum Function {
     Eligibility,
     PriorAuth,
     Documents,
+    Disputes,
 }
 
 impl Function {
-    pub const ALL: [Function; 3] = [
+    pub const ALL: [Function; 4] = [
         Function::Eligibility,
         Function::PriorAuth,
         Function::Documents,
+        Function::Disputes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -23,6 +25,7 @@ impl Function {
             Function::Eligibility => "eligibility",
             Function::PriorAuth => "prior-auth",
             Function::Documents => "documents",
+            Function::Disputes => "disputes",
         }
     }
 
@@ -31,6 +34,7 @@ impl Function {
             Function::Eligibility => eligibility::ROUTES,
             Function::PriorAuth => prior_auth::ROUTES,
             Function::Documents => documents::ROUTES,
+            Function::Disputes => disputes::ROUTES,
         }
     }
 }
@@ -137,6 +141,25 @@ mod tests {
             Match::MethodNotAllowed(vec!["GET"])
         );
         assert_eq!(router.find("GET", "/v1/nope"), Match::NotFound);
+    }
+
+    #[test]
+    fn the_dispute_queue_is_not_taken_for_a_dispute_id() {
+        let router = Router::new();
+        match router.find("GET", "/v1/disputes/queue") {
+            Match::Route { route, .. } => assert_eq!(route.path, "/v1/disputes/queue"),
+            other => panic!("{other:?}"),
+        }
+        match router.find("GET", "/v1/disputes/DSP-7K3Q9M") {
+            Match::Route {
+                route,
+                path_parameters,
+            } => {
+                assert_eq!(route.path, "/v1/disputes/{id}");
+                assert_eq!(path_parameters["id"], "DSP-7K3Q9M");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub struct App {
     prior_auth: prior_auth::Deps,
     /// The documents function (its HTTP routes and its S3-event handler).
     documents_job: documents::Deps,
+    disputes: disputes::Deps,
     openapi_json: Bytes,
 }
 
@@ -99,6 +100,12 @@ impl App {
             documents_job: documents::Deps {
                 records: embedded.records(),
                 documents: embedded.documents(),
+                queue: embedded.queue(),
+                policy: policy.clone(),
+                clock: clock.clone(),
+            },
+            disputes: disputes::Deps {
+                records: embedded.records(),
                 queue: embedded.queue(),
                 policy,
                 clock,
@@ -204,6 +211,7 @@ impl App {
             Function::Eligibility => eligibility::handle(&self.eligibility, request).await,
             Function::PriorAuth => prior_auth::handle(&self.prior_auth, request).await,
             Function::Documents => documents::handle(&self.documents_job, request).await,
+            Function::Disputes => disputes::handle(&self.disputes, request).await,
         };
         from_lambda(resp)
     }
@@ -339,7 +347,7 @@ fn presign_problem(e: StoreError) -> Response<Full<Bytes>> {
 
 impl App {
     /// What AWS runs on schedules and queues, as in-process tasks: the prior-auth
-    /// sweeper every [`SWEEP_EVERY`]. Aborted at shutdown.
+    /// and disputes sweepers every [`SWEEP_EVERY`]. Aborted at shutdown.
     fn start_background_jobs(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let app = Arc::clone(self);
         tokio::spawn(async move {
@@ -350,6 +358,9 @@ impl App {
                 let now = app.prior_auth.clock.now();
                 if let Err(e) = prior_auth::sweeper::sweep(&app.prior_auth, now).await {
                     tracing::error!(error = %e, "prior-auth sweep failed; retrying at the next tick");
+                }
+                if let Err(e) = disputes::sweeper::sweep(&app.disputes, now).await {
+                    tracing::error!(error = %e, "disputes sweep failed; retrying at the next tick");
                 }
             }
         })
