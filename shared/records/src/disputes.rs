@@ -352,7 +352,7 @@ impl Change {
         }
         Ok(Change {
             ops,
-            events: vec![event(dispute, None, at)],
+            events: events(dispute, 0, at),
         })
     }
 
@@ -365,7 +365,8 @@ impl Change {
         at: Timestamp,
     ) -> Result<Change, StoreError> {
         let ops = aggregate::update(old, &DisputeRecord(dispute.clone()))?;
-        let mut events = vec![event(dispute, Some(old.value.0.status), at)];
+        // One event per step, so a decision that also acknowledged says both.
+        let mut events = events(dispute, old.value.0.history.len(), at);
         let newly_decided =
             old.value.0.status != Status::Decided && dispute.status == Status::Decided;
         if newly_decided && let Some(r) = readjudication(dispute) {
@@ -435,25 +436,28 @@ pub fn readjudication(d: &Dispute) -> Option<Readjudication> {
     })
 }
 
-fn event(d: &Dispute, from: Option<Status>, at: Timestamp) -> OutboxEvent {
-    let body = DisputeEvent {
-        dispute_id: d.id.to_string(),
-        org: d.org.to_string(),
-        kind: d.request.kind.as_str().to_string(),
-        action: d
-            .history
-            .last()
-            .map(|h| h.action.clone())
-            .unwrap_or_default(),
-        from: from.map(|s| s.as_str().to_string()),
-        to: d.status.as_str().to_string(),
-        at,
-    };
-    OutboxEvent::new(
-        DISPUTE_EVENTS,
-        serde_json::to_string(&body).unwrap_or_default(),
-        at,
-    )
+/// The events of the history entries from `since` on.
+fn events(d: &Dispute, since: usize, at: Timestamp) -> Vec<OutboxEvent> {
+    d.history
+        .iter()
+        .skip(since)
+        .map(|h| {
+            let body = DisputeEvent {
+                dispute_id: d.id.to_string(),
+                org: d.org.to_string(),
+                kind: d.request.kind.as_str().to_string(),
+                action: h.action.clone(),
+                from: h.from.map(|s| s.as_str().to_string()),
+                to: h.to.as_str().to_string(),
+                at: h.at,
+            };
+            OutboxEvent::new(
+                DISPUTE_EVENTS,
+                serde_json::to_string(&body).unwrap_or_default(),
+                at,
+            )
+        })
+        .collect()
 }
 
 /// A dispute in a list (and on its list and queue rows in the store).

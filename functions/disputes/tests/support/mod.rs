@@ -55,77 +55,15 @@ impl Env {
     }
 
     async fn reviewed_auth(&self, id: &str, action: Action) {
-        let store = self.ipa.records.as_ref();
-        let ports = mso_records::Ports {
-            records: store,
-            queue: self.ipa.queue.as_ref(),
-        };
-        let now = self.now();
-        let mut request = json!({
-            "member_id": ANA.0, "dob": ANA.1,
-            "setting": "outpatient", "category": "therapy", "urgency": "routine",
-            "urgency_reason": null, "service_from": "2026-03-10", "service_to": "2026-04-10",
-            "requesting_npi": PCP_NPI, "servicing_npi": SUNRISE_NPI, "place_of_service": "11",
-            "diagnoses": ["M25.561"], "lines": [{"code": "97110", "modifiers": [], "units": 20}],
-            "contact": {"name": "Front desk", "phone": "657-555-0199", "extension": null, "fax": null, "email": null},
-            "admitted_at": null
-        });
-        request["lines"][0]["units"] = json!(20);
-        let actor = Actor {
-            subject: format!("user-of-{SUNRISE_ORG}"),
-            org: SUNRISE_ORG.into(),
-            role: "provider_user".into(),
-        };
-        let auth = prior_auths::file(
-            store,
+        reviewed_auth(
+            self.ipa.records.as_ref(),
+            self.ipa.queue.as_ref(),
             &self.ipa.policy,
-            Some(&OrgId::parse(SUNRISE_ORG).unwrap()),
-            serde_json::from_value(request).unwrap(),
-            now,
-            now,
-            Source::Portal,
-            ReferenceId::parse(id).unwrap(),
-            actor,
+            self.now(),
+            id,
+            action,
         )
-        .await
-        .unwrap_or_else(|_| panic!("the fixture auth is refused"));
-        assert_eq!(auth.status.as_str(), "pended");
-        Change::created(&auth, now)
-            .unwrap()
-            .commit(ports, None)
-            .await
-            .unwrap();
-        let stored = prior_auths::load(store, &auth.id).await.unwrap().unwrap();
-        let mut decided = stored.value.0.clone();
-        review::decide(
-            &mut decided,
-            &Decision {
-                action,
-                lines: vec![],
-                reason_code: Some("not_medically_necessary".into()),
-                reason: Some("Twelve visits meet the guideline.".into()),
-                criteria: Some("MCG A-0123".into()),
-                peer_to_peer: Some(PeerToPeer {
-                    name: "Dr. Lee".into(),
-                    phone: "657-555-0110".into(),
-                }),
-            },
-            Reviewer::Physician,
-            Actor {
-                subject: "md-1".into(),
-                org: IPA.into(),
-                role: "medical_director".into(),
-            },
-            now,
-            &self.ipa.policy,
-            None,
-        )
-        .unwrap();
-        Change::updated(&stored, &decided, now)
-            .unwrap()
-            .commit(ports, None)
-            .await
-            .unwrap();
+        .await;
     }
 
     /// Files `body` as a user of `org` with idempotency `key`.
@@ -228,4 +166,86 @@ pub fn instant(v: &Value) -> jiff::Timestamp {
         .unwrap_or_else(|| panic!("not a string: {v}"))
         .parse()
         .unwrap()
+}
+
+/// Files a physical-therapy request (review required: pended) with reference
+/// `id` on any store holding the small IPA's directory, and a medical director
+/// takes `action` on it at `now`.
+pub async fn reviewed_auth(
+    store: &dyn mso_store::RecordStore,
+    queue: &dyn mso_store::WorkQueue,
+    policy: &mso_domain::policy::Policy,
+    now: jiff::Timestamp,
+    id: &str,
+    action: Action,
+) {
+    let ports = mso_records::Ports {
+        records: store,
+        queue,
+    };
+    let mut request = json!({
+        "member_id": ANA.0, "dob": ANA.1,
+        "setting": "outpatient", "category": "therapy", "urgency": "routine",
+        "urgency_reason": null, "service_from": "2026-03-10", "service_to": "2026-04-10",
+        "requesting_npi": PCP_NPI, "servicing_npi": SUNRISE_NPI, "place_of_service": "11",
+        "diagnoses": ["M25.561"], "lines": [{"code": "97110", "modifiers": [], "units": 20}],
+        "contact": {"name": "Front desk", "phone": "657-555-0199", "extension": null, "fax": null, "email": null},
+        "admitted_at": null
+    });
+    request["lines"][0]["units"] = json!(20);
+    let actor = Actor {
+        subject: format!("user-of-{SUNRISE_ORG}"),
+        org: SUNRISE_ORG.into(),
+        role: "provider_user".into(),
+    };
+    let auth = prior_auths::file(
+        store,
+        policy,
+        Some(&OrgId::parse(SUNRISE_ORG).unwrap()),
+        serde_json::from_value(request).unwrap(),
+        now,
+        now,
+        Source::Portal,
+        ReferenceId::parse(id).unwrap(),
+        actor,
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the fixture auth is refused"));
+    assert_eq!(auth.status.as_str(), "pended");
+    Change::created(&auth, now)
+        .unwrap()
+        .commit(ports, None)
+        .await
+        .unwrap();
+    let stored = prior_auths::load(store, &auth.id).await.unwrap().unwrap();
+    let mut decided = stored.value.0.clone();
+    review::decide(
+        &mut decided,
+        &Decision {
+            action,
+            lines: vec![],
+            reason_code: Some("not_medically_necessary".into()),
+            reason: Some("Twelve visits meet the guideline.".into()),
+            criteria: Some("MCG A-0123".into()),
+            peer_to_peer: Some(PeerToPeer {
+                name: "Dr. Lee".into(),
+                phone: "657-555-0110".into(),
+            }),
+        },
+        Reviewer::Physician,
+        Actor {
+            subject: "md-1".into(),
+            org: IPA.into(),
+            role: "medical_director".into(),
+        },
+        now,
+        policy,
+        None,
+    )
+    .unwrap();
+    Change::updated(&stored, &decided, now)
+        .unwrap()
+        .commit(ports, None)
+        .await
+        .unwrap();
 }
