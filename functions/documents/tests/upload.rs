@@ -131,7 +131,7 @@ async fn only_the_owners_organisation_and_its_staff_may_attach() {
     let mut unknown = body.clone();
     unknown["owner"]["id"] = json!("PA-ZZZZZZ");
     assert_eq!(e.post(&unknown).await.status(), 404);
-    // Kinds whose jobs do not exist yet have no records to attach to.
+    // A claim that does not exist is as unknown as an auth that does not.
     let claim = json!({"owner": {"kind": "claim", "id": "CLM-7K3Q9M2P4X"}, "file_name": "a.pdf", "content_type": PDF, "size": 10});
     assert_eq!(e.post(&claim).await.status(), 404);
     // UM staff work auths; claims staff do not; ops has no documents role.

@@ -16,6 +16,7 @@
 use std::ops::RangeInclusive;
 
 use mso_domain::Invalid;
+use mso_domain::money::Money;
 use serde_json::{Map, Value};
 
 use crate::{FieldError, Problem};
@@ -193,6 +194,78 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A required amount of money: whole cents as a JSON integer (`12550`), or a
+    /// decimal string of dollars (`"125.50"`). A JSON float is refused: binary
+    /// fractions cannot hold cents exactly.
+    pub fn required_money(&mut self, name: &str) -> Option<Money> {
+        match self.get(name) {
+            None => {
+                self.problem(name, &Invalid::required());
+                None
+            }
+            Some(v) => self.money(name, v),
+        }
+    }
+
+    pub fn optional_money(&mut self, name: &str) -> Option<Option<Money>> {
+        match self.get(name) {
+            None => Some(None),
+            Some(v) => self.money(name, v).map(Some),
+        }
+    }
+
+    fn money(&mut self, name: &str, v: &Value) -> Option<Money> {
+        let parsed = match v {
+            Value::Number(n) => match n.as_i64() {
+                Some(cents) => Ok(Money::from_cents(cents)),
+                None => Err(Invalid::new(
+                    "invalid_amount",
+                    "must be whole cents (an integer) or a decimal string such as \"125.50\", never a floating-point number",
+                )),
+            },
+            Value::String(s) => Money::parse_dollars(s),
+            _ => Err(Invalid::new(
+                "invalid_type",
+                "must be whole cents (an integer) or a decimal string such as \"125.50\"",
+            )),
+        };
+        match parsed {
+            Ok(m) => Some(m),
+            Err(e) => {
+                self.problem(name, &e);
+                None
+            }
+        }
+    }
+
+    /// An optional code written as a string or a whole number (`"7"` or `7`),
+    /// parsed as text; absent or `null` is `Some(None)`.
+    pub fn optional_code<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, Invalid>,
+    ) -> Option<Option<T>> {
+        let text = match self.get(name) {
+            None => return Some(None),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) if n.is_u64() => n.to_string(),
+            Some(_) => {
+                self.problem(
+                    name,
+                    &Invalid::new("invalid_type", "must be a string or a whole number"),
+                );
+                return None;
+            }
+        };
+        match parse(&text) {
+            Ok(v) => Some(Some(v)),
+            Err(e) => {
+                self.problem(name, &e);
+                None
+            }
+        }
+    }
+
     /// A boolean; absent is `default`.
     pub fn bool_or(&mut self, name: &str, default: bool) -> Option<bool> {
         match self.get(name) {
@@ -361,6 +434,24 @@ impl<'a> Item<'a, '_> {
         }
     }
 
+    /// The item as a whole number within `range`.
+    pub fn number(&mut self, range: RangeInclusive<u32>) -> Option<u32> {
+        match self.value.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.problem(&Invalid::owned(
+                    "invalid_number",
+                    format!(
+                        "must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
     /// The item as an object, read by `read`.
     pub fn object<T>(&mut self, read: impl FnOnce(&mut Fields<'a>) -> Option<T>) -> Option<T> {
         match self.value {
@@ -409,6 +500,48 @@ mod tests {
 
     fn fields_of(v: &Value) -> &Map<String, Value> {
         v.as_object().unwrap()
+    }
+
+    #[test]
+    fn money_is_cents_or_a_decimal_string_never_a_float() {
+        let v = json!({"a": 12550, "b": "125.50", "c": 125.5, "d": "12.345", "e": true, "f": null});
+        let mut f = Fields::new(fields_of(&v));
+        assert_eq!(f.required_money("a"), Some(Money::from_cents(12_550)));
+        assert_eq!(f.required_money("b"), Some(Money::from_cents(12_550)));
+        assert_eq!(f.required_money("c"), None);
+        assert_eq!(f.required_money("d"), None);
+        assert_eq!(f.required_money("e"), None);
+        assert_eq!(f.optional_money("f"), Some(None));
+        assert_eq!(f.required_money("g"), None);
+        let errors = f.into_errors();
+        let codes: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("c", "invalid_amount"),
+                ("d", "invalid_amount"),
+                ("e", "invalid_type"),
+                ("g", "required"),
+            ]
+        );
+        assert!(errors[0].message.contains("never a floating-point number"));
+    }
+
+    #[test]
+    fn codes_may_be_written_as_numbers() {
+        let v = json!({"a": 7, "b": "8", "c": 7.5, "d": [1, 0, "x"]});
+        let mut f = Fields::new(fields_of(&v));
+        let text = |s: &str| Ok::<_, Invalid>(s.to_owned());
+        assert_eq!(f.optional_code("a", text), Some(Some("7".into())));
+        assert_eq!(f.optional_code("b", text), Some(Some("8".into())));
+        assert_eq!(f.optional_code("c", text), None);
+        assert_eq!(f.optional_code("z", text), Some(None));
+        assert_eq!(f.list("d", 1..=4, |i| i.number(1..=12)), None);
+        let fields: Vec<String> = f.into_errors().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["c", "d[1]", "d[2]"]);
     }
 
     #[test]

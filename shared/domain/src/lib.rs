@@ -5,6 +5,7 @@
 //! Every rule lives here once and is tested beside it. Handlers parse requests into
 //! these types (`parse` / `TryFrom`), call the rules, and persist the results.
 
+pub mod claims;
 pub mod clock;
 pub mod codes;
 pub mod dates;

@@ -11,6 +11,7 @@
 use mso_store::{RecordStore, WorkQueue};
 
 pub mod auth_events;
+pub mod claims;
 pub mod disputes;
 pub mod documents;
 pub mod prior_auths;

@@ -14,19 +14,26 @@
 //! | outbox event      | `OUTBOX#<queue>`                     | `<rfc3339>#<event id>` |                              |                        |
 //! | per-user counter  | `COUNTER#<org>#<user digest>`        | `<name>#<window start>`|                              |                        |
 //! | document          | `DOC#<doc id>`                       | `DOC`                  |                              |                        |
-//! | document link row | the owner's partition (`PA#<id>`, `DSP#<id>`) | `DOC#<doc id>` |                             |                        |
-//! | owner's messages  | the owner's partition (`PA#<id>`, `DSP#<id>`) | `DOCMSG`       |                             |                        |
+//! | document link row | the owner's partition (`PA#<id>`, `CLM#<id>`, `DSP#<id>`) | `DOC#<doc id>` |                  |                        |
+//! | owner's messages  | the owner's partition (`PA#<id>`, `CLM#<id>`, `DSP#<id>`) | `DOCMSG`       |                  |                        |
 //! | dispute           | `DSP#<id>`                           | `DSP`                  |                              |                        |
 //! | dispute list row  | `DSPLIST#ORG#<org>`, `DSPLIST#ALL`, `DSPLIST#SUBJECT#<claim or auth id>` | `<received rfc3339>#<id>` |  |                    |
 //! | dispute queue row | `DSPQUEUE`                           | `<next due>#<id>`      |                              |                        |
 //! | open-dispute guard| `DSPOPEN#<subject id>#<kind>#<reason category>` | `DSPOPEN`   |                              |                        |
 //! | dispute timer     | `DSPTIMER`                           | `<due rfc3339>#<id>#<timer>` |                        |                        |
+//! | claim             | `CLM#<id>`                           | `CLM`                  |                              |                        |
+//! | claim list row    | `CLMLIST#ORG#<org>`, `CLMLIST#ALL`, `CLMLIST#MEMBER#<member_id>` | `<received rfc3339>#<id>` |   |                        |
+//! | live-claim guard  | `CLMDUP#<sha-256 of member + services>` | `CLMDUP`            |                              |                        |
+//! | claim file        | `CF#<id>`                            | `CF`                   |                              |                        |
+//! | file's claim row  | `CF#<id>`                            | `CLAIM#<seq, 6 digits>`|                              |                        |
 //!
 //! Objects (S3 keys, embedded object paths) are built here too:
 //!
 //! | object            | key                                  |
 //! |-------------------|--------------------------------------|
 //! | uploaded document | `documents/<doc id>.<extension>`     |
+//! | claim file (API)  | `claim-files/<CF id>.x12`            |
+//! | claim file (clearinghouse drop) | `inbound/<any name>`   |
 //!
 //! Object keys carry no PHI: no names, member IDs or file names, only the
 //! document's reference ID and the extension of its declared type (so a
@@ -208,9 +215,96 @@ pub fn document_of_object(key: &str) -> Option<&str> {
     (plain(id) && plain(extension)).then_some(id)
 }
 
+pub fn claim(id: &str) -> Key {
+    Key::new(claim_partition(id), "CLM")
+}
+
+/// The partition of one claim: the claim, and its documents.
+pub fn claim_partition(id: &str) -> String {
+    format!("CLM#{id}")
+}
+
+/// The list of an organisation's claims, newest by receipt.
+pub fn claim_list_org(org_id: &str) -> String {
+    format!("CLMLIST#ORG#{org_id}")
+}
+
+/// Every claim (IPA staff lists).
+pub const CLAIM_LIST_ALL: &str = "CLMLIST#ALL";
+
+/// A member's claims (duplicate checks, member filters).
+pub fn claim_list_member(member_id: &str) -> String {
+    format!("CLMLIST#MEMBER#{member_id}")
+}
+
+/// The guard only one live claim may hold for the same member and services
+/// (`digest`: a SHA-256 of them), so two identical claims judged at once cannot
+/// both be accepted.
+pub fn claim_guard(digest: &str) -> Key {
+    Key::new(format!("CLMDUP#{digest}"), "CLMDUP")
+}
+
+pub fn claim_file(id: &str) -> Key {
+    Key::new(claim_file_partition(id), "CF")
+}
+
+/// The partition of one claim file: the file, and a row per claim in file order.
+pub fn claim_file_partition(id: &str) -> String {
+    format!("CF#{id}")
+}
+
+/// The sort-key prefix of a file's claim rows.
+pub const CLAIM_FILE_ROW_PREFIX: &str = "CLAIM#";
+
+/// The row of the `seq`-th claim (0-based) of a file.
+pub fn claim_file_row(file_id: &str, seq: u32) -> Key {
+    Key::new(
+        claim_file_partition(file_id),
+        format!("{CLAIM_FILE_ROW_PREFIX}{seq:06}"),
+    )
+}
+
+/// Where a file posted through the API is kept (and what starts its processing).
+pub const CLAIM_FILE_OBJECT_PREFIX: &str = "claim-files/";
+
+pub fn claim_file_object(file_id: &str) -> String {
+    format!("{CLAIM_FILE_OBJECT_PREFIX}{file_id}.x12")
+}
+
+/// The file ID of an object key made by [`claim_file_object`], if it is one.
+pub fn claim_file_of_object(key: &str) -> Option<&str> {
+    let id = key
+        .strip_prefix(CLAIM_FILE_OBJECT_PREFIX)?
+        .strip_suffix(".x12")?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(id)
+}
+
+/// Where clearinghouses drop 837 files.
+pub const CLAIM_INBOUND_PREFIX: &str = "inbound/";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claim_file_objects_round_trip() {
+        let key = claim_file_object("CF-7K3Q9M2P4X");
+        assert_eq!(key, "claim-files/CF-7K3Q9M2P4X.x12");
+        assert_eq!(claim_file_of_object(&key), Some("CF-7K3Q9M2P4X"));
+        for other in [
+            "claim-files/.x12",
+            "claim-files/a/b.x12",
+            "inbound/CF-1.x12",
+        ] {
+            assert_eq!(claim_file_of_object(other), None, "{other}");
+        }
+        assert_eq!(claim_file_row("CF-1", 7).sk, "CLAIM#000007");
+        assert!(
+            claim_file_row("CF-1", 0)
+                .sk
+                .starts_with(CLAIM_FILE_ROW_PREFIX)
+        );
+    }
 
     #[test]
     fn document_objects_round_trip_and_nothing_else_is_one() {

@@ -1,8 +1,8 @@
 //! The records documents attach to ("owners"): which organisation each belongs
 //! to, which IPA staff work it, and how a document is noted in its history.
 //!
-//! Prior auths and disputes are owners now. Claims and intake items answer "not
-//! found" until their jobs exist; each job adds its arm to the `match`es below
+//! Prior auths, claims and disputes are owners now. Intake items answer "not
+//! found" until their job exists; each job adds its arm to the `match`es below
 //! (marked `EXTENSION POINT`): the partition its record lives in, how to read
 //! its organisation, and how to append to its history. Nothing else in the
 //! documents job changes.
@@ -17,6 +17,7 @@ use mso_domain::prior_auth::{Actor, HistoryEntry};
 use mso_store::{RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
+use crate::claims::{self, ClaimRecord};
 use crate::disputes::{self, DisputeRecord};
 use crate::prior_auths::{self, AuthRecord};
 
@@ -109,10 +110,10 @@ impl Owner {
     pub fn partition(&self) -> Option<String> {
         match self.kind {
             OwnerKind::PriorAuth => Some(keys::prior_auth_partition(self.id.as_str())),
+            OwnerKind::Claim => Some(keys::claim_partition(self.id.as_str())),
             OwnerKind::Dispute => Some(keys::dispute_partition(self.id.as_str())),
-            // EXTENSION POINT: the claims and intake jobs return their record's
-            // partition here.
-            OwnerKind::Claim | OwnerKind::Intake => None,
+            // EXTENSION POINT: the intake job returns its record's partition here.
+            OwnerKind::Intake => None,
         }
     }
 }
@@ -128,6 +129,7 @@ pub struct OwnerRecord {
 #[derive(Clone, Debug)]
 enum State {
     PriorAuth(Stored<AuthRecord>),
+    Claim(Stored<ClaimRecord>),
     Dispute(Stored<DisputeRecord>),
 }
 
@@ -146,6 +148,12 @@ pub async fn resolve(
                     state: State::PriorAuth(stored),
                 }))
         }
+        OwnerKind::Claim => Ok(claims::load(store, &owner.id)
+            .await?
+            .map(|stored| OwnerRecord {
+                org: stored.value.0.org.clone(),
+                state: State::Claim(stored),
+            })),
         OwnerKind::Dispute => {
             Ok(disputes::load(store, &owner.id)
                 .await?
@@ -154,8 +162,8 @@ pub async fn resolve(
                     state: State::Dispute(stored),
                 }))
         }
-        // EXTENSION POINT: the claims and intake jobs read their record here.
-        OwnerKind::Claim | OwnerKind::Intake => Ok(None),
+        // EXTENSION POINT: the intake job reads its record here.
+        OwnerKind::Intake => Ok(None),
     }
 }
 
@@ -222,6 +230,12 @@ impl OwnerRecord {
                 let change = prior_auths::Change::updated(stored, &auth, at)?;
                 Ok((change.ops, vec![change.event]))
             }
+            State::Claim(stored) => {
+                let mut claim = stored.value.0.clone();
+                claim.note(note.action(), note.reason(), actor, at);
+                let change = claims::Change::updated(stored, &claim)?;
+                Ok((change.ops, change.events))
+            }
             State::Dispute(stored) => {
                 let mut dispute = stored.value.0.clone();
                 dispute.note(at, actor, note.action(), note.reason());
@@ -244,11 +258,13 @@ mod tests {
         assert!(Owner::parse(OwnerKind::Claim, "PA-7K3Q9M").is_err());
         assert_eq!(OwnerKind::parse("intake"), Ok(OwnerKind::Intake));
         assert!(OwnerKind::parse("member").is_err());
-        // Kinds whose jobs do not exist yet keep no documents.
         let claim = Owner::parse(OwnerKind::Claim, "CLM-7K3Q9M2P4X").unwrap();
-        assert_eq!(claim.partition(), None);
+        assert_eq!(claim.partition().as_deref(), Some("CLM#CLM-7K3Q9M2P4X"));
         let dispute = Owner::parse(OwnerKind::Dispute, "dsp-7k3q9m").unwrap();
         assert_eq!(dispute.partition().as_deref(), Some("DSP#DSP-7K3Q9M"));
+        // Kinds whose jobs do not exist yet keep no documents.
+        let item = Owner::parse(OwnerKind::Intake, "INT-7K3Q9M").unwrap();
+        assert_eq!(item.partition(), None);
     }
 
     #[test]

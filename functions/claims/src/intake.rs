@@ -1,0 +1,587 @@
+//! The claims bucket's ObjectCreated handler: a file posted through the API
+//! (`claim-files/<CF id>.x12`) or dropped by a clearinghouse (`inbound/...`) is
+//! read, its 999 written, and each claim of every set the 999 accepts stored:
+//! `received` with its edit work item, or `rejected` at once when it cannot be
+//! read or its provider is not the sender's. Both paths end here.
+//!
+//! S3 delivers at least once and Lambda retries a failed event, so reading a
+//! file twice changes nothing: claim IDs are derived from the file's content,
+//! its control numbers and CLM01 ([`mso_records::claims::derived_id`]), claims
+//! are created only if absent, and the file is marked read last. A file cut off
+//! by a crash is read again whole; its claims already stored stay as they are.
+//!
+//! Logs carry object keys, file IDs and counts, never claim content.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::s3::S3Event;
+use jiff::Timestamp;
+use mso_api::aggregate::Stored;
+use mso_api::directory;
+use mso_domain::claims::edits::Edit;
+use mso_domain::claims::{Claim, Source, validate};
+use mso_domain::ids::{Npi, OrgId, ReferenceId};
+use mso_domain::prior_auth::Actor;
+use mso_records::claims::{self, Change};
+use mso_store::{RecordStore, StoreError, keys};
+use mso_x12::ack277::{Ack277, Ack277Builder, AckParty};
+use mso_x12::ack999::{self, AckEnvelope, Stamp};
+use mso_x12::{Event, Parser};
+use serde::Serialize;
+
+use crate::files::{self, FileRecord, FileStatus};
+use crate::{Deps, x12};
+
+/// Most writes in one transaction (the store's limit is 100).
+const MAX_OPS: usize = 90;
+
+/// What one event record did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Verdict {
+    /// The file was read: `claims` taken (`rejected` of them at once).
+    Read {
+        file_id: String,
+        claims: u32,
+        rejected: u32,
+    },
+    /// The file was read before (a duplicate event): nothing changed.
+    Unchanged { file_id: String },
+    /// Not a claims object, or not an ObjectCreated event.
+    Ignored { why: &'static str },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Handled {
+    /// The object key (keys carry no PHI).
+    pub key: String,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub records: Vec<Handled>,
+}
+
+/// Some records failed on storage: the whole event is retried (the records
+/// already read change nothing the second time).
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} claim file events failed and will be retried: {first}")]
+pub struct IntakeError {
+    pub failed: usize,
+    pub total: usize,
+    #[source]
+    pub first: StoreError,
+}
+
+/// Handles every record of `event`; fails if any failed on storage.
+pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, IntakeError> {
+    let total = event.records.len();
+    let mut report = Report::default();
+    let mut failures = Vec::new();
+    for record in event.records {
+        let raw = record.s3.object.key.unwrap_or_default();
+        let created = record
+            .event_name
+            .as_deref()
+            .is_some_and(|name| name.starts_with("ObjectCreated:"));
+        let result = match decode_key(&raw) {
+            _ if !created => Ok(Verdict::Ignored {
+                why: "not an ObjectCreated event",
+            }),
+            None => Ok(Verdict::Ignored {
+                why: "the key is not URL-encoded UTF-8",
+            }),
+            Some(key) => object(deps, &key).await,
+        };
+        match result {
+            Ok(verdict) => {
+                tracing::info!(key = %raw, verdict = ?verdict, "claim file event");
+                report.records.push(Handled { key: raw, verdict });
+            }
+            Err(e) => {
+                tracing::error!(key = %raw, error = %e, "claim file failed; the event will be retried");
+                failures.push(e);
+            }
+        }
+    }
+    match failures.into_iter().next() {
+        None => Ok(report),
+        Some(first) => Err(IntakeError {
+            failed: total - report.records.len(),
+            total,
+            first,
+        }),
+    }
+}
+
+/// S3 event keys are URL-encoded, with `+` for a space.
+fn decode_key(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = raw.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Reads the object at `key` (decoded), if it is a claim file.
+pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
+    let store = deps.records.as_ref();
+    let stored = if let Some(id) = keys::claim_file_of_object(key) {
+        let Ok(id) = ReferenceId::parse_kind(mso_domain::ids::RecordKind::ClaimFile, id) else {
+            return Ok(Verdict::Ignored {
+                why: "not a claim file ID",
+            });
+        };
+        match files::load(store, &id).await? {
+            Some(stored) => stored,
+            None => {
+                return Ok(Verdict::Ignored {
+                    why: "no claim file has this ID",
+                });
+            }
+        }
+    } else if key.starts_with(keys::CLAIM_INBOUND_PREFIX) {
+        match dropped(deps, key).await? {
+            Some(stored) => stored,
+            None => {
+                return Ok(Verdict::Ignored {
+                    why: "the object is gone",
+                });
+            }
+        }
+    } else {
+        return Ok(Verdict::Ignored {
+            why: "not a claims object",
+        });
+    };
+    if stored.value.status != FileStatus::Received {
+        return Ok(Verdict::Unchanged {
+            file_id: stored.value.id.to_string(),
+        });
+    }
+    let Some((_, bytes)) = deps.files.get(&stored.value.object_key).await? else {
+        return Ok(Verdict::Ignored {
+            why: "the object is gone",
+        });
+    };
+    read_file(deps, stored, &bytes).await
+}
+
+/// The record of a clearinghouse's file, created on its first event.
+async fn dropped(deps: &Deps, key: &str) -> Result<Option<Stored<FileRecord>>, StoreError> {
+    let store = deps.records.as_ref();
+    let Some((meta, bytes)) = deps.files.get(key).await? else {
+        return Ok(None);
+    };
+    let id = files::file_id(&format!("inbound:{key}"), &files::digest(&bytes));
+    let file = FileRecord::new(
+        id.clone(),
+        None,
+        None,
+        key.to_string(),
+        meta.size,
+        deps.clock.now(),
+    );
+    match store.transact(vec![files::create_op(&file)?]).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => files::load(store, &id).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// One claim of a file, as [`claims_of_file`] hands it out.
+pub struct FileClaims {
+    pub id: ReferenceId,
+    pub claim: mso_x12::Claim,
+    /// What the reader found wrong with it (a `ClaimError`'s problems).
+    pub unreadable: Vec<Edit>,
+}
+
+/// Every claim of the transaction sets the 999 accepts, in file order, with
+/// its derived ID. The 277CA is built by walking the file the same way.
+pub fn claims_of_file(bytes: &[u8], digest: &[u8; 32], mut each: impl FnMut(FileClaims)) {
+    claims_and_reports(bytes, digest, &mut each, |_| {}, |_| {});
+}
+
+fn claims_and_reports(
+    bytes: &[u8],
+    digest: &[u8; 32],
+    each: &mut impl FnMut(FileClaims),
+    mut interchange: impl FnMut(&mso_x12::InterchangeReport),
+    mut not_claims: impl FnMut(&mso_x12::NotClaims),
+) {
+    // Claims stream out before their set's verdict: hold them until the
+    // interchange's report says which sets were accepted.
+    let mut held: Vec<(mso_x12::Claim, Vec<Edit>)> = Vec::new();
+    let mut occurrences: HashMap<(u64, String), u32> = HashMap::new();
+    for event in Parser::from_slice(bytes).flatten() {
+        match event {
+            Event::Claim(c) => held.push((*c, Vec::new())),
+            Event::ClaimError(e) => {
+                let problems = e
+                    .problems
+                    .iter()
+                    .map(|p| Edit::unreadable(&p.segment_id, &p.position.to_string(), &p.reason))
+                    .collect();
+                held.push((*e.claim, problems));
+            }
+            Event::NotClaims(n) => not_claims(&n),
+            Event::SetEnd(_) => {}
+            Event::Interchange(report) => {
+                interchange(&report);
+                for (claim, unreadable) in held.drain(..) {
+                    let src = &claim.source;
+                    if !report.set_accepted(src.set_index) {
+                        continue;
+                    }
+                    let clm01 = claim.patient_control_number.to_string();
+                    let n = occurrences.entry((src.set_index, clm01.clone())).or_insert(0);
+                    let id = claims::derived_id(
+                        digest,
+                        &src.interchange_control_number,
+                        &src.group_control_number,
+                        &src.set_control_number,
+                        &clm01,
+                        *n,
+                    );
+                    *n += 1;
+                    each(FileClaims {
+                        id,
+                        claim,
+                        unreadable,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Reads a stored file: its 999, its claims, then marks it read.
+async fn read_file(
+    deps: &Deps,
+    stored: Stored<FileRecord>,
+    bytes: &[u8],
+) -> Result<Verdict, StoreError> {
+    let file = &stored.value;
+    let digest = files::digest(bytes);
+    let now = deps.clock.now();
+    let envelope = ack_envelope(deps, file);
+    let mut ack_999 = String::new();
+    let mut reports = Vec::new();
+    let mut not_claims = 0u32;
+    let mut built: Vec<Claim> = Vec::new();
+    let mut owners = Owners::default();
+    // Provider lookups are async; the reader is not. Collect, then store.
+    let mut taken: Vec<FileClaims> = Vec::new();
+    claims_and_reports(
+        bytes,
+        &digest,
+        &mut |c: FileClaims| taken.push(c),
+        |report| {
+            ack_999.push_str(&ack999::write(report, &envelope));
+            reports.push(serde_json::to_value(report).unwrap_or_default());
+        },
+        |_| not_claims += 1,
+    );
+    let mut rejected = 0;
+    let total = taken.len();
+    let mut change = Change::default();
+    for (seq, taken) in taken.into_iter().enumerate() {
+        let seq = u32::try_from(seq).unwrap_or(u32::MAX);
+        let FileClaims {
+            id,
+            claim: x12_claim,
+            unreadable,
+        } = taken;
+        let claim = claim_of(deps, file, &mut owners, id, &x12_claim, unreadable, seq, now).await?;
+        if claim.status != mso_domain::claims::Status::Received {
+            rejected += 1;
+        }
+        let next = Change::created(&claim, now)?;
+        if change.ops.len() + change.events.len() + next.ops.len() + next.events.len() > MAX_OPS {
+            commit(deps, std::mem::take(&mut change), &built).await?;
+            built.clear();
+        }
+        change = change.and(next);
+        built.push(claim);
+    }
+    commit(deps, change, &built).await?;
+
+    let mut read = file.clone();
+    read.status = if total == 0 {
+        FileStatus::Rejected
+    } else {
+        FileStatus::Processing
+    };
+    read.claims = u32::try_from(total).unwrap_or(u32::MAX);
+    read.not_claims = not_claims;
+    read.ack_999 = Some(ack_999);
+    read.ack_999_json = Some(serde_json::Value::Array(reports));
+    let ops = mso_api::aggregate::update(&stored, &read)?;
+    match deps.records.transact(ops).await {
+        Ok(()) => {}
+        // Read by a concurrent delivery of the same event: the same result.
+        Err(StoreError::ConditionFailed) => {
+            return Ok(Verdict::Unchanged {
+                file_id: file.id.to_string(),
+            });
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(Verdict::Read {
+        file_id: file.id.to_string(),
+        claims: read.claims,
+        rejected,
+    })
+}
+
+/// Commits a batch of new claims; a batch that meets a claim already stored
+/// (the file read again) goes claim by claim, leaving those as they are.
+async fn commit(deps: &Deps, change: Change, claims: &[Claim]) -> Result<(), StoreError> {
+    if change.ops.is_empty() {
+        return Ok(());
+    }
+    let now = deps.clock.now();
+    match change.commit(deps.ports(), None).await {
+        Err(StoreError::ConditionFailed) => {
+            for claim in claims {
+                match Change::created(claim, now)?.commit(deps.ports(), None).await {
+                    Ok(()) | Err(StoreError::ConditionFailed) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Which organisation each NPI belongs to, looked up once per file.
+#[derive(Default)]
+struct Owners(HashMap<String, Option<OrgId>>);
+
+impl Owners {
+    async fn of(&mut self, store: &dyn RecordStore, npi: &str) -> Result<Option<OrgId>, StoreError> {
+        if let Some(known) = self.0.get(npi) {
+            return Ok(known.clone());
+        }
+        let org = match Npi::parse(npi) {
+            Ok(npi) => directory::provider(store, &npi).await?.map(|p| p.org_id),
+            Err(_) => None,
+        };
+        self.0.insert(npi.to_string(), org.clone());
+        Ok(org)
+    }
+}
+
+/// The claim to store for one claim of the file.
+#[allow(clippy::too_many_arguments)]
+async fn claim_of(
+    deps: &Deps,
+    file: &FileRecord,
+    owners: &mut Owners,
+    id: ReferenceId,
+    x12_claim: &mso_x12::Claim,
+    mut rejections: Vec<Edit>,
+    seq: u32,
+    now: Timestamp,
+) -> Result<Claim, StoreError> {
+    let store = deps.records.as_ref();
+    let (submission, unmapped) = x12::submission(x12_claim);
+    rejections.extend(unmapped);
+    let npis: Vec<&str> = std::iter::once(submission.billing_npi.as_str())
+        .chain(submission.rendering_npi.as_deref())
+        .chain(submission.lines.iter().filter_map(|l| l.rendering_npi.as_deref()))
+        .collect();
+    let mut provider_orgs = Vec::new();
+    for npi in npis {
+        provider_orgs.extend(owners.of(store, npi).await?);
+    }
+    let org = match &file.org {
+        // Posted by an organisation: its claims are its own, or rejected.
+        Some(org) => {
+            if !provider_orgs.contains(org) {
+                rejections.push(Edit::provider_not_in_organisation(false));
+            }
+            org.clone()
+        }
+        // A clearinghouse's drop: the billing (else rendering) provider's.
+        None => match provider_orgs.first() {
+            Some(org) => org.clone(),
+            None => {
+                rejections.push(Edit::provider_not_in_organisation(true));
+                ipa_org(deps)?
+            }
+        },
+    };
+    if rejections.is_empty()
+        && let Err(problems) = validate(&submission)
+    {
+        rejections.extend(problems.iter().map(Edit::invalid));
+    }
+    let source = Source::File {
+        file_id: file.id.clone(),
+        seq,
+    };
+    let actor = file.submitted_by.clone().unwrap_or_else(clearinghouse);
+    Ok(if rejections.is_empty() {
+        Claim::received(id, org, source, submission, now, &deps.policy, actor)
+    } else {
+        Claim::rejected_on_receipt(id, org, source, submission, rejections, now, &deps.policy, actor)
+    })
+}
+
+fn clearinghouse() -> Actor {
+    Actor {
+        subject: "clearinghouse".into(),
+        org: "clearinghouse".into(),
+        role: "clearinghouse".into(),
+    }
+}
+
+fn ipa_org(deps: &Deps) -> Result<OrgId, StoreError> {
+    OrgId::parse(&deps.policy.ipa.id)
+        .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))
+}
+
+/// Our ISA ID: the IPA's id, as X12 writes IDs (upper case, at most 15).
+fn our_id(deps: &Deps) -> String {
+    deps.policy
+        .ipa
+        .id
+        .to_ascii_uppercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(15)
+        .collect()
+}
+
+/// The acknowledgements' own envelope: control numbers from the file's ID (the
+/// same file always gets the same acknowledgements), stamped with its receipt.
+fn ack_envelope(deps: &Deps, file: &FileRecord) -> AckEnvelope {
+    let control = file
+        .id
+        .as_str()
+        .bytes()
+        .fold(0u32, |n, b| n.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 1_000_000_000;
+    let local = deps.policy.time_zone().to_datetime(file.received_at);
+    let stamp = Stamp::new(
+        &local.date().to_string(),
+        &format!("{:02}{:02}", local.hour(), local.minute()),
+    )
+    .unwrap_or_else(|| Stamp::new("2000-01-01", "0000").unwrap_or_else(|| unreachable!()));
+    AckEnvelope {
+        interchange_control_number: control.max(1),
+        group_control_number: control % 1_000_000 + 1,
+        first_set_control_number: 1,
+        stamp,
+        our_qualifier: "ZZ".into(),
+        our_id: our_id(deps),
+    }
+}
+
+fn us(deps: &Deps) -> AckParty {
+    AckParty {
+        name: deps.policy.ipa.name.to_ascii_uppercase(),
+        id: our_id(deps),
+        isa_qualifier: "ZZ".into(),
+        isa_id: our_id(deps),
+        application_id: our_id(deps),
+    }
+}
+
+/// A 277CA builder addressed back to the sender of `first` (the file's first claim).
+pub(crate) fn ack_builder(deps: &Deps, file: &FileRecord, first: &mso_x12::Claim) -> Ack277Builder {
+    let src = &first.source;
+    let receiver = AckParty {
+        name: src
+            .submitter
+            .as_ref()
+            .map(|s| s.name.last_or_organization.to_string())
+            .unwrap_or_default(),
+        id: src
+            .submitter
+            .as_ref()
+            .and_then(|s| s.id.as_deref())
+            .unwrap_or_default()
+            .to_string(),
+        isa_qualifier: src.sender_qualifier.clone(),
+        isa_id: src.sender_id.clone(),
+        application_id: src.group_sender.clone(),
+    };
+    let envelope = ack_envelope(deps, file);
+    let received = envelope.stamp.date().to_string();
+    Ack277Builder::new(envelope, "P", us(deps), receiver, &src.reference, &received)
+}
+
+/// The 277CA of a file no claim was taken from.
+pub(crate) fn empty_ack(deps: &Deps, file: &FileRecord) -> Ack277 {
+    let envelope = ack_envelope(deps, file);
+    let received = envelope.stamp.date().to_string();
+    Ack277Builder::new(envelope, "P", us(deps), AckParty::default(), "", &received).build()
+}
+
+/// The S3 event S3 sends for an object just created in the claims bucket (what
+/// `mso serve` hands [`handle`] after it stores a file).
+pub fn object_created(bucket: &str, key: &str, size: u64, at: Timestamp) -> S3Event {
+    let encoded: String = key
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'~' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".into(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    let event = serde_json::json!({
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-west-2",
+            "eventTime": at.to_string(),
+            "eventName": "ObjectCreated:Put",
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+                "object": {"key": encoded, "size": size}
+            }
+        }]
+    });
+    serde_json::from_value(event).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_decoded_as_s3_encodes_them() {
+        assert_eq!(decode_key("inbound/a+b%2Fc.x12").as_deref(), Some("inbound/a b/c.x12"));
+        assert_eq!(decode_key("inbound/%E2%9C%93").as_deref(), Some("inbound/\u{2713}"));
+        assert_eq!(decode_key("inbound/%ZZ"), None);
+        assert_eq!(decode_key("inbound/%C3"), None);
+        assert_eq!(decode_key("inbound/%4"), None);
+    }
+
+    #[test]
+    fn events_carry_the_key_encoded() {
+        let e = object_created("b", "inbound/a b.x12", 10, "2026-12-05T18:00:00Z".parse().unwrap());
+        let key = e.records[0].s3.object.key.clone().unwrap();
+        assert_eq!(key, "inbound/a+b.x12");
+        assert_eq!(decode_key(&key).as_deref(), Some("inbound/a b.x12"));
+    }
+}

@@ -1,0 +1,278 @@
+//! `GET /v1/claims/{id}` and `GET /v1/claims?status=&member_id=&from=&to=`.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use lambda_http::RequestExt;
+use lambda_http::http::StatusCode;
+use mso_api::audit::{self, AuditEvent, sortable_instant};
+use mso_api::paging::{self, Listing, PageRequest};
+use mso_api::{
+    AuthError, Body, FieldError, FieldErrors, Forbidden, Principal, Problem, Request, RequestInfo,
+    Response, Scope, json_response,
+};
+use mso_domain::clock::Deadline;
+use mso_domain::dates::parse_date;
+use mso_domain::ids::{MemberId, RecordKind, ReferenceId};
+use mso_domain::claims::Status;
+use mso_records::claims::{self, ClaimSummary};
+use mso_store::{Query, StoreError, keys};
+use tracing::{Span, instrument};
+
+use crate::view::ClaimView;
+use crate::{Deps, READERS};
+
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error(transparent)]
+    Unauthenticated(#[from] AuthError),
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error("invalid query")]
+    Invalid(Vec<FieldError>),
+    #[error("not found")]
+    NotFound,
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+impl From<ReadError> for Problem {
+    fn from(e: ReadError) -> Problem {
+        match e {
+            ReadError::Unauthenticated(e) => Problem::unauthorized(e.to_string()),
+            ReadError::Forbidden(e) => e.into(),
+            ReadError::Invalid(errors) => Problem::invalid_request(errors),
+            ReadError::NotFound => Problem::not_found(),
+            ReadError::Store(StoreError::InvalidInput(_)) => {
+                Problem::invalid_request(vec![FieldError {
+                    field: "cursor".into(),
+                    code: "invalid_cursor".into(),
+                    message: "is not a cursor of this list; start again without it".into(),
+                }])
+            }
+            ReadError::Store(_) => Problem::unavailable(),
+        }
+    }
+}
+
+fn answer<T: serde::Serialize>(result: Result<T, ReadError>) -> Response<Body> {
+    match result {
+        Ok(value) => json_response(StatusCode::OK, &value),
+        Err(e) => {
+            if let ReadError::Store(store) = &e {
+                tracing::error!(error = %store, "claim read failed");
+            }
+            Problem::from(e).into_response()
+        }
+    }
+}
+
+/// One claim
+///
+/// With its lines, status, every edit that fired, the payment clock, documents
+/// and history. Another organisation's claim is 404. Every read is in the PHI
+/// audit trail.
+#[utoipa::path(
+    get,
+    path = "/v1/claims/{id}",
+    tag = "claims",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The claim ID (CLM-7K3Q9M2P4X)")),
+    responses(
+        (status = 200, description = "The claim", body = ClaimView),
+        (status = 401, description = "Missing, expired or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not read claims", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such claim visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(name = "claims.read", skip_all, fields(request_id, org))]
+pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
+    let info = RequestInfo::of(req);
+    Span::current().record("request_id", info.request_id.as_str());
+    answer(get_one(deps, req, &info).await)
+}
+
+async fn get_one(
+    deps: &Deps,
+    req: &Request,
+    info: &RequestInfo,
+) -> Result<ClaimView, ReadError> {
+    let principal = Principal::from_request(req)?;
+    Span::current().record("org", principal.org.as_str());
+    let scope = principal.authorize(&deps.policy.ipa.id, READERS)?;
+    let id = path_id(req).ok_or(ReadError::NotFound)?;
+    let store = deps.records.as_ref();
+    let claim = match claims::load(store, &id).await? {
+        Some(stored) if scope.covers(&stored.value.0.org) => stored.value.0,
+        _ => return Err(ReadError::NotFound),
+    };
+    let now = deps.clock.now();
+    audit::record(
+        store,
+        &AuditEvent {
+            actor: &principal,
+            action: "claims.read",
+            purpose: "payment",
+            subject_type: "claim",
+            subject_id: claim.id.as_str(),
+            outcome: claim.status.as_str(),
+            request_id: &info.request_id,
+            at: now,
+        },
+    )
+    .await?;
+    let documents = crate::view::documents_of(store, &claim).await?;
+    Ok(ClaimView::of(&claim, deps.policy.claims.payment_working_days).with_documents(documents))
+}
+
+/// The `{id}` of the path, when it is a claim ID (anything else is simply not found).
+pub(crate) fn path_id(req: &Request) -> Option<ReferenceId> {
+    let raw = req.path_parameters_ref()?.first("id")?;
+    ReferenceId::parse_kind(RecordKind::Claim, raw).ok()
+}
+
+/// The filters of the list.
+struct ListQuery {
+    member_id: Option<MemberId>,
+    status: Option<Status>,
+    from: Option<Date>,
+    to: Option<Date>,
+    page: PageRequest,
+}
+
+impl TryFrom<&Request> for ListQuery {
+    type Error = Vec<FieldError>;
+
+    fn try_from(req: &Request) -> Result<Self, Self::Error> {
+        let params = req.query_string_parameters_ref();
+        let param = |name| params.and_then(|p| p.first(name)).filter(|v| !v.is_empty());
+        let mut errors = FieldErrors::default();
+        let member_id = param("member_id").map(|m| errors.check("member_id", MemberId::parse(m)));
+        let status = param("status").map(|s| errors.check("status", Status::parse(s)));
+        let from = param("from").map(|d| errors.check("from", parse_date(d)));
+        let to = param("to").map(|d| errors.check("to", parse_date(d)));
+        let page = PageRequest::of(req, &mut errors);
+        if let (Some(Some(from)), Some(Some(to))) = (from, to)
+            && to < from
+        {
+            errors.check::<()>(
+                "to",
+                Err(mso_domain::Invalid::new(
+                    "before_from",
+                    "must not be before from",
+                )),
+            );
+        }
+        match page {
+            Some(page) if errors.is_empty() => Ok(ListQuery {
+                member_id: member_id.flatten(),
+                status: status.flatten(),
+                from: from.flatten(),
+                to: to.flatten(),
+                page,
+            }),
+            _ => Err(errors.into_vec()),
+        }
+    }
+}
+
+/// Claims, newest first
+///
+/// A provider sees its organisation's claims; IPA staff see every organisation's
+/// (a claims examiner works `status=pended`). Filter by member, status and
+/// receipt dates (in the IPA's time zone); paged with `limit` and `cursor`.
+#[utoipa::path(
+    get,
+    path = "/v1/claims",
+    tag = "claims",
+    security(("bearer" = [])),
+    params(
+        ("member_id" = Option<String>, Query, description = "Only this member's claims"),
+        ("status" = Option<String>, Query, description = "Only claims in this status: received, accepted, rejected, pended, replaced, voided"),
+        ("from" = Option<String>, Query, description = "Received on or after this date, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "Received on or before this date, YYYY-MM-DD"),
+        ("limit" = Option<u32>, Query, description = "Items per page, 1 to 100 (25)"),
+        ("cursor" = Option<String>, Query, description = "The next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "One page of claims", body = Listing<ClaimSummary>),
+        (status = 400, description = "Invalid filters or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, expired or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not read claims", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(name = "claims.list", skip_all, fields(request_id, org))]
+pub(crate) async fn list(deps: &Deps, req: &Request) -> Response<Body> {
+    let info = RequestInfo::of(req);
+    Span::current().record("request_id", info.request_id.as_str());
+    answer(list_page(deps, req, &info).await)
+}
+
+async fn list_page(
+    deps: &Deps,
+    req: &Request,
+    info: &RequestInfo,
+) -> Result<Listing<ClaimSummary>, ReadError> {
+    let principal = Principal::from_request(req)?;
+    Span::current().record("org", principal.org.as_str());
+    let scope = principal.authorize(&deps.policy.ipa.id, READERS)?;
+    let q = ListQuery::try_from(req).map_err(ReadError::Invalid)?;
+    let partition = match (&q.member_id, &scope) {
+        (Some(member), _) => keys::claim_list_member(member.as_str()),
+        (None, Scope::Organisation(org)) => keys::claim_list_org(org.as_str()),
+        (None, Scope::Ipa) => keys::CLAIM_LIST_ALL.to_string(),
+    };
+    let tz = deps.policy.time_zone();
+    let from = q
+        .from
+        .and_then(|d| d.to_zoned_datetime(tz.clone()).ok())
+        .map(|z| sortable_instant(z.timestamp()))
+        .unwrap_or_default();
+    let to = match q.to {
+        Some(d) => format!(
+            "{}#~",
+            sortable_instant(Deadline::end_of_day(d, tz).instant())
+        ),
+        None => "~".to_string(),
+    };
+    let query = Query::between(partition, from, to).descending();
+    let now = deps.clock.now();
+    let store = deps.records.as_ref();
+    let listing = paging::collect(store, query, &q.page, |record| {
+        let summary: ClaimSummary = serde_json::from_value(record.body).ok()?;
+        let org = mso_domain::ids::OrgId::parse(&summary.org).ok()?;
+        let wanted = scope.covers(&org) && q.status.is_none_or(|s| s == summary.status);
+        wanted.then(|| summary.shown())
+    })
+    .await?;
+    audit_list(deps, &principal, info, q.member_id.as_ref(), now).await?;
+    Ok(listing)
+}
+
+/// A list shows member IDs: it is a PHI read like any other.
+async fn audit_list(
+    deps: &Deps,
+    principal: &Principal,
+    info: &RequestInfo,
+    member: Option<&MemberId>,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    audit::record(
+        deps.records.as_ref(),
+        &AuditEvent {
+            actor: principal,
+            action: "claims.list",
+            purpose: "payment",
+            subject_type: if member.is_some() {
+                "member"
+            } else {
+                "claim_list"
+            },
+            subject_id: member.map_or("*", MemberId::as_str),
+            outcome: "listed",
+            request_id: &info.request_id,
+            at,
+        },
+    )
+    .await
+}

@@ -1,0 +1,223 @@
+//! `POST /v1/claims`: take one JSON claim; its edits run through the queue.
+
+use lambda_http::http::StatusCode;
+use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse};
+use mso_api::{
+    AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
+    body, directory, json_response,
+};
+use mso_domain::claims::{Claim, Source, Submission};
+use mso_domain::ids::{Npi, OrgId, RecordKind};
+use mso_domain::prior_auth::Actor;
+use mso_records::claims::Change;
+use mso_store::{RecordStore, StoreError};
+use tracing::{Span, instrument};
+
+use crate::view::ClaimView;
+use crate::{Deps, SUBMITTERS, parse};
+
+/// Everything that can go wrong on this route, mapped to a status in one place.
+#[derive(Debug, thiserror::Error)]
+enum SubmitError {
+    #[error(transparent)]
+    Unauthenticated(#[from] AuthError),
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    #[error("neither NPI is the caller's organisation's")]
+    NotOurProvider,
+    #[error("answered by the idempotency record")]
+    Idempotent(Response<Body>),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+impl From<SubmitError> for Response<Body> {
+    fn from(e: SubmitError) -> Response<Body> {
+        let problem = match e {
+            SubmitError::Idempotent(resp) => return resp,
+            SubmitError::Unauthenticated(e) => Problem::unauthorized(e.to_string()),
+            SubmitError::Forbidden(e) => e.into(),
+            SubmitError::Invalid(errors) => Problem::invalid_request(errors),
+            SubmitError::NotOurProvider => Problem::forbidden(
+                "Neither the billing nor the rendering NPI is a provider of your organisation.",
+            )
+            .with_errors(vec![FieldError {
+                field: "billing_provider.npi".into(),
+                code: "npi_not_in_organisation".into(),
+                message: "the billing or the rendering NPI must be a provider of your organisation"
+                    .into(),
+            }]),
+            SubmitError::Store(StoreError::InvalidInput(_)) => Problem::invalid_request(vec![]),
+            SubmitError::Store(_) => Problem::unavailable(),
+        };
+        problem.into_response()
+    }
+}
+
+/// Submit a claim
+///
+/// One 837P- or 837I-shaped claim. Every bad field (shape and code validity:
+/// ICD-10, CPT/HCPCS, modifiers, place of service, NPI check digit) is named at
+/// once. A valid claim is stored `received` and answered 202; its edits
+/// (eligibility on each date of service, timely filing, duplicates, prior auth
+/// match, carve-outs, replacement and void rules) run asynchronously: read the
+/// claim for its status. Idempotent with `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/v1/claims",
+    tag = "claims",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Required. 1 to 255 printable characters; the same key and body replay the first answer for 24 hours")),
+    request_body(content = serde_json::Value, description = "claim_type (professional | institutional), frequency (1, 7 or 8; default 1), original_claim_id (for 7 and 8), patient_control_number, billing_provider{npi, tin}, rendering_npi, referring_npi, member_id, dob, place_of_service (professional) or type_of_bill (institutional), diagnoses (ICD-10, the first is principal; up to 12 professional, 25 institutional), prior_auth_id, lines[{code, modifiers, revenue_code, units, charge (integer cents or a decimal string, never a float), service_from, service_to, diagnosis_pointers, rendering_npi, place_of_service, prior_auth_id}]"),
+    responses(
+        (status = 202, description = "Received: its edits run now; read it for the outcome", body = ClaimView),
+        (status = 400, description = "Invalid fields; every one is listed (including a missing Idempotency-Key)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing, expired or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a provider role, or neither NPI is of the caller's organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key is still in progress (Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; nothing was stored", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[instrument(
+    name = "claims.submit",
+    skip_all,
+    fields(request_id, correlation_id, org, claim_id)
+)]
+pub(crate) async fn post(deps: &Deps, req: &Request) -> Response<Body> {
+    let info = RequestInfo::of(req);
+    let span = Span::current();
+    span.record("request_id", info.request_id.as_str());
+    span.record("correlation_id", info.correlation_id.as_str());
+    match submit(deps, req, &info).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            if let SubmitError::Store(store) = &e {
+                tracing::error!(error = %store, "claim submit failed");
+            }
+            e.into()
+        }
+    }
+}
+
+async fn submit(
+    deps: &Deps,
+    req: &Request,
+    info: &RequestInfo,
+) -> Result<Response<Body>, SubmitError> {
+    let principal = Principal::from_request(req)?;
+    Span::current().record("org", principal.org.as_str());
+    principal.authorize(&deps.policy.ipa.id, SUBMITTERS)?;
+    let key = IdempotencyKey::of(req);
+    let root = body::object(req.body().as_ref());
+    // Every problem with the request at once: the key header and the body's fields.
+    let (key, submission) = match (key, root) {
+        (Ok(key), Ok(root)) => (key, parse::claim(&root).map_err(SubmitError::Invalid)?),
+        (Err(key_error), Ok(root)) => {
+            let mut errors = vec![key_error];
+            errors.extend(parse::claim(&root).err().unwrap_or_default());
+            return Err(SubmitError::Invalid(errors));
+        }
+        (key, Err(problem)) => {
+            let mut errors = problem.errors;
+            errors.extend(key.err());
+            return Err(SubmitError::Invalid(errors));
+        }
+    };
+
+    let store = deps.records.as_ref();
+    let now = deps.clock.now();
+    let ticket = match idempotency::begin(store, &Attempt::of(req, &principal, &key), now).await? {
+        Outcome::Proceed(ticket) => ticket,
+        other => {
+            return Err(SubmitError::Idempotent(
+                other
+                    .into_response()
+                    .unwrap_or_else(|| Problem::unavailable().into_response()),
+            ));
+        }
+    };
+    if !bills_for(store, &submission, &principal.org).await? {
+        ticket.release(store).await?;
+        return Err(SubmitError::NotOurProvider);
+    }
+
+    let claim = Claim::received(
+        mso_api::ids::new_reference(RecordKind::Claim),
+        principal.org.clone(),
+        Source::Portal,
+        submission,
+        now,
+        &deps.policy,
+        actor_of(&principal),
+    );
+    let view = ClaimView::of(&claim, deps.policy.claims.payment_working_days);
+    let stored = StoredResponse {
+        status: 202,
+        content_type: "application/json".into(),
+        body: serde_json::to_string(&view).unwrap_or_default(),
+    };
+    let change =
+        Change::created(&claim, now)?.audited(&principal, "claims.submit", &claim, info, now)?;
+    match change
+        .commit(deps.ports(), Some(ticket.completion(&stored, now)))
+        .await
+    {
+        Ok(()) => {
+            Span::current().record("claim_id", claim.id.as_str());
+            Ok(json_response(StatusCode::ACCEPTED, &view))
+        }
+        // A random 50-bit ID is practically never taken; the key's lease was.
+        Err(StoreError::ConditionFailed) => Err(SubmitError::Idempotent(
+            Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-in-progress",
+                "A request with this Idempotency-Key is in progress",
+            )
+            .with_retry_after(1)
+            .into_response(),
+        )),
+        Err(e) => {
+            ticket.release(store).await?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Whether the billing or the rendering provider (claim or line level) belongs
+/// to `org`.
+pub(crate) async fn bills_for(
+    store: &dyn RecordStore,
+    s: &Submission,
+    org: &OrgId,
+) -> Result<bool, StoreError> {
+    let npis = std::iter::once(Some(&s.billing_npi))
+        .chain([s.rendering_npi.as_ref()])
+        .chain(s.lines.iter().map(|l| l.rendering_npi.as_ref()))
+        .flatten();
+    for npi in npis {
+        let Ok(npi) = Npi::parse(npi) else { continue };
+        if directory::provider(store, &npi)
+            .await?
+            .is_some_and(|p| &p.org_id == org)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The claim's record of who acted: subject, organisation and the role used.
+pub(crate) fn actor_of(p: &Principal) -> Actor {
+    Actor {
+        subject: p.subject.clone(),
+        org: p.org.to_string(),
+        role: p
+            .roles
+            .first()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+    }
+}
