@@ -43,35 +43,18 @@ fn email(s: &str) -> Result<String, Invalid> {
     }
 }
 
-/// A dollar amount, written as a string (`"125.50"`) or a JSON number
-/// (`125.5`), read from its text so no floating point is involved. `None`
-/// (recorded) when bad; `Some(None)` when absent.
-fn dollars(f: &mut Fields<'_>, root: &Map<String, Value>, name: &str) -> Option<Option<Money>> {
-    let text = match root.get(name) {
-        None | Some(Value::Null) => return Some(None),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(_) => {
-            f.problem(
-                name,
-                &Invalid::new("invalid_type", "must be a dollar amount (\"125.50\")"),
-            );
-            return None;
-        }
-    };
-    match Money::parse_dollars(&text) {
-        Ok(m) if m.cents() > 0 => Some(Some(m)),
-        Ok(_) => {
+/// An amount of money (whole cents as an integer, or a decimal string of
+/// dollars; never a float) that must be more than zero.
+fn positive_money(f: &mut Fields<'_>, name: &str) -> Option<Option<Money>> {
+    match f.optional_money(name)? {
+        Some(m) if m.cents() <= 0 => {
             f.problem(
                 name,
                 &Invalid::new("not_positive", "must be more than zero"),
             );
             None
         }
-        Err(e) => {
-            f.problem(name, &e);
-            None
-        }
+        other => Some(other),
     }
 }
 
@@ -112,7 +95,7 @@ pub fn request(root: &Map<String, Value>) -> Result<Request, Vec<FieldError>> {
     };
     let reason_category = f.required("reason_category", ReasonCategory::parse);
     let reason = f.required_text("reason", MAX_REASON);
-    let amount_disputed = dollars(&mut f, root, "amount_disputed");
+    let amount_disputed = positive_money(&mut f, "amount_disputed");
     let remittance_date = f.optional("remittance_date", parse_date);
     let expedited = f.bool_or("expedited", false);
     let contact = f.object("contact", |c| {
@@ -163,7 +146,7 @@ pub fn request(root: &Map<String, Value>) -> Result<Request, Vec<FieldError>> {
 pub fn decision(root: &Map<String, Value>) -> Result<Decision, Vec<FieldError>> {
     let mut f = Fields::new(root);
     let outcome = f.required("outcome", Outcome::parse);
-    let amount = dollars(&mut f, root, "amount");
+    let amount = positive_money(&mut f, "amount");
     let reasons = f.list("reasons", 1..=MAX_REASONS, |item| {
         item.parse(|s| free_text(s, MAX_ONE_REASON, true))
     });
@@ -212,7 +195,7 @@ mod tests {
         let want = [
             ("kind", "invalid_value"),
             ("claim_id", "invalid_reference_id"),
-            ("reason_category", "required"),
+            ("reason_category", "invalid_value"),
             ("reason", "required"),
             ("amount_disputed", "invalid_amount"),
             ("remittance_date", "invalid_date"),
@@ -245,10 +228,25 @@ mod tests {
         );
         let mut ok = base;
         ok["prior_auth_id"] = json!("pa-7k3q9m");
-        ok["amount_disputed"] = json!(125.5);
+        ok["amount_disputed"] = json!(12_550);
         let r = request(ok.as_object().unwrap()).unwrap();
         assert_eq!(r.subject.prior_auth_id().unwrap().as_str(), "PA-7K3Q9M");
         assert_eq!(r.amount_disputed, Some(Money::from_cents(12_550)));
+    }
+
+    #[test]
+    fn amounts_are_cents_or_a_decimal_string_never_a_float() {
+        let base = json!({"kind": "pdr", "claim_id": "CLM-7K3Q9M2P4X", "reason_category": "underpayment",
+            "reason": "r", "contact": {"name": "A", "phone": "657-555-0199"}});
+        let amount = |v: Value| {
+            let mut b = base.clone();
+            b["amount_disputed"] = v;
+            request(b.as_object().unwrap()).map(|r| r.amount_disputed)
+        };
+        assert_eq!(amount(json!("125.50")), Ok(Some(Money::from_cents(12_550))));
+        assert_eq!(amount(json!(12_550)), Ok(Some(Money::from_cents(12_550))));
+        assert_eq!(amount(json!(125.5)).unwrap_err()[0].code, "invalid_amount");
+        assert_eq!(amount(json!("0.00")).unwrap_err()[0].code, "not_positive");
     }
 
     #[test]

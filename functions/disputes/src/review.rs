@@ -151,7 +151,7 @@ pub(crate) async fn start_review(deps: &Deps, req: &Request) -> Response<Body> {
 /// Decide a dispute (first level)
 ///
 /// `outcome`: `upheld`, `overturned` or `partially_overturned`; `amount`
-/// (dollars) what the IPA now pays (an overturned payment dispute defaults to
+/// (cents, or a decimal string of dollars) what the IPA now pays (an overturned payment dispute defaults to
 /// the amount disputed; a partial one needs it); `reasons`; the written
 /// `determination`. The answer says where and by when a second level goes (the
 /// member's health plan, `second_level_days`); a grievance decision is final.
@@ -166,7 +166,7 @@ pub(crate) async fn start_review(deps: &Deps, req: &Request) -> Response<Body> {
         ("id" = String, Path, description = "The reference ID"),
         ("Idempotency-Key" = Option<String>, Header, description = "Optional: the same key and body replay the first answer"),
     ),
-    request_body(content = serde_json::Value, description = "{outcome: upheld|overturned|partially_overturned, amount (dollars, \"40.00\"), reasons: [text], determination: text}"),
+    request_body(content = serde_json::Value, description = "{outcome: upheld|overturned|partially_overturned, amount (whole cents 4000, or a decimal string \"40.00\"; never a float), reasons: [text], determination: text}"),
     responses(
         (status = 200, description = "The dispute, decided, with its second level", body = DisputeView),
         (status = 400, description = "Incomplete or inconsistent decision; every field is listed", body = Problem, content_type = "application/problem+json"),

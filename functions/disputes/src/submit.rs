@@ -173,7 +173,7 @@ fn refused(refusal: Refusal, subject: SubjectField) -> Response<Body> {
     tag = "disputes",
     security(("bearer" = [])),
     params(("Idempotency-Key" = String, Header, description = "Required. 1 to 255 printable characters; the same key and body replay the first answer for 24 hours")),
-    request_body(content = serde_json::Value, description = "{kind: pdr|appeal|grievance, claim_id | prior_auth_id, reason_category: underpayment|bundling|down_coding|level_of_care|claim_denial|medical_necessity|claim_issue|corrected_claim|other, reason, amount_disputed (dollars, \"125.50\"; required for payment disputes), remittance_date (YYYY-MM-DD; required for pdr where the window counts from it), expedited (bool), contact: {name, phone, extension, fax, email}}"),
+    request_body(content = serde_json::Value, description = "{kind: pdr|appeal|grievance, claim_id | prior_auth_id, reason_category: underpayment|bundling|down_coding|level_of_care|claim_denial|medical_necessity|claim_issue|corrected_claim|other, reason, amount_disputed (whole cents 12550, or a decimal string \"125.50\"; never a float; required for payment disputes), remittance_date (YYYY-MM-DD; required for pdr where the window counts from it), expedited (bool), contact: {name, phone, extension, fax, email}}"),
     responses(
         (status = 201, description = "Filed: the reference ID, status, received_at, acknowledge_due, decision_due, filing_deadline", body = DisputeView),
         (status = 400, description = "Invalid fields, or a kind that does not fit its subject; every one is listed (including a missing Idempotency-Key)", body = Problem, content_type = "application/problem+json"),

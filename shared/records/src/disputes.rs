@@ -32,9 +32,8 @@ use crate::prior_auths;
 /// The queue every change of a dispute is published to (through the outbox).
 pub const DISPUTE_EVENTS: &str = "dispute-events";
 
-/// The queue the claims job reads: claims whose payment dispute was overturned,
-/// to adjudicate again.
-pub const CLAIM_READJUDICATION: &str = "claim-readjudication";
+// The claims job owns the queue it consumes and its message.
+pub use crate::claims::{CLAIM_READJUDICATION, Readjudication};
 
 /// One change of a dispute, without PHI (consumers read the dispute if they
 /// need more).
@@ -51,20 +50,6 @@ pub struct DisputeEvent {
     pub from: Option<String>,
     pub to: String,
     pub at: Timestamp,
-}
-
-/// A claim to adjudicate again because a payment dispute on it was overturned
-/// (wholly or in part). The claims job consumes it (de-duplicating on the SQS
-/// message's de-duplication id, the outbox event id).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Readjudication {
-    pub claim_id: String,
-    pub dispute_id: String,
-    /// `overturned` or `partially_overturned`.
-    pub outcome: String,
-    /// What the IPA now pays in addition, in cents.
-    pub amount_cents: Option<i64>,
-    pub decided_at: Timestamp,
 }
 
 /// A dispute as stored. A newtype so the storage trait can be implemented here.
@@ -225,11 +210,34 @@ pub async fn resolve_subject(
                 },
             }))
         }
-        // EXTENSION POINT (claims): read the claim (its organisation, member,
-        // last determination date and whether a line was denied for medical
-        // necessity) once the claims job stores claims; until then a claim is
-        // not found.
-        SubjectRef::Claim(_) => Ok(None),
+        SubjectRef::Claim(id) => {
+            let Some(stored) = crate::claims::load(store, id).await? else {
+                return Ok(None);
+            };
+            let claim = stored.value.0;
+            // Validated when the claim was received; a claim without a
+            // readable member is not one a dispute can be about.
+            let Ok(member_id) = MemberId::parse(&claim.submission.member_id) else {
+                return Ok(None);
+            };
+            let first_service = claim
+                .submission
+                .lines
+                .iter()
+                .filter_map(|l| l.service_from)
+                .min()
+                .unwrap_or_else(|| local_date(claim.received_at, tz));
+            let health_plan = health_plan(store, policy, &member_id, first_service).await?;
+            Ok(Some(SubjectFacts {
+                org: claim.org.clone(),
+                member_id,
+                health_plan,
+                subject: Subject::Claim {
+                    last_determination: claim.decided_at.map(|at| local_date(at, tz)),
+                    medical_necessity_denial: claim.medical_necessity_denial,
+                },
+            }))
+        }
     }
 }
 

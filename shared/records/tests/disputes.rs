@@ -161,7 +161,8 @@ async fn an_overturned_payment_dispute_sends_its_claim_back_in_the_same_transact
         .into_iter()
         .map(|e| e["action"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(actions, ["filed", "decided"]);
+    // The decision acknowledged first: both steps are published.
+    assert_eq!(actions, ["filed", "acknowledged", "decided"]);
 
     // Decided, the guard is released: a new dispute on the same claim may be filed.
     assert_eq!(

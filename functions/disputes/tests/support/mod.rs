@@ -249,3 +249,110 @@ pub async fn reviewed_auth(
         .await
         .unwrap();
 }
+
+/// How the fixture claim was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimDecision {
+    /// Accepted by the edits (then paid: the remittance follows).
+    Accepted,
+    /// Denied by an examiner for medical necessity.
+    MedicalNecessityDenial,
+}
+
+/// Stores a claim with reference `id` (`CLM-7K3Q9M2P4X`) of the Sunrise
+/// practice for Ana's lumbar MRI, decided at `decided_at`, as the claims job
+/// would.
+pub async fn decided_claim(
+    store: &dyn mso_store::RecordStore,
+    queue: &dyn mso_store::WorkQueue,
+    policy: &mso_domain::policy::Policy,
+    id: &str,
+    decided_at: jiff::Timestamp,
+    how: ClaimDecision,
+) {
+    use mso_domain::claims::edits::Outcome;
+    use mso_domain::claims::{Claim, Source, Status};
+    use mso_records::claims;
+    let submission = serde_json::from_value(json!({
+        "claim_type": "professional", "frequency": "1", "original_claim_id": null,
+        "patient_control_number": "ACCT-1001", "billing_npi": PCP_NPI, "billing_tin": "95-1234567",
+        "rendering_npi": SUNRISE_NPI, "referring_npi": null,
+        "member_id": ANA.0, "dob": ANA.1, "place_of_service": "22", "type_of_bill": null,
+        "diagnoses": ["M54.16"], "prior_auth_id": null, "total_charge_cents": 125_000,
+        "lines": [{"procedure": "72148", "modifiers": [], "revenue_code": null, "units": "1",
+            "charge_cents": 125_000, "service_from": "2026-01-15", "service_to": "2026-01-15",
+            "diagnosis_pointers": [1], "rendering_npi": null, "place_of_service": null, "prior_auth_id": null}]
+    }))
+    .unwrap();
+    let received = ts("2026-01-20T17:00:00Z");
+    let mut claim = Claim::received(
+        ReferenceId::parse(id).unwrap(),
+        OrgId::parse(SUNRISE_ORG).unwrap(),
+        Source::Portal,
+        submission,
+        received,
+        policy,
+        Actor::system(),
+    );
+    match how {
+        ClaimDecision::Accepted => {
+            claim.judged(Outcome::of(vec![]), decided_at);
+        }
+        ClaimDecision::MedicalNecessityDenial => {
+            claim.judged(
+                Outcome {
+                    status: Status::Pended,
+                    edits: vec![],
+                },
+                received,
+            );
+            claim
+                .reviewed(
+                    false,
+                    "Not medically necessary".into(),
+                    true,
+                    Actor::system(),
+                    decided_at,
+                )
+                .unwrap();
+        }
+    }
+    claims::Change::created(&claim, received)
+        .unwrap()
+        .commit(
+            mso_records::Ports {
+                records: store,
+                queue,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+}
+
+impl Env {
+    pub async fn claim(&self, id: &str, decided_at: &str, how: ClaimDecision) {
+        decided_claim(
+            self.ipa.records.as_ref(),
+            self.ipa.queue.as_ref(),
+            &self.ipa.policy,
+            id,
+            ts(decided_at),
+            how,
+        )
+        .await;
+    }
+}
+
+/// A payment dispute of $125.00 on `claim_id`, remitted on `remittance_date`.
+pub fn pdr(claim_id: &str, remittance_date: &str) -> Value {
+    json!({
+        "kind": "pdr",
+        "claim_id": claim_id,
+        "reason_category": "underpayment",
+        "reason": "Paid $1,125.00 against a contract rate of $1,250.00.",
+        "amount_disputed": "125.00",
+        "remittance_date": remittance_date,
+        "contact": {"name": "Billing office", "phone": "657-555-0199"}
+    })
+}
