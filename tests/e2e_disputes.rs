@@ -2,9 +2,9 @@
 //! provider (with the clinical notes attached through the documents API), the
 //! dispute reviewer works it from the queue to a decision that says where a
 //! second level goes, and the provider reads it; another organisation sees
-//! nothing, and no PHI reaches the logs. (Claims are not stored yet, so the
-//! subject is a prior auth: see the claims EXTENSION POINT in
-//! shared/records/src/disputes.rs.)
+//! nothing, and no PHI reaches the logs. (`mso serve` does not run the claims
+//! function yet, so the subject here is a prior auth; disputes on claims are
+//! tested on the handlers, functions/disputes/tests/claims.rs.)
 
 mod support;
 
