@@ -244,6 +244,21 @@ async fn an_appeal_goes_from_a_denied_auth_to_a_decision_through_the_local_serve
             "decided"
         ]
     );
+    // The appeal won: the auth is approved.
+    let (status, auth_now) = send(
+        Method::GET,
+        &server.url(&format!("/v1/prior-auths/{auth_id}")),
+        &provider,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(auth_now["status"], "approved", "{auth_now}");
+    assert_eq!(
+        auth_now["history"].as_array().unwrap().last().unwrap()["action"],
+        "approved_on_appeal"
+    );
     let (status, list) = send(
         Method::GET,
         &server.url(&format!(

@@ -284,8 +284,12 @@ async fn apply(
             now,
         )
     });
-    let change =
+    let mut change =
         Change::updated(&stored, &dispute, now)?.audited(principal, action, &dispute, info, now)?;
+    // An appeal won approves the auth it was about, in the same transaction.
+    if let Some(auth) = disputes::auth_after_appeal(store, &deps.policy, &dispute).await? {
+        change = change.and_auth(auth);
+    }
     match change.commit(deps.ports(), completion).await {
         Ok(()) => Ok(json_response(StatusCode::OK, &view)),
         Err(StoreError::ConditionFailed) => Err(StepError::Concurrent),

@@ -130,6 +130,20 @@ async fn acknowledge_review_and_decide_an_appeal_with_its_second_level() {
         .collect();
     assert_eq!(events, ["acknowledged", "review_started", "decided"]);
     assert!(e.drain("claim-readjudication").await.is_empty());
+    // The appeal won: the auth is approved, counted as approved after appeal.
+    let auth_id = mso_domain::ids::ReferenceId::parse("PA-7K3Q9M").unwrap();
+    let auth = mso_records::prior_auths::load(e.ipa.records.as_ref(), &auth_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .value
+        .0;
+    assert_eq!(auth.status.as_str(), "approved");
+    assert!(auth.approved_after_appeal);
+    assert_eq!(auth.lines[0].authorized_units, 20);
+    assert_eq!(auth.history.last().unwrap().action, "approved_on_appeal");
+    let auth_events = e.drain("auth-events").await;
+    assert_eq!(auth_events.last().unwrap()["action"], "approved_on_appeal");
     // Decided: no more steps, and off the queue.
     let late = e
         .step(
@@ -144,6 +158,32 @@ async fn acknowledge_review_and_decide_an_appeal_with_its_second_level() {
         .call(Call::new("GET /v1/disputes/queue", "/v1/disputes/queue").by(IPA, "dispute_reviewer"))
         .await;
     assert_eq!(json(&queue)["items"], json!([]));
+}
+
+#[tokio::test]
+async fn an_upheld_appeal_leaves_the_auth_denied() {
+    let e = env().await;
+    e.denied_auth("PA-7K3Q9M").await;
+    let filed = e.filed("k-1", &appeal("PA-7K3Q9M")).await;
+    let id = filed["id"].as_str().unwrap();
+    let resp = e
+        .step(
+            id,
+            "decision",
+            "dispute_reviewer",
+            &decision("upheld", None),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let auth_id = mso_domain::ids::ReferenceId::parse("PA-7K3Q9M").unwrap();
+    let auth = mso_records::prior_auths::load(e.ipa.records.as_ref(), &auth_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .value
+        .0;
+    assert_eq!(auth.status.as_str(), "denied");
+    assert!(!auth.approved_after_appeal);
 }
 
 #[tokio::test]

@@ -387,6 +387,14 @@ impl Change {
         Ok(Change { ops, events })
     }
 
+    /// Adds the change of the appealed auth ([`auth_after_appeal`]), in the
+    /// same transaction.
+    pub fn and_auth(mut self, auth: prior_auths::Change) -> Change {
+        self.ops.extend(auth.ops);
+        self.events.push(auth.event);
+        self
+    }
+
     /// Adds the audit record of who did it.
     pub fn audited(
         mut self,
@@ -424,6 +432,51 @@ impl Change {
         mso_api::outbox::publish(ports.records, ports.queue, &self.events).await;
         Ok(())
     }
+}
+
+/// What a decided appeal of a prior auth changes in the auth: an overturned
+/// (or partially overturned) appeal approves it (or says UM issues what the
+/// decision names) and counts it as approved after appeal. `None` when the
+/// dispute is not such an appeal, or the auth no longer stands denied. Commit
+/// it with the decision ([`Change::and_auth`]) so the two never disagree.
+pub async fn auth_after_appeal(
+    store: &dyn RecordStore,
+    policy: &Policy,
+    d: &Dispute,
+) -> Result<Option<prior_auths::Change>, StoreError> {
+    let (Some(det), Some(auth_id)) = (&d.determination, d.request.subject.prior_auth_id()) else {
+        return Ok(None);
+    };
+    let wholly = match det.outcome {
+        Outcome::Overturned => true,
+        Outcome::PartiallyOverturned => false,
+        Outcome::Upheld => return Ok(None),
+    };
+    if d.request.kind != Kind::Appeal || d.status != Status::Decided {
+        return Ok(None);
+    }
+    let Some(stored) = prior_auths::load(store, auth_id).await? else {
+        return Ok(None);
+    };
+    let mut auth = stored.value.0.clone();
+    let coverage_end = prior_auths::coverage_end(store, &auth).await?;
+    let changed = prior_auth::review::appeal_overturned(
+        &mut auth,
+        &d.id,
+        wholly,
+        det.decided_by.clone(),
+        det.decided_at,
+        policy,
+        coverage_end,
+    );
+    if !changed {
+        return Ok(None);
+    }
+    Ok(Some(prior_auths::Change::updated(
+        &stored,
+        &auth,
+        det.decided_at,
+    )?))
 }
 
 /// The re-adjudication a decided dispute asks for: overturned or partially
