@@ -13,7 +13,7 @@ use mso_api::{Body, Clock, Problem, Request, Response, Role, route_key};
 use mso_domain::policy::Policy;
 use mso_store::{RecordStore, WorkQueue};
 
-mod parse;
+pub mod parse;
 mod queue;
 mod read;
 mod report;
