@@ -267,8 +267,8 @@ async fn apply(
     };
     let action = step.audit_action();
     match step {
-        Step::Acknowledge => review::acknowledge(&mut dispute, actor, now),
-        Step::StartReview => review::start_review(&mut dispute, actor, now),
+        Step::Acknowledge => review::acknowledge(&mut dispute, actor, now, &deps.policy),
+        Step::StartReview => review::start_review(&mut dispute, actor, now, &deps.policy),
         Step::Decide(decision) => review::decide(&mut dispute, decision, actor, now, &deps.policy),
     }
     .map_err(StepError::Review)?;

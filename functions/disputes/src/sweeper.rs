@@ -60,7 +60,7 @@ async fn apply(
     };
     let mut dispute = stored.value.0.clone();
     // Whatever is due, whichever timer fired: the domain knows what applies.
-    let flagged = review::flag_overdue(&mut dispute, now);
+    let flagged = review::flag_overdue(&mut dispute, now, &deps.policy);
     let closed = review::close(&mut dispute, now);
     if !flagged && !closed {
         return Ok(applied);

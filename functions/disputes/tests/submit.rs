@@ -30,6 +30,10 @@ async fn an_appeal_of_a_denied_auth_is_filed_with_its_clocks_history_and_event()
     );
     assert_eq!(v["history"][0]["action"], "filed");
     assert_eq!(v["history"][0]["by"], "provider_user");
+    assert_eq!(
+        v["history"][0]["reason"],
+        "appeal (medical_necessity) filed electronically; acknowledgement due by 2026-03-04, decision by 2026-05-04."
+    );
     assert_eq!(v["overdue"], serde_json::Value::Null);
 
     // Stored: the organisation reads it back.

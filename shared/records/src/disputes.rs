@@ -335,6 +335,7 @@ pub async fn file(
         },
         actor,
         now,
+        policy,
     ))
 }
 
@@ -658,6 +659,7 @@ mod tests {
             },
             Actor::system(),
             received,
+            &policy,
         );
         if status == Status::Decided {
             review::decide(

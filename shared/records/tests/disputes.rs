@@ -65,6 +65,7 @@ fn pdr_on_claim(id: &str, now: Timestamp) -> Dispute {
         },
         Actor::system(),
         now,
+        &policy,
     )
 }
 

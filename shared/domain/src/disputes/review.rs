@@ -147,7 +147,7 @@ pub struct Filed {
 
 impl Dispute {
     /// A new dispute, `received`, its clocks started.
-    pub fn filed(f: Filed, actor: Actor, now: Timestamp) -> Dispute {
+    pub fn filed(f: Filed, actor: Actor, now: Timestamp, policy: &Policy) -> Dispute {
         let summary = format!(
             "{} ({}) filed {}; acknowledgement due by {}, decision by {}.",
             f.request.kind.as_str(),
@@ -156,8 +156,8 @@ impl Dispute {
                 Channel::Electronic => "electronically",
                 Channel::Paper => "on paper",
             },
-            f.clocks.acknowledge_due,
-            f.clocks.decision_due,
+            day(f.clocks.acknowledge_due, policy),
+            day(f.clocks.decision_due, policy),
         );
         Dispute {
             id: f.id,
@@ -248,15 +248,23 @@ impl Dispute {
         self.record(at, actor, action, status, Some(reason));
     }
 
-    fn acknowledge_at(&mut self, actor: Actor, now: Timestamp) {
+    fn acknowledge_at(&mut self, actor: Actor, now: Timestamp, policy: &Policy) {
         self.acknowledged_at = Some(now);
         let late = if now > self.acknowledge_due {
-            format!("Acknowledged late (due by {}).", self.acknowledge_due)
+            format!(
+                "Acknowledged late (due by {}).",
+                day(self.acknowledge_due, policy)
+            )
         } else {
             "Acknowledged on time.".to_string()
         };
         self.record(now, actor, "acknowledged", Status::Acknowledged, Some(late));
     }
+}
+
+/// The IPA's calendar day of a due instant, as providers and reviewers read it.
+fn day(at: Timestamp, policy: &Policy) -> jiff::civil::Date {
+    crate::clock::local_date(at, policy.time_zone())
 }
 
 /// Why a review step is refused.
@@ -271,18 +279,28 @@ pub enum ReviewError {
 }
 
 /// The reviewer acknowledges a received dispute.
-pub fn acknowledge(d: &mut Dispute, actor: Actor, now: Timestamp) -> Result<(), ReviewError> {
+pub fn acknowledge(
+    d: &mut Dispute,
+    actor: Actor,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<(), ReviewError> {
     if d.status != Status::Received {
         return Err(ReviewError::WrongStatus(d.status));
     }
-    d.acknowledge_at(actor, now);
+    d.acknowledge_at(actor, now, policy);
     Ok(())
 }
 
 /// The reviewer starts the review (acknowledging first, if nobody had).
-pub fn start_review(d: &mut Dispute, actor: Actor, now: Timestamp) -> Result<(), ReviewError> {
+pub fn start_review(
+    d: &mut Dispute,
+    actor: Actor,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<(), ReviewError> {
     match d.status {
-        Status::Received => d.acknowledge_at(actor.clone(), now),
+        Status::Received => d.acknowledge_at(actor.clone(), now, policy),
         Status::Acknowledged => {}
         other => return Err(ReviewError::WrongStatus(other)),
     }
@@ -383,7 +401,7 @@ pub fn decide(
         return Err(ReviewError::Invalid(problems));
     }
     if d.acknowledged_at.is_none() {
-        d.acknowledge_at(actor.clone(), now);
+        d.acknowledge_at(actor.clone(), now, policy);
     }
     let second_level = super::second_level(d.request.kind, now, &d.health_plan, policy);
     let summary = match (&amount, &second_level) {
@@ -418,7 +436,10 @@ pub fn decide(
     });
     let late = now > d.decision_due;
     let reason = if late {
-        format!("{summary} Decided late (due by {}).", d.decision_due)
+        format!(
+            "{summary} Decided late (due by {}).",
+            day(d.decision_due, policy)
+        )
     } else {
         summary
     };
@@ -429,7 +450,7 @@ pub fn decide(
 /// The sweeper's flags on missed clocks, each flagged once: the
 /// acknowledgement (while still received) and the decision (while open). True
 /// when it flagged one.
-pub fn flag_overdue(d: &mut Dispute, now: Timestamp) -> bool {
+pub fn flag_overdue(d: &mut Dispute, now: Timestamp, policy: &Policy) -> bool {
     let missed = [
         (
             "acknowledgement_overdue",
@@ -449,7 +470,8 @@ pub fn flag_overdue(d: &mut Dispute, now: Timestamp) -> bool {
             Actor::system(),
             what,
             format!(
-                "Past its legal due time ({due}) and still {}.",
+                "Past its legal due time (the end of {}) and still {}.",
+                day(due, policy),
                 d.status.as_str()
             ),
         );
@@ -584,6 +606,7 @@ mod tests {
             },
             reviewer(),
             ts("2026-11-24T18:00:00Z"),
+            &p,
         )
     }
 
@@ -601,15 +624,15 @@ mod tests {
         let p = policy();
         let mut d = pdr(Kind::Pdr, Some(12_500));
         assert_eq!(d.next_due(), Some(d.acknowledge_due));
-        acknowledge(&mut d, reviewer(), ts("2026-11-25T18:00:00Z")).unwrap();
+        acknowledge(&mut d, reviewer(), ts("2026-11-25T18:00:00Z"), &p).unwrap();
         assert_eq!(d.status, Status::Acknowledged);
         assert_eq!(d.acknowledged_on_time(), Some(true));
         assert_eq!(d.next_due(), Some(d.decision_due));
         assert_eq!(
-            acknowledge(&mut d, reviewer(), ts("2026-11-25T19:00:00Z")),
+            acknowledge(&mut d, reviewer(), ts("2026-11-25T19:00:00Z"), &p),
             Err(ReviewError::WrongStatus(Status::Acknowledged))
         );
-        start_review(&mut d, reviewer(), ts("2026-11-30T18:00:00Z")).unwrap();
+        start_review(&mut d, reviewer(), ts("2026-11-30T18:00:00Z"), &p).unwrap();
         assert_eq!(d.status, Status::InReview);
         decide(
             &mut d,
@@ -639,7 +662,7 @@ mod tests {
                 .contains("$125.00 to be paid")
         );
         assert_eq!(
-            start_review(&mut d, reviewer(), ts("2026-12-02T19:00:00Z")),
+            start_review(&mut d, reviewer(), ts("2026-12-02T19:00:00Z"), &p),
             Err(ReviewError::WrongStatus(Status::Decided))
         );
     }
@@ -648,7 +671,7 @@ mod tests {
     fn starting_or_deciding_an_unacknowledged_dispute_acknowledges_it() {
         let p = policy();
         let mut d = pdr(Kind::Pdr, Some(12_500));
-        start_review(&mut d, reviewer(), ts("2026-11-25T18:00:00Z")).unwrap();
+        start_review(&mut d, reviewer(), ts("2026-11-25T18:00:00Z"), &p).unwrap();
         assert!(d.acknowledged_at.is_some());
         let mut e = pdr(Kind::Pdr, Some(12_500));
         // 1 Dec is past the 30 Nov acknowledgement: late, and said so.
@@ -733,15 +756,18 @@ mod tests {
             ]
         );
         // Acknowledgement due end of Monday 30 Nov (Pacific).
-        assert!(!flag_overdue(&mut d, ts("2026-12-01T07:59:00Z")));
-        assert!(flag_overdue(&mut d, ts("2026-12-01T08:01:00Z")));
-        assert!(!flag_overdue(&mut d, ts("2026-12-01T09:00:00Z")), "once");
+        assert!(!flag_overdue(&mut d, ts("2026-12-01T07:59:00Z"), &p));
+        assert!(flag_overdue(&mut d, ts("2026-12-01T08:01:00Z"), &p));
+        assert!(
+            !flag_overdue(&mut d, ts("2026-12-01T09:00:00Z"), &p),
+            "once"
+        );
         assert_eq!(d.overdue_flags, ["acknowledgement_overdue"]);
         assert_eq!(d.history.last().unwrap().action, "acknowledgement_overdue");
         assert_eq!(kinds(&d), [TimerKind::DecisionOverdue]);
-        acknowledge(&mut d, reviewer(), ts("2026-12-02T18:00:00Z")).unwrap();
+        acknowledge(&mut d, reviewer(), ts("2026-12-02T18:00:00Z"), &p).unwrap();
         // Decision due end of Tuesday 2 Feb 2027.
-        assert!(flag_overdue(&mut d, ts("2027-02-03T09:00:00Z")));
+        assert!(flag_overdue(&mut d, ts("2027-02-03T09:00:00Z"), &p));
         assert_eq!(kinds(&d), Vec::<TimerKind>::new());
         decide(
             &mut d,
@@ -772,8 +798,9 @@ mod tests {
 
     #[test]
     fn a_dispute_nobody_touched_is_flagged_for_both_clocks() {
+        let p = policy();
         let mut d = pdr(Kind::Pdr, Some(12_500));
-        assert!(flag_overdue(&mut d, ts("2027-03-01T00:00:00Z")));
+        assert!(flag_overdue(&mut d, ts("2027-03-01T00:00:00Z"), &p));
         assert_eq!(
             d.overdue_flags,
             ["acknowledgement_overdue", "decision_overdue"]
