@@ -123,7 +123,7 @@ async fn an_appeal_is_filed_decided_and_swept_on_dynamodb_and_sqs() {
     let r = disputes::sweeper::sweep(&m.deps, ts("2026-03-05T08:01:00Z"))
         .await
         .unwrap();
-    assert_eq!(r.flagged, [id.clone()]);
+    assert_eq!(r.flagged, vec![id.clone()]);
     assert_eq!(r.overdue_count, 1);
 
     let resp = call(

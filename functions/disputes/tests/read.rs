@@ -70,13 +70,13 @@ async fn lists_filter_by_status_and_subject_within_the_organisation() {
         ids(json(
             &list(SUNRISE_ORG, "provider_user", "status=received").await
         )),
-        [a_id.clone()]
+        vec![a_id.clone()]
     );
     assert_eq!(
         ids(json(
             &list(SUNRISE_ORG, "provider_user", "prior_auth_id=PA-8K3Q9M").await
         )),
-        [b_id.clone()]
+        vec![b_id.clone()]
     );
     assert_eq!(
         ids(json(

@@ -24,7 +24,7 @@ async fn missed_clocks_are_flagged_once_each_in_the_history_and_on_the_queue() {
     let r = disputes::sweeper::sweep(&e.deps, ts("2026-03-05T08:01:00Z"))
         .await
         .unwrap();
-    assert_eq!(r.flagged, [id.clone()]);
+    assert_eq!(r.flagged, vec![id.clone()]);
     assert_eq!((r.overdue_count, r.overdue.clone()), (1, vec![id.clone()]));
     // Once only.
     let r = disputes::sweeper::sweep(&e.deps, ts("2026-03-05T09:00:00Z"))
@@ -49,7 +49,7 @@ async fn missed_clocks_are_flagged_once_each_in_the_history_and_on_the_queue() {
     let r = disputes::sweeper::sweep(&e.deps, ts("2026-05-05T07:00:00Z"))
         .await
         .unwrap();
-    assert_eq!(r.flagged, [id.clone()]);
+    assert_eq!(r.flagged, vec![id.clone()]);
     e.ipa.at("2026-05-05T07:00:00Z");
     let got = json(&e.get(&id, IPA, "dispute_reviewer").await);
     assert_eq!(
@@ -81,7 +81,7 @@ async fn a_decided_dispute_closes_when_its_second_level_window_ends() {
     let r = disputes::sweeper::sweep(&e.deps, ts("2026-09-17T07:00:00Z"))
         .await
         .unwrap();
-    assert_eq!(r.closed, [id.clone()]);
+    assert_eq!(r.closed, vec![id.clone()]);
     let got = json(&e.get(&id, SUNRISE_ORG, "provider_user").await);
     assert_eq!(got["status"], "closed");
     let closed = json(
