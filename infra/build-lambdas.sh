@@ -22,6 +22,7 @@ PACKAGES=(
   eligibility
   prior-auth
   documents
+  claims
   disputes
 )
 FUNCTIONS=(
@@ -30,6 +31,10 @@ FUNCTIONS=(
   prior-auth-sweeper
   documents
   documents-verify
+  claims
+  claims-s3
+  claims-edits
+  claims-sweeper
   disputes
   disputes-sweeper
 )

@@ -11,6 +11,7 @@ pub mod data_dir;
 pub mod demo;
 pub mod dev_token;
 pub mod import;
+pub mod local_aws;
 pub mod openapi;
 pub mod routes;
 pub mod server;

@@ -34,6 +34,7 @@ pub fn parts() -> Vec<(&'static str, OpenApi)> {
         ("eligibility", eligibility::openapi()),
         ("prior-auth", prior_auth::openapi()),
         ("documents", documents::openapi()),
+        ("claims", claims::openapi()),
         ("disputes", disputes::openapi()),
     ]
 }

@@ -9,14 +9,16 @@ pub enum Function {
     Eligibility,
     PriorAuth,
     Documents,
+    Claims,
     Disputes,
 }
 
 impl Function {
-    pub const ALL: [Function; 4] = [
+    pub const ALL: [Function; 5] = [
         Function::Eligibility,
         Function::PriorAuth,
         Function::Documents,
+        Function::Claims,
         Function::Disputes,
     ];
 
@@ -25,6 +27,7 @@ impl Function {
             Function::Eligibility => "eligibility",
             Function::PriorAuth => "prior-auth",
             Function::Documents => "documents",
+            Function::Claims => "claims",
             Function::Disputes => "disputes",
         }
     }
@@ -34,6 +37,7 @@ impl Function {
             Function::Eligibility => eligibility::ROUTES,
             Function::PriorAuth => prior_auth::ROUTES,
             Function::Documents => documents::ROUTES,
+            Function::Claims => claims::ROUTES,
             Function::Disputes => disputes::ROUTES,
         }
     }

@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 
 use crate::data_dir::DataDir;
 use crate::dev_token::{DevTokens, TokenError};
+use crate::local_aws::{self, LOCAL_CLAIMS_BUCKET, NotifyingBucket};
 use crate::routes::{Function, Match, Router};
 use crate::{demo, openapi};
 
@@ -62,6 +63,11 @@ pub struct App {
     prior_auth: prior_auth::Deps,
     /// The documents function (its HTTP routes and its S3-event handler).
     documents_job: documents::Deps,
+    /// The claims function (HTTP routes, the claims bucket's events, its queues).
+    claims: claims::Deps,
+    /// Objects created in the claims bucket, for its ObjectCreated handler.
+    claim_files:
+        std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<mso_store::ObjectMeta>>>,
     disputes: disputes::Deps,
     openapi_json: Bytes,
 }
@@ -81,6 +87,13 @@ impl App {
     ) -> anyhow::Result<App> {
         let policy = Arc::new(dir.policy().clone());
         let clock: Arc<dyn mso_api::Clock> = Arc::new(SystemClock);
+        let (claims_bucket, claim_files) = NotifyingBucket::new(
+            embedded.documents(),
+            &[
+                mso_store::keys::CLAIM_FILE_OBJECT_PREFIX,
+                mso_store::keys::CLAIM_INBOUND_PREFIX,
+            ],
+        );
         Ok(App {
             limits,
             router: Router::new(),
@@ -104,6 +117,14 @@ impl App {
                 policy: policy.clone(),
                 clock: clock.clone(),
             },
+            claims: claims::Deps {
+                records: embedded.records(),
+                files: Arc::new(claims_bucket),
+                queue: embedded.queue(),
+                policy: policy.clone(),
+                clock: clock.clone(),
+            },
+            claim_files: std::sync::Mutex::new(Some(claim_files)),
             disputes: disputes::Deps {
                 records: embedded.records(),
                 queue: embedded.queue(),
@@ -211,6 +232,7 @@ impl App {
             Function::Eligibility => eligibility::handle(&self.eligibility, request).await,
             Function::PriorAuth => prior_auth::handle(&self.prior_auth, request).await,
             Function::Documents => documents::handle(&self.documents_job, request).await,
+            Function::Claims => claims::handle(&self.claims, request).await,
             Function::Disputes => disputes::handle(&self.disputes, request).await,
         };
         from_lambda(resp)
@@ -346,11 +368,13 @@ fn presign_problem(e: StoreError) -> Response<Full<Bytes>> {
 }
 
 impl App {
-    /// What AWS runs on schedules and queues, as in-process tasks: the prior-auth
-    /// and disputes sweepers every [`SWEEP_EVERY`]. Aborted at shutdown.
-    fn start_background_jobs(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+    /// What AWS runs on schedules, queues and bucket events, as in-process
+    /// tasks: the sweepers every [`SWEEP_EVERY`], the claims queues' consumers,
+    /// the claims bucket's ObjectCreated handler. Aborted at shutdown.
+    fn start_background_jobs(self: &Arc<Self>) -> tokio::task::JoinSet<()> {
+        let mut jobs = tokio::task::JoinSet::new();
         let app = Arc::clone(self);
-        tokio::spawn(async move {
+        jobs.spawn(async move {
             let mut tick = tokio::time::interval(SWEEP_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -359,13 +383,72 @@ impl App {
                 if let Err(e) = prior_auth::sweeper::sweep(&app.prior_auth, now).await {
                     tracing::error!(error = %e, "prior-auth sweep failed; retrying at the next tick");
                 }
+                if let Err(e) = claims::sweeper::sweep(&app.claims, now).await {
+                    tracing::error!(error = %e, "claims sweep failed; retrying at the next tick");
+                }
                 if let Err(e) = disputes::sweeper::sweep(&app.disputes, now).await {
                     tracing::error!(error = %e, "disputes sweep failed; retrying at the next tick");
                 }
             }
-        })
+        });
+        // As Lambda polls a queue with several concurrent batches.
+        for _ in 0..CLAIM_EDIT_CONSUMERS {
+            let app = Arc::clone(self);
+            jobs.spawn(async move {
+                let queue = app.claims.queue.clone();
+                local_aws::consume_queue(queue, claims::CLAIM_EDITS, |event| {
+                    claims::edits::handle(&app.claims, event)
+                })
+                .await;
+            });
+        }
+        let app = Arc::clone(self);
+        jobs.spawn(async move {
+            let queue = app.claims.queue.clone();
+            local_aws::consume_queue(queue, claims::CLAIM_READJUDICATION, |event| {
+                claims::edits::handle(&app.claims, event)
+            })
+            .await;
+        });
+        let receiver = self.claim_files.lock().ok().and_then(|mut r| r.take());
+        if let Some(mut created) = receiver {
+            let app = Arc::clone(self);
+            jobs.spawn(async move {
+                while let Some(meta) = created.recv().await {
+                    app.claim_file_created(&meta).await;
+                }
+            });
+        }
+        jobs
+    }
+
+    /// What S3 does after an object lands in the claims bucket: the
+    /// ObjectCreated event to the claims function, retried as Lambda retries an
+    /// asynchronous invocation.
+    async fn claim_file_created(&self, meta: &mso_store::ObjectMeta) {
+        let event = claims::intake::object_created(
+            LOCAL_CLAIMS_BUCKET,
+            &meta.key,
+            meta.size,
+            jiff::Timestamp::now(),
+        );
+        for attempt in 0..EVENT_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_secs(2u64.pow(attempt))).await;
+            }
+            match claims::intake::handle(&self.claims, event.clone()).await {
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, key = %meta.key, attempt, "claims ObjectCreated handler failed")
+                }
+            }
+        }
     }
 }
+
+/// Concurrent consumers of the claim-edits queue (Lambda scales its pollers
+/// with the queue; two cores gain little beyond a few).
+const CLAIM_EDIT_CONSUMERS: usize = 4;
 
 /// How often `mso serve` sweeps (the SAM template schedules the Lambda each minute).
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
@@ -470,7 +553,7 @@ pub async fn serve(dir: DataDir, addr: SocketAddr, limits: Limits) -> anyhow::Re
         );
     }
     let app = Arc::new(App::new(&dir, &embedded, limits)?);
-    let background = app.start_background_jobs();
+    let mut background = app.start_background_jobs();
     print_banner(&dir, &base_url)?;
 
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -510,7 +593,7 @@ pub async fn serve(dir: DataDir, addr: SocketAddr, limits: Limits) -> anyhow::Re
             () = &mut shutdown => break,
         }
     }
-    background.abort();
+    background.abort_all();
     eprintln!("Shutting down: finishing requests in flight.");
     tokio::select! {
         () = graceful.shutdown() => {}

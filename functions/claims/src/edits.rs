@@ -181,8 +181,8 @@ pub(crate) async fn supersede_original(
 }
 
 async fn readjudicate(deps: &Deps, r: &Readjudication) -> Result<Handled, EditError> {
-    let id =
-        ReferenceId::parse_kind(RecordKind::Claim, &r.claim_id).map_err(|_| EditError::Malformed)?;
+    let id = ReferenceId::parse_kind(RecordKind::Claim, &r.claim_id)
+        .map_err(|_| EditError::Malformed)?;
     let store = deps.records.as_ref();
     for _ in 0..ATTEMPTS {
         let stored = claims::load(store, &id)
@@ -191,11 +191,13 @@ async fn readjudicate(deps: &Deps, r: &Readjudication) -> Result<Handled, EditEr
         let mut claim = stored.value.0.clone();
         let noted = claim.history.iter().any(|h| {
             h.action == "readjudication"
-                && h.reason.as_deref().is_some_and(|why| why.contains(&r.dispute_id))
+                && h.reason
+                    .as_deref()
+                    .is_some_and(|why| why.contains(&r.dispute_id))
         });
         let amount = r
             .amount_cents
-            .map(|c| format!(" ({} found owed)", mso_domain::money::Money::from_cents(c)))
+            .map(|c| format!(" (${} found owed)", mso_domain::money::Money::from_cents(c)))
             .unwrap_or_default();
         let reason = format!(
             "Dispute {} was decided {}{amount}: a claims examiner re-adjudicates the claim.",

@@ -66,13 +66,6 @@ pub struct FileRecord {
     pub claims: u32,
     /// Transaction sets that are not 5010 837s.
     pub not_claims: u32,
-    /// The 999 as X12 text, once read.
-    pub ack_999: Option<String>,
-    /// The interchanges' reports the 999 was written from.
-    pub ack_999_json: Option<serde_json::Value>,
-    /// The 277CA, kept once complete.
-    pub ack_277ca: Option<String>,
-    pub ack_277ca_json: Option<serde_json::Value>,
 }
 
 impl Aggregate for FileRecord {
@@ -104,10 +97,6 @@ impl FileRecord {
             status: FileStatus::Received,
             claims: 0,
             not_claims: 0,
-            ack_999: None,
-            ack_999_json: None,
-            ack_277ca: None,
-            ack_277ca_json: None,
         }
     }
 }
@@ -146,7 +135,7 @@ pub struct FileView {
     #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
     pub size: u64,
-    pub counts: Counts,
+    pub counts: FileCounts,
     /// The 999 implementation acknowledgment, as X12 text.
     pub ack_999: Option<String>,
     /// The same, as JSON (each interchange's groups, sets, segment errors).
@@ -162,7 +151,7 @@ pub struct FileView {
 
 /// How many claims of the file stand where.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
-pub struct Counts {
+pub struct FileCounts {
     pub claims: u32,
     /// Still in their edits.
     pub received: u32,
@@ -247,7 +236,11 @@ impl From<FileError> for Response<Body> {
         (status = 503, description = "Storage unavailable; nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[instrument(name = "claims.file_post", skip_all, fields(request_id, org, file_id, size))]
+#[instrument(
+    name = "claims.file_post",
+    skip_all,
+    fields(request_id, org, file_id, size)
+)]
 pub(crate) async fn post(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     Span::current().record("request_id", info.request_id.as_str());
@@ -315,7 +308,7 @@ async fn post_file(
             return Err(e.into());
         }
     };
-    let view = view_of(&file, &Counts::default());
+    let view = FileView::of(&file, FileCounts::default());
     let stored = StoredResponse {
         status: 202,
         content_type: "application/json".into(),
@@ -359,10 +352,7 @@ async fn store_file(
         now,
     );
     let file = match store
-        .put(
-            Record::new(file.key(), to_value(&file)?),
-            Condition::Absent,
-        )
+        .put(Record::new(file.key(), to_value(&file)?), Condition::Absent)
         .await
     {
         Ok(()) => file,
@@ -386,6 +376,45 @@ async fn store_file(
 
 fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, StoreError> {
     serde_json::to_value(v).map_err(|e| StoreError::backend("serialising a claim file", e))
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(v).map_err(|e| StoreError::backend("serialising an acknowledgement", e))
+}
+
+/// The names of a file's acknowledgements in the bucket.
+pub(crate) const ACK_999_X12: &str = "999.x12";
+pub(crate) const ACK_999_JSON: &str = "999.json";
+const ACK_277_X12: &str = "277ca.x12";
+const ACK_277_JSON: &str = "277ca.json";
+
+/// Keeps an acknowledgement of file `id` in the bucket.
+pub(crate) async fn put_ack(
+    deps: &Deps,
+    id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<(), StoreError> {
+    let content_type = if name.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/edi-x12"
+    };
+    deps.files
+        .put(
+            &keys::claim_ack_object(id, name),
+            content_type,
+            Bytes::from(bytes),
+        )
+        .await
+}
+
+async fn get_ack(deps: &Deps, id: &str, name: &str) -> Result<Option<Bytes>, StoreError> {
+    Ok(deps
+        .files
+        .get(&keys::claim_ack_object(id, name))
+        .await?
+        .map(|(_, bytes)| bytes))
 }
 
 /// An X12 file starts with an ISA (or, for a bare group or set, GS or ST),
@@ -486,7 +515,25 @@ async fn get_file(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<File
         },
     )
     .await?;
-    Ok(view_of(&file, &counts))
+    let mut view = FileView::of(&file, counts);
+    let id = file.id.as_str();
+    if file.status != FileStatus::Received {
+        view.ack_999 = get_ack(deps, id, ACK_999_X12)
+            .await?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        view.ack_999_json = get_ack(deps, id, ACK_999_JSON)
+            .await?
+            .and_then(|b| serde_json::from_slice(&b).ok());
+    }
+    if file.status == FileStatus::Acknowledged {
+        view.ack_277ca = get_ack(deps, id, ACK_277_X12)
+            .await?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        view.ack_277ca_json = get_ack(deps, id, ACK_277_JSON)
+            .await?
+            .and_then(|b| serde_json::from_slice(&b).ok());
+    }
+    Ok(view)
 }
 
 fn status_word(s: FileStatus) -> &'static str {
@@ -502,10 +549,10 @@ fn status_word(s: FileStatus) -> &'static str {
 async fn claim_rows(
     store: &dyn RecordStore,
     file: &FileRecord,
-) -> Result<(Counts, HashMap<String, FileRow>), StoreError> {
-    let mut counts = Counts {
+) -> Result<(FileCounts, HashMap<String, FileRow>), StoreError> {
+    let mut counts = FileCounts {
         not_claims: file.not_claims,
-        ..Counts::default()
+        ..FileCounts::default()
     };
     let mut rows = HashMap::new();
     if file.status == FileStatus::Received {
@@ -517,7 +564,9 @@ async fn claim_rows(
     );
     let mut cursor = None;
     loop {
-        let page = store.query(query.clone().limit(1_000).after(cursor)).await?;
+        let page = store
+            .query(query.clone().limit(1_000).after(cursor))
+            .await?;
         for record in page.records {
             let Ok(row) = serde_json::from_value::<FileRow>(record.body) else {
                 continue;
@@ -545,7 +594,7 @@ async fn claim_rows(
 async fn acknowledge(
     deps: &Deps,
     stored: Stored<FileRecord>,
-    counts: &Counts,
+    counts: &FileCounts,
     rows: &HashMap<String, FileRow>,
 ) -> Result<FileRecord, StoreError> {
     let complete = stored.value.status == FileStatus::Processing
@@ -558,10 +607,11 @@ async fn acknowledge(
         return Ok(stored.value);
     };
     let ack = ack_277(deps, &stored.value, &bytes, rows);
+    let id = stored.value.id.as_str();
+    put_ack(deps, id, ACK_277_X12, ack.to_x12().into_bytes()).await?;
+    put_ack(deps, id, ACK_277_JSON, to_json(&ack)?).await?;
     let mut file = stored.value.clone();
     file.status = FileStatus::Acknowledged;
-    file.ack_277ca = Some(ack.to_x12());
-    file.ack_277ca_json = Some(to_value(&ack)?);
     let ops = aggregate::update(&stored, &file)?;
     match deps.records.transact(ops).await {
         // Another reader kept it first: the same acknowledgement.
@@ -571,7 +621,12 @@ async fn acknowledge(
 }
 
 /// The 277CA: every claim taken from the file, in file order, with its decision.
-fn ack_277(deps: &Deps, file: &FileRecord, bytes: &[u8], rows: &HashMap<String, FileRow>) -> Ack277 {
+fn ack_277(
+    deps: &Deps,
+    file: &FileRecord,
+    bytes: &[u8],
+    rows: &HashMap<String, FileRow>,
+) -> Ack277 {
     let mut builder = None;
     intake::claims_of_file(bytes, &digest(bytes), |taken| {
         let FileClaims { id, claim, .. } = taken;
@@ -608,17 +663,19 @@ fn ack_277(deps: &Deps, file: &FileRecord, bytes: &[u8], rows: &HashMap<String, 
     }
 }
 
-fn view_of(file: &FileRecord, counts: &Counts) -> FileView {
-    FileView {
-        id: file.id.to_string(),
-        status: file.status,
-        received_at: file.received_at,
-        size: file.size,
-        counts: counts.clone(),
-        ack_999: file.ack_999.clone(),
-        ack_999_json: file.ack_999_json.clone(),
-        ack_277ca: file.ack_277ca.clone(),
-        ack_277ca_json: file.ack_277ca_json.clone(),
+impl FileView {
+    fn of(file: &FileRecord, counts: FileCounts) -> FileView {
+        FileView {
+            id: file.id.to_string(),
+            status: file.status,
+            received_at: file.received_at,
+            size: file.size,
+            counts,
+            ack_999: None,
+            ack_999_json: None,
+            ack_277ca: None,
+            ack_277ca_json: None,
+        }
     }
 }
 
@@ -641,7 +698,12 @@ mod tests {
         assert!(looks_like_x12(b"GS*HC*").is_ok());
         assert_eq!(looks_like_x12(b"").unwrap_err().code, "required");
         assert_eq!(looks_like_x12(b" \n ").unwrap_err().code, "required");
-        for other in [&b"{\"claims\": []}"[..], b"%PDF-1.7", b"ISAAC", b"STATEMENT"] {
+        for other in [
+            &b"{\"claims\": []}"[..],
+            b"%PDF-1.7",
+            b"ISAAC",
+            b"STATEMENT",
+        ] {
             assert_eq!(looks_like_x12(other).unwrap_err().code, "not_x12");
         }
     }

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use aws_lambda_events::s3::S3Event;
 use jiff::Timestamp;
 use mso_api::aggregate::Stored;
-use mso_api::directory;
+use mso_api::{directory, s3_event};
 use mso_domain::claims::edits::Edit;
 use mso_domain::claims::{Claim, Source, validate};
 use mso_domain::ids::{Npi, OrgId, ReferenceId};
@@ -81,12 +81,9 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, IntakeError> 
     let mut report = Report::default();
     let mut failures = Vec::new();
     for record in event.records {
+        let created = s3_event::is_created(&record);
         let raw = record.s3.object.key.unwrap_or_default();
-        let created = record
-            .event_name
-            .as_deref()
-            .is_some_and(|name| name.starts_with("ObjectCreated:"));
-        let result = match decode_key(&raw) {
+        let result = match s3_event::decode_key(&raw) {
             _ if !created => Ok(Verdict::Ignored {
                 why: "not an ObjectCreated event",
             }),
@@ -114,26 +111,6 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, IntakeError> 
             first,
         }),
     }
-}
-
-/// S3 event keys are URL-encoded, with `+` for a space.
-fn decode_key(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = raw.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Reads the object at `key` (decoded), if it is a claim file.
@@ -247,7 +224,9 @@ fn claims_and_reports(
                         continue;
                     }
                     let clm01 = claim.patient_control_number.to_string();
-                    let n = occurrences.entry((src.set_index, clm01.clone())).or_insert(0);
+                    let n = occurrences
+                        .entry((src.set_index, clm01.clone()))
+                        .or_insert(0);
                     let id = claims::derived_id(
                         digest,
                         &src.interchange_control_number,
@@ -291,7 +270,7 @@ async fn read_file(
         &mut |c: FileClaims| taken.push(c),
         |report| {
             ack_999.push_str(&ack999::write(report, &envelope));
-            reports.push(serde_json::to_value(report).unwrap_or_default());
+            reports.push(report.clone());
         },
         |_| not_claims += 1,
     );
@@ -305,7 +284,17 @@ async fn read_file(
             claim: x12_claim,
             unreadable,
         } = taken;
-        let claim = claim_of(deps, file, &mut owners, id, &x12_claim, unreadable, seq, now).await?;
+        let claim = claim_of(
+            deps,
+            file,
+            &mut owners,
+            id,
+            &x12_claim,
+            unreadable,
+            seq,
+            now,
+        )
+        .await?;
         if claim.status != mso_domain::claims::Status::Received {
             rejected += 1;
         }
@@ -327,8 +316,11 @@ async fn read_file(
     };
     read.claims = u32::try_from(total).unwrap_or(u32::MAX);
     read.not_claims = not_claims;
-    read.ack_999 = Some(ack_999);
-    read.ack_999_json = Some(serde_json::Value::Array(reports));
+    let id = file.id.as_str();
+    files::put_ack(deps, id, files::ACK_999_X12, ack_999.into_bytes()).await?;
+    let reports =
+        serde_json::to_vec(&reports).map_err(|e| StoreError::backend("serialising a 999", e))?;
+    files::put_ack(deps, id, files::ACK_999_JSON, reports).await?;
     let ops = mso_api::aggregate::update(&stored, &read)?;
     match deps.records.transact(ops).await {
         Ok(()) => {}
@@ -357,7 +349,10 @@ async fn commit(deps: &Deps, change: Change, claims: &[Claim]) -> Result<(), Sto
     match change.commit(deps.ports(), None).await {
         Err(StoreError::ConditionFailed) => {
             for claim in claims {
-                match Change::created(claim, now)?.commit(deps.ports(), None).await {
+                match Change::created(claim, now)?
+                    .commit(deps.ports(), None)
+                    .await
+                {
                     Ok(()) | Err(StoreError::ConditionFailed) => {}
                     Err(e) => return Err(e),
                 }
@@ -373,7 +368,11 @@ async fn commit(deps: &Deps, change: Change, claims: &[Claim]) -> Result<(), Sto
 struct Owners(HashMap<String, Option<OrgId>>);
 
 impl Owners {
-    async fn of(&mut self, store: &dyn RecordStore, npi: &str) -> Result<Option<OrgId>, StoreError> {
+    async fn of(
+        &mut self,
+        store: &dyn RecordStore,
+        npi: &str,
+    ) -> Result<Option<OrgId>, StoreError> {
         if let Some(known) = self.0.get(npi) {
             return Ok(known.clone());
         }
@@ -403,7 +402,12 @@ async fn claim_of(
     rejections.extend(unmapped);
     let npis: Vec<&str> = std::iter::once(submission.billing_npi.as_str())
         .chain(submission.rendering_npi.as_deref())
-        .chain(submission.lines.iter().filter_map(|l| l.rendering_npi.as_deref()))
+        .chain(
+            submission
+                .lines
+                .iter()
+                .filter_map(|l| l.rendering_npi.as_deref()),
+        )
         .collect();
     let mut provider_orgs = Vec::new();
     for npi in npis {
@@ -439,7 +443,16 @@ async fn claim_of(
     Ok(if rejections.is_empty() {
         Claim::received(id, org, source, submission, now, &deps.policy, actor)
     } else {
-        Claim::rejected_on_receipt(id, org, source, submission, rejections, now, &deps.policy, actor)
+        Claim::rejected_on_receipt(
+            id,
+            org,
+            source,
+            submission,
+            rejections,
+            now,
+            &deps.policy,
+            actor,
+        )
     })
 }
 
@@ -537,51 +550,5 @@ pub(crate) fn empty_ack(deps: &Deps, file: &FileRecord) -> Ack277 {
 /// The S3 event S3 sends for an object just created in the claims bucket (what
 /// `mso serve` hands [`handle`] after it stores a file).
 pub fn object_created(bucket: &str, key: &str, size: u64, at: Timestamp) -> S3Event {
-    let encoded: String = key
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' | b'~' => {
-                char::from(b).to_string()
-            }
-            b' ' => "+".into(),
-            other => format!("%{other:02X}"),
-        })
-        .collect();
-    let event = serde_json::json!({
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": "us-west-2",
-            "eventTime": at.to_string(),
-            "eventName": "ObjectCreated:Put",
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
-                "object": {"key": encoded, "size": size}
-            }
-        }]
-    });
-    serde_json::from_value(event).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_decoded_as_s3_encodes_them() {
-        assert_eq!(decode_key("inbound/a+b%2Fc.x12").as_deref(), Some("inbound/a b/c.x12"));
-        assert_eq!(decode_key("inbound/%E2%9C%93").as_deref(), Some("inbound/\u{2713}"));
-        assert_eq!(decode_key("inbound/%ZZ"), None);
-        assert_eq!(decode_key("inbound/%C3"), None);
-        assert_eq!(decode_key("inbound/%4"), None);
-    }
-
-    #[test]
-    fn events_carry_the_key_encoded() {
-        let e = object_created("b", "inbound/a b.x12", 10, "2026-12-05T18:00:00Z".parse().unwrap());
-        let key = e.records[0].s3.object.key.clone().unwrap();
-        assert_eq!(key, "inbound/a+b.x12");
-        assert_eq!(decode_key(&key).as_deref(), Some("inbound/a b.x12"));
-    }
+    s3_event::object_created(bucket, "claims-intake", key, size, at)
 }

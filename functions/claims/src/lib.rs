@@ -40,7 +40,7 @@ mod x12;
 pub use aws_lambda_events::s3::S3Event;
 pub use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 pub use files::FileView;
-pub use mso_records::claims::{CLAIM_EDITS, ClaimSummary};
+pub use mso_records::claims::{CLAIM_EDITS, CLAIM_READJUDICATION, ClaimSummary};
 pub use view::ClaimView;
 
 /// What the handlers need, built once per cold start.

@@ -31,8 +31,7 @@ pub fn claim(root: &Map<String, Value>) -> Result<Submission, Vec<FieldError>> {
         .optional_code("frequency", Frequency::parse)
         .map(|v| v.unwrap_or(Frequency::Original));
     let original_claim_id = f.optional("original_claim_id", text(MAX_CODE));
-    let patient_control_number =
-        f.optional("patient_control_number", text(MAX_CONTROL_NUMBER));
+    let patient_control_number = f.optional("patient_control_number", text(MAX_CONTROL_NUMBER));
     let billing = f.object("billing_provider", |b| {
         let npi = b.required("npi", text(MAX_CODE));
         let tin = b.optional("tin", text(MAX_CODE));
@@ -70,12 +69,16 @@ pub fn claim(root: &Map<String, Value>) -> Result<Submission, Vec<FieldError>> {
     ]);
     let shape_errors = f.into_errors();
 
-    // Whatever could be read, so the domain can name the bad codes too.
+    // Whatever could be read, so the domain can name the bad codes too (a line
+    // with a bad shape still has codes to check).
     let (billing_npi, billing_tin) = billing.unwrap_or_default();
-    let lines = lines.unwrap_or_default();
-    let total = lines
-        .iter()
-        .try_fold(0i64, |sum, l: &SubmittedLine| sum.checked_add(l.charge_cents));
+    let lines = lines.unwrap_or_else(|| match root.get("lines") {
+        Some(Value::Array(items)) => items.iter().map(lenient_line).collect(),
+        _ => Vec::new(),
+    });
+    let total = lines.iter().try_fold(0i64, |sum, l: &SubmittedLine| {
+        sum.checked_add(l.charge_cents)
+    });
     let submission = Submission {
         claim_type: claim_type.unwrap_or(ClaimType::Professional),
         frequency: frequency.unwrap_or(Frequency::Original),
@@ -181,6 +184,40 @@ fn line(l: &mut Fields<'_>) -> Option<SubmittedLine> {
     })
 }
 
+/// A line read for its codes only: what has the right type is kept, the rest
+/// left empty (its shape errors are already named).
+fn lenient_line(v: &Value) -> SubmittedLine {
+    let text = |name: &str| match v.get(name) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) if n.is_u64() => Some(n.to_string()),
+        _ => None,
+    };
+    let date = |name: &str| text(name).and_then(|s| parse_date(&s).ok());
+    let list = |name: &str| match v.get(name) {
+        Some(Value::Array(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    SubmittedLine {
+        procedure: text("code"),
+        modifiers: list("modifiers")
+            .iter()
+            .filter_map(|m| m.as_str().map(String::from))
+            .collect(),
+        revenue_code: text("revenue_code"),
+        units: text("units").unwrap_or_else(|| "1".into()),
+        charge_cents: 0,
+        service_from: date("service_from"),
+        service_to: date("service_to"),
+        diagnosis_pointers: list("diagnosis_pointers")
+            .iter()
+            .filter_map(|p| p.as_u64().and_then(|p| u8::try_from(p).ok()))
+            .collect(),
+        rendering_npi: text("rendering_npi"),
+        place_of_service: text("place_of_service"),
+        prior_auth_id: text("prior_auth_id"),
+    }
+}
+
 /// The body of `POST /v1/claims/{id}/review`.
 pub struct Review {
     pub accept: bool,
@@ -193,7 +230,10 @@ pub fn review(root: &Map<String, Value>) -> Result<Review, Vec<FieldError>> {
     let action = f.required("action", |s| match s.trim() {
         "accept" => Ok(true),
         "reject" => Ok(false),
-        _ => Err(Invalid::new("invalid_value", "must be one of accept, reject")),
+        _ => Err(Invalid::new(
+            "invalid_value",
+            "must be one of accept, reject",
+        )),
     });
     let reason = f.required_text("reason", MAX_REASON);
     let medical_necessity = f.bool_or("medical_necessity", false);

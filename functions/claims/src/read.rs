@@ -10,10 +10,10 @@ use mso_api::{
     AuthError, Body, FieldError, FieldErrors, Forbidden, Principal, Problem, Request, RequestInfo,
     Response, Scope, json_response,
 };
+use mso_domain::claims::Status;
 use mso_domain::clock::Deadline;
 use mso_domain::dates::parse_date;
 use mso_domain::ids::{MemberId, RecordKind, ReferenceId};
-use mso_domain::claims::Status;
 use mso_records::claims::{self, ClaimSummary};
 use mso_store::{Query, StoreError, keys};
 use tracing::{Span, instrument};
@@ -92,11 +92,7 @@ pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
     answer(get_one(deps, req, &info).await)
 }
 
-async fn get_one(
-    deps: &Deps,
-    req: &Request,
-    info: &RequestInfo,
-) -> Result<ClaimView, ReadError> {
+async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<ClaimView, ReadError> {
     let principal = Principal::from_request(req)?;
     Span::current().record("org", principal.org.as_str());
     let scope = principal.authorize(&deps.policy.ipa.id, READERS)?;

@@ -106,7 +106,9 @@ async fn review(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<ClaimV
     let decision = parse::review(&root).map_err(ReviewError::Invalid)?;
     Span::current().record("claim_id", id.as_str());
     let store = deps.records.as_ref();
-    let stored = claims::load(store, &id).await?.ok_or(ReviewError::NotFound)?;
+    let stored = claims::load(store, &id)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
     let now = deps.clock.now();
     let mut claim = stored.value.0.clone();
     claim.reviewed(
@@ -122,7 +124,10 @@ async fn review(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<ClaimV
     }
     let change = change.audited(&principal, "claims.review", &claim, info, now)?;
     match change.commit(deps.ports(), None).await {
-        Ok(()) => Ok(ClaimView::of(&claim, deps.policy.claims.payment_working_days)),
+        Ok(()) => Ok(ClaimView::of(
+            &claim,
+            deps.policy.claims.payment_working_days,
+        )),
         // Another change, or a live claim already holds the same services.
         Err(StoreError::ConditionFailed) => Err(ReviewError::Changed),
         Err(e) => Err(e.into()),

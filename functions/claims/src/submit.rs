@@ -193,10 +193,11 @@ pub(crate) async fn bills_for(
     s: &Submission,
     org: &OrgId,
 ) -> Result<bool, StoreError> {
-    let npis = std::iter::once(Some(&s.billing_npi))
-        .chain([s.rendering_npi.as_ref()])
-        .chain(s.lines.iter().map(|l| l.rendering_npi.as_ref()))
-        .flatten();
+    // Collected first: an iterator of closures held across an await makes the
+    // future not `Send` for every lifetime.
+    let mut npis: Vec<&str> = vec![&s.billing_npi];
+    npis.extend(s.rendering_npi.as_deref());
+    npis.extend(s.lines.iter().filter_map(|l| l.rendering_npi.as_deref()));
     for npi in npis {
         let Ok(npi) = Npi::parse(npi) else { continue };
         if directory::provider(store, &npi)

@@ -27,7 +27,7 @@ pub struct ClaimView {
     pub patient_control_number: Option<String>,
     pub org: String,
     pub member_id: String,
-    pub billing_provider: BillingView,
+    pub billing_provider: ClaimBillingView,
     pub rendering_npi: Option<String>,
     pub referring_npi: Option<String>,
     pub place_of_service: Option<String>,
@@ -35,29 +35,29 @@ pub struct ClaimView {
     pub diagnoses: Vec<String>,
     pub prior_auth_id: Option<String>,
     pub total_charge_cents: i64,
-    pub lines: Vec<LineView>,
+    pub lines: Vec<ClaimLineView>,
     #[schema(value_type = String, format = DateTime)]
     pub received_at: Timestamp,
     /// The payment clock, while the claim is payable (received, accepted, pended).
-    pub payment: Option<PaymentView>,
+    pub payment: Option<ClaimPaymentView>,
     /// Every edit that fired, in order, with its code and plain words.
-    pub edits: Vec<EditView>,
+    pub edits: Vec<ClaimEditView>,
     /// The replacement or void that superseded this claim.
     pub superseded_by: Option<String>,
     /// The X12 file it came in, if any.
     pub file_id: Option<String>,
     pub documents: Vec<DocumentSummary>,
-    pub history: Vec<HistoryView>,
+    pub history: Vec<ClaimHistoryView>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct BillingView {
+pub struct ClaimBillingView {
     pub npi: String,
     pub tin: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct LineView {
+pub struct ClaimLineView {
     /// 1-based.
     pub line: u32,
     pub code: Option<String>,
@@ -77,7 +77,7 @@ pub struct LineView {
 
 /// When the IPA must pay or contest (CA H&S 1371.35).
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct PaymentView {
+pub struct ClaimPaymentView {
     /// Pay or contest by the end of this day, in the IPA's time zone.
     #[schema(value_type = String, format = Date)]
     pub due: String,
@@ -86,7 +86,7 @@ pub struct PaymentView {
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct EditView {
+pub struct ClaimEditView {
     #[schema(example = "prior_auth_missing")]
     pub code: String,
     /// `reject` or `pend`.
@@ -97,7 +97,7 @@ pub struct EditView {
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct HistoryView {
+pub struct ClaimHistoryView {
     #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     /// The role that acted, or `system`.
@@ -124,7 +124,7 @@ impl ClaimView {
             patient_control_number: s.patient_control_number.clone(),
             org: claim.org.to_string(),
             member_id: s.member_id.clone(),
-            billing_provider: BillingView {
+            billing_provider: ClaimBillingView {
                 npi: s.billing_npi.clone(),
                 tin: s.billing_tin.clone(),
             },
@@ -139,21 +139,21 @@ impl ClaimView {
                 .lines
                 .iter()
                 .enumerate()
-                .map(|(i, l)| LineView::of(i, l))
+                .map(|(i, l)| ClaimLineView::of(i, l))
                 .collect(),
             received_at: claim.received_at,
-            payment: payable.then(|| PaymentView {
+            payment: payable.then(|| ClaimPaymentView {
                 due: claim.payment_due.to_string(),
                 working_days: payment_working_days,
             }),
-            edits: claim.edits.iter().map(EditView::of).collect(),
+            edits: claim.edits.iter().map(ClaimEditView::of).collect(),
             superseded_by: claim.superseded_by.as_ref().map(ToString::to_string),
             file_id: match &claim.source {
                 Source::File { file_id, .. } => Some(file_id.to_string()),
                 Source::Portal => None,
             },
             documents: Vec::new(),
-            history: claim.history.iter().map(HistoryView::of).collect(),
+            history: claim.history.iter().map(ClaimHistoryView::of).collect(),
         }
     }
 
@@ -163,9 +163,9 @@ impl ClaimView {
     }
 }
 
-impl LineView {
-    fn of(i: usize, l: &SubmittedLine) -> LineView {
-        LineView {
+impl ClaimLineView {
+    fn of(i: usize, l: &SubmittedLine) -> ClaimLineView {
+        ClaimLineView {
             line: u32::try_from(i + 1).unwrap_or(u32::MAX),
             code: l.procedure.clone(),
             modifiers: l.modifiers.clone(),
@@ -182,9 +182,9 @@ impl LineView {
     }
 }
 
-impl EditView {
-    pub fn of(e: &Edit) -> EditView {
-        EditView {
+impl ClaimEditView {
+    pub fn of(e: &Edit) -> ClaimEditView {
+        ClaimEditView {
             code: e.code.clone(),
             severity: e.severity.as_str(),
             line: e.line,
@@ -193,9 +193,9 @@ impl EditView {
     }
 }
 
-impl HistoryView {
-    fn of(h: &HistoryEntry) -> HistoryView {
-        HistoryView {
+impl ClaimHistoryView {
+    fn of(h: &HistoryEntry) -> ClaimHistoryView {
+        ClaimHistoryView {
             at: h.at,
             by: h.actor.role.clone(),
             action: h.action.clone(),

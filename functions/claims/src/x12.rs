@@ -70,7 +70,11 @@ pub fn submission(c: &Claim) -> (Submission, Vec<Edit>) {
     (submission, rejections)
 }
 
-fn line(l: &ServiceLine, claim_dates: Option<DateRange>, rejections: &mut Vec<Edit>) -> SubmittedLine {
+fn line(
+    l: &ServiceLine,
+    claim_dates: Option<DateRange>,
+    rejections: &mut Vec<Edit>,
+) -> SubmittedLine {
     let dates = l.service_date.or(claim_dates);
     if dates.is_none() {
         rejections.push(Edit::unreadable(

@@ -22,6 +22,7 @@
 
 use aws_lambda_events::s3::S3Event;
 use jiff::Timestamp;
+use mso_api::s3_event;
 use mso_domain::document;
 use mso_domain::prior_auth::Actor;
 use mso_records::documents::owners::{self, Note};
@@ -86,7 +87,7 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, VerifyError> 
             .event_name
             .as_deref()
             .is_some_and(|name| name.starts_with("ObjectCreated:"));
-        let result = match decode_key(&raw) {
+        let result = match s3_event::decode_key(&raw) {
             _ if !created => Ok(Verdict::Ignored {
                 why: "not an ObjectCreated event",
             }),
@@ -235,92 +236,15 @@ fn note(doc: &documents::Document) -> Note {
     }
 }
 
-/// S3 event keys are URL-encoded as in a form (`+` is a space).
-fn decode_key(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Encodes a key as S3 does in events.
-fn encode_key(key: &str) -> String {
-    let mut out = String::with_capacity(key.len());
-    for &b in key.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// The event S3 sends when `key` of `bucket` was created by a PUT of `size`
-/// bytes at `at`: what `mso serve` hands the handler after a presigned upload,
-/// field for field as S3 delivers it.
+/// bytes at `at`: what `mso serve` hands the handler after a presigned upload.
 pub fn object_created(bucket: &str, key: &str, size: u64, at: Timestamp) -> S3Event {
-    let event = serde_json::json!({
-        "Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": "local",
-            "eventTime": at.to_string(),
-            "eventName": "ObjectCreated:Put",
-            "userIdentity": {"principalId": "mso-serve"},
-            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {},
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": "documents-verify",
-                "bucket": {
-                    "name": bucket,
-                    "ownerIdentity": {"principalId": "mso-serve"},
-                    "arn": format!("arn:aws:s3:::{bucket}")
-                },
-                "object": {
-                    "key": encode_key(key),
-                    "size": size,
-                    "sequencer": format!("{:016X}", at.as_nanosecond())
-                }
-            }
-        }]
-    });
-    // The shape is fixed above and matches aws_lambda_events' S3Event.
-    serde_json::from_value(event).unwrap_or_default()
+    s3_event::object_created(bucket, "documents-verify", key, size, at)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_round_trip_through_event_encoding() {
-        for key in ["documents/DOC-7K3Q9M2P4X.pdf", "a b/c+d%é"] {
-            assert_eq!(decode_key(&encode_key(key)).as_deref(), Some(key));
-        }
-        assert_eq!(decode_key("a%2"), None);
-        assert_eq!(decode_key("%FF"), None);
-    }
 
     #[test]
     fn the_local_event_is_a_real_object_created_event() {

@@ -20,6 +20,7 @@ pub mod policies;
 mod principal;
 mod problem;
 mod request;
+pub mod s3_event;
 pub mod telemetry;
 pub mod throttle;
 

@@ -196,8 +196,12 @@ impl FileRow {
     }
 }
 
-/// The services of a claim whose codes are valid (none when they are not).
+/// The services a claim bills: none for a void (it cancels, bills nothing) or
+/// a claim whose codes are not valid.
 fn services(claim: &Claim) -> Vec<ServiceKey> {
+    if claim.submission.frequency == Frequency::Void {
+        return Vec::new();
+    }
     validate(&claim.submission)
         .map(|c| c.lines.iter().filter_map(ServiceKey::of).collect())
         .unwrap_or_default()
@@ -324,19 +328,33 @@ impl Change {
     /// from one claim to the other.
     pub fn and(mut self, other: Change) -> Change {
         for op in other.ops {
-            let handed_over = match &op {
-                WriteOp::Put {
-                    record,
-                    condition: Condition::Absent,
-                } if record.key.pk.starts_with("CLMDUP#") => self.ops.iter().position(
-                    |o| matches!(o, WriteOp::Delete { key, .. } if *key == record.key),
-                ),
+            let guard_key = |op: &WriteOp| match op {
+                WriteOp::Put { record, .. } if record.key.pk.starts_with("CLMDUP#") => {
+                    Some(record.key.clone())
+                }
+                WriteOp::Delete { key, .. } if key.pk.starts_with("CLMDUP#") => Some(key.clone()),
                 _ => None,
             };
-            match (handed_over, op) {
-                (Some(i), WriteOp::Put { record, .. }) => {
+            let same = guard_key(&op).and_then(|key| {
+                self.ops
+                    .iter()
+                    .position(|o| guard_key(o) == Some(key.clone()))
+            });
+            let Some(i) = same else {
+                self.ops.push(op);
+                continue;
+            };
+            // One claim releases the guard, the other takes it: one plain put.
+            match (&self.ops[i], op) {
+                (WriteOp::Delete { .. }, WriteOp::Put { record, .. }) => {
                     self.ops[i] = WriteOp::Put {
                         record,
+                        condition: Condition::None,
+                    };
+                }
+                (WriteOp::Put { record, .. }, WriteOp::Delete { .. }) => {
+                    self.ops[i] = WriteOp::Put {
+                        record: record.clone(),
                         condition: Condition::None,
                     };
                 }
@@ -458,12 +476,9 @@ pub async fn facts(
             .collect();
         let page = store
             .query(
-                Query::primary(
-                    keys::prior_auth_list_member(checked.member_id.as_str()),
-                    "",
-                )
-                .descending()
-                .limit(MEMBER_READ_LIMIT),
+                Query::primary(keys::prior_auth_list_member(checked.member_id.as_str()), "")
+                    .descending()
+                    .limit(MEMBER_READ_LIMIT),
             )
             .await?;
         let mut ids: Vec<ReferenceId> = named.into_iter().cloned().collect();
@@ -523,7 +538,10 @@ mod tests {
     fn derived_ids_depend_on_every_part() {
         let digest = [7u8; 32];
         let id = derived_id(&digest, "000000001", "1", "0001", "ACCT-1", 0);
-        assert_eq!(id, derived_id(&digest, "000000001", "1", "0001", "ACCT-1", 0));
+        assert_eq!(
+            id,
+            derived_id(&digest, "000000001", "1", "0001", "ACCT-1", 0)
+        );
         assert_eq!(id.as_str().len(), "CLM-".len() + 10);
         for other in [
             derived_id(&[8u8; 32], "000000001", "1", "0001", "ACCT-1", 0),

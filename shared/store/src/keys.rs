@@ -34,6 +34,7 @@
 //! | uploaded document | `documents/<doc id>.<extension>`     |
 //! | claim file (API)  | `claim-files/<CF id>.x12`            |
 //! | claim file (clearinghouse drop) | `inbound/<any name>`   |
+//! | a file's acknowledgement | `acks/<CF id>/<999.x12, 999.json, 277ca.x12, 277ca.json>` |
 //!
 //! Object keys carry no PHI: no names, member IDs or file names, only the
 //! document's reference ID and the extension of its declared type (so a
@@ -277,6 +278,12 @@ pub fn claim_file_of_object(key: &str) -> Option<&str> {
         .strip_prefix(CLAIM_FILE_OBJECT_PREFIX)?
         .strip_suffix(".x12")?;
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(id)
+}
+
+/// Where a file's acknowledgements are kept (`999.x12`, `277ca.json`, ...):
+/// a 277CA of thousands of claims is larger than a table item may be.
+pub fn claim_ack_object(file_id: &str, name: &str) -> String {
+    format!("acks/{file_id}/{name}")
 }
 
 /// Where clearinghouses drop 837 files.

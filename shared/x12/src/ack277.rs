@@ -134,6 +134,8 @@ pub struct Ack277 {
 pub struct Ack277Builder {
     ack: Ack277,
     by_provider: HashMap<(Option<Text>, Text), usize>,
+    /// The provider group of the claim added last.
+    last: Option<usize>,
 }
 
 impl Ack277Builder {
@@ -156,6 +158,7 @@ impl Ack277Builder {
                 providers: Vec::new(),
             },
             by_provider: HashMap::new(),
+            last: None,
         }
     }
 
@@ -187,17 +190,18 @@ impl Ack277Builder {
             providers.len() - 1
         });
         self.ack.providers[i].claims.push(ack);
+        self.last = Some(i);
         self
     }
 
     /// Sets the payer claim number (REF*1K) of the claim added last.
     pub fn payer_claim_number(&mut self, number: &str) -> &mut Self {
+        // The last claim of the group the last claim went to (groups are not in
+        // the order claims arrive).
         if let Some(c) = self
-            .ack
-            .providers
-            .iter_mut()
-            .flat_map(|p| p.claims.last_mut())
-            .last()
+            .last
+            .and_then(|i| self.ack.providers.get_mut(i))
+            .and_then(|p| p.claims.last_mut())
         {
             c.payer_claim_number = Some(Text::from(number));
         }

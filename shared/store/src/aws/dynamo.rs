@@ -347,15 +347,15 @@ impl RecordStore for DynamoRecordStore {
         let mut key_condition = "#pk = :pk".to_string();
         if let Some((from, to)) = &query.sk_between {
             names.insert("#sk".to_string(), sk_attr.to_string());
-            // Every sort key is at least "", and DynamoDB refuses an empty
-            // string as a key value: an open lower end is `<=`.
+            values.insert(":to".to_string(), s(to));
+            // DynamoDB refuses an empty string in a key condition: a range open
+            // at the start is `<=` the end.
             if from.is_empty() {
                 key_condition.push_str(" AND #sk <= :to");
             } else {
                 key_condition.push_str(" AND #sk BETWEEN :from AND :to");
                 values.insert(":from".to_string(), s(from));
             }
-            values.insert(":to".to_string(), s(to));
         } else if !query.sk_prefix.is_empty() {
             key_condition.push_str(" AND begins_with(#sk, :prefix)");
             names.insert("#sk".to_string(), sk_attr.to_string());

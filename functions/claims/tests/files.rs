@@ -1,0 +1,328 @@
+//! X12 837 files: posted through the API or dropped by a clearinghouse, read by
+//! the bucket's event handler, acknowledged with a 999 and a 277CA. Every real
+//! sample of ../shared/samples/x12 goes through.
+
+mod support;
+
+use mso_testkit::x12::{Spec, professional};
+use serde_json::Value;
+use support::*;
+
+fn samples() -> Vec<(String, Vec<u8>)> {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/x12");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| {
+            !p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("LICENSE")
+        })
+        .filter(|p| p.extension().is_none_or(|x| x != "md"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn trn2_count(ack: &str) -> usize {
+    ack.matches("TRN*2*").count()
+}
+
+#[tokio::test]
+async fn every_real_sample_is_read_and_acknowledged() {
+    let e = env().await;
+    let samples = samples();
+    assert!(samples.len() >= 60, "the samples are missing");
+    for (name, bytes) in &samples {
+        let resp = e.post_file_as(SUNRISE_ORG, name, bytes).await;
+        let status = resp.status().as_u16();
+        // Every sample starts with an ISA: taken, never a 5xx.
+        assert_eq!(status, 202, "{name}: {}", json(&resp));
+        let id = json(&resp)["id"].as_str().unwrap().to_string();
+        e.object_created(&format!("claim-files/{id}.x12")).await;
+        e.drain().await;
+        let file = e.get_file(&id, SUNRISE_ORG, "provider_user").await;
+        let ack_999 = file["ack_999"].as_str().unwrap_or_default();
+        assert!(ack_999.starts_with("ISA*"), "{name}: no 999");
+        let claims = file["counts"]["claims"].as_u64().unwrap();
+        if claims == 0 {
+            assert_eq!(file["status"], "rejected", "{name}");
+            continue;
+        }
+        // Their providers are not ours: each claim is rejected in the 277CA,
+        // the file is not.
+        assert_eq!(file["status"], "acknowledged", "{name}: {}", file["counts"]);
+        assert_eq!(file["counts"]["rejected"].as_u64(), Some(claims), "{name}");
+        let ack = file["ack_277ca"].as_str().unwrap();
+        assert_eq!(
+            trn2_count(ack) as u64,
+            claims + 1,
+            "{name}: a TRN*2 per claim and the batch's"
+        );
+        let rejections = ack.matches("STC*A3:").count() + ack.matches("STC*A7:").count();
+        assert_eq!(rejections as u64, claims, "{name}");
+        let json_claims: usize = file["ack_277ca_json"]["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["claims"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(json_claims as u64, claims, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn good_claims_are_accepted_and_bad_ones_rejected_in_the_277ca() {
+    let e = env().await;
+    let mut bad_npi = Spec::office_visit("BAD-NPI", "20260312");
+    bad_npi.rendering_npi = Some("1234567890".into());
+    bad_npi.billing_npi = "1234567890".into();
+    let mut theirs = Spec::office_visit("THEIRS", "20260313");
+    theirs.billing_npi = HARBOR_NPI.into();
+    theirs.rendering_npi = None;
+    let file = professional(
+        42,
+        &[
+            Spec::office_visit("GOOD-1", "20260310"),
+            bad_npi,
+            Spec::office_visit("GOOD-2", "20260311").with_line("36415", 1_500, 1),
+            theirs,
+        ],
+    );
+    let v = e.file(file.as_bytes()).await;
+    assert_eq!(v["status"], "acknowledged", "{v}");
+    assert_eq!(v["counts"]["claims"], 4);
+    assert_eq!(v["counts"]["accepted"], 2);
+    assert_eq!(v["counts"]["rejected"], 2);
+    let ack_999 = v["ack_999"].as_str().unwrap();
+    assert!(ack_999.contains("AK9*A*1*1*1~"), "{ack_999}");
+    let ack = v["ack_277ca"].as_str().unwrap();
+    assert!(ack.contains("TRN*2*GOOD-1~\nSTC*A2:20"), "{ack}");
+    assert!(ack.contains("TRN*2*GOOD-2~\nSTC*A2:20"), "{ack}");
+    // No provider of ours: rejected naming the billing provider.
+    assert!(ack.contains("TRN*2*BAD-NPI~\nSTC*A3:21:85"), "{ack}");
+    assert!(ack.contains("TRN*2*THEIRS~\nSTC*A3:21:85"), "{ack}");
+    // The accepted claims carry their claim ID (REF*1K), as the provider's list does.
+    let claims = e.list("", SUNRISE_ORG, "provider_user").await;
+    let items = claims["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    for c in items.iter().filter(|c| c["status"] == "accepted") {
+        assert!(ack.contains(&format!("REF*1K*{}~", c["id"].as_str().unwrap())));
+        assert_eq!(c["file_id"], v["id"]);
+    }
+    // The file is read as JSON too.
+    let providers = v["ack_277ca_json"]["providers"].as_array().unwrap();
+    let statuses: Vec<&str> = providers
+        .iter()
+        .flat_map(|p| p["claims"].as_array().unwrap())
+        .map(|c| c["decision"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "accepted").count(), 2);
+}
+
+#[tokio::test]
+async fn a_claim_with_bad_codes_in_a_file_is_rejected_with_the_reason() {
+    let e = env().await;
+    let mut bad = Spec::office_visit("BAD-CODE", "20260312");
+    bad.lines[0].code = "9921".into();
+    bad.diagnosis = "Q".into();
+    let v = e
+        .file(professional(7, &[bad, Spec::office_visit("OK", "20260312")]).as_bytes())
+        .await;
+    assert_eq!(v["counts"]["rejected"], 1, "{v}");
+    assert_eq!(v["counts"]["accepted"], 1);
+    let ack = v["ack_277ca"].as_str().unwrap();
+    assert!(ack.contains("TRN*2*OK~\nSTC*A2:20"), "{ack}");
+    assert!(ack.contains("TRN*2*BAD-CODE~\nSTC*A7:"), "{ack}");
+    let rejected: Vec<Value> = e
+        .all_claims()
+        .await
+        .into_iter()
+        .filter(|c| c["status"] == "rejected")
+        .collect();
+    let claim = e.get(rejected[0]["id"].as_str().unwrap()).await;
+    let codes = edit_codes(&claim);
+    assert!(
+        codes.contains(&"invalid_diagnosis".to_string()),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&"invalid_procedure".to_string()),
+        "{codes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_truncated_file_or_a_bad_isa_is_rejected_by_the_999_and_stores_no_claim() {
+    let e = env().await;
+    let whole = professional(9, &[Spec::office_visit("CUT", "20260312")]);
+    let cut = &whole[..whole.find("SE*").unwrap()];
+    let v = e.file(cut.as_bytes()).await;
+    assert_eq!(v["status"], "rejected", "{v}");
+    assert_eq!(v["counts"]["claims"], 0);
+    let ack_999 = v["ack_999"].as_str().unwrap();
+    assert!(
+        ack_999.contains("IK5*R") || ack_999.contains("AK9*R"),
+        "{ack_999}"
+    );
+    assert!(v["ack_277ca"].is_null());
+    let bad_isa = whole.replacen("*00501*", "*0050*", 1);
+    let v = e.file(bad_isa.as_bytes()).await;
+    assert_eq!(v["counts"]["claims"], 0, "{v}");
+    assert!(e.all_claims().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_file_read_twice_is_the_same_claims() {
+    let e = env().await;
+    let file = professional(
+        11,
+        &[
+            Spec::office_visit("A", "20260310"),
+            Spec::office_visit("B", "20260311"),
+        ],
+    );
+    let first = e.file(file.as_bytes()).await;
+    // Posted again under another key: the same file.
+    let resp = e
+        .post_file_as(SUNRISE_ORG, "other-key", file.as_bytes())
+        .await;
+    assert_eq!(json(&resp)["id"], first["id"]);
+    // S3 delivers the event again.
+    let id = first["id"].as_str().unwrap();
+    let report = e.object_created(&format!("claim-files/{id}.x12")).await;
+    assert_eq!(
+        serde_json::to_value(&report).unwrap()["records"][0]["outcome"],
+        "unchanged"
+    );
+    assert_eq!(e.drain().await, 0);
+    assert_eq!(e.all_claims().await.len(), 2);
+    // The same key with another file is refused.
+    let other = professional(12, &[Spec::office_visit("C", "20260312")]);
+    let resp = e
+        .post_file_as(SUNRISE_ORG, "other-key", other.as_bytes())
+        .await;
+    assert_eq!(resp.status(), 422);
+}
+
+#[tokio::test]
+async fn a_file_cut_short_by_a_crash_is_read_again_whole() {
+    let e = env().await;
+    let specs: Vec<Spec> = (0..40)
+        .map(|i| {
+            let mut s = Spec::office_visit(&format!("N{i}"), "20260312");
+            s.lines[0].charge_cents += i;
+            s
+        })
+        .collect();
+    let file = professional(13, &specs);
+    let resp = e.post_file_as(SUNRISE_ORG, "crash", file.as_bytes()).await;
+    let id = json(&resp)["id"].as_str().unwrap().to_string();
+    e.object_created(&format!("claim-files/{id}.x12")).await;
+    // As if the first read had stored its claims and died before marking the
+    // file read: put the file back to `received`, and deliver the event again.
+    let key = mso_store::keys::claim_file(&id);
+    let mut record = e.deps.records.get(&key).await.unwrap().unwrap();
+    record.body["status"] = "received".into();
+    e.deps
+        .records
+        .put(record, mso_store::Condition::None)
+        .await
+        .unwrap();
+    e.object_created(&format!("claim-files/{id}.x12")).await;
+    e.drain().await;
+    let v = e.get_file(&id, SUNRISE_ORG, "provider_user").await;
+    assert_eq!(v["counts"]["claims"], 40, "{}", v["counts"]);
+    // Each a different charge for the same visit: the first accepted, the rest
+    // suspect duplicates of it, pended; none stored twice.
+    assert_eq!(v["counts"]["accepted"], 1, "{}", v["counts"]);
+    assert_eq!(v["counts"]["pended"], 39, "{}", v["counts"]);
+    assert_eq!(e.all_claims().await.len(), 40);
+}
+
+#[tokio::test]
+async fn a_clearinghouse_drop_files_each_claim_with_its_providers_organisation() {
+    let e = env().await;
+    let mut theirs = Spec::office_visit("H-1", "20260312");
+    theirs.billing_npi = HARBOR_NPI.into();
+    theirs.rendering_npi = None;
+    let mut nobody = Spec::office_visit("X-1", "20260312");
+    nobody.billing_npi = "1234567890".into();
+    nobody.rendering_npi = None;
+    let file = professional(21, &[Spec::office_visit("S-1", "20260312"), theirs, nobody]);
+    e.deps
+        .files
+        .put(
+            "inbound/acme/2026-03-20 batch.837",
+            "application/edi-x12",
+            file.into_bytes().into(),
+        )
+        .await
+        .unwrap();
+    let report = e.object_created("inbound/acme/2026-03-20 batch.837").await;
+    let outcome = serde_json::to_value(&report).unwrap();
+    assert_eq!(outcome["records"][0]["outcome"], "read", "{outcome}");
+    assert_eq!(outcome["records"][0]["claims"], 3);
+    assert_eq!(outcome["records"][0]["rejected"], 1);
+    e.drain().await;
+    let ours = e.list("", SUNRISE_ORG, "provider_user").await;
+    assert_eq!(ours["items"].as_array().unwrap().len(), 1);
+    let harbor = e.list("", HARBOR_ORG, "provider_user").await;
+    assert_eq!(harbor["items"].as_array().unwrap().len(), 1);
+    // The drop's acknowledgements are the IPA staff's to read.
+    let file_id = ours["items"][0]["file_id"].as_str().unwrap().to_string();
+    let resp = e
+        .call(
+            Call::new(
+                "GET /v1/claim-files/{id}",
+                &format!("/v1/claim-files/{file_id}"),
+            )
+            .by(SUNRISE_ORG, "provider_user"),
+        )
+        .await;
+    assert_eq!(resp.status(), 404);
+    let v = e.get_file(&file_id, IPA, "claims_examiner").await;
+    assert_eq!(v["status"], "acknowledged", "{v}");
+    assert_eq!(trn2_count(v["ack_277ca"].as_str().unwrap()), 4);
+}
+
+#[tokio::test]
+async fn bodies_that_are_no_x12_file_are_refused_with_the_reason() {
+    let e = env().await;
+    let empty = e.post_file_as(SUNRISE_ORG, "e", b"").await;
+    assert_eq!(empty.status(), 400);
+    assert_eq!(json(&empty)["errors"][0]["code"], "required");
+    let pdf = e.post_file_as(SUNRISE_ORG, "p", b"%PDF-1.7 ...").await;
+    assert_eq!(pdf.status(), 400);
+    assert_eq!(json(&pdf)["errors"][0]["code"], "not_x12");
+    let big = vec![b'A'; claims::MAX_FILE_BYTES + 1];
+    assert_eq!(e.post_file_as(SUNRISE_ORG, "b", &big).await.status(), 413);
+    let mut call = Call::new("POST /v1/claim-files", "/v1/claim-files")
+        .by(SUNRISE_ORG, "provider_user")
+        .header("idempotency-key", "j")
+        .header("content-type", "application/json");
+    call.body = b"{}".to_vec();
+    assert_eq!(e.call(call).await.status(), 415);
+    // Staff do not post files; another organisation does not read ours.
+    let file = professional(31, &[Spec::office_visit("A", "20260312")]);
+    let v = e.file(file.as_bytes()).await;
+    let resp = e
+        .call(
+            Call::new(
+                "GET /v1/claim-files/{id}",
+                &format!("/v1/claim-files/{}", v["id"].as_str().unwrap()),
+            )
+            .by(HARBOR_ORG, "provider_user"),
+        )
+        .await;
+    assert_eq!(resp.status(), 404);
+    assert!(e.all_claims().await.len() == 1);
+}

@@ -1,0 +1,167 @@
+//! The queue consumer as SQS really behaves: messages delivered more than once,
+//! batches with a poisoned message, redelivery until the dead-letter queue.
+
+mod support;
+
+use mso_store::ReceiveOptions;
+use serde_json::json;
+use support::*;
+
+#[tokio::test]
+async fn a_message_delivered_three_times_is_one_judgement() {
+    let e = env().await;
+    let id = e.submit(&visit()).await;
+    let messages = e
+        .deps
+        .queue
+        .receive(claims::CLAIM_EDITS, ReceiveOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 1);
+    // The same message three times, in one batch and in two more.
+    let thrice = vec![
+        messages[0].clone(),
+        messages[0].clone(),
+        messages[0].clone(),
+    ];
+    let response = claims::edits::handle(&e.deps, sqs_event(claims::CLAIM_EDITS, &thrice)).await;
+    assert!(response.batch_item_failures.is_empty());
+    for _ in 0..2 {
+        let response =
+            claims::edits::handle(&e.deps, sqs_event(claims::CLAIM_EDITS, &messages)).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let claim = e.get(&id).await;
+    assert_eq!(claim["status"], "accepted");
+    assert_eq!(claim["history"].as_array().unwrap().len(), 2, "{claim}");
+    assert_eq!(e.all_claims().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_poisoned_message_fails_alone_and_ends_in_the_dead_letter_queue() {
+    let e = env().await;
+    let good = e.submit(&visit()).await;
+    let queue = e.deps.queue.clone();
+    queue
+        .send(claims::CLAIM_EDITS, "{\"claim_id\": 17}", "poison-1")
+        .await
+        .unwrap();
+    queue
+        .send(
+            claims::CLAIM_EDITS,
+            &json!({"claim_id": "CLM-0000000000"}).to_string(),
+            "poison-2",
+        )
+        .await
+        .unwrap();
+    let now = ReceiveOptions {
+        visibility_timeout: std::time::Duration::ZERO,
+        ..ReceiveOptions::default()
+    };
+    // As Lambda's event source mapping: handle, delete the ones that passed.
+    for round in 0..10 {
+        let messages = queue.receive(claims::CLAIM_EDITS, now).await.unwrap();
+        if messages.is_empty() {
+            break;
+        }
+        let response =
+            claims::edits::handle(&e.deps, sqs_event(claims::CLAIM_EDITS, &messages)).await;
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        if round == 0 {
+            assert_eq!(messages.len(), 3);
+            assert_eq!(failed.len(), 2, "only the poisoned ones fail");
+        }
+        for m in &messages {
+            if !failed.contains(&m.id.as_str()) {
+                queue.delete(claims::CLAIM_EDITS, &m.receipt).await.unwrap();
+            }
+        }
+    }
+    assert_eq!(e.get(&good).await["status"], "accepted");
+    let dead = queue
+        .receive("claim-edits-dlq", ReceiveOptions::default())
+        .await
+        .unwrap();
+    let mut bodies: Vec<String> = dead.iter().map(|m| m.body.clone()).collect();
+    bodies.sort();
+    assert_eq!(
+        bodies,
+        [
+            "{\"claim_id\": 17}".to_string(),
+            json!({"claim_id": "CLM-0000000000"}).to_string()
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_overturned_dispute_sends_the_claim_back_to_an_examiner_once() {
+    let e = env().await;
+    let claim = e.judged(&visit()).await;
+    let id = claim["id"].as_str().unwrap();
+    let message = json!({
+        "claim_id": id, "dispute_id": "DSP-7K3Q9M", "outcome": "partially_overturned",
+        "amount_cents": 4_550, "decided_at": "2026-04-20T17:00:00Z"
+    })
+    .to_string();
+    for n in 0..2 {
+        e.deps
+            .queue
+            .send(claims::CLAIM_READJUDICATION, &message, &format!("r-{n}"))
+            .await
+            .unwrap();
+        e.drain().await;
+    }
+    let claim = e.get(id).await;
+    assert_eq!(claim["status"], "pended");
+    let readjudications: Vec<&serde_json::Value> = claim["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["action"] == "readjudication")
+        .collect();
+    assert_eq!(readjudications.len(), 1);
+    assert_eq!(
+        readjudications[0]["reason"],
+        "Dispute DSP-7K3Q9M was decided partially overturned ($45.50 found owed): a claims examiner re-adjudicates the claim."
+    );
+    // The examiner's work list has it.
+    let queue = e.list("status=pended", IPA, "claims_examiner").await;
+    assert_eq!(queue["items"][0]["id"].as_str(), Some(id));
+}
+
+#[tokio::test]
+async fn a_stored_claim_whose_message_was_lost_is_relayed_by_the_sweeper() {
+    let e = env().await;
+    let id = e.submit(&visit()).await;
+    // The message was sent: take it off the queue, as if it had been lost, and
+    // put its outbox copy back (as a crash before the send would leave it).
+    let lost = e
+        .deps
+        .queue
+        .receive(claims::CLAIM_EDITS, ReceiveOptions::default())
+        .await
+        .unwrap();
+    e.deps
+        .queue
+        .delete(claims::CLAIM_EDITS, &lost[0].receipt)
+        .await
+        .unwrap();
+    let at: jiff::Timestamp = BILLED_AT.parse().unwrap();
+    let event = mso_api::outbox::OutboxEvent::new(claims::CLAIM_EDITS, lost[0].body.clone(), at);
+    e.deps
+        .records
+        .transact(vec![event.stage().unwrap()])
+        .await
+        .unwrap();
+    e.ipa.at("2026-03-20T17:02:00Z");
+    let report = claims::sweeper::sweep(&e.deps, mso_api::Clock::now(e.ipa.clock.as_ref()))
+        .await
+        .unwrap();
+    assert_eq!(report.relayed_events, 1);
+    e.drain().await;
+    assert_eq!(e.get(&id).await["status"], "accepted");
+}
