@@ -1,10 +1,9 @@
 //! Disputes through `mso serve`: a denied prior auth is appealed by its
 //! provider (with the clinical notes attached through the documents API), the
 //! dispute reviewer works it from the queue to a decision that says where a
-//! second level goes, and the provider reads it; another organisation sees
-//! nothing, and no PHI reaches the logs. (`mso serve` does not run the claims
-//! function yet, so the subject here is a prior auth; disputes on claims are
-//! tested on the handlers, functions/disputes/tests/claims.rs.)
+//! second level goes, and the auth is approved; a claim paid short goes from a
+//! PDR to a decision to its re-adjudication by the claims job. Another
+//! organisation sees nothing, and no PHI reaches the logs.
 
 mod support;
 
@@ -283,6 +282,119 @@ async fn an_appeal_goes_from_a_denied_auth_to_a_decision_through_the_local_serve
 
     let logs = server.stop();
     for phi in ["SUN100001", "1984-03-15", "dyspnoea", "I10"] {
+        assert!(!logs.contains(phi), "{phi} in server logs");
+    }
+}
+
+/// Reads `url` until `done` holds (the queue consumers run in the background).
+async fn until(url: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, v) = send(Method::GET, url, token, None, None).await;
+        assert_eq!(status, 200, "{v}");
+        if done(&v) {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "never done: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_payment_dispute_goes_from_a_claim_to_its_readjudication_through_the_local_server() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    let npis: Vec<String> = mso::demo::providers()
+        .into_iter()
+        .filter(|p| p.org_id == "sunrise-family-medicine")
+        .map(|p| p.npi)
+        .collect();
+    let provider = token(
+        data.path(),
+        "sunrise-family-medicine",
+        "provider_user",
+        &[&npis[0]],
+    );
+    let reviewer = token(data.path(), "sunrise", "dispute_reviewer", &[]);
+    let other = token(data.path(), "coastal-pediatrics", "provider_user", &[]);
+    let today = jiff::Timestamp::now()
+        .in_tz("America/Los_Angeles")
+        .unwrap()
+        .date()
+        .to_string();
+
+    // A claim, accepted by the edits consumer.
+    let (status, received) = send(
+        Method::POST,
+        &server.url("/v1/claims"),
+        &provider,
+        Some(&json!({
+            "claim_type": "professional", "patient_control_number": "E2E-PDR-1",
+            "billing_provider": {"npi": npis[0], "tin": "95-1234567"},
+            "member_id": "SUN100001", "dob": "1984-03-15", "place_of_service": "11",
+            "diagnoses": ["J06.9"],
+            "lines": [{"code": "99214", "units": 1, "charge": "180.00",
+                       "service_from": today, "diagnosis_pointers": [1]}]
+        })),
+        Some("claim-1"),
+    )
+    .await;
+    assert_eq!(status, 202, "{received}");
+    let claim_id = received["id"].as_str().unwrap().to_string();
+    let claim_url = server.url(&format!("/v1/claims/{claim_id}"));
+    let judged = until(&claim_url, &provider, |v| v["status"] != "received").await;
+    assert_eq!(judged["status"], "accepted", "{judged}");
+
+    // Paid less than the contract: a PDR, counted from the remittance.
+    let pdr = json!({
+        "kind": "pdr", "claim_id": claim_id, "reason_category": "underpayment",
+        "reason": "Paid $155.00 against a contract rate of $180.00.",
+        "amount_disputed": "25.00", "remittance_date": today,
+        "contact": {"name": "Billing office", "phone": "657-555-0199"}
+    });
+    let url = server.url("/v1/disputes");
+    let (status, _) = send(Method::POST, &url, &other, Some(&pdr), Some("pdr-x")).await;
+    assert_eq!(status, 404, "another organisation's claim");
+    let (status, filed) = send(Method::POST, &url, &provider, Some(&pdr), Some("pdr-1")).await;
+    assert_eq!(status, 201, "{filed}");
+    assert_eq!(filed["claim_id"], claim_id.as_str());
+    assert_eq!(
+        filed["filing_window"]["rule"],
+        "120 calendar days from the remittance notification date"
+    );
+    let id = filed["id"].as_str().unwrap();
+    let (status, listed) = send(
+        Method::GET,
+        &server.url(&format!("/v1/disputes?claim_id={claim_id}")),
+        &provider,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["items"][0]["id"], id);
+
+    // Overturned: the claim goes back to an examiner through claim-readjudication.
+    let (status, decided) = send(
+        Method::POST,
+        &server.url(&format!("/v1/disputes/{id}/decision")),
+        &reviewer,
+        Some(&json!({
+            "outcome": "overturned",
+            "reasons": ["The contract rate for 99214 is $180.00."],
+            "determination": "We reviewed the remittance against the contract; $25.00 is owed."
+        })),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["determination"]["amount"], "25.00");
+    let back = until(&claim_url, &provider, |v| v["status"] == "pended").await;
+    let last = back["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "readjudication", "{back}");
+
+    let logs = server.stop();
+    for phi in ["SUN100001", "1984-03-15", "J06.9", "contract rate"] {
         assert!(!logs.contains(phi), "{phi} in server logs");
     }
 }
