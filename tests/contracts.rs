@@ -1,7 +1,7 @@
-//! What the repository promises elsewhere: the checked-in OpenAPI document and the
-//! SAM template's routes match what the code serves.
+//! What the repository promises elsewhere: the checked-in OpenAPI document, the
+//! SAM template's routes, resources and variables match what the code serves and reads.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use mso::routes::api_routes;
@@ -176,4 +176,162 @@ fn every_table_grant_is_limited_to_the_partitions_the_function_uses() {
         }
     }
     assert!(checked > 0, "no DynamoDB grant found in the template");
+}
+
+/// The template against what the code reads: every function's CodeUri is a
+/// Lambda binary that infra/build-lambdas.sh builds, run as `bootstrap` on
+/// provided.al2023; every variable its main requires is set (or global); every
+/// queue variable names a queue of the template whose name is the logical one
+/// the code uses; the buckets it names exist; the table has the index the
+/// DynamoDB adapter queries. A renamed resource fails here, not at deploy.
+#[test]
+fn the_template_gives_every_function_what_its_code_reads() {
+    let text = std::fs::read_to_string(repo("infra/template.yaml")).unwrap();
+    let docs = YamlLoader::load_from_str(&text).unwrap();
+    let root = &docs[0];
+    let resources = root["Resources"].as_hash().unwrap();
+    let globals = &root["Globals"]["Function"];
+    assert_eq!(globals["Handler"].as_str(), Some("bootstrap"));
+    assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
+    let global_vars: Vec<String> = globals["Environment"]["Variables"]
+        .as_hash()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    let built = std::fs::read_to_string(repo("infra/build-lambdas.sh")).unwrap();
+    let sub = |y: &Yaml| -> Option<String> {
+        match y {
+            Yaml::String(s) => Some(s.clone()),
+            Yaml::Hash(h) => h
+                .get(&Yaml::String("Fn::Sub".into()))
+                .and_then(|v| v.as_str())
+                .map(String::from),
+            _ => None,
+        }
+    };
+    // `!Sub`/`!Ref` tags arrive as plain strings or single-key maps; the raw
+    // text is easier to search for a resource's own properties.
+    let queue_names: HashMap<String, String> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::SQS::Queue"))
+        .map(|(name, r)| {
+            let queue = sub(&r["Properties"]["QueueName"]).unwrap_or_default();
+            (name.as_str().unwrap().to_string(), queue)
+        })
+        .collect();
+    let bucket_names: Vec<String> = resources
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::S3::Bucket"))
+        .filter_map(|r| sub(&r["Properties"]["BucketName"]))
+        .collect();
+    let mut functions = 0;
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        functions += 1;
+        let name = name.as_str().unwrap();
+        let code = resource["Properties"]["CodeUri"].as_str().unwrap();
+        let binary = code
+            .strip_prefix("../target/lambda/")
+            .and_then(|b| b.strip_suffix('/'))
+            .unwrap_or_else(|| panic!("{name}: CodeUri {code} is not ../target/lambda/<binary>/"));
+        assert_eq!(
+            resource_name(binary),
+            name,
+            "{name}: one kebab-case name per function"
+        );
+        assert!(
+            built.lines().any(|l| l.trim() == binary),
+            "{name}: infra/build-lambdas.sh does not build {binary}"
+        );
+        let main = std::fs::read_dir(repo("functions"))
+            .unwrap()
+            .map(|d| d.unwrap().path().join(format!("src/bin/{binary}.rs")))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("{name}: no functions/*/src/bin/{binary}.rs"));
+        // The main, and its crate's library (where shared adapter building lives).
+        let lib = main.parent().unwrap().parent().unwrap().join("lib.rs");
+        let source =
+            std::fs::read_to_string(&main).unwrap() + &std::fs::read_to_string(lib).unwrap();
+        let vars = resource["Properties"]["Environment"]["Variables"].as_hash();
+        let own: Vec<String> = vars
+            .map(|v| v.keys().map(|k| k.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        for required in source.split("config::required(\"").skip(1) {
+            let var = required.split('"').next().unwrap();
+            assert!(
+                own.iter().chain(&global_vars).any(|v| v == var),
+                "{name}: {binary} requires {var}, which the template does not set"
+            );
+        }
+        for (var, value) in vars.into_iter().flatten() {
+            let var = var.as_str().unwrap();
+            if let Some(queue) = var.strip_prefix("QUEUE_URL_") {
+                let logical = queue.to_ascii_lowercase().replace('_', "-");
+                let target = match value {
+                    Yaml::Hash(h) => h
+                        .get(&Yaml::String("Ref".into()))
+                        .and_then(|v| v.as_str())
+                        .map(String::from),
+                    Yaml::String(s) => Some(s.clone()),
+                    _ => None,
+                }
+                .unwrap_or_default();
+                let name_of = queue_names
+                    .get(&target)
+                    .unwrap_or_else(|| panic!("{name}: {var} is not a queue of the template"));
+                assert_eq!(
+                    name_of,
+                    &format!("mso-${{IpaId}}-{logical}"),
+                    "{name}: {var} points at a queue of another name"
+                );
+            }
+            if var.ends_with("_BUCKET") {
+                let bucket = sub(value).unwrap_or_default();
+                assert!(
+                    bucket_names.contains(&bucket),
+                    "{name}: {var} = {bucket} is no bucket of the template"
+                );
+            }
+        }
+    }
+    assert!(functions >= 9, "only {functions} functions in the template");
+    // Every queue the records crate names exists, with its dead-letter queue.
+    let records = std::fs::read_dir(repo("shared/records/src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<String>();
+    for line in records
+        .lines()
+        .filter(|l| l.starts_with("pub const ") && l.contains(": &str = \""))
+    {
+        let queue = line.split('"').nth(1).unwrap();
+        for name in [
+            format!("mso-${{IpaId}}-{queue}"),
+            format!("mso-${{IpaId}}-{queue}-dlq"),
+        ] {
+            assert!(
+                queue_names.values().any(|q| *q == name),
+                "the template has no queue {name}"
+            );
+        }
+    }
+    // The index the DynamoDB adapter queries.
+    let table = resources
+        .values()
+        .find(|r| r["Type"].as_str() == Some("AWS::DynamoDB::Table"))
+        .unwrap();
+    let indexes: Vec<&str> = table["Properties"]["GlobalSecondaryIndexes"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["IndexName"].as_str())
+        .collect();
+    let adapter = std::fs::read_to_string(repo("shared/store/src/aws/dynamo.rs")).unwrap();
+    assert!(adapter.contains("const GSI1: &str = \"gsi1\";"));
+    assert_eq!(indexes, ["gsi1"]);
 }

@@ -16,14 +16,15 @@ use jiff::Timestamp;
 use mso_domain::claims::edits::{self, Edit, Facts, Outcome};
 use mso_domain::claims::{Claim, Frequency, Status, validate};
 use mso_domain::ids::{RecordKind, ReferenceId};
-use mso_records::claims::{self, Change, EditWork, Readjudication};
+use mso_records::claims::{self, Change, EditWork, Readjudication, Turn};
 use mso_store::StoreError;
 use serde::Serialize;
 
 use crate::Deps;
 
-/// Attempts when the claim (or a guard) changes between read and write.
-const ATTEMPTS: usize = 5;
+/// Attempts when the claim, a guard or the member's turn changes between read
+/// and write (another of the member's claims judged meanwhile).
+const ATTEMPTS: usize = 12;
 
 /// What one message did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -50,19 +51,56 @@ pub enum EditError {
     Store(#[from] StoreError),
 }
 
-/// Handles a batch: every message on its own; the failures are reported.
+/// Handles a batch: one member's messages one after the other, different
+/// members' concurrently (each waits mostly on the store); the failures are
+/// reported, so only they are redelivered.
 pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
+    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        match message(deps, record.body.as_deref().unwrap_or_default()).await {
-            Ok(handled) => log(&handled),
-            Err(e) => {
-                tracing::error!(message_id = %id, error = %e, "claim message failed; it will be redelivered");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
+        let id = record.message_id.unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let group = serde_json::from_str::<EditWork>(&body)
+            .map(|w| w.group)
+            .ok()
+            .filter(|g| !g.is_empty())
+            .unwrap_or_else(|| id.clone());
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, messages)) => messages.push((id, body)),
+            None => groups.push((group, vec![(id, body)])),
+        }
+    }
+    let mut running = tokio::task::JoinSet::new();
+    let mut members_of_task = std::collections::HashMap::new();
+    for (_, messages) in groups {
+        let deps = deps.clone();
+        let ids: Vec<String> = messages.iter().map(|(id, _)| id.clone()).collect();
+        let task = running.spawn(async move {
+            let mut failed = Vec::new();
+            for (id, body) in messages {
+                if let Err(e) = message(&deps, &body).await.map(|h| log(&h)) {
+                    tracing::error!(message_id = %id, error = %e, "claim message failed; it will be redelivered");
+                    failed.push(id);
+                }
             }
+            failed
+        });
+        members_of_task.insert(task.id(), ids);
+    }
+    let mut response = SqsBatchResponse::default();
+    while let Some(joined) = running.join_next_with_id().await {
+        let failed = match joined {
+            Ok((_, failed)) => failed,
+            // A task that panicked: all its group's messages are redelivered
+            // (those it had handled change nothing the second time).
+            Err(e) => {
+                tracing::error!(error = %e, "a claim group's task panicked");
+                members_of_task.remove(&e.id()).unwrap_or_default()
+            }
+        };
+        for id in failed {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
         }
     }
     response
@@ -106,10 +144,11 @@ pub async fn judge(deps: &Deps, id: &ReferenceId) -> Result<Handled, EditError> 
                 claim_id: id.to_string(),
             });
         }
+        let turn = Turn::take(store, &claim.submission.member_id).await?;
         let outcome = outcome(deps, &claim).await?;
         let now = deps.clock.now();
         claim.judged(outcome, now);
-        let mut change = Change::updated(&stored, &claim)?;
+        let mut change = Change::updated(&stored, &claim)?.in_turn(&turn);
         if let Some(original) = supersede_original(deps, &claim, now).await? {
             change = change.and(original);
         }
@@ -120,11 +159,17 @@ pub async fn judge(deps: &Deps, id: &ReferenceId) -> Result<Handled, EditError> 
                     status: claim.status,
                 });
             }
-            Err(StoreError::ConditionFailed) => continue,
+            Err(StoreError::ConditionFailed) => backoff().await,
             Err(e) => return Err(e.into()),
         }
     }
     Err(EditError::Contention)
+}
+
+/// A short random pause before judging again, so claims racing for one
+/// member's turn do not collide again in step.
+async fn backoff() {
+    tokio::time::sleep(std::time::Duration::from_micros(fastrand::u64(200..3_000))).await;
 }
 
 /// The edits' answer for `claim`, from what the store holds now.
@@ -209,7 +254,9 @@ async fn readjudicate(deps: &Deps, r: &Readjudication) -> Result<Handled, EditEr
                 claim_id: id.to_string(),
             });
         }
+        let turn = Turn::take(store, &claim.submission.member_id).await?;
         match Change::updated(&stored, &claim)?
+            .in_turn(&turn)
             .commit(deps.ports(), None)
             .await
         {
@@ -218,7 +265,7 @@ async fn readjudicate(deps: &Deps, r: &Readjudication) -> Result<Handled, EditEr
                     claim_id: id.to_string(),
                 });
             }
-            Err(StoreError::ConditionFailed) => continue,
+            Err(StoreError::ConditionFailed) => backoff().await,
             Err(e) => return Err(e.into()),
         }
     }

@@ -34,6 +34,8 @@ use crate::{Deps, x12};
 
 /// Most writes in one transaction (the store's limit is 100).
 const MAX_OPS: usize = 90;
+/// Transactions of a file's claims written at once.
+const COMMITS_IN_FLIGHT: usize = 8;
 
 /// What one event record did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -277,6 +279,9 @@ async fn read_file(
     let mut rejected = 0;
     let total = taken.len();
     let mut change = Change::default();
+    // Several batches in flight: the store's group commit (and DynamoDB's
+    // parallel writes) make a large file's claims cost a few round trips.
+    let mut commits = tokio::task::JoinSet::new();
     for (seq, taken) in taken.into_iter().enumerate() {
         let seq = u32::try_from(seq).unwrap_or(u32::MAX);
         let FileClaims {
@@ -300,13 +305,25 @@ async fn read_file(
         }
         let next = Change::created(&claim, now)?;
         if change.ops.len() + change.events.len() + next.ops.len() + next.events.len() > MAX_OPS {
-            commit(deps, std::mem::take(&mut change), &built).await?;
-            built.clear();
+            if commits.len() >= COMMITS_IN_FLIGHT
+                && let Some(done) = commits.join_next().await
+            {
+                done.map_err(|e| StoreError::backend("storing a file's claims", e))??;
+            }
+            let (deps, change, built) = (
+                deps.clone(),
+                std::mem::take(&mut change),
+                std::mem::take(&mut built),
+            );
+            commits.spawn(async move { commit(&deps, change, &built).await });
         }
         change = change.and(next);
         built.push(claim);
     }
     commit(deps, change, &built).await?;
+    while let Some(done) = commits.join_next().await {
+        done.map_err(|e| StoreError::backend("storing a file's claims", e))??;
+    }
 
     let mut read = file.clone();
     read.status = if total == 0 {

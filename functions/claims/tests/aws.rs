@@ -15,8 +15,8 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use claims::Deps;
 use mso_api::{FixedClock, policies};
+use mso_store::ReceiveOptions;
 use mso_store::aws::{self, DynamoRecordStore, S3DocumentStore, SqsWorkQueue};
-use mso_store::{ReceiveOptions, WorkQueue};
 use mso_testkit::moto::Moto;
 use mso_testkit::x12::{Spec, professional};
 use serde_json::Value;
@@ -306,4 +306,47 @@ async fn a_poisoned_message_is_redriven_to_the_dead_letter_queue_by_sqs() {
         assert_eq!(response.batch_item_failures.len(), 1);
     }
     panic!("the poisoned message never reached the dead-letter queue");
+}
+
+#[tokio::test]
+async fn every_real_sample_dropped_in_the_bucket_is_read_and_acknowledged() {
+    let Some(m) = on_moto().await else { return };
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/x12");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("LICENSE") || name.ends_with(".md") {
+            continue;
+        }
+        let key = format!("inbound/samples/{name}");
+        m.s3.put_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .body(std::fs::read(&path).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+        let outcome = m.object_created(&key).await;
+        assert_eq!(outcome["outcome"], "read", "{name}: {outcome}");
+        m.drain().await;
+        let file_id = outcome["file_id"].as_str().unwrap();
+        let v = m.file(file_id, IPA, "claims_examiner").await;
+        assert!(
+            v["ack_999"].as_str().is_some_and(|a| a.starts_with("ISA*")),
+            "{name}"
+        );
+        let claims = v["counts"]["claims"].as_u64().unwrap();
+        let expected = if claims == 0 {
+            "rejected"
+        } else {
+            "acknowledged"
+        };
+        assert_eq!(v["status"], expected, "{name}: {}", v["counts"]);
+        // None of their providers is one of this IPA's.
+        assert_eq!(v["counts"]["rejected"].as_u64(), Some(claims), "{name}");
+        read += 1;
+    }
+    assert!(read >= 60);
 }

@@ -326,3 +326,61 @@ async fn bodies_that_are_no_x12_file_are_refused_with_the_reason() {
     assert_eq!(resp.status(), 404);
     assert!(e.all_claims().await.len() == 1);
 }
+
+#[tokio::test]
+async fn mangled_files_never_fail_the_handler_nor_half_store_a_claim() {
+    let e = env().await;
+    let good = professional(
+        51,
+        &[
+            Spec::office_visit("M-1", "20260310"),
+            Spec::office_visit("M-2", "20260311").with_line("36415", 1_500, 1),
+        ],
+    );
+    let mut rng = fastrand::Rng::with_seed(0x837);
+    for round in 0..150 {
+        let mut bytes = good.clone().into_bytes();
+        match round % 3 {
+            // Cut anywhere.
+            0 => bytes.truncate(rng.usize(1..bytes.len())),
+            // Overwrite a few bytes with anything (delimiters included).
+            1 => {
+                for _ in 0..rng.usize(1..6) {
+                    let at = rng.usize(..bytes.len());
+                    bytes[at] = *rng.choice(b"*:~^\n0A9 \x00\xff").unwrap();
+                }
+            }
+            // Drop a segment.
+            _ => {
+                let segments: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'~').collect();
+                let drop = rng.usize(..segments.len());
+                bytes = segments
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != drop)
+                    .flat_map(|(_, s)| s.iter().copied())
+                    .collect();
+            }
+        }
+        let resp = e
+            .post_file_as(SUNRISE_ORG, &format!("m-{round}"), &bytes)
+            .await;
+        let status = resp.status().as_u16();
+        assert!(status == 202 || status == 400, "round {round}: {status}");
+        if status == 400 {
+            continue;
+        }
+        let id = json(&resp)["id"].as_str().unwrap().to_string();
+        // The handler answers (Ok) for every file; storage is all it may fail on.
+        e.object_created(&format!("claim-files/{id}.x12")).await;
+        e.drain().await;
+        let v = e.get_file(&id, SUNRISE_ORG, "provider_user").await;
+        let counts = &v["counts"];
+        assert_eq!(counts["received"], 0, "round {round}: {counts}");
+        let judged = ["accepted", "rejected", "pended", "superseded"]
+            .iter()
+            .map(|k| counts[*k].as_u64().unwrap())
+            .sum::<u64>();
+        assert_eq!(judged, counts["claims"].as_u64().unwrap(), "round {round}");
+    }
+}

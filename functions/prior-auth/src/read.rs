@@ -1,21 +1,18 @@
 //! `GET /v1/prior-auths/{id}` and `GET /v1/prior-auths?member_id=&status=&from=&to=`.
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 use lambda_http::RequestExt;
 use lambda_http::http::StatusCode;
-use mso_api::audit::{self, AuditEvent, sortable_instant};
-use mso_api::paging::{self, Listing, PageRequest};
+use mso_api::audit::{self, AuditEvent};
+use mso_api::paging::{self, Listing, ReceiptFilter};
 use mso_api::{
-    AuthError, Body, FieldError, FieldErrors, Forbidden, Principal, Problem, Request, RequestInfo,
-    Response, Scope, json_response,
+    AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
+    Scope, json_response,
 };
-use mso_domain::clock::Deadline;
-use mso_domain::dates::parse_date;
 use mso_domain::ids::{MemberId, RecordKind, ReferenceId};
 use mso_domain::prior_auth::Status;
 use mso_records::prior_auths::{self, AuthSummary};
-use mso_store::{Query, StoreError, keys};
+use mso_store::{StoreError, keys};
 use tracing::{Span, instrument};
 
 use crate::view::PriorAuthView;
@@ -131,51 +128,6 @@ pub(crate) fn path_id(req: &Request) -> Option<ReferenceId> {
     ReferenceId::parse_kind(RecordKind::PriorAuth, raw).ok()
 }
 
-/// The filters of the list.
-struct ListQuery {
-    member_id: Option<MemberId>,
-    status: Option<Status>,
-    from: Option<Date>,
-    to: Option<Date>,
-    page: PageRequest,
-}
-
-impl TryFrom<&Request> for ListQuery {
-    type Error = Vec<FieldError>;
-
-    fn try_from(req: &Request) -> Result<Self, Self::Error> {
-        let params = req.query_string_parameters_ref();
-        let param = |name| params.and_then(|p| p.first(name)).filter(|v| !v.is_empty());
-        let mut errors = FieldErrors::default();
-        let member_id = param("member_id").map(|m| errors.check("member_id", MemberId::parse(m)));
-        let status = param("status").map(|s| errors.check("status", Status::parse(s)));
-        let from = param("from").map(|d| errors.check("from", parse_date(d)));
-        let to = param("to").map(|d| errors.check("to", parse_date(d)));
-        let page = PageRequest::of(req, &mut errors);
-        if let (Some(Some(from)), Some(Some(to))) = (from, to)
-            && to < from
-        {
-            errors.check::<()>(
-                "to",
-                Err(mso_domain::Invalid::new(
-                    "before_from",
-                    "must not be before from",
-                )),
-            );
-        }
-        match page {
-            Some(page) if errors.is_empty() => Ok(ListQuery {
-                member_id: member_id.flatten(),
-                status: status.flatten(),
-                from: from.flatten(),
-                to: to.flatten(),
-                page,
-            }),
-            _ => Err(errors.into_vec()),
-        }
-    }
-}
-
 /// Prior authorizations, newest first
 ///
 /// A provider sees its organisation's auths; IPA staff see every organisation's.
@@ -216,26 +168,13 @@ async fn list_page(
     let principal = Principal::from_request(req)?;
     Span::current().record("org", principal.org.as_str());
     let scope = principal.authorize(&deps.policy.ipa.id, READERS)?;
-    let q = ListQuery::try_from(req).map_err(ReadError::Invalid)?;
+    let q = ReceiptFilter::of(req, Status::parse).map_err(ReadError::Invalid)?;
     let partition = match (&q.member_id, &scope) {
         (Some(member), _) => keys::prior_auth_list_member(member.as_str()),
         (None, Scope::Organisation(org)) => keys::prior_auth_list_org(org.as_str()),
         (None, Scope::Ipa) => keys::PRIOR_AUTH_LIST_ALL.to_string(),
     };
-    let tz = deps.policy.time_zone();
-    let from = q
-        .from
-        .and_then(|d| d.to_zoned_datetime(tz.clone()).ok())
-        .map(|z| sortable_instant(z.timestamp()))
-        .unwrap_or_default();
-    let to = match q.to {
-        Some(d) => format!(
-            "{}#~",
-            sortable_instant(Deadline::end_of_day(d, tz).instant())
-        ),
-        None => "~".to_string(),
-    };
-    let query = Query::between(partition, from, to).descending();
+    let query = q.query(partition, deps.policy.time_zone());
     let now = deps.clock.now();
     let store = deps.records.as_ref();
     let listing = paging::collect(store, query, &q.page, |record| {

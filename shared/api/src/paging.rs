@@ -2,12 +2,18 @@
 //! store's sealed ones (see `mso_store::CursorKey`): opaque to the client and
 //! refused (400) when altered.
 
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use lambda_http::{Request, RequestExt};
 use mso_domain::Invalid;
+use mso_domain::clock::Deadline;
+use mso_domain::dates::parse_date;
+use mso_domain::ids::MemberId;
 use mso_store::{Query, Record, RecordStore, StoreError};
 use serde::Serialize;
 
-use crate::FieldErrors;
+use crate::audit::sortable_instant;
+use crate::{FieldError, FieldErrors};
 
 /// Items per page unless the client asks otherwise, and at most.
 pub const DEFAULT_LIMIT: usize = 25;
@@ -46,6 +52,72 @@ impl PageRequest {
             limit: limit?,
             cursor,
         })
+    }
+}
+
+/// The filters of a list of records by receipt (prior auths, claims):
+/// `member_id`, `status`, and `from`/`to` receipt dates in the IPA's time zone,
+/// with the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptFilter<S> {
+    pub member_id: Option<MemberId>,
+    pub status: Option<S>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub page: PageRequest,
+}
+
+impl<S> ReceiptFilter<S> {
+    /// Reads the query string, naming every bad parameter; `status` parses the
+    /// list's own statuses.
+    pub fn of(
+        req: &Request,
+        status: impl FnOnce(&str) -> Result<S, Invalid>,
+    ) -> Result<ReceiptFilter<S>, Vec<FieldError>> {
+        let params = req.query_string_parameters_ref();
+        let param = |name| params.and_then(|p| p.first(name)).filter(|v| !v.is_empty());
+        let mut errors = FieldErrors::default();
+        let member_id = param("member_id").map(|m| errors.check("member_id", MemberId::parse(m)));
+        let status = param("status").map(|s| errors.check("status", status(s)));
+        let from = param("from").map(|d| errors.check("from", parse_date(d)));
+        let to = param("to").map(|d| errors.check("to", parse_date(d)));
+        let page = PageRequest::of(req, &mut errors);
+        if let (Some(Some(from)), Some(Some(to))) = (from, to)
+            && to < from
+        {
+            errors.check::<()>(
+                "to",
+                Err(Invalid::new("before_from", "must not be before from")),
+            );
+        }
+        match page {
+            Some(page) if errors.is_empty() => Ok(ReceiptFilter {
+                member_id: member_id.flatten(),
+                status: status.flatten(),
+                from: from.flatten(),
+                to: to.flatten(),
+                page,
+            }),
+            _ => Err(errors.into_vec()),
+        }
+    }
+
+    /// The query of list rows keyed `<received rfc3339>#<id>` in `partition`,
+    /// newest first, within the receipt dates.
+    pub fn query(&self, partition: String, tz: &TimeZone) -> Query {
+        let from = self
+            .from
+            .and_then(|d| d.to_zoned_datetime(tz.clone()).ok())
+            .map(|z| sortable_instant(z.timestamp()))
+            .unwrap_or_default();
+        let to = match self.to {
+            Some(d) => format!(
+                "{}#~",
+                sortable_instant(Deadline::end_of_day(d, tz).instant())
+            ),
+            None => "~".to_string(),
+        };
+        Query::between(partition, from, to).descending()
     }
 }
 

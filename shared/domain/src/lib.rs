@@ -5,6 +5,36 @@
 //! Every rule lives here once and is tested beside it. Handlers parse requests into
 //! these types (`parse` / `TryFrom`), call the rules, and persist the results.
 
+/// An enum with one wire name per variant (its serde name and its `as_str`),
+/// `ALL` its variants, and `parse` naming the allowed values when refused.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        pub enum $name { $($(#[$vdoc])* #[serde(rename = $wire)] $variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),* }
+            }
+
+            pub fn parse(s: &str) -> Result<$name, $crate::Invalid> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s.trim())
+                    .ok_or_else(|| $crate::Invalid::owned(
+                        "invalid_value",
+                        format!("must be one of {}", [$($wire),*].join(", ")),
+                    ))
+            }
+        }
+    };
+}
+
 pub mod claims;
 pub mod clock;
 pub mod codes;

@@ -32,6 +32,48 @@ pub const CLAIM_EDITS: &str = "claim-edits";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditWork {
     pub claim_id: String,
+    /// The member's group (a digest of the member ID, no PHI): a consumer
+    /// judges one member's claims one after the other, different members' at once.
+    #[serde(default)]
+    pub group: String,
+}
+
+/// A digest of a member ID for keys and messages that must not carry it.
+pub fn member_digest(member_id: &str) -> String {
+    hex(&Sha256::digest(member_id.as_bytes()))
+}
+
+/// A member's turn: the version of the row that serialises the judgements of
+/// the member's claims. A judgement commits with [`Turn::op`] in its
+/// transaction, so a concurrent judgement of another of the member's claims
+/// fails its condition and judges again on what the first one wrote (the
+/// duplicate edits compare a member's claims with each other).
+pub struct Turn {
+    key: Key,
+    version: Option<u64>,
+}
+
+impl Turn {
+    pub async fn take(store: &dyn RecordStore, member_id: &str) -> Result<Turn, StoreError> {
+        let key = keys::claim_turn(&member_digest(member_id));
+        let version = store.get(&key).await?.map(|r| r.version);
+        Ok(Turn { key, version })
+    }
+
+    /// The write that holds the turn: it fails if another judgement took it since.
+    pub fn op(&self) -> WriteOp {
+        let record = Record::new(self.key.clone(), serde_json::json!({}));
+        match self.version {
+            None => WriteOp::Put {
+                record,
+                condition: Condition::Absent,
+            },
+            Some(v) => WriteOp::Put {
+                record: record.with_version(v + 1),
+                condition: Condition::VersionIs(v),
+            },
+        }
+    }
 }
 
 /// The queue the disputes job sends claims back on when a dispute about their
@@ -365,6 +407,12 @@ impl Change {
         self
     }
 
+    /// Adds the member's turn (see [`Turn`]).
+    pub fn in_turn(mut self, turn: &Turn) -> Change {
+        self.ops.push(turn.op());
+        self
+    }
+
     /// Adds the audit record of who did it.
     pub fn audited(
         mut self,
@@ -414,6 +462,7 @@ fn guard_put(key: Key, claim: &Claim, condition: Condition) -> WriteOp {
 fn edit_work(claim: &Claim, at: Timestamp) -> OutboxEvent {
     let body = EditWork {
         claim_id: claim.id.to_string(),
+        group: member_digest(&claim.submission.member_id),
     };
     OutboxEvent::new(
         CLAIM_EDITS,

@@ -24,6 +24,7 @@
 //! | claim             | `CLM#<id>`                           | `CLM`                  |                              |                        |
 //! | claim list row    | `CLMLIST#ORG#<org>`, `CLMLIST#ALL`, `CLMLIST#MEMBER#<member_id>` | `<received rfc3339>#<id>` |   |                        |
 //! | live-claim guard  | `CLMDUP#<sha-256 of member + services>` | `CLMDUP`            |                              |                        |
+//! | member's claim turn | `CLMTURN#<sha-256 of member id>`   | `CLMTURN`              |                              |                        |
 //! | claim file        | `CF#<id>`                            | `CF`                   |                              |                        |
 //! | file's claim row  | `CF#<id>`                            | `CLAIM#<seq, 6 digits>`|                              |                        |
 //!
@@ -243,6 +244,12 @@ pub fn claim_list_member(member_id: &str) -> String {
 /// both be accepted.
 pub fn claim_guard(digest: &str) -> Key {
     Key::new(format!("CLMDUP#{digest}"), "CLMDUP")
+}
+
+/// The version row that serialises the judgements of one member's claims
+/// (`digest`: a SHA-256 of the member ID, so the key carries no member ID).
+pub fn claim_turn(digest: &str) -> Key {
+    Key::new(format!("CLMTURN#{digest}"), "CLMTURN")
 }
 
 pub fn claim_file(id: &str) -> Key {

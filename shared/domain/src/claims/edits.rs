@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::FieldProblem;
 use super::{Checked, CheckedLine, Frequency, Status, units_words};
-use crate::Invalid;
 use crate::clock::{add_calendar_days, local_date};
 use crate::eligibility;
 use crate::ids::{MemberId, ReferenceId};

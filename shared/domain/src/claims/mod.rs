@@ -17,39 +17,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::Invalid;
 use crate::clock::local_date;
 use crate::ids::{OrgId, ReferenceId};
 use crate::policy::Policy;
 use crate::prior_auth::Actor;
-
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $($(#[$vdoc])* #[serde(rename = $wire)] $variant),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            /// The wire name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),* }
-            }
-
-            pub fn parse(s: &str) -> Result<$name, Invalid> {
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s.trim())
-                    .ok_or_else(|| Invalid::owned(
-                        "invalid_value",
-                        format!("must be one of {}", [$($wire),*].join(", ")),
-                    ))
-            }
-        }
-    };
-}
 
 pub mod edits;
 mod validate;

@@ -25,35 +25,6 @@ use crate::Invalid;
 use crate::codes::{Icd10, Modifier, PlaceOfService, ProcedureCode};
 use crate::ids::{MemberId, Npi, OrgId, ReferenceId};
 
-macro_rules! wire_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-
-            /// The wire name.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $wire),* }
-            }
-
-            pub fn parse(s: &str) -> Result<$name, Invalid> {
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s.trim())
-                    .ok_or_else(|| Invalid::owned(
-                        "invalid_value",
-                        format!("must be one of {}", [$($wire),*].join(", ")),
-                    ))
-            }
-        }
-    };
-}
-
 wire_enum!(
     /// Where the care happens.
     Setting { Outpatient = "outpatient", Inpatient = "inpatient" }

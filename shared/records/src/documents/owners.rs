@@ -128,9 +128,10 @@ pub struct OwnerRecord {
 
 #[derive(Clone, Debug)]
 enum State {
-    PriorAuth(Stored<AuthRecord>),
-    Claim(Stored<ClaimRecord>),
-    Dispute(Stored<DisputeRecord>),
+    // Boxed: records of different kinds differ a lot in size.
+    PriorAuth(Box<Stored<AuthRecord>>),
+    Claim(Box<Stored<ClaimRecord>>),
+    Dispute(Box<Stored<DisputeRecord>>),
 }
 
 /// Reads the owner. `None` when it does not exist (or its kind keeps no
@@ -145,21 +146,21 @@ pub async fn resolve(
                 .await?
                 .map(|stored| OwnerRecord {
                     org: stored.value.0.org.clone(),
-                    state: State::PriorAuth(stored),
+                    state: State::PriorAuth(Box::new(stored)),
                 }))
         }
         OwnerKind::Claim => Ok(claims::load(store, &owner.id)
             .await?
             .map(|stored| OwnerRecord {
                 org: stored.value.0.org.clone(),
-                state: State::Claim(stored),
+                state: State::Claim(Box::new(stored)),
             })),
         OwnerKind::Dispute => {
             Ok(disputes::load(store, &owner.id)
                 .await?
                 .map(|stored| OwnerRecord {
                     org: stored.value.0.org.clone(),
-                    state: State::Dispute(stored),
+                    state: State::Dispute(Box::new(stored)),
                 }))
         }
         // EXTENSION POINT: the intake job reads its record here.
