@@ -24,6 +24,7 @@ PACKAGES=(
   documents
   claims
   intake
+  disputes
 )
 FUNCTIONS=(
   eligibility
@@ -37,6 +38,8 @@ FUNCTIONS=(
   claims-sweeper
   intake
   intake-s3
+  disputes
+  disputes-sweeper
 )
 
 arch=arm64

@@ -36,6 +36,7 @@ pub fn parts() -> Vec<(&'static str, OpenApi)> {
         ("documents", documents::openapi()),
         ("claims", claims::openapi()),
         ("intake", intake::openapi()),
+        ("disputes", disputes::openapi()),
     ]
 }
 

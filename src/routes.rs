@@ -11,15 +11,17 @@ pub enum Function {
     Documents,
     Claims,
     Intake,
+    Disputes,
 }
 
 impl Function {
-    pub const ALL: [Function; 5] = [
+    pub const ALL: [Function; 6] = [
         Function::Eligibility,
         Function::PriorAuth,
         Function::Documents,
         Function::Claims,
         Function::Intake,
+        Function::Disputes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -29,6 +31,7 @@ impl Function {
             Function::Documents => "documents",
             Function::Claims => "claims",
             Function::Intake => "intake",
+            Function::Disputes => "disputes",
         }
     }
 
@@ -39,6 +42,7 @@ impl Function {
             Function::Documents => documents::ROUTES,
             Function::Claims => claims::ROUTES,
             Function::Intake => intake::ROUTES,
+            Function::Disputes => disputes::ROUTES,
         }
     }
 }
@@ -145,6 +149,25 @@ mod tests {
             Match::MethodNotAllowed(vec!["GET"])
         );
         assert_eq!(router.find("GET", "/v1/nope"), Match::NotFound);
+    }
+
+    #[test]
+    fn the_dispute_queue_is_not_taken_for_a_dispute_id() {
+        let router = Router::new();
+        match router.find("GET", "/v1/disputes/queue") {
+            Match::Route { route, .. } => assert_eq!(route.path, "/v1/disputes/queue"),
+            other => panic!("{other:?}"),
+        }
+        match router.find("GET", "/v1/disputes/DSP-7K3Q9M") {
+            Match::Route {
+                route,
+                path_parameters,
+            } => {
+                assert_eq!(route.path, "/v1/disputes/{id}");
+                assert_eq!(path_parameters["id"], "DSP-7K3Q9M");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct App {
         std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<mso_store::ObjectMeta>>>,
     /// The intake function (the clerk's routes and the intake bucket's handler).
     intake: intake::Deps,
+    /// The disputes function (its routes and its sweeper).
+    disputes: disputes::Deps,
     openapi_json: Bytes,
 }
 
@@ -133,16 +135,22 @@ impl App {
                 policy: policy.clone(),
                 clock: clock.clone(),
             },
+            claim_files: std::sync::Mutex::new(Some(claim_files)),
             intake: intake::Deps {
                 records: embedded.records(),
                 intake_objects: embedded.documents(),
                 documents: embedded.documents(),
                 queue: embedded.queue(),
-                policy,
-                clock,
+                policy: policy.clone(),
+                clock: clock.clone(),
                 limits: intake::Limits::default(),
             },
-            claim_files: std::sync::Mutex::new(Some(claim_files)),
+            disputes: disputes::Deps {
+                records: embedded.records(),
+                queue: embedded.queue(),
+                policy,
+                clock,
+            },
             openapi_json: Bytes::from(openapi::json()),
         })
     }
@@ -249,6 +257,7 @@ impl App {
             Function::Documents => documents::handle(&self.documents_job, request).await,
             Function::Claims => claims::handle(&self.claims, request).await,
             Function::Intake => intake::handle(&self.intake, request).await,
+            Function::Disputes => disputes::handle(&self.disputes, request).await,
         };
         from_lambda(resp)
     }
@@ -543,6 +552,9 @@ impl App {
                 }
                 if let Err(e) = claims::sweeper::sweep(&app.claims, now).await {
                     tracing::error!(error = %e, "claims sweep failed; retrying at the next tick");
+                }
+                if let Err(e) = disputes::sweeper::sweep(&app.disputes, now).await {
+                    tracing::error!(error = %e, "disputes sweep failed; retrying at the next tick");
                 }
             }
         });

@@ -24,6 +24,11 @@ use crate::clock::{Deadline, add_calendar_days, local_date};
 use crate::money::Money;
 use crate::policy::{FilingWindowStart, Policy};
 
+pub mod report;
+pub mod review;
+
+pub use review::{Dispute, Request, SubjectRef};
+
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
         $(#[$doc])*
@@ -192,7 +197,7 @@ impl Refusal {
 }
 
 /// When the window to file opens and closes, and the rule that says so.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub start: Date,
     /// The last day a filing is on time.
@@ -206,6 +211,34 @@ pub struct Clocks {
     pub window: Window,
     pub acknowledge_due: Timestamp,
     pub decision_due: Timestamp,
+}
+
+/// The refusals that need nothing but the request: a corrected claim, and an
+/// expedited appeal where the portal takes none. Checked before the subject is
+/// even read, so the provider learns where to go at once.
+pub fn screen(
+    kind: Kind,
+    reason_category: ReasonCategory,
+    expedited: bool,
+    policy: &Policy,
+) -> Result<(), Refusal> {
+    if reason_category == ReasonCategory::CorrectedClaim {
+        return Err(Refusal::CorrectedClaim);
+    }
+    if kind == Kind::Appeal && expedited && !policy.disputes.expedited_appeals_on_portal {
+        return Err(Refusal::ExpeditedByFaxOnly {
+            fax: expedited_fax(policy),
+        });
+    }
+    Ok(())
+}
+
+fn expedited_fax(policy: &Policy) -> String {
+    policy
+        .contacts
+        .expedited_appeal_fax
+        .clone()
+        .unwrap_or_else(|| policy.contacts.um_fax.clone())
 }
 
 /// Checks `filing` against the IPA's rules and starts its clocks.
@@ -302,11 +335,7 @@ pub fn accept(filing: &Filing, policy: &Policy) -> Result<Clocks, Refusal> {
     }
     if filing.expedited && !rules.expedited_appeals_on_portal {
         return Err(Refusal::ExpeditedByFaxOnly {
-            fax: policy
-                .contacts
-                .expedited_appeal_fax
-                .clone()
-                .unwrap_or_else(|| policy.contacts.um_fax.clone()),
+            fax: expedited_fax(policy),
         });
     }
 
@@ -368,7 +397,7 @@ fn window(filing: &Filing, policy: &Policy, today: Date) -> Window {
 }
 
 /// Where and by when the provider may take a decided dispute further.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecondLevel {
     /// The member's health plan.
     pub to: String,
@@ -573,6 +602,30 @@ mod tests {
         let r = accept(&corrected, &p).unwrap_err();
         assert_eq!(r.code(), "corrected_claim");
         assert!(r.message().contains("frequency 7"));
+    }
+
+    #[test]
+    fn corrected_claims_and_expedited_appeals_are_screened_before_the_subject_is_read() {
+        let p = policy(PROCARE);
+        assert_eq!(
+            screen(Kind::Pdr, ReasonCategory::CorrectedClaim, false, &p),
+            Err(Refusal::CorrectedClaim)
+        );
+        assert_eq!(
+            screen(Kind::Appeal, ReasonCategory::MedicalNecessity, true, &p),
+            Err(Refusal::ExpeditedByFaxOnly {
+                fax: "855-555-0103".into()
+            })
+        );
+        assert_eq!(
+            screen(Kind::Appeal, ReasonCategory::MedicalNecessity, false, &p),
+            Ok(())
+        );
+        // A grievance marked expedited is a field to correct, found later.
+        assert_eq!(
+            screen(Kind::Grievance, ReasonCategory::ClaimIssue, true, &p),
+            Ok(())
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use mso_store::{RecordStore, WorkQueue};
 
 pub mod auth_events;
 pub mod claims;
+pub mod disputes;
 pub mod documents;
 pub mod intake;
 pub mod prior_auths;

@@ -14,8 +14,13 @@
 //! | outbox event      | `OUTBOX#<queue>`                     | `<rfc3339>#<event id>` |                              |                        |
 //! | per-user counter  | `COUNTER#<org>#<user digest>`        | `<name>#<window start>`|                              |                        |
 //! | document          | `DOC#<doc id>`                       | `DOC`                  |                              |                        |
-//! | document link row | the owner's partition (`PA#<id>`)    | `DOC#<doc id>`         |                              |                        |
-//! | owner's messages  | the owner's partition (`PA#<id>`)    | `DOCMSG`               |                              |                        |
+//! | document link row | the owner's partition (`PA#<id>`, `CLM#<id>`, `DSP#<id>`) | `DOC#<doc id>` |                  |                        |
+//! | owner's messages  | the owner's partition (`PA#<id>`, `CLM#<id>`, `DSP#<id>`) | `DOCMSG`       |                  |                        |
+//! | dispute           | `DSP#<id>`                           | `DSP`                  |                              |                        |
+//! | dispute list row  | `DSPLIST#ORG#<org>`, `DSPLIST#ALL`, `DSPLIST#SUBJECT#<claim or auth id>` | `<received rfc3339>#<id>` |  |                    |
+//! | dispute queue row | `DSPQUEUE`                           | `<next due>#<id>`      |                              |                        |
+//! | open-dispute guard| `DSPOPEN#<subject id>#<kind>#<reason category>` | `DSPOPEN`   |                              |                        |
+//! | dispute timer     | `DSPTIMER`                           | `<due rfc3339>#<id>#<timer>` |                        |                        |
 //! | claim             | `CLM#<id>`                           | `CLM`                  |                              |                        |
 //! | claim list row    | `CLMLIST#ORG#<org>`, `CLMLIST#ALL`, `CLMLIST#MEMBER#<member_id>` | `<received rfc3339>#<id>` |   |                        |
 //! | live-claim guard  | `CLMDUP#<sha-256 of member + services>` | `CLMDUP`            |                              |                        |
@@ -139,6 +144,43 @@ pub const UM_QUEUE: &str = "UMQUEUE";
 
 /// When the sweeper must look at an auth (deemed approval, expiry).
 pub const PRIOR_AUTH_TIMERS: &str = "PATIMER";
+
+pub fn dispute(id: &str) -> Key {
+    Key::new(dispute_partition(id), "DSP")
+}
+
+/// The partition of one dispute: the dispute, and its documents.
+pub fn dispute_partition(id: &str) -> String {
+    format!("DSP#{id}")
+}
+
+/// The list of an organisation's disputes, newest by receipt.
+pub fn dispute_list_org(org_id: &str) -> String {
+    format!("DSPLIST#ORG#{org_id}")
+}
+
+/// Every dispute (IPA staff lists and the report).
+pub const DISPUTE_LIST_ALL: &str = "DSPLIST#ALL";
+
+/// The disputes of one claim or prior auth.
+pub fn dispute_list_subject(subject_id: &str) -> String {
+    format!("DSPLIST#SUBJECT#{subject_id}")
+}
+
+/// Open disputes by the next clock that runs out (the reviewers' queue).
+pub const DISPUTE_QUEUE: &str = "DSPQUEUE";
+
+/// When the sweeper must look at a dispute (overdue flags, closing).
+pub const DISPUTE_TIMERS: &str = "DSPTIMER";
+
+/// Held while a dispute on `subject_id` of `kind` for `reason_category` is
+/// open: a second one is refused with the first one's ID.
+pub fn dispute_open(subject_id: &str, kind: &str, reason_category: &str) -> Key {
+    Key::new(
+        format!("DSPOPEN#{subject_id}#{kind}#{reason_category}"),
+        "DSPOPEN",
+    )
+}
 
 pub fn document(id: &str) -> Key {
     Key::new(format!("DOC#{id}"), "DOC")

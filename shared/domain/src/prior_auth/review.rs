@@ -416,6 +416,66 @@ pub fn cancel(
     Ok(())
 }
 
+/// An appeal of the auth's adverse determination was decided for the provider
+/// (the disputes job, in the appeal's own transaction). Wholly overturned:
+/// every requested unit of the lines that need an auth is authorised and the
+/// approval's validity starts, as a reviewer's approval would. Partially
+/// overturned: the determination the appeal names stands for UM to issue; the
+/// auth says so in its history. Either way CMS-0057-F counts it as approved
+/// after appeal. Returns whether anything changed (false when the auth is not
+/// denied or partially approved, e.g. it expired meanwhile).
+#[allow(clippy::too_many_arguments)]
+pub fn appeal_overturned(
+    auth: &mut PriorAuth,
+    appeal: &crate::ids::ReferenceId,
+    wholly: bool,
+    actor: Actor,
+    now: Timestamp,
+    policy: &Policy,
+    coverage_end: Option<Date>,
+) -> bool {
+    if !matches!(auth.status, Status::Denied | Status::PartiallyApproved) {
+        return false;
+    }
+    auth.approved_after_appeal = true;
+    if !wholly {
+        let status = auth.status;
+        auth.record(
+            now,
+            actor,
+            "appeal_partially_overturned",
+            status,
+            Some(format!(
+                "Appeal {appeal} partially overturned the determination; UM issues the units its decision names."
+            )),
+        );
+        return true;
+    }
+    let reason = format!("The determination was overturned on appeal {appeal}.");
+    for line in auth.lines.iter_mut().filter(|l| l.needs_auth) {
+        line.authorized_units = line.requested_units;
+        line.reason = format!("Approved on appeal {appeal}.");
+    }
+    auth.start_validity(policy, coverage_end);
+    auth.determination = Some(Determination {
+        decided_at: now,
+        decided_by: actor.clone(),
+        reason_code: Some("overturned_on_appeal".into()),
+        reason: Some(reason.clone()),
+        criteria: None,
+        peer_to_peer: None,
+        deemed: false,
+    });
+    auth.record(
+        now,
+        actor,
+        "approved_on_appeal",
+        Status::Approved,
+        Some(reason),
+    );
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
@@ -821,5 +881,74 @@ mod tests {
         assert!(a.authorised_line(code, date("2026-12-01")).is_some());
         assert!(a.authorised_line(code, date("2026-11-30")).is_none());
         assert!(a.authorised_line(code, date("2027-03-01")).is_none());
+    }
+
+    #[test]
+    fn an_appeal_overturned_approves_every_unit_and_counts_as_approved_after_appeal() {
+        let appeal = ReferenceId::parse("DSP-7K3Q9M").unwrap();
+        let director = Actor {
+            subject: "md".into(),
+            org: "sunrise".into(),
+            role: "medical_director".into(),
+        };
+        let reviewer = Actor {
+            subject: "r".into(),
+            org: "sunrise".into(),
+            role: "dispute_reviewer".into(),
+        };
+        let mut a = pended();
+        assert!(!appeal_overturned(
+            &mut a,
+            &appeal,
+            true,
+            reviewer.clone(),
+            now(),
+            &policy(),
+            None
+        ));
+        decide(
+            &mut a,
+            &denial(),
+            Reviewer::Physician,
+            director,
+            now(),
+            &policy(),
+            None,
+        )
+        .unwrap();
+        let mut partial = a.clone();
+        assert!(appeal_overturned(
+            &mut a,
+            &appeal,
+            true,
+            reviewer.clone(),
+            ts("2026-12-10T17:00:00Z"),
+            &policy(),
+            None
+        ));
+        assert_eq!(a.status, Status::Approved);
+        assert!(a.approved_after_appeal);
+        assert_eq!(a.lines[1].authorized_units, 12);
+        assert!(a.valid_to.is_some());
+        let det = a.determination.as_ref().unwrap();
+        assert_eq!(det.reason_code.as_deref(), Some("overturned_on_appeal"));
+        assert_eq!(a.history.last().unwrap().action, "approved_on_appeal");
+        assert!(a.expires_at().is_some());
+
+        assert!(appeal_overturned(
+            &mut partial,
+            &appeal,
+            false,
+            reviewer,
+            ts("2026-12-10T17:00:00Z"),
+            &policy(),
+            None
+        ));
+        assert_eq!(partial.status, Status::Denied);
+        assert!(partial.approved_after_appeal);
+        assert_eq!(
+            partial.history.last().unwrap().action,
+            "appeal_partially_overturned"
+        );
     }
 }

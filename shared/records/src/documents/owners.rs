@@ -1,11 +1,10 @@
 //! The records documents attach to ("owners"): which organisation each belongs
 //! to, which IPA staff work it, and how a document is noted in its history.
 //!
-//! Prior auths, claims and intake items are owners now. Disputes answer "not
-//! found" until their job exists; each job adds its arm to the `match`es below
-//! (marked `EXTENSION POINT`): the partition its record lives in, how to read
-//! its organisation, and how to append to its history. Nothing else in the
-//! documents job changes.
+//! Prior auths, claims, disputes and intake items are owners. A new kind of
+//! record that keeps documents adds its arm to the `match`es below: the
+//! partition its record lives in, how to read its organisation, and how to
+//! append to its history. Nothing else in the documents job changes.
 
 use jiff::Timestamp;
 use mso_api::Role;
@@ -18,6 +17,7 @@ use mso_store::{RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{self, ClaimRecord};
+use crate::disputes::{self, DisputeRecord};
 use crate::intake::{self, ItemEvent, ItemRecord};
 use crate::prior_auths::{self, AuthRecord};
 
@@ -120,8 +120,7 @@ impl Owner {
             OwnerKind::PriorAuth => Some(keys::prior_auth_partition(self.id.as_str())),
             OwnerKind::Claim => Some(keys::claim_partition(self.id.as_str())),
             OwnerKind::Intake => Some(keys::intake_partition(self.id.as_str())),
-            // EXTENSION POINT: the disputes job returns its record's partition here.
-            OwnerKind::Dispute => None,
+            OwnerKind::Dispute => Some(keys::dispute_partition(self.id.as_str())),
         }
     }
 }
@@ -140,6 +139,7 @@ enum State {
     PriorAuth(Box<Stored<AuthRecord>>),
     Claim(Box<Stored<ClaimRecord>>),
     Intake(Box<Stored<ItemRecord>>),
+    Dispute(Box<Stored<DisputeRecord>>),
 }
 
 /// Reads the owner. `None` when it does not exist (or its kind keeps no
@@ -169,8 +169,14 @@ pub async fn resolve(
                 org: stored.value.0.org.clone(),
                 state: State::Intake(Box::new(stored)),
             })),
-        // EXTENSION POINT: the disputes job reads its record here.
-        OwnerKind::Dispute => Ok(None),
+        OwnerKind::Dispute => {
+            Ok(disputes::load(store, &owner.id)
+                .await?
+                .map(|stored| OwnerRecord {
+                    org: stored.value.0.org.clone(),
+                    state: State::Dispute(Box::new(stored)),
+                }))
+        }
     }
 }
 
@@ -256,6 +262,12 @@ impl OwnerRecord {
                 let change = intake::Change::updated(stored, &item)?;
                 Ok((change.ops, Vec::new()))
             }
+            State::Dispute(stored) => {
+                let mut dispute = stored.value.0.clone();
+                dispute.note(at, actor, note.action(), note.reason());
+                let change = disputes::Change::updated(stored, &dispute, at)?;
+                Ok((change.ops, change.events))
+            }
         }
     }
 }
@@ -274,9 +286,11 @@ mod tests {
         assert!(OwnerKind::parse("member").is_err());
         let claim = Owner::parse(OwnerKind::Claim, "CLM-7K3Q9M2P4X").unwrap();
         assert_eq!(claim.partition().as_deref(), Some("CLM#CLM-7K3Q9M2P4X"));
+        let dispute = Owner::parse(OwnerKind::Dispute, "dsp-7k3q9m").unwrap();
+        assert_eq!(dispute.partition().as_deref(), Some("DSP#DSP-7K3Q9M"));
         // Kinds whose jobs do not exist yet keep no documents.
-        let dispute = Owner::parse(OwnerKind::Dispute, "DSP-7K3Q9M").unwrap();
-        assert_eq!(dispute.partition(), None);
+        let item = Owner::parse(OwnerKind::Intake, "INT-7K3Q9M").unwrap();
+        assert_eq!(item.partition(), None);
     }
 
     #[test]
