@@ -136,35 +136,6 @@ async fn a_reference_to_no_record_waits_for_a_clerk_with_the_reason() {
     assert_eq!(queued_ids(&env).await, [id]);
 }
 
-/// Files claim `id` straight through the records crate, as the claims job does.
-async fn file_claim(env: &Env, id: &str) {
-    use mso_domain::claims::{Claim, Source, Submission};
-    let submission: Submission = serde_json::from_value(serde_json::json!({
-        "claim_type": "professional", "frequency": "1", "original_claim_id": null,
-        "patient_control_number": "ACCT-1001", "billing_npi": PCP_NPI, "billing_tin": null,
-        "rendering_npi": null, "referring_npi": null, "member_id": ANA.0, "dob": ANA.1,
-        "place_of_service": "11", "type_of_bill": null, "diagnoses": ["M54.16"],
-        "prior_auth_id": null, "total_charge_cents": 15000,
-        "lines": [{"procedure": "99213", "modifiers": [], "revenue_code": null, "units": "1",
-                   "charge_cents": 15000, "service_from": "2026-02-20", "service_to": null,
-                   "diagnosis_pointers": [1], "rendering_npi": null, "place_of_service": null,
-                   "prior_auth_id": null}]
-    }))
-    .unwrap();
-    let now = env.now();
-    let claim = Claim::received(
-        ReferenceId::parse(id).unwrap(),
-        mso_domain::ids::OrgId::parse(SUNRISE_ORG).unwrap(),
-        Source::Portal,
-        submission,
-        now,
-        &env.ipa.policy,
-        mso_domain::prior_auth::Actor::system(),
-    );
-    let change = mso_records::claims::Change::created(&claim, now).unwrap();
-    env.ipa.records.transact(change.ops).await.unwrap();
-}
-
 #[tokio::test]
 async fn a_bill_quoting_an_existing_claim_is_linked_and_a_dispute_waits_to_be_filed() {
     let env = env().await;
