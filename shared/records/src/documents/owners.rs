@@ -288,9 +288,8 @@ mod tests {
         assert_eq!(claim.partition().as_deref(), Some("CLM#CLM-7K3Q9M2P4X"));
         let dispute = Owner::parse(OwnerKind::Dispute, "dsp-7k3q9m").unwrap();
         assert_eq!(dispute.partition().as_deref(), Some("DSP#DSP-7K3Q9M"));
-        // Kinds whose jobs do not exist yet keep no documents.
         let item = Owner::parse(OwnerKind::Intake, "INT-7K3Q9M").unwrap();
-        assert_eq!(item.partition(), None);
+        assert_eq!(item.partition().as_deref(), Some("INTAKE#INT-7K3Q9M"));
     }
 
     #[test]
