@@ -303,7 +303,12 @@ async fn a_faxed_pdr_becomes_a_paper_dispute_that_runs_from_the_fax_receipt() {
         data.path(),
         &port,
         &fixture("scanned-fax.tif"),
-        &["--from", "+13235550142", "--received-at", &received.to_string()],
+        &[
+            "--from",
+            "+13235550142",
+            "--received-at",
+            &received.to_string(),
+        ],
     );
     assert_eq!(fax["status"], "queued", "{fax}");
     let item_id = fax["item"].as_str().unwrap().to_string();
@@ -315,10 +320,23 @@ async fn a_faxed_pdr_becomes_a_paper_dispute_that_runs_from_the_fax_receipt() {
     });
     let create = server.url(&format!("/v1/intake/{item_id}/create"));
     let body = json!({"kind": "dispute", "dispute": pdr});
-    let (status, _) = send(reqwest::Method::POST, &create, &provider, Some(&body), Some("c-x")).await;
+    let (status, _) = send(
+        reqwest::Method::POST,
+        &create,
+        &provider,
+        Some(&body),
+        Some("c-x"),
+    )
+    .await;
     assert_eq!(status, 403, "providers do not file from intake");
-    let (status, created) =
-        send(reqwest::Method::POST, &create, &clerk, Some(&body), Some("c-1")).await;
+    let (status, created) = send(
+        reqwest::Method::POST,
+        &create,
+        &clerk,
+        Some(&body),
+        Some("c-1"),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["item"]["status"], "filed");
     assert_eq!(created["record"]["kind"], "dispute");
@@ -338,9 +356,16 @@ async fn a_faxed_pdr_becomes_a_paper_dispute_that_runs_from_the_fax_receipt() {
     assert_eq!(dispute["channel"], "paper");
     assert_eq!(dispute["intake_item_id"], item_id.as_str());
     assert_eq!(dispute["received_at"], received.to_string());
-    let ack: jiff::Timestamp = dispute["acknowledge_due"].as_str().unwrap().parse().unwrap();
+    let ack: jiff::Timestamp = dispute["acknowledge_due"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let days = ack.duration_since(received).as_secs() / 86_400;
-    assert!((19..=25).contains(&days), "acknowledgement due {days} days after the fax");
+    assert!(
+        (19..=25).contains(&days),
+        "acknowledgement due {days} days after the fax"
+    );
     assert!(
         dispute["history"][0]["reason"]
             .as_str()

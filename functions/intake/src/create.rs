@@ -246,15 +246,17 @@ fn create_request(root: &Map<String, Value>) -> Result<Wanted, Vec<FieldError>> 
                 }
             }
         }),
-        Some(_) => object_field(root, "dispute", &mut f).and_then(|fields| {
-            match disputes::request::request(fields) {
-                Ok(r) => Some(Wanted::Dispute(Box::new(r))),
-                Err(es) => {
-                    prefixed("dispute", es);
-                    None
-                }
-            }
-        }),
+        Some(_) => {
+            object_field(root, "dispute", &mut f).and_then(
+                |fields| match disputes::request::request(fields) {
+                    Ok(r) => Some(Wanted::Dispute(Box::new(r))),
+                    Err(es) => {
+                        prefixed("dispute", es);
+                        None
+                    }
+                },
+            )
+        }
         None => None,
     };
     let valid = f.is_valid();
@@ -392,9 +394,7 @@ async fn file_once(
     let now = deps.clock.now();
     let record = match wanted {
         Wanted::PriorAuth(request) => file_auth(deps, principal, item, request, info, now).await?,
-        Wanted::Dispute(request) => {
-            file_dispute(deps, principal, item, request, info, now).await?
-        }
+        Wanted::Dispute(request) => file_dispute(deps, principal, item, request, info, now).await?,
     };
     let filed = item.closed(
         ItemStatus::Filed,
@@ -510,12 +510,12 @@ async fn file_dispute(
             // A refused filing named a claim or auth: the audit trail says so.
             audit_refusal(deps, principal, info, request, &refusal, now).await?;
             return Err(match refusal {
-                disputes::FileError::SubjectNotFound => CreateError::SubjectNotFound(
-                    match request.subject {
+                disputes::FileError::SubjectNotFound => {
+                    CreateError::SubjectNotFound(match request.subject {
                         SubjectRef::Claim(_) => "dispute.claim_id",
                         SubjectRef::PriorAuth(_) => "dispute.prior_auth_id",
-                    },
-                ),
+                    })
+                }
                 disputes::FileError::Refused(r) => {
                     let from_remittance = deps.policy.disputes.filing_window_from
                         == FilingWindowStart::RemittanceDate

@@ -479,7 +479,11 @@ async fn correspondence_quoting_an_open_dispute_is_linked_to_it_and_a_closed_one
         (link.kind, link.id.as_str(), link.automatic),
         (LinkKind::Dispute, "DSP-7K3Q9M", true)
     );
-    assert!(!codes(&item).contains(&"awaits_filing"), "{:?}", item.problems);
+    assert!(
+        !codes(&item).contains(&"awaits_filing"),
+        "{:?}",
+        item.problems
+    );
     let stored = mso_records::disputes::load(env.ipa.records.as_ref(), &dispute_id)
         .await
         .unwrap()
@@ -512,6 +516,14 @@ async fn correspondence_quoting_an_open_dispute_is_linked_to_it_and_a_closed_one
     let (id, status) = filed(&env.email("ses-d2", documents_for_dispute(2)).await);
     assert_eq!(status, "queued");
     let item = env.item(&id).await;
-    assert!(codes(&item).contains(&"dispute_not_open"), "{:?}", item.problems);
-    assert!(codes(&item).contains(&"awaits_filing"), "{:?}", item.problems);
+    assert!(
+        codes(&item).contains(&"dispute_not_open"),
+        "{:?}",
+        item.problems
+    );
+    assert!(
+        codes(&item).contains(&"awaits_filing"),
+        "{:?}",
+        item.problems
+    );
 }

@@ -372,7 +372,11 @@ async fn the_clerks_fields_are_checked_and_named_under_the_record_they_file() {
         (json!({"kind": "dispute"}), vec!["dispute"]),
         (
             json!({"kind": "dispute", "dispute": bad_dispute}),
-            vec!["dispute.claim_id", "dispute.reason", "dispute.remittance_date"],
+            vec![
+                "dispute.claim_id",
+                "dispute.reason",
+                "dispute.remittance_date",
+            ],
         ),
         (
             json!({"kind": "dispute", "dispute": [], "prior_auth": {}}),
@@ -447,15 +451,21 @@ async fn a_faxed_pdr_is_filed_as_a_dispute_on_the_paper_clock_from_the_fax_recei
     assert_eq!(v["record"]["filing_deadline"], "2026-03-01");
     // 15 working days (paper) from Saturday's receipt: Friday 20 March, end
     // of day Pacific (daylight time); 45 working days: Friday 1 May.
-    assert_eq!(v["record"]["acknowledge_due"], "2026-03-21T06:59:59.999999999Z");
-    assert_eq!(v["record"]["decision_due"], "2026-05-02T06:59:59.999999999Z");
+    assert_eq!(
+        v["record"]["acknowledge_due"],
+        "2026-03-21T06:59:59.999999999Z"
+    );
+    assert_eq!(
+        v["record"]["decision_due"],
+        "2026-05-02T06:59:59.999999999Z"
+    );
     let dispute_id = v["record"]["id"].as_str().unwrap().to_string();
     assert!(dispute_id.starts_with("DSP-"), "{dispute_id}");
     assert_eq!(
         v["item"]["link"],
         json!({"kind": "dispute", "id": dispute_id, "automatic": false})
     );
-    assert_eq!(v["item"]["waited_seconds"], 9 * 86_400 + 1 * 3600 + 20 * 60);
+    assert_eq!(v["item"]["waited_seconds"], 9 * 86_400 + 3600 + 20 * 60);
     let closing = v["item"]["history"].as_array().unwrap().last().unwrap();
     assert_eq!(
         closing["reason"],
@@ -467,11 +477,16 @@ async fn a_faxed_pdr_is_filed_as_a_dispute_on_the_paper_clock_from_the_fax_recei
     assert_eq!(d.org.as_str(), SUNRISE_ORG);
     assert_eq!(d.channel, mso_domain::disputes::Channel::Paper);
     assert_eq!(d.received_at.to_string(), FAX_RECEIVED);
-    assert_eq!(d.intake_item_id.as_ref().map(|i| i.as_str()), Some(id.as_str()));
+    assert_eq!(
+        d.intake_item_id.as_ref().map(|i| i.as_str()),
+        Some(id.as_str())
+    );
     assert_eq!(d.history[0].actor.role, "intake_clerk");
     let filed = d.history[0].reason.as_deref().unwrap();
     assert!(
-        filed.starts_with(&format!("pdr (underpayment) filed on paper from intake item {id};")),
+        filed.starts_with(&format!(
+            "pdr (underpayment) filed on paper from intake item {id};"
+        )),
         "{filed}"
     );
     // Published to dispute-events, without PHI.
@@ -637,7 +652,10 @@ async fn a_clerk_links_an_item_to_a_dispute_and_the_dispute_notes_it() {
     assert_eq!(noted[0].actor.role, "intake_clerk");
     assert_eq!(noted[0].to, d.status, "a note does not change the status");
     let reason = noted[0].reason.as_deref().unwrap();
-    assert!(reason.contains(&more) && reason.contains("documents DOC-"), "{reason}");
+    assert!(
+        reason.contains(&more) && reason.contains("documents DOC-"),
+        "{reason}"
+    );
     let events = drain(&env, "dispute-events").await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["action"], "intake_linked");

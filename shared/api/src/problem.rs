@@ -235,7 +235,9 @@ mod tests {
     #[test]
     fn extension_members_are_added_beside_the_standard_ones() {
         let resp = Problem::new(StatusCode::CONFLICT, "dispute-already-open", "Open")
-            .into_response_with(serde_json::json!({"existing_dispute_id": "DSP-7K3Q9M", "status": 200}));
+            .into_response_with(
+                serde_json::json!({"existing_dispute_id": "DSP-7K3Q9M", "status": 200}),
+            );
         assert_eq!(resp.status(), StatusCode::CONFLICT);
         assert_eq!(
             resp.headers()[header::CONTENT_TYPE],

@@ -646,7 +646,13 @@ mod tests {
             "{filed}"
         );
         let electronic = pdr(Kind::Pdr, Some(12_500));
-        assert!(!electronic.history[0].reason.as_deref().unwrap().contains("intake"));
+        assert!(
+            !electronic.history[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("intake")
+        );
     }
 
     #[test]
