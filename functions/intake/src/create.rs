@@ -246,7 +246,7 @@ fn create_request(root: &Map<String, Value>) -> Result<Wanted, Vec<FieldError>> 
                 }
             }
         }),
-        Some(_) => {
+        Some(LinkKind::Dispute) => {
             object_field(root, "dispute", &mut f).and_then(
                 |fields| match disputes::request::request(fields) {
                     Ok(r) => Some(Wanted::Dispute(Box::new(r))),
@@ -257,7 +257,8 @@ fn create_request(root: &Map<String, Value>) -> Result<Wanted, Vec<FieldError>> 
                 },
             )
         }
-        None => None,
+        // A claim is not filed from intake (parse_kind refused it).
+        Some(LinkKind::Claim) | None => None,
     };
     let valid = f.is_valid();
     let mut all = f.into_errors();
