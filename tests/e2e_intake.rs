@@ -2,7 +2,9 @@
 //! gateway would, the server files it with the same handler the Lambda runs,
 //! and an intake clerk finds it on the queue, files a prior auth from it whose
 //! clock starts at the fax's receipt, and links a second fax to that auth,
-//! whose UM nurse then reads the faxed notes. Nothing of the faxes is logged.
+//! whose UM nurse then reads the faxed notes. A faxed PDR is filed as a paper
+//! dispute on the claim it contests, its clocks from the fax's receipt, and a
+//! later fax is linked to it as more documents. Nothing of the faxes is logged.
 
 mod support;
 
@@ -231,6 +233,185 @@ async fn a_faxed_request_becomes_an_auth_that_runs_from_the_fax_receipt() {
         assert!(!logs.contains(phi), "{phi} logged");
     }
     assert!(logs.contains(&item_id), "the item is traceable by its ID");
+}
+
+/// Reads `url` until `done` holds (the queue consumers run in the background).
+async fn until(url: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, v) = send(reqwest::Method::GET, url, token, None, None).await;
+        assert_eq!(status, 200, "{v}");
+        if done(&v) {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "never done: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_faxed_pdr_becomes_a_paper_dispute_that_runs_from_the_fax_receipt() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path());
+    let port = server.addr().rsplit(':').next().unwrap().to_string();
+    let npis: Vec<String> = mso::demo::providers()
+        .into_iter()
+        .filter(|p| p.org_id == "sunrise-family-medicine")
+        .map(|p| p.npi)
+        .collect();
+    let provider = token(
+        data.path(),
+        "sunrise-family-medicine",
+        "provider_user",
+        &[&npis[0]],
+    );
+    let clerk = token(data.path(), "sunrise", "intake_clerk", &[]);
+    let reviewer = token(data.path(), "sunrise", "dispute_reviewer", &[]);
+    let today = jiff::Timestamp::now()
+        .in_tz("America/Los_Angeles")
+        .unwrap()
+        .date()
+        .to_string();
+
+    // A claim, accepted by the edits consumer.
+    let (status, claim) = send(
+        reqwest::Method::POST,
+        &server.url("/v1/claims"),
+        &provider,
+        Some(&json!({
+            "claim_type": "professional", "patient_control_number": "E2E-FAX-PDR-1",
+            "billing_provider": {"npi": npis[0], "tin": "95-1234567"},
+            "member_id": "SUN100001", "dob": "1984-03-15", "place_of_service": "11",
+            "diagnoses": ["J06.9"],
+            "lines": [{"code": "99214", "units": 1, "charge": "180.00",
+                       "service_from": today, "diagnosis_pointers": [1]}]
+        })),
+        Some("claim-1"),
+    )
+    .await;
+    assert_eq!(status, 202, "{claim}");
+    let claim_id = claim["id"].as_str().unwrap().to_string();
+    let claim_url = server.url(&format!("/v1/claims/{claim_id}"));
+    let judged = until(&claim_url, &provider, |v| v["status"] != "received").await;
+    assert_eq!(judged["status"], "accepted", "{judged}");
+
+    // The PDR form was faxed three hours ago; the clerk files it now.
+    let received = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3))
+        .round(jiff::Unit::Second)
+        .unwrap();
+    let fax = drop_file(
+        data.path(),
+        &port,
+        &fixture("scanned-fax.tif"),
+        &[
+            "--from",
+            "+13235550142",
+            "--received-at",
+            &received.to_string(),
+        ],
+    );
+    assert_eq!(fax["status"], "queued", "{fax}");
+    let item_id = fax["item"].as_str().unwrap().to_string();
+    let pdr = json!({
+        "kind": "pdr", "claim_id": claim_id, "reason_category": "underpayment",
+        "reason": "Paid $155.00 against a contract rate of $180.00.",
+        "amount_disputed": "25.00", "remittance_date": today,
+        "contact": {"name": "Billing office", "phone": "657-555-0199"}
+    });
+    let create = server.url(&format!("/v1/intake/{item_id}/create"));
+    let body = json!({"kind": "dispute", "dispute": pdr});
+    let (status, _) = send(
+        reqwest::Method::POST,
+        &create,
+        &provider,
+        Some(&body),
+        Some("c-x"),
+    )
+    .await;
+    assert_eq!(status, 403, "providers do not file from intake");
+    let (status, created) = send(
+        reqwest::Method::POST,
+        &create,
+        &clerk,
+        Some(&body),
+        Some("c-1"),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["item"]["status"], "filed");
+    assert_eq!(created["record"]["kind"], "dispute");
+    let dispute_id = created["record"]["id"].as_str().unwrap().to_string();
+
+    // The practice sees its paper dispute: received when the fax was, on the
+    // paper clock (15 working days: three weekends at least), naming the fax.
+    let (status, dispute) = send(
+        reqwest::Method::GET,
+        &server.url(&format!("/v1/disputes/{dispute_id}")),
+        &provider,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{dispute}");
+    assert_eq!(dispute["channel"], "paper");
+    assert_eq!(dispute["intake_item_id"], item_id.as_str());
+    assert_eq!(dispute["received_at"], received.to_string());
+    let ack: jiff::Timestamp = dispute["acknowledge_due"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let days = ack.duration_since(received).as_secs() / 86_400;
+    assert!(
+        (19..=25).contains(&days),
+        "acknowledgement due {days} days after the fax"
+    );
+    assert!(
+        dispute["history"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&item_id),
+        "{dispute}"
+    );
+
+    // More documents for it, faxed later: the clerk links them; the reviewer
+    // sees the link in the dispute's history.
+    let more = drop_file(
+        data.path(),
+        &port,
+        &fixture("auth-request-form.pdf"),
+        &["--from", "+13235550142"],
+    );
+    let more_id = more["item"].as_str().unwrap().to_string();
+    let (status, linked) = send(
+        reqwest::Method::POST,
+        &server.url(&format!("/v1/intake/{more_id}/link")),
+        &clerk,
+        Some(&json!({"kind": "dispute", "id": dispute_id})),
+        Some("l-1"),
+    )
+    .await;
+    assert_eq!(status, 200, "{linked}");
+    assert_eq!(linked["link"]["kind"], "dispute");
+    let (status, seen) = send(
+        reqwest::Method::GET,
+        &server.url(&format!("/v1/disputes/{dispute_id}")),
+        &reviewer,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{seen}");
+    let history = seen["history"].to_string();
+    assert!(
+        history.contains("intake_linked") && history.contains(&more_id),
+        "{history}"
+    );
+
+    let logs = server.stop();
+    for phi in ["+13235550142", "SUN100001", "1984-03-15", "contract rate"] {
+        assert!(!logs.contains(phi), "{phi} logged");
+    }
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! `POST /v1/disputes`: file a dispute, appeal or grievance and start its clocks.
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::http::StatusCode;
 use mso_api::audit::{self, AuditEvent};
 use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse};
 use mso_api::{
@@ -14,7 +13,7 @@ use mso_domain::policy::FilingWindowStart;
 use mso_domain::prior_auth::Actor;
 use mso_records::disputes::{self, Change, FileError};
 use mso_store::StoreError;
-use serde_json::{Value, json};
+use serde_json::json;
 use tracing::{Span, instrument};
 
 use crate::view::DisputeView;
@@ -73,31 +72,14 @@ impl From<SubmitError> for Response<Body> {
                 .with_detail(format!(
                     "{existing} is open for the same subject, kind and reason: add documents to it (POST /v1/documents with owner {{kind: dispute, id: {existing}}}) instead of filing again."
                 ));
-                return with_members(problem, json!({"existing_dispute_id": existing.as_str()}));
+                return problem
+                    .into_response_with(json!({"existing_dispute_id": existing.as_str()}));
             }
             SubmitError::Store(StoreError::InvalidInput(_)) => Problem::invalid_request(vec![]),
             SubmitError::Store(_) => Problem::unavailable(),
         };
         problem.into_response()
     }
-}
-
-/// A problem document with extension members (RFC 9457 section 3.2) a client
-/// can act on without reading the prose.
-fn with_members(problem: Problem, members: Value) -> Response<Body> {
-    let status = problem.status_code();
-    let mut doc = serde_json::to_value(&problem).unwrap_or_default();
-    if let (Some(doc), Value::Object(extra)) = (doc.as_object_mut(), members) {
-        doc.extend(extra);
-    }
-    let mut resp = json_response(status, &doc);
-    let h = resp.headers_mut();
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 /// A refusal by the rules: 400 for fields to correct, 422 for the rest, each
@@ -121,36 +103,34 @@ fn refused(refusal: Refusal, subject: SubjectField) -> Response<Body> {
                 .collect(),
         )
         .into_response(),
-        Refusal::ExpeditedByFaxOnly { fax } => with_members(
-            unprocessable(
-                "expedited-appeal-by-fax",
-                "Expedited appeals are taken by fax only",
-                "expedited",
-            ),
-            json!({"expedited_appeal_fax": fax}),
-        ),
-        Refusal::CorrectedClaim => with_members(
-            unprocessable(
-                "corrected-claim-not-a-dispute",
-                "A corrected claim is a resubmission, not a dispute",
-                "reason_category",
-            ),
+        Refusal::ExpeditedByFaxOnly { fax } => unprocessable(
+            "expedited-appeal-by-fax",
+            "Expedited appeals are taken by fax only",
+            "expedited",
+        )
+        .into_response_with(json!({"expedited_appeal_fax": fax})),
+        Refusal::CorrectedClaim => unprocessable(
+            "corrected-claim-not-a-dispute",
+            "A corrected claim is a resubmission, not a dispute",
+            "reason_category",
+        )
+        .into_response_with(
             json!({"resubmit_as": {"route": "POST /v1/claims", "frequency_code": "7"}}),
         ),
         Refusal::Late {
             rule,
             start,
             deadline,
-        } => with_members(
-            unprocessable(
-                "filing-window-closed",
-                "Filed after the window to file closed",
-                if subject.from_remittance {
-                    "remittance_date"
-                } else {
-                    subject.field
-                },
-            ),
+        } => unprocessable(
+            "filing-window-closed",
+            "Filed after the window to file closed",
+            if subject.from_remittance {
+                "remittance_date"
+            } else {
+                subject.field
+            },
+        )
+        .into_response_with(
             json!({"rule": rule, "window_start": start.to_string(), "deadline": deadline.to_string()}),
         ),
     }

@@ -6,9 +6,10 @@
 //! parse it ([`crate::parse_intake`], on the blocking pool), store each
 //! attachment (or the fax itself) as a document owned by the item, verified in
 //! place with `mso_domain::document::verify` exactly as an upload is, and link
-//! the item to the prior auth or claim it quotes when that record exists (not
-//! a dispute or an appeal, which start a record of their own with its own
-//! clock); otherwise the item waits on the clerk's queue (`queued`) with what
+//! the item to the prior auth, claim or open dispute it quotes when that record
+//! exists (a dispute or an appeal quoting an auth or claim is not linked: it
+//! starts a record of its own with its own clock; quoting an open dispute it is
+//! correspondence on that dispute); otherwise the item waits on the clerk's queue (`queued`) with what
 //! was found and every problem. The item, its documents' records, the auth's history entry and the
 //! audit record are one transaction.
 //!
@@ -44,6 +45,7 @@ use mso_domain::intake::IntakeKind;
 use mso_domain::intake::item::ItemStatus;
 use mso_domain::prior_auth::{Actor, HistoryEntry};
 use mso_records::claims::{self, ClaimRecord};
+use mso_records::disputes::{self, DisputeRecord};
 use mso_records::documents::{self as docs, Document, RejectionNote};
 use mso_records::intake::{
     self, Channel, IntakeItem, ItemEvent, ItemProblem, LinkKind, RecordLink,
@@ -375,6 +377,7 @@ fn intake_actor(org: &OrgId) -> Actor {
 pub(crate) enum Target {
     PriorAuth(Box<Stored<AuthRecord>>),
     Claim(Box<Stored<ClaimRecord>>),
+    Dispute(Box<Stored<DisputeRecord>>),
 }
 
 /// The record of `reference`, if one exists that items can be linked to.
@@ -390,8 +393,9 @@ pub(crate) async fn target(
         LinkKind::Claim => Ok(claims::load(store, reference)
             .await?
             .map(|stored| Target::Claim(Box::new(stored)))),
-        // EXTENSION POINT (disputes): read the dispute here once the disputes job exists.
-        LinkKind::Dispute => Ok(None),
+        LinkKind::Dispute => Ok(disputes::load(store, reference)
+            .await?
+            .map(|stored| Target::Dispute(Box::new(stored)))),
     }
 }
 
@@ -458,6 +462,12 @@ impl Target {
                 let change = claims::Change::updated(stored, &claim)?;
                 Ok((change.ops, change.events))
             }
+            Target::Dispute(stored) => {
+                let mut dispute = stored.value.0.clone();
+                dispute.note(at, actor, "intake_linked", reason);
+                let change = disputes::Change::updated(stored, &dispute, at)?;
+                Ok((change.ops, change.events))
+            }
         }
     }
 
@@ -470,6 +480,11 @@ impl Target {
             },
             Target::Claim(stored) => RecordLink {
                 kind: LinkKind::Claim,
+                id: stored.value.0.id.clone(),
+                automatic,
+            },
+            Target::Dispute(stored) => RecordLink {
+                kind: LinkKind::Dispute,
                 id: stored.value.0.id.clone(),
                 automatic,
             },
@@ -542,14 +557,28 @@ async fn file_parsed(
         // The first reference that names an existing record links the item,
         // unless the item starts something of its own (a dispute or an
         // appeal has its own legal clock): that waits for a clerk to file it.
+        // A quoted dispute that is still open is the exception: the item is
+        // correspondence on it (more documents for its reviewer), whatever
+        // else it quotes; a decided or closed one waits for the clerk, who
+        // decides whether it is a new dispute.
         let starts_new = starts_new_record(parsed.classification.kind);
         let mut linked = None;
+        let mut awaiting = Vec::new();
         for reference in &parsed.found.references {
             let Some(kind) = link_kind(reference.kind()) else {
                 continue;
             };
             match target(store, kind, reference).await? {
-                Some(_) if starts_new => item_problems.push(ItemProblem {
+                Some(Target::Dispute(d)) if !d.value.0.is_open() => {
+                    item_problems.push(ItemProblem {
+                        code: "dispute_not_open".into(),
+                        message: format!(
+                            "{reference} is {}: the item waits for a clerk to link it or file a new dispute",
+                            d.value.0.status.as_str()
+                        ),
+                    })
+                }
+                Some(t) if starts_new && !matches!(t, Target::Dispute(_)) => awaiting.push(ItemProblem {
                     code: "awaits_filing".into(),
                     message: format!(
                         "{reference} exists, but the item is a {}: it waits for a clerk to file it rather than being linked",
@@ -563,6 +592,9 @@ async fn file_parsed(
                     message: format!("{reference} is quoted but no such record exists"),
                 }),
             }
+        }
+        if linked.is_none() {
+            item_problems.extend(awaiting);
         }
         let mut item = IntakeItem {
             id: id.clone(),

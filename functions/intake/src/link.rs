@@ -1,5 +1,6 @@
 //! `POST /v1/intake/{id}/link`: a clerk links a queued item to an existing
-//! record (a prior auth now), which notes the item in its history.
+//! record (a prior auth, a claim or a dispute), which notes the item in its
+//! history.
 
 use lambda_http::http::StatusCode;
 use mso_api::body::{self, Fields};
@@ -89,8 +90,6 @@ fn no_such_record(kind: LinkKind) -> Problem {
         message: match kind {
             LinkKind::PriorAuth => "no prior auth has this reference ID".into(),
             LinkKind::Claim => "no claim has this reference ID".into(),
-            // EXTENSION POINT (disputes): no dispute records yet;
-            // `ingest::target` reads them once the disputes job exists.
             LinkKind::Dispute => "no dispute has this reference ID".into(),
         },
     }])
@@ -187,9 +186,8 @@ pub(crate) fn actor_of(p: &Principal) -> Actor {
 ///
 /// The clerk names the record (`{"kind": "prior_auth", "id": "PA-7K3Q9M"}`);
 /// the item becomes `linked` and the record's history notes the item, its
-/// receipt time and its documents. Prior auths and claims can be linked;
-/// disputes answer 422 (no such record) until their job exists. Idempotent
-/// with `Idempotency-Key`.
+/// receipt time and its documents (a dispute's history, as correspondence on
+/// it: more documents for the reviewer). Idempotent with `Idempotency-Key`.
 #[utoipa::path(
     post,
     path = "/v1/intake/{id}/link",
@@ -199,7 +197,7 @@ pub(crate) fn actor_of(p: &Principal) -> Actor {
         ("id" = String, Path, description = "The item's reference ID (INT-7K3Q9M)"),
         ("Idempotency-Key" = String, Header, description = "Required. 1 to 255 printable characters; the same key and body replay the first answer for 24 hours"),
     ),
-    request_body(content = serde_json::Value, description = "{kind: prior_auth | claim | dispute, id: the record's reference ID}; dispute answers 422 until the disputes job exists"),
+    request_body(content = serde_json::Value, description = "{kind: prior_auth | claim | dispute, id: the record's reference ID}"),
     responses(
         (status = 200, description = "Linked: the item", body = IntakeView),
         (status = 400, description = "Invalid fields; every one is listed (including a missing Idempotency-Key)", body = Problem, content_type = "application/problem+json"),

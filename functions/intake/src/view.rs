@@ -1,6 +1,7 @@
 //! The intake item as the API shows it. Field names are the public contract.
 
 use jiff::Timestamp;
+use mso_domain::disputes::Dispute;
 use mso_domain::prior_auth::PriorAuth;
 use mso_records::documents::DocumentSummary;
 use mso_records::intake::{IntakeItem, ItemProblem, RecordLink};
@@ -122,7 +123,7 @@ impl IntakeView {
 /// A record filed from an intake item, in the answer to `POST /v1/intake/{id}/create`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FiledRecord {
-    /// `prior_auth`.
+    /// `prior_auth` or `dispute`.
     #[schema(example = "prior_auth")]
     pub kind: &'static str,
     #[schema(example = "PA-7K3Q9M")]
@@ -134,6 +135,14 @@ pub struct FiledRecord {
     pub received_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub decision_due: Timestamp,
+    /// A dispute's acknowledgement deadline (the paper clock, from the receipt).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledge_due: Option<Timestamp>,
+    /// A dispute's last day to file (YYYY-MM-DD), from the policy's window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2027-01-30")]
+    pub filing_deadline: Option<String>,
 }
 
 impl FiledRecord {
@@ -144,6 +153,20 @@ impl FiledRecord {
             status: auth.status.as_str(),
             received_at: auth.received_at,
             decision_due: auth.decision_due,
+            acknowledge_due: None,
+            filing_deadline: None,
+        }
+    }
+
+    pub fn dispute(d: &Dispute) -> FiledRecord {
+        FiledRecord {
+            kind: "dispute",
+            id: d.id.to_string(),
+            status: d.status.as_str(),
+            received_at: d.received_at,
+            decision_due: d.decision_due,
+            acknowledge_due: Some(d.acknowledge_due),
+            filing_deadline: Some(d.window.deadline.to_string()),
         }
     }
 }

@@ -39,6 +39,16 @@ fn expectation(name: &str) -> (u16, Check) {
         "list-as-provider.json" => (403, |_| {}),
         "get-unknown.json" => (404, |_| {}),
         "link-bad-input.json" => (400, |v| assert_eq!(error_fields(v), ["kind"])),
+        "create-dispute-bad-fields.json" => (400, |v| {
+            assert_eq!(
+                error_fields(v),
+                [
+                    "dispute.reason",
+                    "dispute.amount_disputed",
+                    "dispute.remittance_date"
+                ]
+            )
+        }),
         "create-without-key.json" => (400, |v| {
             assert_eq!(error_fields(v), ["Idempotency-Key", "prior_auth"])
         }),
@@ -123,5 +133,5 @@ async fn every_s3_sample_files_its_object_once_and_replays_change_nothing() {
         assert_eq!(resp.status(), status, "{name}: {v}");
         check(&v);
     }
-    assert_eq!(api.len(), 5);
+    assert_eq!(api.len(), 6);
 }

@@ -136,35 +136,6 @@ async fn a_reference_to_no_record_waits_for_a_clerk_with_the_reason() {
     assert_eq!(queued_ids(&env).await, [id]);
 }
 
-/// Files claim `id` straight through the records crate, as the claims job does.
-async fn file_claim(env: &Env, id: &str) {
-    use mso_domain::claims::{Claim, Source, Submission};
-    let submission: Submission = serde_json::from_value(serde_json::json!({
-        "claim_type": "professional", "frequency": "1", "original_claim_id": null,
-        "patient_control_number": "ACCT-1001", "billing_npi": PCP_NPI, "billing_tin": null,
-        "rendering_npi": null, "referring_npi": null, "member_id": ANA.0, "dob": ANA.1,
-        "place_of_service": "11", "type_of_bill": null, "diagnoses": ["M54.16"],
-        "prior_auth_id": null, "total_charge_cents": 15000,
-        "lines": [{"procedure": "99213", "modifiers": [], "revenue_code": null, "units": "1",
-                   "charge_cents": 15000, "service_from": "2026-02-20", "service_to": null,
-                   "diagnosis_pointers": [1], "rendering_npi": null, "place_of_service": null,
-                   "prior_auth_id": null}]
-    }))
-    .unwrap();
-    let now = env.now();
-    let claim = Claim::received(
-        ReferenceId::parse(id).unwrap(),
-        mso_domain::ids::OrgId::parse(SUNRISE_ORG).unwrap(),
-        Source::Portal,
-        submission,
-        now,
-        &env.ipa.policy,
-        mso_domain::prior_auth::Actor::system(),
-    );
-    let change = mso_records::claims::Change::created(&claim, now).unwrap();
-    env.ipa.records.transact(change.ops).await.unwrap();
-}
-
 #[tokio::test]
 async fn a_bill_quoting_an_existing_claim_is_linked_and_a_dispute_waits_to_be_filed() {
     let env = env().await;
@@ -436,5 +407,123 @@ async fn a_member_on_file_is_no_problem_and_one_not_on_file_is_said() {
     assert!(
         !message.contains(ANA.0) && !message.contains("1984"),
         "{message}"
+    );
+}
+
+/// Stores an open payment dispute `DSP-7K3Q9M` on claim `claim`, filed by the
+/// practice through the API now.
+async fn file_dispute(env: &Env, claim: &str) -> ReferenceId {
+    use mso_domain::disputes::Channel;
+    let body = serde_json::json!({
+        "kind": "pdr", "claim_id": claim, "reason_category": "underpayment",
+        "reason": "Paid below the contract rate.", "amount_disputed": "37.50",
+        "remittance_date": "2026-02-25", "contact": {"name": "Billing", "phone": "657-555-0199"}
+    });
+    let request = mso_records::disputes::request::request(body.as_object().unwrap()).unwrap();
+    let id = ReferenceId::parse("DSP-7K3Q9M").unwrap();
+    let now = env.now();
+    let dispute = mso_records::disputes::file(
+        env.ipa.records.as_ref(),
+        &env.ipa.policy,
+        None,
+        request,
+        now,
+        Channel::Electronic,
+        None,
+        id.clone(),
+        mso_domain::prior_auth::Actor::system(),
+        now,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the fixture dispute is refused: {e:?}"));
+    mso_records::disputes::Change::created(&dispute, now)
+        .unwrap()
+        .commit(
+            mso_records::Ports {
+                records: env.ipa.records.as_ref(),
+                queue: env.ipa.queue.as_ref(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    id
+}
+
+/// More documents for a dispute, quoting it and its claim.
+fn documents_for_dispute(n: u32) -> Bytes {
+    Bytes::from(format!(
+        "From: billing@sunrisefm.example\r\nTo: intake@ipa.example\r\n\
+         Subject: PDR DSP-7K3Q9M additional documents\r\n\
+         Message-ID: <more-{n}@sunrisefm.example>\r\n\
+         Date: Tue, 03 Mar 2026 09:00:00 +0000\r\n\r\n\
+         Additional documents for provider dispute DSP-7K3Q9M on claim CLM-8D2K4M9QXZ:\r\n\
+         the contract page showing the rate for 99213.\r\n"
+    ))
+}
+
+#[tokio::test]
+async fn correspondence_quoting_an_open_dispute_is_linked_to_it_and_a_closed_one_waits() {
+    let env = env().await;
+    file_claim(&env, "CLM-8D2K4M9QXZ").await;
+    let dispute_id = file_dispute(&env, "CLM-8D2K4M9QXZ").await;
+
+    // Classified a dispute (it quotes the claim too), but the dispute it
+    // quotes is open: the item is correspondence on it, not a new filing.
+    let (id, status) = filed(&env.email("ses-d1", documents_for_dispute(1)).await);
+    assert_eq!(status, "linked");
+    let item = env.item(&id).await;
+    assert_eq!(item.classification.kind, IntakeKind::Dispute);
+    let link = item.link.clone().unwrap();
+    assert_eq!(
+        (link.kind, link.id.as_str(), link.automatic),
+        (LinkKind::Dispute, "DSP-7K3Q9M", true)
+    );
+    assert!(
+        !codes(&item).contains(&"awaits_filing"),
+        "{:?}",
+        item.problems
+    );
+    let stored = mso_records::disputes::load(env.ipa.records.as_ref(), &dispute_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let noted: Vec<_> = stored
+        .value
+        .0
+        .history
+        .iter()
+        .filter(|h| h.action == "intake_linked")
+        .collect();
+    assert_eq!(noted.len(), 1);
+    assert!(noted[0].reason.as_deref().unwrap().contains(&id));
+
+    // Once the dispute is closed, the same letter waits for a clerk, who
+    // decides whether it is a new dispute.
+    let mut closed = stored.value.0.clone();
+    closed.status = mso_domain::disputes::Status::Closed;
+    mso_records::disputes::Change::updated(&stored, &closed, env.now())
+        .unwrap()
+        .commit(
+            mso_records::Ports {
+                records: env.ipa.records.as_ref(),
+                queue: env.ipa.queue.as_ref(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let (id, status) = filed(&env.email("ses-d2", documents_for_dispute(2)).await);
+    assert_eq!(status, "queued");
+    let item = env.item(&id).await;
+    assert!(
+        codes(&item).contains(&"dispute_not_open"),
+        "{:?}",
+        item.problems
+    );
+    assert!(
+        codes(&item).contains(&"awaits_filing"),
+        "{:?}",
+        item.problems
     );
 }

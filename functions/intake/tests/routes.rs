@@ -1,6 +1,7 @@
 //! The clerk's routes over items the bucket handler filed: who may use them,
-//! the queue, how long an item waited, linking, and filing a prior auth whose
-//! clock starts at the fax's receipt time.
+//! the queue, how long an item waited, linking (to an auth, a claim or a
+//! dispute), and filing a prior auth or a dispute whose clocks start at the
+//! fax's receipt time.
 
 mod support;
 
@@ -31,6 +32,32 @@ fn auth_fields() -> serde_json::Value {
     })
 }
 
+/// The claim the faxed PDRs are about.
+const CLAIM: &str = "CLM-7K3Q9M2P4X";
+
+/// The clerk's fields for a payment dispute on `claim_id`, read off a faxed
+/// PDR form: the fields of `POST /v1/disputes`.
+fn pdr(claim_id: &str, remittance_date: &str) -> serde_json::Value {
+    json!({
+        "kind": "pdr",
+        "claim_id": claim_id,
+        "reason_category": "underpayment",
+        "reason": "Paid $112.50 against a contract rate of $150.00.",
+        "amount_disputed": "37.50",
+        "remittance_date": remittance_date,
+        "contact": {"name": "Billing office", "phone": "657-555-0199"}
+    })
+}
+
+async fn dispute(env: &Env, id: &str) -> mso_domain::disputes::Dispute {
+    mso_records::disputes::load(env.ipa.records.as_ref(), &ReferenceId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .expect("the dispute is stored")
+        .value
+        .0
+}
+
 #[tokio::test]
 async fn only_intake_clerks_of_the_ipa_use_the_queue() {
     let env = env().await;
@@ -56,6 +83,17 @@ async fn only_intake_clerks_of_the_ipa_use_the_queue() {
             )
             .await;
         assert_eq!(link.status(), 403, "{org} {role}");
+        let create = env
+            .post(
+                &id,
+                "create",
+                Some("c"),
+                &json!({"kind": "dispute", "dispute": pdr(CLAIM, "2025-11-01")}),
+                org,
+                role,
+            )
+            .await;
+        assert_eq!(create.status(), 403, "{org} {role}");
     }
     let no_token = env.call(Call::new("GET /v1/intake", "/v1/intake")).await;
     assert_eq!(no_token.status(), 401);
@@ -159,18 +197,20 @@ async fn a_clerk_links_a_queued_item_to_an_auth_once() {
         .await;
     assert_eq!(unknown.status(), 422);
     assert_eq!(json(&unknown)["errors"][0]["code"], "no_such_record");
-    // EXTENSION POINT (claims): no claim exists to link to yet.
-    let claim = env
-        .post(
-            &id,
-            "link",
-            Some("k2"),
-            &json!({"kind": "claim", "id": "CLM-8D2K4M9QXZ"}),
-            CLERK.0,
-            CLERK.1,
-        )
-        .await;
-    assert_eq!(claim.status(), 422);
+    for (kind, other) in [("claim", "CLM-8D2K4M9QXZ"), ("dispute", "DSP-0000AA")] {
+        let none = env
+            .post(
+                &id,
+                "link",
+                Some(&format!("k2-{kind}")),
+                &json!({"kind": kind, "id": other}),
+                CLERK.0,
+                CLERK.1,
+            )
+            .await;
+        assert_eq!(none.status(), 422, "{kind}");
+        assert_eq!(json(&none)["errors"][0]["code"], "no_such_record");
+    }
 
     let resp = env
         .post(&id, "link", Some("k3"), &body, CLERK.0, CLERK.1)
@@ -272,7 +312,7 @@ async fn an_auth_filed_from_a_fax_starts_its_clock_at_the_fax_receipt() {
 }
 
 #[tokio::test]
-async fn the_clerks_fields_are_checked_and_disputes_wait_for_their_job() {
+async fn the_clerks_fields_are_checked_and_named_under_the_record_they_file() {
     let env = env().await;
     let id = queued_fax(&env, "a.pdf").await;
     let mut fields = auth_fields();
@@ -324,21 +364,299 @@ async fn the_clerks_fields_are_checked_and_disputes_wait_for_their_job() {
     assert_eq!(refused.status(), 422);
     assert_eq!(error_fields(&json(&refused)), ["prior_auth.member_id"]);
 
-    // EXTENSION POINT (disputes): a 422 naming `kind` until the disputes job lands.
-    let dispute = env
-        .post(
-            &id,
-            "create",
-            Some("c3"),
-            &json!({"kind": "dispute"}),
-            CLERK.0,
-            CLERK.1,
-        )
-        .await;
-    assert_eq!(dispute.status(), 422);
-    assert_eq!(error_fields(&json(&dispute)), ["kind"]);
+    // A dispute's fields are those of POST /v1/disputes, named under `dispute.`.
+    let mut bad_dispute = pdr(CLAIM, "2025-11-31");
+    bad_dispute["reason"] = json!("");
+    bad_dispute["claim_id"] = json!("PA-7K3Q9M");
+    for (body, fields) in [
+        (json!({"kind": "dispute"}), vec!["dispute"]),
+        (
+            json!({"kind": "dispute", "dispute": bad_dispute}),
+            vec![
+                "dispute.claim_id",
+                "dispute.reason",
+                "dispute.remittance_date",
+            ],
+        ),
+        (
+            json!({"kind": "dispute", "dispute": [], "prior_auth": {}}),
+            vec!["dispute"],
+        ),
+    ] {
+        let resp = env
+            .post(&id, "create", Some("c3"), &body, CLERK.0, CLERK.1)
+            .await;
+        assert_eq!(resp.status(), 400, "{body}");
+        assert_eq!(error_fields(&json(&resp)), fields, "{body}");
+    }
 
     // Nothing was filed: the item still waits.
     let item = json(&env.get(&id, CLERK.0, CLERK.1).await);
     assert_eq!(item["status"], "queued");
+}
+
+#[tokio::test]
+async fn a_clerk_links_an_item_to_a_claim_and_the_claim_notes_it() {
+    let env = env().await;
+    file_claim(&env, CLAIM).await;
+    let id = queued_fax(&env, "a.pdf").await;
+    let resp = env
+        .post(
+            &id,
+            "link",
+            Some("k1"),
+            &json!({"kind": "claim", "id": CLAIM}),
+            CLERK.0,
+            CLERK.1,
+        )
+        .await;
+    let v = json(&resp);
+    assert_eq!(resp.status(), 200, "{v}");
+    assert_eq!(
+        v["link"],
+        json!({"kind": "claim", "id": CLAIM, "automatic": false})
+    );
+    let claim = mso_records::claims::load(
+        env.ipa.records.as_ref(),
+        &ReferenceId::parse(CLAIM).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .value
+    .0;
+    let noted = serde_json::to_value(&claim.history).unwrap();
+    assert!(noted.to_string().contains(&id), "{noted}");
+}
+
+#[tokio::test]
+async fn a_faxed_pdr_is_filed_as_a_dispute_on_the_paper_clock_from_the_fax_receipt() {
+    let env = env().await;
+    file_claim(&env, CLAIM).await;
+    let id = queued_fax(&env, "pdr.pdf").await;
+    // The clerk gets to it a week after the fax arrived (Saturday 28 Feb,
+    // 08:40 Pacific), after the window closed on Sunday 1 March: the fax's
+    // receipt, not the clerk's day, is the filing.
+    env.ipa.at("2026-03-09T18:00:00Z");
+    let body = json!({"kind": "dispute", "dispute": pdr(CLAIM, "2025-11-01")});
+    let resp = env
+        .post(&id, "create", Some("d1"), &body, CLERK.0, CLERK.1)
+        .await;
+    let v = json(&resp);
+    assert_eq!(resp.status(), 201, "{v}");
+    assert_eq!(v["item"]["status"], "filed");
+    assert_eq!(v["record"]["kind"], "dispute");
+    assert_eq!(v["record"]["status"], "received");
+    assert_eq!(v["record"]["received_at"], FAX_RECEIVED);
+    assert_eq!(v["record"]["filing_deadline"], "2026-03-01");
+    // 15 working days (paper) from Saturday's receipt: Friday 20 March, end
+    // of day Pacific (daylight time); 45 working days: Friday 1 May.
+    assert_eq!(
+        v["record"]["acknowledge_due"],
+        "2026-03-21T06:59:59.999999999Z"
+    );
+    assert_eq!(
+        v["record"]["decision_due"],
+        "2026-05-02T06:59:59.999999999Z"
+    );
+    let dispute_id = v["record"]["id"].as_str().unwrap().to_string();
+    assert!(dispute_id.starts_with("DSP-"), "{dispute_id}");
+    assert_eq!(
+        v["item"]["link"],
+        json!({"kind": "dispute", "id": dispute_id, "automatic": false})
+    );
+    assert_eq!(v["item"]["waited_seconds"], 9 * 86_400 + 3600 + 20 * 60);
+    let closing = v["item"]["history"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        closing["reason"],
+        format!("{dispute_id} filed from the item by the clerk")
+    );
+
+    // Stored as a paper dispute of the claim's organisation, naming the item.
+    let d = dispute(&env, &dispute_id).await;
+    assert_eq!(d.org.as_str(), SUNRISE_ORG);
+    assert_eq!(d.channel, mso_domain::disputes::Channel::Paper);
+    assert_eq!(d.received_at.to_string(), FAX_RECEIVED);
+    assert_eq!(
+        d.intake_item_id.as_ref().map(|i| i.as_str()),
+        Some(id.as_str())
+    );
+    assert_eq!(d.history[0].actor.role, "intake_clerk");
+    let filed = d.history[0].reason.as_deref().unwrap();
+    assert!(
+        filed.starts_with(&format!(
+            "pdr (underpayment) filed on paper from intake item {id};"
+        )),
+        "{filed}"
+    );
+    // Published to dispute-events, without PHI.
+    let events = drain(&env, "dispute-events").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["dispute_id"], dispute_id.as_str());
+    assert_eq!(events[0]["action"], "filed");
+    assert!(events[0].get("member_id").is_none());
+
+    // The same key and body replay the answer; the item is filed once.
+    let replay = env
+        .post(&id, "create", Some("d1"), &body, CLERK.0, CLERK.1)
+        .await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(json(&replay)["record"]["id"], dispute_id.as_str());
+    let again = env
+        .post(&id, "create", Some("d2"), &body, CLERK.0, CLERK.1)
+        .await;
+    assert_eq!(again.status(), 409);
+    assert_eq!(json(&again)["errors"][0]["code"], "already_filed");
+
+    // The same dispute faxed again (another item) is the open one: 409 naming it.
+    let second = queued_fax(&env, "pdr-again.pdf").await;
+    let dup = env
+        .post(&second, "create", Some("d3"), &body, CLERK.0, CLERK.1)
+        .await;
+    let v = json(&dup);
+    assert_eq!(dup.status(), 409, "{v}");
+    assert_eq!(v["type"], "urn:mso:problem:dispute-already-open");
+    assert_eq!(v["existing_dispute_id"], dispute_id.as_str());
+    assert_eq!(env.item(&second).await.status.as_str(), "queued");
+}
+
+#[tokio::test]
+async fn a_dispute_received_after_its_window_is_refused_with_the_rule() {
+    let env = env().await;
+    file_claim(&env, CLAIM).await;
+    let id = queued_fax(&env, "late.pdf").await;
+    // Remitted 31 October 2025: the window closed on 28 February 2026, the
+    // day the fax arrived... at 08:40 Pacific, so in time; one day earlier
+    // remitted is late.
+    let on_time_body = json!({"kind": "dispute", "dispute": pdr(CLAIM, "2025-10-31")});
+    let late_body = json!({"kind": "dispute", "dispute": pdr(CLAIM, "2025-10-30")});
+    let late = env
+        .post(&id, "create", Some("l1"), &late_body, CLERK.0, CLERK.1)
+        .await;
+    let v = json(&late);
+    assert_eq!(late.status(), 422, "{v}");
+    assert_eq!(v["type"], "urn:mso:problem:filing-window-closed");
+    assert_eq!(
+        v["rule"],
+        "120 calendar days from the remittance notification date"
+    );
+    assert_eq!(v["window_start"], "2025-10-30");
+    assert_eq!(v["deadline"], "2026-02-27");
+    assert_eq!(error_fields(&v), ["dispute.remittance_date"]);
+    assert_eq!(v["errors"][0]["code"], "filing_window_closed");
+
+    // Expedited appeals go by fax to the IPA's line; a corrected claim is a
+    // resubmission; an unknown claim is 404 naming the field.
+    let mut expedited = pdr(CLAIM, "2026-02-20");
+    expedited["kind"] = json!("appeal");
+    expedited["reason_category"] = json!("medical_necessity");
+    expedited["expedited"] = json!(true);
+    let resp = env
+        .post(
+            &id,
+            "create",
+            Some("l2"),
+            &json!({"kind": "dispute", "dispute": expedited}),
+            CLERK.0,
+            CLERK.1,
+        )
+        .await;
+    let v = json(&resp);
+    assert_eq!(resp.status(), 422, "{v}");
+    assert_eq!(v["expedited_appeal_fax"], "855-555-0103");
+    assert_eq!(error_fields(&v), ["dispute.expedited"]);
+    let mut corrected = pdr(CLAIM, "2026-02-20");
+    corrected["reason_category"] = json!("corrected_claim");
+    let resp = env
+        .post(
+            &id,
+            "create",
+            Some("l3"),
+            &json!({"kind": "dispute", "dispute": corrected}),
+            CLERK.0,
+            CLERK.1,
+        )
+        .await;
+    let v = json(&resp);
+    assert_eq!(resp.status(), 422, "{v}");
+    assert_eq!(v["resubmit_as"]["frequency_code"], "7");
+    let unknown = env
+        .post(
+            &id,
+            "create",
+            Some("l4"),
+            &json!({"kind": "dispute", "dispute": pdr("CLM-8D2K4M9QXZ", "2026-02-20")}),
+            CLERK.0,
+            CLERK.1,
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(error_fields(&json(&unknown)), ["dispute.claim_id"]);
+
+    // Nothing was filed; the refused key is given back for the corrected fields.
+    assert_eq!(env.item(&id).await.status.as_str(), "queued");
+    assert!(drain(&env, "dispute-events").await.is_empty());
+    let resp = env
+        .post(&id, "create", Some("l1"), &on_time_body, CLERK.0, CLERK.1)
+        .await;
+    assert_eq!(resp.status(), 201, "{}", json(&resp));
+}
+
+#[tokio::test]
+async fn a_clerk_links_an_item_to_a_dispute_and_the_dispute_notes_it() {
+    let env = env().await;
+    file_claim(&env, CLAIM).await;
+    let first = queued_fax(&env, "pdr.pdf").await;
+    let filed = json(
+        &env.post(
+            &first,
+            "create",
+            Some("d1"),
+            &json!({"kind": "dispute", "dispute": pdr(CLAIM, "2026-02-20")}),
+            CLERK.0,
+            CLERK.1,
+        )
+        .await,
+    );
+    let dispute_id = filed["record"]["id"].as_str().unwrap().to_string();
+    drain(&env, "dispute-events").await;
+
+    // The provider's cover letter and notes for it, faxed later.
+    let more = queued_fax(&env, "notes.pdf").await;
+    env.ipa.at("2026-03-03T17:00:00Z");
+    let resp = env
+        .post(
+            &more,
+            "link",
+            Some("k1"),
+            &json!({"kind": "dispute", "id": dispute_id.to_lowercase()}),
+            CLERK.0,
+            CLERK.1,
+        )
+        .await;
+    let v = json(&resp);
+    assert_eq!(resp.status(), 200, "{v}");
+    assert_eq!(v["status"], "linked");
+    assert_eq!(
+        v["link"],
+        json!({"kind": "dispute", "id": dispute_id, "automatic": false})
+    );
+
+    let d = dispute(&env, &dispute_id).await;
+    let noted: Vec<_> = d
+        .history
+        .iter()
+        .filter(|h| h.action == "intake_linked")
+        .collect();
+    assert_eq!(noted.len(), 1, "{:?}", d.history);
+    assert_eq!(noted[0].actor.role, "intake_clerk");
+    assert_eq!(noted[0].to, d.status, "a note does not change the status");
+    let reason = noted[0].reason.as_deref().unwrap();
+    assert!(
+        reason.contains(&more) && reason.contains("documents DOC-"),
+        "{reason}"
+    );
+    let events = drain(&env, "dispute-events").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["action"], "intake_linked");
 }

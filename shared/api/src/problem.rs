@@ -166,6 +166,27 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The problem document with extension members (RFC 9457 section 3.2) a
+    /// client can act on without reading the prose (`existing_dispute_id`,
+    /// `deadline`, ...). Members never replace the standard ones.
+    pub fn into_response_with(self, members: serde_json::Value) -> Response<Body> {
+        let mut doc = serde_json::to_value(&self).unwrap_or_default();
+        if let (Some(doc), serde_json::Value::Object(extra)) = (doc.as_object_mut(), members) {
+            for (k, v) in extra {
+                doc.entry(k).or_insert(v);
+            }
+        }
+        let body = serde_json::to_vec(&doc).unwrap_or_default();
+        let mut resp = json_bytes_response(self.status_code(), body, "application/problem+json");
+        if let Some(s) = self.retry_after_seconds {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        resp
+    }
+}
+
 impl From<crate::Forbidden> for Problem {
     fn from(e: crate::Forbidden) -> Self {
         Problem::forbidden(format!("{}.", capitalise(&e.to_string())))
@@ -210,6 +231,24 @@ fn json_bytes_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extension_members_are_added_beside_the_standard_ones() {
+        let resp = Problem::new(StatusCode::CONFLICT, "dispute-already-open", "Open")
+            .into_response_with(
+                serde_json::json!({"existing_dispute_id": "DSP-7K3Q9M", "status": 200}),
+            );
+        assert_eq!(resp.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            resp.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert_eq!(resp.headers()[header::CACHE_CONTROL], "no-store");
+        let doc: serde_json::Value = serde_json::from_slice(resp.body().as_ref()).unwrap();
+        assert_eq!(doc["existing_dispute_id"], "DSP-7K3Q9M");
+        assert_eq!(doc["status"], 409);
+        assert_eq!(doc["type"], "urn:mso:problem:dispute-already-open");
+    }
 
     #[test]
     fn problems_are_rfc9457_documents_with_every_field() {

@@ -29,6 +29,8 @@ use utoipa::ToSchema;
 use crate::Ports;
 use crate::prior_auths;
 
+pub mod request;
+
 /// The queue every change of a dispute is published to (through the outbox).
 pub const DISPUTE_EVENTS: &str = "dispute-events";
 

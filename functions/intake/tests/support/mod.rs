@@ -162,3 +162,54 @@ pub fn filed(outcome: &Outcome) -> (String, String) {
 pub fn codes(item: &IntakeItem) -> Vec<&str> {
     item.problems.iter().map(|p| p.code.as_str()).collect()
 }
+
+/// Stores a claim with reference `id` of the Sunrise practice for Ana's office
+/// visit of 20 February 2026, received now, as the claims job would.
+pub async fn file_claim(env: &Env, id: &str) {
+    use mso_domain::claims::{Claim, Source, Submission};
+    let submission: Submission = serde_json::from_value(serde_json::json!({
+        "claim_type": "professional", "frequency": "1", "original_claim_id": null,
+        "patient_control_number": "ACCT-1001", "billing_npi": PCP_NPI, "billing_tin": null,
+        "rendering_npi": null, "referring_npi": null, "member_id": ANA.0, "dob": ANA.1,
+        "place_of_service": "11", "type_of_bill": null, "diagnoses": ["M54.16"],
+        "prior_auth_id": null, "total_charge_cents": 15000,
+        "lines": [{"procedure": "99213", "modifiers": [], "revenue_code": null, "units": "1",
+                   "charge_cents": 15000, "service_from": "2026-02-20", "service_to": null,
+                   "diagnosis_pointers": [1], "rendering_npi": null, "place_of_service": null,
+                   "prior_auth_id": null}]
+    }))
+    .unwrap();
+    let now = env.now();
+    let claim = Claim::received(
+        ReferenceId::parse(id).unwrap(),
+        mso_domain::ids::OrgId::parse(SUNRISE_ORG).unwrap(),
+        Source::Portal,
+        submission,
+        now,
+        &env.ipa.policy,
+        mso_domain::prior_auth::Actor::system(),
+    );
+    let change = mso_records::claims::Change::created(&claim, now).unwrap();
+    env.ipa.records.transact(change.ops).await.unwrap();
+}
+
+/// The bodies of every message on `queue` (received and deleted).
+pub async fn drain(env: &Env, queue: &str) -> Vec<Value> {
+    use mso_store::{ReceiveOptions, WorkQueue};
+    let mut out = Vec::new();
+    loop {
+        let got = env
+            .ipa
+            .queue
+            .receive(queue, ReceiveOptions::default())
+            .await
+            .unwrap();
+        if got.is_empty() {
+            return out;
+        }
+        for m in got {
+            out.push(serde_json::from_str(&m.body).unwrap());
+            env.ipa.queue.delete(queue, &m.receipt).await.unwrap();
+        }
+    }
+}

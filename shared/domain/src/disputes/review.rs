@@ -148,8 +148,15 @@ pub struct Filed {
 impl Dispute {
     /// A new dispute, `received`, its clocks started.
     pub fn filed(f: Filed, actor: Actor, now: Timestamp, policy: &Policy) -> Dispute {
+        // A paper filing names the fax or email it came from: its receipt
+        // started the clocks.
+        let from = f
+            .intake_item_id
+            .as_ref()
+            .map(|item| format!(" from intake item {item}"))
+            .unwrap_or_default();
         let summary = format!(
-            "{} ({}) filed {}; acknowledgement due by {}, decision by {}.",
+            "{} ({}) filed {}{from}; acknowledgement due by {}, decision by {}.",
             f.request.kind.as_str(),
             f.request.reason_category.as_str(),
             match f.filing.channel {
@@ -564,6 +571,15 @@ mod tests {
 
     /// A payment dispute of $125.00 received Tuesday 24 Nov 2026.
     fn pdr(kind: Kind, amount: Option<i64>) -> Dispute {
+        filed_through(kind, amount, Channel::Electronic, None)
+    }
+
+    fn filed_through(
+        kind: Kind,
+        amount: Option<i64>,
+        channel: Channel,
+        intake_item_id: Option<ReferenceId>,
+    ) -> Dispute {
         let p = policy();
         let request = Request {
             kind,
@@ -589,7 +605,7 @@ mod tests {
             amount_disputed: request.amount_disputed,
             remittance_date: request.remittance_date,
             expedited: false,
-            channel: Channel::Electronic,
+            channel,
             received_at: ts("2026-11-24T18:00:00Z"),
         };
         let clocks = accept(&filing, &p).unwrap();
@@ -602,7 +618,7 @@ mod tests {
                 request,
                 filing,
                 clocks,
-                intake_item_id: None,
+                intake_item_id,
             },
             reviewer(),
             ts("2026-11-24T18:00:00Z"),
@@ -617,6 +633,26 @@ mod tests {
             reasons: vec!["The contract rate for 99214 is $125.00".into()],
             determination: "We reviewed the contract and the remittance...".into(),
         }
+    }
+
+    #[test]
+    fn a_paper_filing_names_the_intake_item_its_clocks_started_from() {
+        let item = ReferenceId::parse("INT-7K3Q9M").unwrap();
+        let d = filed_through(Kind::Pdr, Some(12_500), Channel::Paper, Some(item.clone()));
+        assert_eq!(d.intake_item_id, Some(item));
+        let filed = d.history[0].reason.as_deref().unwrap();
+        assert!(
+            filed.starts_with("pdr (underpayment) filed on paper from intake item INT-7K3Q9M;"),
+            "{filed}"
+        );
+        let electronic = pdr(Kind::Pdr, Some(12_500));
+        assert!(
+            !electronic.history[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("intake")
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn phone(s: &str) -> Result<String, Invalid> {
     Ok(s)
 }
 
-fn email(s: &str) -> Result<String, Invalid> {
+pub fn email(s: &str) -> Result<String, Invalid> {
     let s = free_text(s, 254, true)?;
     let ok = s.split_once('@').is_some_and(|(user, domain)| {
         !user.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace)
