@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use lambda_http::http::{StatusCode, header};
 use mso_api::aggregate::{self, Aggregate, Stored};
 use mso_api::audit::{self, AuditEvent};
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse};
+use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse};
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
     Scope, json_response,
@@ -287,16 +287,10 @@ async fn post_file(
 
     let store = deps.records.as_ref();
     let now = deps.clock.now();
-    let ticket = match idempotency::begin(store, &Attempt::of(req, &principal, &key), now).await? {
-        Outcome::Proceed(ticket) => ticket,
-        other => {
-            return Err(FileError::Idempotent(
-                other
-                    .into_response()
-                    .unwrap_or_else(|| Problem::unavailable().into_response()),
-            ));
-        }
-    };
+    let ticket = idempotency::begin(store, &Attempt::of(req, &principal, &key), now)
+        .await?
+        .proceed()
+        .map_err(FileError::Idempotent)?;
     let id = file_id(&format!("api:{}", principal.org), &digest(body));
     Span::current().record("file_id", id.as_str());
     Span::current().record("size", body.len());

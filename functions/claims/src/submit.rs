@@ -1,7 +1,7 @@
 //! `POST /v1/claims`: take one JSON claim; its edits run through the queue.
 
 use lambda_http::http::StatusCode;
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse};
+use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse};
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
     body, directory, json_response,
@@ -129,16 +129,10 @@ async fn submit(
 
     let store = deps.records.as_ref();
     let now = deps.clock.now();
-    let ticket = match idempotency::begin(store, &Attempt::of(req, &principal, &key), now).await? {
-        Outcome::Proceed(ticket) => ticket,
-        other => {
-            return Err(SubmitError::Idempotent(
-                other
-                    .into_response()
-                    .unwrap_or_else(|| Problem::unavailable().into_response()),
-            ));
-        }
-    };
+    let ticket = idempotency::begin(store, &Attempt::of(req, &principal, &key), now)
+        .await?
+        .proceed()
+        .map_err(SubmitError::Idempotent)?;
     if !bills_for(store, &submission, &principal.org).await? {
         ticket.release(store).await?;
         return Err(SubmitError::NotOurProvider);

@@ -11,7 +11,6 @@ use mso_records::disputes::DisputeSummary;
 use mso_store::{Query, StoreError, keys};
 use tracing::{Span, instrument};
 
-use crate::read::cursor_problem;
 use crate::{Deps, REVIEWERS};
 
 /// The dispute reviewers' queue
@@ -95,7 +94,7 @@ async fn queue(
 
 fn store_problem(e: StoreError) -> Problem {
     match e {
-        StoreError::InvalidInput(_) => cursor_problem(),
+        StoreError::InvalidInput(_) => mso_api::paging::invalid_cursor(),
         e => {
             tracing::error!(error = %e, "dispute queue read failed");
             Problem::unavailable()

@@ -1,68 +1,20 @@
 //! `GET /v1/disputes/{id}` and `GET /v1/disputes?status=&claim_id=`.
 
 use lambda_http::RequestExt;
-use lambda_http::http::StatusCode;
 use mso_api::audit::{self, AuditEvent};
 use mso_api::paging::{self, Listing, PageRequest};
+use mso_api::read::{ReadError, answer};
 use mso_api::{
-    AuthError, Body, FieldError, FieldErrors, Forbidden, Principal, Problem, Request, RequestInfo,
-    Response, Scope, json_response,
+    Body, FieldError, FieldErrors, Principal, Problem, Request, RequestInfo, Response, Scope,
 };
 use mso_domain::disputes::{Kind, Status};
 use mso_domain::ids::{OrgId, RecordKind, ReferenceId};
 use mso_records::disputes::{self, DisputeSummary};
-use mso_store::{Query, StoreError, keys};
+use mso_store::{Query, keys};
 use tracing::{Span, instrument};
 
 use crate::view::{DisputeView, documents_of};
 use crate::{Deps, READERS};
-
-#[derive(Debug, thiserror::Error)]
-enum ReadError {
-    #[error(transparent)]
-    Unauthenticated(#[from] AuthError),
-    #[error(transparent)]
-    Forbidden(#[from] Forbidden),
-    #[error("invalid query")]
-    Invalid(Vec<FieldError>),
-    #[error("not found")]
-    NotFound,
-    #[error("storage failed")]
-    Store(#[from] StoreError),
-}
-
-impl From<ReadError> for Problem {
-    fn from(e: ReadError) -> Problem {
-        match e {
-            ReadError::Unauthenticated(e) => Problem::unauthorized(e.to_string()),
-            ReadError::Forbidden(e) => e.into(),
-            ReadError::Invalid(errors) => Problem::invalid_request(errors),
-            ReadError::NotFound => Problem::not_found(),
-            ReadError::Store(StoreError::InvalidInput(_)) => cursor_problem(),
-            ReadError::Store(_) => Problem::unavailable(),
-        }
-    }
-}
-
-pub(crate) fn cursor_problem() -> Problem {
-    Problem::invalid_request(vec![FieldError {
-        field: "cursor".into(),
-        code: "invalid_cursor".into(),
-        message: "is not a cursor of this list; start again without it".into(),
-    }])
-}
-
-fn answer<T: serde::Serialize>(result: Result<T, ReadError>) -> Response<Body> {
-    match result {
-        Ok(value) => json_response(StatusCode::OK, &value),
-        Err(e) => {
-            if let ReadError::Store(store) = &e {
-                tracing::error!(error = %store, "dispute read failed");
-            }
-            Problem::from(e).into_response()
-        }
-    }
-}
 
 /// One dispute
 ///
@@ -87,7 +39,7 @@ fn answer<T: serde::Serialize>(result: Result<T, ReadError>) -> Response<Body> {
 pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     Span::current().record("request_id", info.request_id.as_str());
-    answer(get_one(deps, req, &info).await)
+    answer("dispute", get_one(deps, req, &info).await)
 }
 
 async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<DisputeView, ReadError> {
@@ -202,7 +154,7 @@ impl TryFrom<&Request> for ListQuery {
 pub(crate) async fn list(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     Span::current().record("request_id", info.request_id.as_str());
-    answer(list_page(deps, req, &info).await)
+    answer("dispute", list_page(deps, req, &info).await)
 }
 
 async fn list_page(

@@ -2,7 +2,7 @@
 //! `POST /v1/disputes/{id}/start-review` and `POST /v1/disputes/{id}/decision`.
 
 use lambda_http::http::StatusCode;
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse, Ticket};
+use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse, Ticket};
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
     body, json_response,
@@ -226,16 +226,12 @@ async fn step(
     let ticket: Option<Ticket> = match req.headers().get(idempotency::HEADER) {
         Some(_) => {
             let key = IdempotencyKey::of(req).map_err(|e| StepError::Invalid(vec![e]))?;
-            match idempotency::begin(store, &Attempt::of(req, &principal, &key), now).await? {
-                Outcome::Proceed(ticket) => Some(ticket),
-                other => {
-                    return Err(StepError::Idempotent(
-                        other
-                            .into_response()
-                            .unwrap_or_else(|| Problem::unavailable().into_response()),
-                    ));
-                }
-            }
+            Some(
+                idempotency::begin(store, &Attempt::of(req, &principal, &key), now)
+                    .await?
+                    .proceed()
+                    .map_err(StepError::Idempotent)?,
+            )
         }
         None => None,
     };

@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use mso_api::audit::{self, AuditEvent};
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse};
+use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse};
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
     body, json_response,
@@ -217,16 +217,10 @@ async fn submit(
 
     let store = deps.records.as_ref();
     let now = deps.clock.now();
-    let ticket = match idempotency::begin(store, &Attempt::of(req, &principal, &key), now).await? {
-        Outcome::Proceed(ticket) => ticket,
-        other => {
-            return Err(SubmitError::Idempotent(
-                other
-                    .into_response()
-                    .unwrap_or_else(|| Problem::unavailable().into_response()),
-            ));
-        }
-    };
+    let ticket = idempotency::begin(store, &Attempt::of(req, &principal, &key), now)
+        .await?
+        .proceed()
+        .map_err(SubmitError::Idempotent)?;
     let subject = SubjectField {
         field: request.subject.field(),
         from_remittance: deps.policy.disputes.filing_window_from

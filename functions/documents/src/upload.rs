@@ -290,15 +290,9 @@ async fn upload(
     let store = deps.records.as_ref();
     let now = deps.clock.now();
     let ticket = match idempotency::begin(store, &Attempt::of(req, &principal, &key), now).await? {
-        Outcome::Proceed(ticket) => ticket,
+        // A replay gets fresh upload URLs, not the expired ones it stored.
         Outcome::Replay(stored) => return replay(deps, &principal, &scope, stored).await,
-        other => {
-            return Err(UploadError::Idempotent(
-                other
-                    .into_response()
-                    .unwrap_or_else(|| Problem::unavailable().into_response()),
-            ));
-        }
+        other => other.proceed().map_err(UploadError::Idempotent)?,
     };
     let result = place(deps, &principal, &scope, &request, info, &ticket).await;
     if result.is_err() {

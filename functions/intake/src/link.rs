@@ -4,7 +4,7 @@
 
 use lambda_http::http::StatusCode;
 use mso_api::body::{self, Fields};
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse, Ticket};
+use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse, Ticket};
 use mso_api::outbox;
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
@@ -153,20 +153,13 @@ pub(crate) async fn claim(
     key: &IdempotencyKey,
 ) -> Result<Result<Ticket, Response<Body>>, StoreError> {
     let now = deps.clock.now();
-    Ok(
-        match idempotency::begin(
-            deps.records.as_ref(),
-            &Attempt::of(req, principal, key),
-            now,
-        )
-        .await?
-        {
-            Outcome::Proceed(ticket) => Ok(ticket),
-            other => Err(other
-                .into_response()
-                .unwrap_or_else(|| Problem::unavailable().into_response())),
-        },
+    Ok(idempotency::begin(
+        deps.records.as_ref(),
+        &Attempt::of(req, principal, key),
+        now,
     )
+    .await?
+    .proceed())
 }
 
 /// The record of who acted: subject, organisation and the role used.

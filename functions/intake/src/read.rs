@@ -1,67 +1,19 @@
 //! `GET /v1/intake?status=` (the clerk's queue) and `GET /v1/intake/{id}`.
 
 use lambda_http::RequestExt;
-use lambda_http::http::StatusCode;
 use mso_api::audit::{self, AuditEvent};
 use mso_api::paging::{self, Listing, PageRequest};
-use mso_api::{
-    AuthError, Body, FieldError, FieldErrors, Forbidden, Principal, Problem, Request, RequestInfo,
-    Response, json_response,
-};
+use mso_api::read::{ReadError, answer};
+use mso_api::{Body, FieldError, FieldErrors, Principal, Problem, Request, RequestInfo, Response};
 use mso_domain::ids::{OrgId, ReferenceId};
 use mso_domain::intake::item::ItemStatus;
 use mso_records::documents;
 use mso_records::intake::{self, IntakeSummary};
-use mso_store::{Query, StoreError, keys};
+use mso_store::{Query, keys};
 use tracing::{Span, instrument};
 
 use crate::view::IntakeView;
 use crate::{CLERKS, Deps};
-
-#[derive(Debug, thiserror::Error)]
-enum ReadError {
-    #[error(transparent)]
-    Unauthenticated(#[from] AuthError),
-    #[error(transparent)]
-    Forbidden(#[from] Forbidden),
-    #[error("invalid query")]
-    Invalid(Vec<FieldError>),
-    #[error("not found")]
-    NotFound,
-    #[error("storage failed")]
-    Store(#[from] StoreError),
-}
-
-impl From<ReadError> for Problem {
-    fn from(e: ReadError) -> Problem {
-        match e {
-            ReadError::Unauthenticated(e) => Problem::unauthorized(e.to_string()),
-            ReadError::Forbidden(e) => e.into(),
-            ReadError::Invalid(errors) => Problem::invalid_request(errors),
-            ReadError::NotFound => Problem::not_found(),
-            ReadError::Store(StoreError::InvalidInput(_)) => {
-                Problem::invalid_request(vec![FieldError {
-                    field: "cursor".into(),
-                    code: "invalid_cursor".into(),
-                    message: "is not a cursor of this list; start again without it".into(),
-                }])
-            }
-            ReadError::Store(_) => Problem::unavailable(),
-        }
-    }
-}
-
-fn answer<T: serde::Serialize>(result: Result<T, ReadError>) -> Response<Body> {
-    match result {
-        Ok(value) => json_response(StatusCode::OK, &value),
-        Err(e) => {
-            if let ReadError::Store(store) = &e {
-                tracing::error!(error = %store, "intake read failed");
-            }
-            Problem::from(e).into_response()
-        }
-    }
-}
 
 /// The `{id}` of the path, when it is an intake item's reference ID (anything
 /// else is simply not found).
@@ -92,7 +44,7 @@ pub(crate) fn path_id(req: &Request) -> Option<ReferenceId> {
 pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     Span::current().record("request_id", info.request_id.as_str());
-    answer(get_one(deps, req, &info).await)
+    answer("intake", get_one(deps, req, &info).await)
 }
 
 async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<IntakeView, ReadError> {
@@ -178,7 +130,7 @@ impl TryFrom<&Request> for ListQuery {
 pub(crate) async fn list(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     Span::current().record("request_id", info.request_id.as_str());
-    answer(list_page(deps, req, &info).await)
+    answer("intake", list_page(deps, req, &info).await)
 }
 
 async fn list_page(

@@ -1,7 +1,7 @@
 //! `POST /v1/prior-auths/{id}/decision`: the UM review.
 
 use lambda_http::http::StatusCode;
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse, Ticket};
+use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse, Ticket};
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
     Role, body, json_response,
@@ -142,18 +142,12 @@ async fn decide(
         None => None,
     };
     let ticket: Option<Ticket> = match &key {
-        Some(key) => {
-            match idempotency::begin(store, &Attempt::of(req, &principal, key), now).await? {
-                Outcome::Proceed(ticket) => Some(ticket),
-                other => {
-                    return Err(DecideError::Idempotent(
-                        other
-                            .into_response()
-                            .unwrap_or_else(|| Problem::unavailable().into_response()),
-                    ));
-                }
-            }
-        }
+        Some(key) => Some(
+            idempotency::begin(store, &Attempt::of(req, &principal, key), now)
+                .await?
+                .proceed()
+                .map_err(DecideError::Idempotent)?,
+        ),
         None => None,
     };
     let result = apply(deps, &principal, &decision, &id, info, now, ticket.as_ref()).await;

@@ -89,11 +89,7 @@ async fn queue(
 
 fn store_problem(e: StoreError) -> Problem {
     match e {
-        StoreError::InvalidInput(_) => Problem::invalid_request(vec![mso_api::FieldError {
-            field: "cursor".into(),
-            code: "invalid_cursor".into(),
-            message: "is not a cursor of this list; start again without it".into(),
-        }]),
+        StoreError::InvalidInput(_) => mso_api::paging::invalid_cursor(),
         e => {
             tracing::error!(error = %e, "UM queue read failed");
             Problem::unavailable()

@@ -2,13 +2,10 @@
 
 use jiff::Timestamp;
 use lambda_http::RequestExt;
-use lambda_http::http::StatusCode;
 use mso_api::audit::{self, AuditEvent};
 use mso_api::paging::{self, Listing, ReceiptFilter};
-use mso_api::{
-    AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
-    Scope, json_response,
-};
+use mso_api::read::{ReadError, answer};
+use mso_api::{Body, Principal, Problem, Request, RequestInfo, Response, Scope};
 use mso_domain::ids::{MemberId, RecordKind, ReferenceId};
 use mso_domain::prior_auth::Status;
 use mso_records::prior_auths::{self, AuthSummary};
@@ -17,51 +14,6 @@ use tracing::{Span, instrument};
 
 use crate::view::PriorAuthView;
 use crate::{Deps, READERS};
-
-#[derive(Debug, thiserror::Error)]
-enum ReadError {
-    #[error(transparent)]
-    Unauthenticated(#[from] AuthError),
-    #[error(transparent)]
-    Forbidden(#[from] Forbidden),
-    #[error("invalid query")]
-    Invalid(Vec<FieldError>),
-    #[error("not found")]
-    NotFound,
-    #[error("storage failed")]
-    Store(#[from] StoreError),
-}
-
-impl From<ReadError> for Problem {
-    fn from(e: ReadError) -> Problem {
-        match e {
-            ReadError::Unauthenticated(e) => Problem::unauthorized(e.to_string()),
-            ReadError::Forbidden(e) => e.into(),
-            ReadError::Invalid(errors) => Problem::invalid_request(errors),
-            ReadError::NotFound => Problem::not_found(),
-            ReadError::Store(StoreError::InvalidInput(_)) => {
-                Problem::invalid_request(vec![FieldError {
-                    field: "cursor".into(),
-                    code: "invalid_cursor".into(),
-                    message: "is not a cursor of this list; start again without it".into(),
-                }])
-            }
-            ReadError::Store(_) => Problem::unavailable(),
-        }
-    }
-}
-
-fn answer<T: serde::Serialize>(result: Result<T, ReadError>) -> Response<Body> {
-    match result {
-        Ok(value) => json_response(StatusCode::OK, &value),
-        Err(e) => {
-            if let ReadError::Store(store) = &e {
-                tracing::error!(error = %store, "prior-auth read failed");
-            }
-            Problem::from(e).into_response()
-        }
-    }
-}
 
 /// One prior authorization
 ///
@@ -85,7 +37,7 @@ fn answer<T: serde::Serialize>(result: Result<T, ReadError>) -> Response<Body> {
 pub(crate) async fn get(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     Span::current().record("request_id", info.request_id.as_str());
-    answer(get_one(deps, req, &info).await)
+    answer("prior-auth", get_one(deps, req, &info).await)
 }
 
 async fn get_one(
@@ -157,7 +109,7 @@ pub(crate) fn path_id(req: &Request) -> Option<ReferenceId> {
 pub(crate) async fn list(deps: &Deps, req: &Request) -> Response<Body> {
     let info = RequestInfo::of(req);
     Span::current().record("request_id", info.request_id.as_str());
-    answer(list_page(deps, req, &info).await)
+    answer("prior-auth", list_page(deps, req, &info).await)
 }
 
 async fn list_page(

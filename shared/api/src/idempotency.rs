@@ -190,33 +190,37 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The response for every outcome but `Proceed`.
-    pub fn into_response(self) -> Option<Response<Body>> {
-        match self {
-            Outcome::Proceed(_) => None,
-            Outcome::Replay(stored) => Some(stored.into_replay()),
+    /// The ticket to run the request with, or, for every other outcome, the
+    /// answer to send instead (a replay, 409 in progress, 422 key reused).
+    // The error is the answer itself, returned straight to the client.
+    #[allow(clippy::result_large_err)]
+    pub fn proceed(self) -> Result<Ticket, Response<Body>> {
+        Err(match self {
+            Outcome::Proceed(ticket) => return Ok(ticket),
+            Outcome::Replay(stored) => stored.into_replay(),
             Outcome::InProgress {
                 retry_after_seconds,
-            } => Some(
-                Problem::new(
-                    StatusCode::CONFLICT,
-                    "idempotency-in-progress",
-                    "A request with this Idempotency-Key is in progress",
-                )
-                .with_detail("Retry after the first request finishes; it will then be replayed.")
-                .with_retry_after(retry_after_seconds)
-                .into_response(),
-            ),
-            Outcome::Mismatch => Some(
-                Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "This Idempotency-Key was used with a different request",
-                )
-                .with_detail("Use a new Idempotency-Key for a different request.")
-                .into_response(),
-            ),
-        }
+            } => Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-in-progress",
+                "A request with this Idempotency-Key is in progress",
+            )
+            .with_detail("Retry after the first request finishes; it will then be replayed.")
+            .with_retry_after(retry_after_seconds)
+            .into_response(),
+            Outcome::Mismatch => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "This Idempotency-Key was used with a different request",
+            )
+            .with_detail("Use a new Idempotency-Key for a different request.")
+            .into_response(),
+        })
+    }
+
+    /// The response for every outcome but `Proceed`.
+    pub fn into_response(self) -> Option<Response<Body>> {
+        self.proceed().err()
     }
 }
 

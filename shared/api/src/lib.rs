@@ -19,6 +19,7 @@ pub mod paging;
 pub mod policies;
 mod principal;
 mod problem;
+pub mod read;
 mod request;
 pub mod s3_event;
 pub mod telemetry;

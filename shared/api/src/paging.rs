@@ -121,6 +121,16 @@ impl<S> ReceiptFilter<S> {
     }
 }
 
+/// The answer to a cursor that is not one of the list's (altered, or of another
+/// query): 400, start again without it.
+pub fn invalid_cursor() -> crate::Problem {
+    crate::Problem::invalid_request(vec![FieldError {
+        field: "cursor".into(),
+        code: "invalid_cursor".into(),
+        message: "is not a cursor of this list; start again without it".into(),
+    }])
+}
+
 /// One page of a list.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Listing<T> {
