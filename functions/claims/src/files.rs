@@ -16,6 +16,7 @@ use lambda_http::http::{StatusCode, header};
 use mso_api::aggregate::{self, Aggregate, Stored};
 use mso_api::audit::{self, AuditEvent};
 use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse};
+use mso_api::paging;
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
     Scope, json_response,
@@ -556,29 +557,20 @@ async fn claim_rows(
         keys::claim_file_partition(file.id.as_str()),
         keys::CLAIM_FILE_ROW_PREFIX,
     );
-    let mut cursor = None;
-    loop {
-        let page = store
-            .query(query.clone().limit(1_000).after(cursor))
-            .await?;
-        for record in page.records {
-            let Ok(row) = serde_json::from_value::<FileRow>(record.body) else {
-                continue;
-            };
-            counts.claims += 1;
-            match row.status {
-                Status::Received => counts.received += 1,
-                Status::Accepted => counts.accepted += 1,
-                Status::Rejected => counts.rejected += 1,
-                Status::Pended => counts.pended += 1,
-                Status::Replaced | Status::Voided => counts.superseded += 1,
-            }
-            rows.insert(row.claim_id.clone(), row);
+    let all = paging::read_all(store, query, |r| {
+        serde_json::from_value::<FileRow>(r.body).ok()
+    })
+    .await?;
+    for row in all {
+        counts.claims += 1;
+        match row.status {
+            Status::Received => counts.received += 1,
+            Status::Accepted => counts.accepted += 1,
+            Status::Rejected => counts.rejected += 1,
+            Status::Pended => counts.pended += 1,
+            Status::Replaced | Status::Voided => counts.superseded += 1,
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
+        rows.insert(row.claim_id.clone(), row);
     }
     Ok((counts, rows))
 }

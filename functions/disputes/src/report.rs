@@ -2,18 +2,12 @@
 //! share acknowledged and decided on time.
 
 use jiff::Timestamp;
-use lambda_http::RequestExt;
 use lambda_http::http::StatusCode;
-use mso_api::audit::sortable_instant;
-use mso_api::{
-    AuthError, Body, FieldErrors, Forbidden, Principal, Problem, Request, Response, json_response,
-};
-use mso_domain::Invalid;
-use mso_domain::clock::Deadline;
-use mso_domain::dates::parse_date;
-use mso_domain::disputes::report::{self, Figures, ReportInput};
+use mso_api::paging::{self, ReportPeriod};
+use mso_api::{AuthError, Body, Forbidden, Principal, Problem, Request, Response, json_response};
+use mso_domain::disputes::report::{self, Figures};
 use mso_records::disputes::DisputeSummary;
-use mso_store::{Query, keys};
+use mso_store::keys;
 use serde::Serialize;
 use tracing::instrument;
 use utoipa::ToSchema;
@@ -71,61 +65,20 @@ async fn build(deps: &Deps, req: &Request) -> Result<DisputesReport, Problem> {
     principal
         .authorize(&deps.policy.ipa.id, REPORTERS)
         .map_err(|e: Forbidden| Problem::from(e))?;
-    let params = req.query_string_parameters_ref();
-    let param = |name| params.and_then(|p| p.first(name)).unwrap_or_default();
-    let mut errors = FieldErrors::default();
-    let from = errors.check("from", parse_date(param("from")));
-    let to = errors.check("to", parse_date(param("to")));
-    let (Some(from), Some(to)) = (from, to) else {
-        return Err(Problem::invalid_request(errors.into_vec()));
-    };
-    let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
-    if !(0..=366).contains(&days) {
-        errors.check::<()>(
-            "to",
-            Err(Invalid::new(
-                "invalid_period",
-                "must be on or after from, and at most 366 days later",
-            )),
-        );
-        return Err(Problem::invalid_request(errors.into_vec()));
-    }
-    let tz = deps.policy.time_zone();
-    let lo = from
-        .to_zoned_datetime(tz.clone())
-        .map(|z| sortable_instant(z.timestamp()))
-        .unwrap_or_default();
-    let hi = format!(
-        "{}#~",
-        sortable_instant(Deadline::end_of_day(to, tz).instant())
-    );
-    // The list rows carry what the figures need: no dispute is read whole.
-    let mut inputs: Vec<ReportInput> = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = deps
-            .records
-            .query(
-                Query::between(keys::DISPUTE_LIST_ALL, lo.clone(), hi.clone())
-                    .limit(1000)
-                    .after(cursor.take()),
-            )
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "disputes report read failed");
-                Problem::unavailable()
-            })?;
-        inputs.extend(
-            page.records
-                .into_iter()
-                .filter_map(|r| serde_json::from_value::<DisputeSummary>(r.body).ok())
-                .filter_map(|s| s.report),
-        );
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let period = ReportPeriod::of(req).map_err(Problem::invalid_request)?;
+    let (from, to) = (period.from, period.to);
+    // The list rows carry what the figures need: no record is read whole.
+    let query = period.query(keys::DISPUTE_LIST_ALL, deps.policy.time_zone());
+    let inputs = paging::read_all(deps.records.as_ref(), query, |r| {
+        serde_json::from_value::<DisputeSummary>(r.body)
+            .ok()?
+            .report
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "disputes report read failed");
+        Problem::unavailable()
+    })?;
     let now = deps.clock.now();
     Ok(DisputesReport {
         from: from.to_string(),

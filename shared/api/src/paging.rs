@@ -105,19 +105,88 @@ impl<S> ReceiptFilter<S> {
     /// The query of list rows keyed `<received rfc3339>#<id>` in `partition`,
     /// newest first, within the receipt dates.
     pub fn query(&self, partition: String, tz: &TimeZone) -> Query {
-        let from = self
-            .from
-            .and_then(|d| d.to_zoned_datetime(tz.clone()).ok())
-            .map(|z| sortable_instant(z.timestamp()))
-            .unwrap_or_default();
-        let to = match self.to {
-            Some(d) => format!(
-                "{}#~",
-                sortable_instant(Deadline::end_of_day(d, tz).instant())
-            ),
-            None => "~".to_string(),
+        received_between(partition, self.from, self.to, tz).descending()
+    }
+}
+
+/// List rows keyed `<received rfc3339>#<id>` in `partition` received on the
+/// dates `from` to `to` (either end open), in the IPA's time zone `tz`.
+fn received_between(
+    partition: String,
+    from: Option<Date>,
+    to: Option<Date>,
+    tz: &TimeZone,
+) -> Query {
+    let from = from
+        .and_then(|d| d.to_zoned_datetime(tz.clone()).ok())
+        .map(|z| sortable_instant(z.timestamp()))
+        .unwrap_or_default();
+    let to = match to {
+        Some(d) => format!(
+            "{}#~",
+            sortable_instant(Deadline::end_of_day(d, tz).instant())
+        ),
+        None => "~".to_string(),
+    };
+    Query::between(partition, from, to)
+}
+
+/// The period of a report (`?from=&to=`, both required, at most 366 days).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReportPeriod {
+    pub from: Date,
+    pub to: Date,
+}
+
+impl ReportPeriod {
+    /// Reads `from` and `to`, naming every bad one.
+    pub fn of(req: &Request) -> Result<ReportPeriod, Vec<FieldError>> {
+        let params = req.query_string_parameters_ref();
+        let param = |name| params.and_then(|p| p.first(name)).unwrap_or_default();
+        let mut errors = FieldErrors::default();
+        let from = errors.check("from", parse_date(param("from")));
+        let to = errors.check("to", parse_date(param("to")));
+        let (Some(from), Some(to)) = (from, to) else {
+            return Err(errors.into_vec());
         };
-        Query::between(partition, from, to).descending()
+        let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
+        if !(0..=366).contains(&days) {
+            errors.check::<()>(
+                "to",
+                Err(Invalid::new(
+                    "invalid_period",
+                    "must be on or after from, and at most 366 days later",
+                )),
+            );
+            return Err(errors.into_vec());
+        }
+        Ok(ReportPeriod { from, to })
+    }
+
+    /// The list rows of `partition` received in the period, oldest first.
+    pub fn query(&self, partition: &str, tz: &TimeZone) -> Query {
+        received_between(partition.to_string(), Some(self.from), Some(self.to), tz)
+    }
+}
+
+/// Every record of `query`, page after page, kept as `keep` maps them (for
+/// reports, which must see the whole period).
+pub async fn read_all<T>(
+    store: &dyn RecordStore,
+    query: Query,
+    mut keep: impl FnMut(Record) -> Option<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .query(query.clone().limit(1_000).after(cursor.take()))
+            .await?;
+        out.extend(page.records.into_iter().filter_map(&mut keep));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
     }
 }
 
