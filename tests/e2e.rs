@@ -5,7 +5,7 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::{Server, token};
+use support::{Server, npis_of, token};
 
 async fn get(url: &str, token: Option<&str>) -> (StatusCode, reqwest::header::HeaderMap, Value) {
     let client = reqwest::Client::new();
@@ -21,15 +21,6 @@ async fn get(url: &str, token: Option<&str>) -> (StatusCode, reqwest::header::He
         headers,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
-}
-
-/// The NPIs of a demo organisation, from the public demo generator.
-fn npis_of(org: &str) -> Vec<String> {
-    mso::demo::providers()
-        .into_iter()
-        .filter(|p| p.org_id == org)
-        .map(|p| p.npi)
-        .collect()
 }
 
 #[tokio::test]

@@ -4,20 +4,10 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use mso_testkit::x12::{Line, Spec, professional};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Server, token};
-
-fn npis_of(org: &str) -> Vec<String> {
-    mso::demo::providers()
-        .into_iter()
-        .filter(|p| p.org_id == org)
-        .map(|p| p.npi)
-        .collect()
-}
+use support::{Server, npis_of, token, until};
 
 async fn get(url: &str, token: &str) -> (StatusCode, Value) {
     let resp = reqwest::Client::new()
@@ -27,20 +17,6 @@ async fn get(url: &str, token: &str) -> (StatusCode, Value) {
         .await
         .unwrap();
     (resp.status(), resp.json().await.unwrap())
-}
-
-/// Reads `url` until `done` holds (the queue consumer runs in the background).
-async fn until(url: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, v) = get(url, token).await;
-        assert_eq!(status, 200, "{v}");
-        if done(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "never done: {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

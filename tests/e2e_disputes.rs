@@ -8,33 +8,8 @@
 mod support;
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use support::{Server, token};
-
-async fn send(
-    method: Method,
-    url: &str,
-    token: &str,
-    body: Option<&Value>,
-    key: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new()
-        .request(method, url)
-        .bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    if let Some(key) = key {
-        req = req.header("idempotency-key", key);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use serde_json::json;
+use support::{Server, send, token, until};
 
 #[tokio::test]
 async fn an_appeal_goes_from_a_denied_auth_to_a_decision_through_the_local_server() {
@@ -283,20 +258,6 @@ async fn an_appeal_goes_from_a_denied_auth_to_a_decision_through_the_local_serve
     let logs = server.stop();
     for phi in ["SUN100001", "1984-03-15", "dyspnoea", "I10"] {
         assert!(!logs.contains(phi), "{phi} in server logs");
-    }
-}
-
-/// Reads `url` until `done` holds (the queue consumers run in the background).
-async fn until(url: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let (status, v) = send(Method::GET, url, token, None, None).await;
-        assert_eq!(status, 200, "{v}");
-        if done(&v) {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "never done: {v}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

@@ -5,9 +5,8 @@
 
 mod support;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Server, token};
+use support::{Server, send, token};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -15,31 +14,6 @@ fn fixture(name: &str) -> Vec<u8> {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()
-}
-
-async fn send(
-    method: reqwest::Method,
-    url: &str,
-    token: &str,
-    body: Option<&Value>,
-    key: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new()
-        .request(method, url)
-        .bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    if let Some(key) = key {
-        req = req.header("idempotency-key", key);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 /// PUTs `bytes` to the slot's upload URL with exactly the headers it names.

@@ -11,39 +11,13 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{MSO, Server, token};
+use support::{MSO, Server, send, token, until};
 
 fn fixture(name: &str) -> String {
     format!(
         "{}/functions/intake/tests/fixtures/{name}",
         env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-async fn send(
-    method: reqwest::Method,
-    url: &str,
-    token: &str,
-    body: Option<&Value>,
-    key: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new()
-        .request(method, url)
-        .bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    if let Some(key) = key {
-        req = req.header("idempotency-key", key);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
 }
 
@@ -233,20 +207,6 @@ async fn a_faxed_request_becomes_an_auth_that_runs_from_the_fax_receipt() {
         assert!(!logs.contains(phi), "{phi} logged");
     }
     assert!(logs.contains(&item_id), "the item is traceable by its ID");
-}
-
-/// Reads `url` until `done` holds (the queue consumers run in the background).
-async fn until(url: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let (status, v) = send(reqwest::Method::GET, url, token, None, None).await;
-        assert_eq!(status, 200, "{v}");
-        if done(&v) {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "never done: {v}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

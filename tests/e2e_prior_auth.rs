@@ -5,40 +5,7 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Server, token};
-
-fn npis_of(org: &str) -> Vec<String> {
-    mso::demo::providers()
-        .into_iter()
-        .filter(|p| p.org_id == org)
-        .map(|p| p.npi)
-        .collect()
-}
-
-async fn send(
-    method: reqwest::Method,
-    url: &str,
-    token: &str,
-    body: Option<&Value>,
-    key: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new()
-        .request(method, url)
-        .bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    if let Some(key) = key {
-        req = req.header("idempotency-key", key);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use support::{Server, npis_of, send, token};
 
 #[tokio::test]
 async fn a_provider_submits_and_um_decides_through_the_local_server() {

@@ -149,3 +149,58 @@ pub fn token(data_dir: &Path, org: &str, role: &str, npis: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// The NPIs of a demo organisation's providers.
+pub fn npis_of(org: &str) -> Vec<String> {
+    mso::demo::providers()
+        .into_iter()
+        .filter(|p| p.org_id == org)
+        .map(|p| p.npi)
+        .collect()
+}
+
+/// One API call with a bearer token, an optional JSON body and Idempotency-Key;
+/// the status and the body (JSON, or the text as a JSON string).
+pub async fn send(
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+    key: Option<&str>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    if let Some(key) = key {
+        req = req.header("idempotency-key", key);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// Reads `url` until `done` holds (the server's queue consumers, sweepers and
+/// bucket events run in the background), for at most 20 seconds.
+pub async fn until(
+    url: &str,
+    token: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, v) = send(reqwest::Method::GET, url, token, None, None).await;
+        assert_eq!(status, 200, "{v}");
+        if done(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "never done: {v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
