@@ -43,6 +43,27 @@ impl Deps {
     }
 }
 
+/// The AWS adapters every prior-auth Lambda builds once per cold start, from typed
+/// configuration in the environment (a missing variable stops the cold start
+/// naming it).
+#[cfg(feature = "lambda")]
+pub async fn aws_deps() -> Result<Deps, lambda_http::Error> {
+    use mso_store::aws::{DynamoRecordStore, SqsWorkQueue, sdk_config};
+    let policy = mso_api::policies::load(&mso_api::config::required("MSO_IPA")?)?;
+    let table = mso_api::config::required("TABLE_NAME")?;
+    let sdk = sdk_config().await;
+    Ok(Deps {
+        records: Arc::new(DynamoRecordStore::new(
+            &sdk,
+            table,
+            mso_store::CursorKey::from_env()?,
+        )),
+        queue: Arc::new(SqsWorkQueue::from_env(&sdk)),
+        policy: Arc::new(policy),
+        clock: Arc::new(mso_api::SystemClock),
+    })
+}
+
 /// The routes this function serves, as API Gateway route keys.
 pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/prior-auths"),

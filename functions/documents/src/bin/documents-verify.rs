@@ -3,29 +3,14 @@
 //! fails, so Lambda retries the event (and then sends it to the dead-letter
 //! queue). Records already handled change nothing on a retry.
 
-use std::sync::Arc;
-
+use documents::S3Event;
 use documents::verify::{self, Report};
-use documents::{Deps, S3Event};
 use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
-use mso_api::{SystemClock, config, policies, telemetry};
-use mso_store::CursorKey;
-use mso_store::aws::{DynamoRecordStore, S3DocumentStore, SqsWorkQueue, sdk_config};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let policy = policies::load(&config::required("MSO_IPA")?)?;
-    let table = config::required("TABLE_NAME")?;
-    let bucket = config::required("DOCUMENTS_BUCKET")?;
-    let sdk = sdk_config().await;
-    let deps = Deps {
-        records: Arc::new(DynamoRecordStore::new(&sdk, table, CursorKey::from_env()?)),
-        documents: Arc::new(S3DocumentStore::new(&sdk, bucket)),
-        queue: Arc::new(SqsWorkQueue::from_env(&sdk)),
-        policy: Arc::new(policy),
-        clock: Arc::new(SystemClock),
-    };
+    mso_api::telemetry::init();
+    let deps = documents::aws_deps().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<S3Event>| async {
         let report: Report = verify::handle(&deps, event.payload).await?;
         Ok::<_, Error>(report)

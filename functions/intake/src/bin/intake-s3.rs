@@ -7,13 +7,10 @@ use intake::S3Event;
 use intake::ingest::{self, Report};
 use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 
-#[path = "../deps_aws.rs"]
-mod deps_aws;
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
-    let deps = deps_aws::build().await?;
+    let deps = intake::aws_deps().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<S3Event>| async {
         let report: Report = ingest::handle(&deps, event.payload).await?;
         Ok::<_, Error>(report)

@@ -5,13 +5,10 @@ use std::convert::Infallible;
 
 use lambda_http::{Error, service_fn};
 
-#[path = "../deps_aws.rs"]
-mod deps_aws;
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
-    let deps = deps_aws::build().await?;
+    let deps = intake::aws_deps().await?;
     lambda_http::run(service_fn(|req| async {
         Ok::<_, Infallible>(intake::handle(&deps, req).await)
     }))
