@@ -3,6 +3,7 @@
 //! moto emulator ([`moto`]) for tests of the AWS adapters.
 
 pub mod moto;
+pub mod template;
 pub mod x12;
 
 use std::collections::HashMap;
