@@ -83,7 +83,9 @@ build() {
   local flag=()
   if [[ "$1" == arm64 ]]; then
     flag=(--arm64)
-    rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || return 1
+    # Bounded: where rustup's download server is out of reach the call hangs
+    # rather than fails, and the x86_64 fallback must still come.
+    timeout 180 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || return 1
   else
     flag=(--x86-64)
   fi
