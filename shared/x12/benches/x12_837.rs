@@ -83,11 +83,99 @@ fn main() {
         .arg(&big)
         .output()
         .unwrap();
-    print!("{}", String::from_utf8_lossy(&out.stdout));
+    let child = String::from_utf8_lossy(&out.stdout);
+    print!("{child}");
+    let rss: Vec<f64> = child
+        .lines()
+        .find_map(|l| l.strip_prefix("rss-mb "))
+        .map(|l| l.split(' ').filter_map(|v| v.parse().ok()).collect())
+        .unwrap_or_default();
 
-    if std::env::var("X12_BENCH_NO_PYX12").is_err() {
-        compare_pyx12(&target);
+    let pyx12 = if std::env::var("X12_BENCH_NO_PYX12").is_err() {
+        compare_pyx12(&target)
+    } else {
+        None
+    };
+    report(size, [full, streamed, segments_only], &rss, pyx12.as_ref());
+}
+
+/// The figures as docs/performance.md shows them (`cargo bench -p perf-report`
+/// puts the block there), and the pyx12 comparison's plot.
+fn report(
+    size: f64,
+    [full, streamed, segments]: [(Duration, Duration); 3],
+    rss: &[f64],
+    pyx12: Option<&Pyx12>,
+) {
+    let rate = |(cpu, _): (Duration, Duration)| size / cpu.as_secs_f64();
+    println!("\n<!-- report:x12 -->");
+    println!("| what | figure | target |\n|---|---|---|");
+    println!(
+        "| parse + envelope checks + build every claim, from memory | **{:.0} MB/s** ({:.2} s) | at least 200 MB/s |",
+        rate(full),
+        full.0.as_secs_f64()
+    );
+    println!(
+        "| the same, streamed from the file (`Parser::from_reader(File)`) | **{:.0} MB/s** | |",
+        rate(streamed)
+    );
+    println!(
+        "| segments and elements only (`SegmentReader`) | {:.0} MB/s | |",
+        rate(segments)
+    );
+    if let [after, before] = rss {
+        println!(
+            "| peak RSS (VmHWM) of a fresh process streaming the {size:.0} MB file | **{after:.1} MB** ({before:.1} MB before it starts) | under 64 MB |"
+        );
     }
+    if let Some(p) = pyx12 {
+        println!(
+            "| pyx12 {PYX12_VERSION} against us, on the 837 samples it can read | **{:.0} times slower** ({:.2} s against {:.1} ms) | at least 20 times |",
+            p.py_total / p.ours_total.max(1e-12),
+            p.py_total,
+            p.ours_total * 1e3
+        );
+        if let Some(big) = p.files.iter().max_by_key(|f| f.bytes) {
+            println!(
+                "| the same, on the {} KB sample alone | {:.0} times slower ({:.2} s against {:.1} ms) | |",
+                big.bytes / 1000,
+                big.py / big.ours,
+                big.py,
+                big.ours * 1e3
+            );
+        }
+    }
+    println!("<!-- /report:x12 -->");
+    if let Some(p) = pyx12 {
+        // The eight largest files, where the comparison means most.
+        let mut files: Vec<&PyxFile> = p.files.iter().collect();
+        files.sort_by_key(|f| std::cmp::Reverse(f.bytes));
+        files.truncate(8);
+        let plot = serde_json::json!({
+            "title": format!("837 files: pyx12 {PYX12_VERSION} against mso-x12 (one file, in process)"),
+            "y_label": "ms per file (log)",
+            "log": true,
+            "categories": files.iter().map(|f| format!("{} KB", f.bytes.div_ceil(1000))).collect::<Vec<_>>(),
+            "series": [
+                {"name": "pyx12 (validate, 997)", "values": files.iter().map(|f| f.py * 1e3).collect::<Vec<_>>()},
+                {"name": "mso-x12 (parse, validate, claims, 999)", "values": files.iter().map(|f| f.ours * 1e3).collect::<Vec<_>>()},
+            ],
+        });
+        println!("<!-- plot:x12-vs-pyx12 {plot} -->");
+    }
+}
+
+/// The pyx12 comparison: per file, seconds each.
+struct Pyx12 {
+    files: Vec<PyxFile>,
+    py_total: f64,
+    ours_total: f64,
+}
+
+struct PyxFile {
+    bytes: usize,
+    py: f64,
+    ours: f64,
 }
 
 fn count_claims<I: mso_x12::Input>(p: Parser<I>) -> usize {
@@ -104,6 +192,11 @@ fn rss_child(path: &Path) {
     println!(
         "streamed from disk in a fresh process: {claims} claims in {:.2} s, peak RSS (VmHWM) {:.1} MB (the process before parsing: {:.1} MB)",
         took.as_secs_f64(),
+        after as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    println!(
+        "rss-mb {:.1} {:.1}",
         after as f64 / 1024.0,
         before as f64 / 1024.0
     );
@@ -201,7 +294,7 @@ fn generate(path: &Path, bytes: usize) -> usize {
 }
 
 /// pyx12's validator (`x12valid`'s engine) against ours on the same 837 files.
-fn compare_pyx12(target: &Path) {
+fn compare_pyx12(target: &Path) -> Option<Pyx12> {
     let venv = target.join("pyx12-venv");
     let python = venv.join("bin/python");
     if !python.exists() {
@@ -218,7 +311,7 @@ fn compare_pyx12(target: &Path) {
                 .is_ok_and(|s| s.success());
         if !ok {
             println!("pyx12 comparison skipped: could not install pyx12");
-            return;
+            return None;
         }
     }
     // x12valid writes a .997 beside each input: give it copies.
@@ -261,6 +354,7 @@ fn compare_pyx12(target: &Path) {
         "file", "bytes", "pyx12", "mso-x12", "ratio", "our 999"
     );
     let (mut py_total, mut ours_total) = (0.0, 0.0);
+    let mut compared = Vec::new();
     for line in text.lines() {
         let mut parts = line.split('\t');
         let (Some(path), Some(secs), Some(status)) = (parts.next(), parts.next(), parts.next())
@@ -296,6 +390,11 @@ fn compare_pyx12(target: &Path) {
         let ours = t.elapsed().as_secs_f64() / runs as f64;
         py_total += py;
         ours_total += ours;
+        compared.push(PyxFile {
+            bytes: data.len(),
+            py,
+            ours,
+        });
         let p = mso_x12::Parsed::from_slice(&data);
         // The 999 in brief: AK901 per group, or TA1 when the interchange is rejected;
         // "312xR" for 312 interchanges that all got R.
@@ -345,6 +444,11 @@ fn compare_pyx12(target: &Path) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    Some(Pyx12 {
+        files: compared,
+        py_total,
+        ours_total,
+    })
 }
 
 /// Times pyx12's validator per file, as x12valid runs it, excluding interpreter start.
