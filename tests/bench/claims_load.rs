@@ -44,6 +44,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let mut rows = Vec::new();
     rt.block_on(async {
         let client = reqwest::Client::new();
         for (round, size) in sizes.iter().enumerate() {
@@ -128,7 +129,25 @@ fn main() {
                 *size as f64 / total.as_secs_f64(),
             );
             assert_eq!(v["status"], "acknowledged", "{}", v["counts"]);
+            let target = if *size <= 1_000 { "under 2 s" } else { "under 10 s" };
+            rows.push(format!(
+                "| {size} claims, {} KB | {:.0} ms | **{:.2} s** ({} accepted, {} rejected) | {:.0} | {target} |",
+                file.len() / 1000,
+                posted_in.as_secs_f64() * 1000.0,
+                total.as_secs_f64(),
+                v["counts"]["accepted"],
+                v["counts"]["rejected"],
+                *size as f64 / total.as_secs_f64(),
+            ));
         }
     });
     drop(server);
+    // For docs/performance.md (`cargo bench -p perf-report`).
+    println!("\n<!-- report:claims-load -->");
+    println!("| file | POST answered | every claim in the 277CA | claims/s | target |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    println!("<!-- /report:claims-load -->");
 }

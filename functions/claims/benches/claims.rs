@@ -1,1 +1,98 @@
-fn main() {}
+//! The claims handlers in-process on the embedded store (criterion): a JSON
+//! claim submitted (202 after the durable commit of the claim, its rows and its
+//! edit work item), one claim judged from its SQS message (the member, their
+//! PCPs, auths and other claims read, the claim and the member's turn
+//! committed), and a claim's status read back.
+//!
+//! `cargo bench -p claims --no-default-features --bench claims`
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+use support::{Env, env, visit};
+
+/// A member's claims are compared with each other when judged, so every this
+/// many claims the bench starts on a fresh store, keeping the comparison the
+/// size a real member's history has.
+const PER_STORE: u64 = 40;
+
+/// The visit on the `i`-th of 40 distinct January-February days (distinct
+/// services, so no claim is a duplicate of another).
+fn visit_on(i: u64) -> serde_json::Value {
+    let day = jiff::civil::date(2026, 1, 5) + jiff::Span::new().days((i % PER_STORE) as i64);
+    let mut v = visit();
+    v["lines"][0]["service_from"] = json!(day.to_string());
+    v
+}
+
+/// Runs `measured` `iters` times, each after `prepare`, timing only `measured`.
+async fn timed<P, M>(iters: u64, prepare: P, measured: M) -> Duration
+where
+    P: AsyncFn(&Env, u64) -> String,
+    M: AsyncFn(&Env, String),
+{
+    let mut total = Duration::ZERO;
+    let mut e = env().await;
+    for i in 0..iters {
+        if i > 0 && i % PER_STORE == 0 {
+            e = env().await;
+        }
+        let input = prepare(&e, i).await;
+        let t = Instant::now();
+        measured(&e, input).await;
+        total += t.elapsed();
+    }
+    total
+}
+
+fn handlers(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("claims");
+    group.sample_size(30);
+    group.bench_function("POST /v1/claims (202, durable commit)", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(timed(
+                iters,
+                async |_, i| i.to_string(),
+                async |e, i| {
+                    e.submit(&visit_on(i.parse().unwrap())).await;
+                },
+            ))
+        })
+    });
+    group.bench_function("one claim judged from its queue message", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(timed(
+                iters,
+                async |e, i| e.submit(&visit_on(i)).await,
+                async |e, _| assert_eq!(e.drain().await, 1),
+            ))
+        })
+    });
+    group.bench_function("GET /v1/claims/{id} (judged claim)", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(timed(
+                iters,
+                async |e, i| {
+                    let id = e.submit(&visit_on(i)).await;
+                    e.drain().await;
+                    id
+                },
+                async |e, id| {
+                    e.get(&id).await;
+                },
+            ))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, handlers);
+criterion_main!(benches);

@@ -1,5 +1,5 @@
 //! infra/template.yaml as CloudFormation reads it, for the tests that must use
-//! exactly the names a deployed stack gets (tests/smoke.rs).
+//! exactly the names a deployed stack gets (tests/smoke).
 //!
 //! yaml-rust2's own loader drops tags, so `!Ref AuthEventsQueue` would read as the
 //! string "AuthEventsQueue" and `!Sub "mso-${IpaId}"` as a literal. [`load`] keeps

@@ -280,7 +280,9 @@ fn resource_name(function: &str) -> String {
 }
 
 fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
