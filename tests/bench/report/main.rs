@@ -27,16 +27,50 @@ use plotters::prelude::*;
 use plotters::style::text_anchor;
 use serde::Deserialize;
 
-/// Every benchmark that reports into docs/performance.md: its name and the
-/// `cargo` arguments that run it.
-const BENCHES: &[(&str, &[&str])] = &[
-    ("x12", &["bench", "-p", "mso-x12", "--bench", "x12_837"]),
-    ("claims-load", &["bench", "--bench", "claims_load"]),
-    ("serve-load", &["bench", "--bench", "serve_load"]),
-    ("cost-model", &["bench", "--bench", "cost_model"]),
+/// Every benchmark that reports into docs/performance.md: its name and how it runs.
+const BENCHES: &[(&str, Run)] = &[
+    (
+        "handlers",
+        Run::Criterion(&[
+            &[
+                "bench",
+                "-p",
+                "eligibility",
+                "--no-default-features",
+                "--bench",
+                "lookup",
+            ],
+            &[
+                "bench",
+                "-p",
+                "claims",
+                "--no-default-features",
+                "--bench",
+                "claims",
+            ],
+            &["bench", "-p", "documents", "--bench", "documents"],
+            &["bench", "-p", "intake", "--bench", "parse"],
+        ]),
+    ),
+    (
+        "x12",
+        Run::Prints(&["bench", "-p", "mso-x12", "--bench", "x12_837"]),
+    ),
+    (
+        "claims-load",
+        Run::Prints(&["bench", "--bench", "claims_load"]),
+    ),
+    (
+        "serve-load",
+        Run::Prints(&["bench", "--bench", "serve_load"]),
+    ),
+    (
+        "cost-model",
+        Run::Prints(&["bench", "--bench", "cost_model"]),
+    ),
     (
         "cold-start",
-        &[
+        Run::Prints(&[
             "bench",
             "-p",
             "cold-start",
@@ -45,9 +79,18 @@ const BENCHES: &[(&str, &[&str])] = &[
             "--",
             "--runs",
             "9",
-        ],
+        ]),
     ),
 ];
+
+/// How a benchmark gives its figures.
+enum Run {
+    /// One `cargo` command that prints its report blocks and plots.
+    Prints(&'static [&'static str]),
+    /// Criterion benches (`cargo` commands): the report is made here, from the
+    /// estimates criterion keeps under target/criterion.
+    Criterion(&'static [&'static [&'static str]]),
+}
 
 const DOC: &str = "docs/performance.md";
 const PLOTS: &str = "docs/perf";
@@ -92,27 +135,24 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&logs)?;
 
     let mut output = String::new();
-    for (name, cargo) in BENCHES {
+    for (name, how) in BENCHES {
         if !named.is_empty() && !named.contains(name) {
             continue;
         }
         let log = logs.join(format!("{name}.log"));
         if run {
-            eprintln!("perf-report: cargo {}", cargo.join(" "));
-            let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args(*cargo)
-                .current_dir(&root)
-                .stderr(Stdio::inherit())
-                .output()
-                .with_context(|| format!("running {name}"))?;
-            std::fs::write(&log, &out.stdout)?;
-            if !out.status.success() {
-                bail!(
-                    "{name} failed ({}); its output is in {}",
-                    out.status,
-                    log.display()
-                );
-            }
+            let printed = match how {
+                Run::Prints(cargo) => cargo_run(&root, name, cargo, &log)?,
+                Run::Criterion(commands) => {
+                    let started = std::time::SystemTime::now();
+                    let mut printed = String::new();
+                    for cargo in *commands {
+                        printed.push_str(&cargo_run(&root, name, cargo, &log)?);
+                    }
+                    printed + &criterion_report(name, &root.join("target/criterion"), started)?
+                }
+            };
+            std::fs::write(&log, printed)?;
         }
         output.push_str(
             &std::fs::read_to_string(&log)
@@ -138,6 +178,106 @@ fn main() -> anyhow::Result<()> {
         plots.len()
     );
     Ok(())
+}
+
+/// Runs `cargo ARGS` in the repository; its standard output.
+fn cargo_run(root: &Path, name: &str, cargo: &[&str], log: &Path) -> anyhow::Result<String> {
+    eprintln!("perf-report: cargo {}", cargo.join(" "));
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(cargo)
+        .current_dir(root)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {name}"))?;
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        std::fs::write(log, &printed)?;
+        bail!(
+            "{name} failed ({}); its output is in {}",
+            out.status,
+            log.display()
+        );
+    }
+    Ok(printed)
+}
+
+/// The criterion results written since `since`: a table of medians (with
+/// criterion's 95% interval) per group and case, and a plot of them.
+fn criterion_report(
+    name: &str,
+    dir: &Path,
+    since: std::time::SystemTime,
+) -> anyhow::Result<String> {
+    #[derive(Deserialize)]
+    struct Id {
+        group_id: String,
+        function_id: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Estimate {
+        point_estimate: f64,
+        confidence_interval: Interval,
+    }
+    #[derive(Deserialize)]
+    struct Interval {
+        lower_bound: f64,
+        upper_bound: f64,
+    }
+    #[derive(Deserialize)]
+    struct Estimates {
+        median: Estimate,
+    }
+    let mut rows = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.file_name().is_none_or(|f| f != "estimates.json")
+                || !path.parent().is_some_and(|p| p.ends_with("new"))
+            {
+                continue;
+            }
+            if entry.metadata()?.modified()? < since {
+                continue;
+            }
+            let new = path.parent().context("new/")?;
+            let id: Id =
+                serde_json::from_str(&std::fs::read_to_string(new.join("benchmark.json"))?)?;
+            let e: Estimates = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+            rows.push((id.group_id, id.function_id.unwrap_or_default(), e.median));
+        }
+    }
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let time = |ns: f64| match ns {
+        ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
+        ns if ns >= 1e3 => format!("{:.1} µs", ns / 1e3),
+        ns => format!("{ns:.0} ns"),
+    };
+    let mut out = format!(
+        "<!-- report:{name} -->\n| group | case | median | 95% interval |\n|---|---|---|---|\n"
+    );
+    for (group, case, m) in &rows {
+        out.push_str(&format!(
+            "| {group} | {case} | **{}** | {} to {} |\n",
+            time(m.point_estimate),
+            time(m.confidence_interval.lower_bound),
+            time(m.confidence_interval.upper_bound)
+        ));
+    }
+    out.push_str(&format!("<!-- /report:{name} -->\n"));
+    let plot = serde_json::json!({
+        "title": "Warm handler latency, in-process on the embedded store (criterion median)",
+        "y_label": "µs (log)",
+        "log": true,
+        "categories": rows.iter().map(|(g, c, _)| format!("{g}: {}", c.chars().take(28).collect::<String>())).collect::<Vec<_>>(),
+        "series": [{"name": "median", "values": rows.iter().map(|(_, _, m)| m.point_estimate / 1e3).collect::<Vec<_>>()}],
+    });
+    out.push_str(&format!("<!-- plot:{name} {plot} -->\n"));
+    Ok(out)
 }
 
 fn names() -> Vec<&'static str> {
