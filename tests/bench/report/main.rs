@@ -50,6 +50,14 @@ const BENCHES: &[(&str, Run)] = &[
             ],
             &["bench", "-p", "documents", "--bench", "documents"],
             &["bench", "-p", "intake", "--bench", "parse"],
+            &[
+                "bench",
+                "-p",
+                "disputes",
+                "--no-default-features",
+                "--bench",
+                "disputes",
+            ],
         ]),
     ),
     (
