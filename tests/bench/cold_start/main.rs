@@ -12,21 +12,20 @@
 //! which `tests/run` installs, or PATH), creates the stack in it (the table, the
 //! buckets and queues, the small IPA's members and providers and an auth, see
 //! [`stack`]) and what each function's event reads, and runs a fake Lambda Runtime
-//! API on loopback. Each run spawns one binary with a cleared environment plus the
-//! variables Lambda sets, the stack's and the function's own, serves it its event
-//! twice (a cold and a warm invocation), notes when its first `invocation/next`
-//! and its responses arrive, reads its peak RSS (`VmHWM`) and kills it. Every
-//! spawn of a function that changes something gets its own variant of the event
-//! (a new idempotency key, object or claim, [`Function::fresh`]), so each cold
-//! invocation does the first-time work, not a replay of the previous run's; the
-//! warm one repeats the cold one's event, so for those functions it is a replay.
-//! The functions' AWS endpoint is a pass-through proxy to
-//! moto that adds up the time a request to AWS was outstanding, so the table can
-//! show the cold-start cost without the emulator's service time (moto is Python,
-//! a few ms per call). Binaries are interleaved, `--runs` (default 9) each after
-//! one unmeasured warm-up round, in a new random order each round; the tables give
-//! medians, p90s, ratios to the baseline, binary and zip sizes, and whether the
-//! targets are met.
+//! API on loopback (a port per spawn). Each run spawns one binary with a cleared
+//! environment plus the variables Lambda sets, the stack's and the function's own,
+//! serves it its event twice (a cold and a warm invocation), notes when its first
+//! `invocation/next` and its responses arrive, reads its peak RSS (`VmHWM`) and
+//! kills it. Every spawn of a function that changes something gets its own variant
+//! of the event (a new idempotency key, object or claim, [`Function::fresh`]), so
+//! each cold invocation does the first-time work, not a replay of the previous
+//! run's; the warm one repeats the cold one's event, so for those functions it is a
+//! replay. The functions' AWS endpoint is a pass-through proxy to moto that adds up
+//! the time a request to AWS was outstanding, so the table can show the cold-start
+//! cost without the emulator's service time (moto is Python, a few ms per call).
+//! Binaries are interleaved, `--runs` (default 9) each after one unmeasured warm-up
+//! round, in a new random order each round; the tables give medians, p90s, ratios
+//! to the baseline, binary and zip sizes, and whether the targets are met.
 //!
 //! `--compare eligibility=PATH` also measures another build of a function (e.g.
 //! from before a change; a relative PATH is from the repository root) in the same
@@ -754,7 +753,9 @@ fn meter() -> anyhow::Result<()> {
         anyhow::Ok(())
     })?;
     let aws = rt.block_on(AwsProxy::start(moto.addr))?;
-    let api = rt.block_on(RuntimeApi::start())?;
+    let api = RuntimeApi {
+        runtime: rt.handle().clone(),
+    };
     let task_root = target.join("cold-start/task");
     let logs = target.join("cold-start/logs");
     std::fs::create_dir_all(&task_root)?;
@@ -830,7 +831,8 @@ impl Subject<'_> {
 
 /// Spawns `s` once, serves it `event` twice and measures it.
 fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<Sample> {
-    let marks = env.api.expect(event);
+    let served = env.api.serve(event)?;
+    let marks = &served.marks;
     let mut command = match env.wrap.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
@@ -845,7 +847,7 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
     command
         .env_clear()
         .envs(LAMBDA_ENV.iter().copied())
-        .env("AWS_LAMBDA_RUNTIME_API", env.api.addr.to_string())
+        .env("AWS_LAMBDA_RUNTIME_API", served.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", format!("mso-sunrise-{name}"))
         .env(
             "AWS_LAMBDA_LOG_GROUP_NAME",
@@ -974,21 +976,43 @@ struct Run {
     marks: mpsc::Sender<Mark>,
 }
 
+/// Serves each spawn's run on a port of its own: the killed process of the run
+/// before may still have an `invocation/next` in the meter's socket buffers,
+/// which on a shared port took the next process's first invocation (and the
+/// next process then got the second one first).
 struct RuntimeApi {
+    runtime: tokio::runtime::Handle,
+}
+
+/// One spawn's runtime API; stops accepting when dropped.
+struct Served {
     addr: SocketAddr,
-    run: Arc<Mutex<Option<Run>>>,
+    marks: mpsc::Receiver<Mark>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
 }
 
 impl RuntimeApi {
-    async fn start() -> anyhow::Result<RuntimeApi> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// Serves `event` twice on a new port; its marks arrive on the result.
+    fn serve(&self, event: Bytes) -> anyhow::Result<Served> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let run: Arc<Mutex<Option<Run>>> = Arc::default();
-        let shared = run.clone();
-        tokio::spawn(async move {
+        let (marks, rx) = mpsc::channel();
+        let pending = VecDeque::from([(0, event.clone()), (1, event)]);
+        let run = Arc::new(Mutex::new(Run { pending, marks }));
+        let accept = self.runtime.spawn(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                return;
+            };
             while let Ok((stream, _)) = listener.accept().await {
                 let _ = stream.set_nodelay(true);
-                let run = shared.clone();
+                let run = run.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| serve(run.clone(), req));
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -997,15 +1021,11 @@ impl RuntimeApi {
                 });
             }
         });
-        Ok(RuntimeApi { addr, run })
-    }
-
-    /// Starts a run that serves `event` twice; returns where its marks arrive.
-    fn expect(&self, event: Bytes) -> mpsc::Receiver<Mark> {
-        let (marks, rx) = mpsc::channel();
-        let pending = VecDeque::from([(0, event.clone()), (1, event)]);
-        *self.run.lock().unwrap() = Some(Run { pending, marks });
-        rx
+        Ok(Served {
+            addr,
+            marks: rx,
+            accept,
+        })
     }
 }
 
@@ -1016,7 +1036,7 @@ const REQUEST_IDS: [&str; 2] = [
 ];
 
 async fn serve(
-    run: Arc<Mutex<Option<Run>>>,
+    run: Arc<Mutex<Run>>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let arrived = Instant::now();
@@ -1025,11 +1045,14 @@ async fn serve(
         return Ok(status(StatusCode::NOT_FOUND));
     };
     if req.method() == Method::GET && tail == "invocation/next" {
-        let invocation = run.lock().unwrap().as_mut().and_then(|r| {
-            let (n, event) = r.pending.pop_front()?;
-            let _ = r.marks.send(Mark::Next(n, arrived));
-            Some((n, event))
-        });
+        let invocation = {
+            let mut run = run.lock().unwrap();
+            let next = run.pending.pop_front();
+            if let Some((n, _)) = &next {
+                let _ = run.marks.send(Mark::Next(*n, arrived));
+            }
+            next
+        };
         let Some((n, event)) = invocation else {
             // Both served: this `next` waits until the meter kills the process.
             return std::future::pending().await;
@@ -1065,9 +1088,7 @@ async fn serve(
         None if tail.ends_with("/error") => Mark::Error(path.clone(), body),
         None => return Ok(status(StatusCode::NOT_FOUND)),
     };
-    if let Some(run) = run.lock().unwrap().as_ref() {
-        let _ = run.marks.send(mark);
-    }
+    let _ = run.lock().unwrap().marks.send(mark);
     Ok(status(StatusCode::ACCEPTED))
 }
 
