@@ -9,18 +9,23 @@
 //!
 //! It builds the `lambda-release` binaries (the command is printed; `--no-build`
 //! takes what is in the target directory), starts `moto_server` (from `target/py`,
-//! which `tests/run` installs, or PATH), creates the table and what each function
-//! reads, and runs a fake Lambda Runtime API on loopback. Each run spawns one
-//! binary with a cleared environment plus the variables Lambda sets and the
-//! function's own, serves it its event twice (a cold and a warm invocation), notes
-//! when its first `invocation/next` and its responses arrive, reads its peak RSS
-//! (`VmHWM`) and kills it. The functions' AWS endpoint is a pass-through proxy to
-//! moto that adds up the time a request to AWS was outstanding, so the table can
-//! show the cold-start cost without the emulator's service time (moto is Python,
-//! a few ms per call). Binaries are interleaved, `--runs` (default 9) each after
-//! one unmeasured warm-up round, in a new random order each round; the tables give
-//! medians, p90s, ratios to the baseline, binary and zip sizes, and whether the
-//! targets are met.
+//! which `tests/run` installs, or PATH), creates the stack in it (the table, the
+//! buckets and queues, the small IPA's members and providers and an auth, see
+//! [`stack`]) and what each function's event reads, and runs a fake Lambda Runtime
+//! API on loopback (a port per spawn). Each run spawns one binary with a cleared
+//! environment plus the variables Lambda sets, the stack's and the function's own,
+//! serves it its event twice (a cold and a warm invocation), notes when its first
+//! `invocation/next` and its responses arrive, reads its peak RSS (`VmHWM`) and
+//! kills it. Every spawn of a function that changes something gets its own variant
+//! of the event (a new idempotency key, object or claim, [`Function::fresh`]), so
+//! each cold invocation does the first-time work, not a replay of the previous
+//! run's; the warm one repeats the cold one's event, so for those functions it is a
+//! replay. The functions' AWS endpoint is a pass-through proxy to moto that adds up
+//! the time a request to AWS was outstanding, so the table can show the cold-start
+//! cost without the emulator's service time (moto is Python, a few ms per call).
+//! Binaries are interleaved, `--runs` (default 9) each after one unmeasured warm-up
+//! round, in a new random order each round; the tables give medians, p90s, ratios
+//! to the baseline, binary and zip sizes, and whether the targets are met.
 //!
 //! `--compare eligibility=PATH` also measures another build of a function (e.g.
 //! from before a change; a relative PATH is from the repository root) in the same
@@ -30,11 +35,14 @@
 //!
 //! # Adding a function
 //!
-//! One entry in [`FUNCTIONS`]: its package and binary, the event it gets, what its
-//! response must contain, its environment (`{aws}` becomes the AWS endpoint URL)
-//! and a setup that creates in moto what its first request reads. The shared table
-//! exists before any setup runs; add other resources (a bucket, queues) in the
-//! setup, and point the function at them through its environment.
+//! One entry in [`FUNCTIONS`]: its package and binary, the event it gets (from
+//! events/, or tests/bench/cold_start/events/ when events/ has no sample of the
+//! everyday work, as for the claim-edits message), the strings of the event each
+//! spawn varies, what its first and second responses must contain, its own
+//! environment (`{aws}` becomes the AWS endpoint URL; queues are
+//! `QUEUE_URL_<NAME>` variables) and, if [`stack`] is not all it reads, a setup
+//! that creates in moto what its first request reads: one record or object per
+//! variant (`Stack::spawns` of them, named by [`fresh`]).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -55,8 +63,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use mso_store::RecordStore;
-use mso_store::aws::DynamoRecordStore;
+use mso_store::aws::{DynamoRecordStore, S3DocumentStore, SqsWorkQueue};
+use mso_store::{DocumentStore, RecordStore, WorkQueue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The table every function of the stack shares (single-table design).
@@ -73,13 +81,22 @@ struct Function {
     bin: &'static str,
     /// The event served to it (twice), relative to the repository.
     event: &'static str,
+    /// Strings of the event that each spawn gets a variant of ([`fresh`]): an
+    /// idempotency key, an object key, a record ID. So every cold start does the
+    /// first-time work rather than replay the previous run's; the setup creates
+    /// what the variants name.
+    fresh: &'static [&'static str],
     /// Its first response must contain this, so a misconfigured run (a 503 because
     /// the table is missing, say) cannot pass for a fast one.
     expect: &'static str,
-    /// Its own environment on top of Lambda's; `{aws}` becomes the AWS endpoint.
+    /// And its second, the same event again (for a handler that changes
+    /// something, a replay).
+    again: &'static str,
+    /// Its own environment on top of Lambda's and the stack's ([`STACK_ENV`]);
+    /// `{aws}` becomes the AWS endpoint.
     env: &'static [(&'static str, &'static str)],
-    /// Creates in moto what its first request reads.
-    setup: Option<for<'a> fn(&'a SdkConfig) -> Setup<'a>>,
+    /// Creates in moto what its first request reads beyond [`stack`].
+    setup: Option<for<'a> fn(&'a Stack) -> Setup<'a>>,
 }
 
 type Setup<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
@@ -90,7 +107,9 @@ const HELLO: Function = Function {
     package: "hello-lambda",
     bin: "hello-lambda",
     event: "tests/bench/hello/event.json",
+    fresh: &[],
     expect: r#""hello":"world""#,
+    again: r#""hello":"world""#,
     env: &[],
     setup: None,
 };
@@ -104,54 +123,449 @@ const STACK_ENV: &[(&str, &str)] = &[
     ("AWS_ENDPOINT_URL", "{aws}"),
 ];
 
-/// Every Lambda function of the stack.
-const FUNCTIONS: &[Function] = &[Function {
-    name: "eligibility",
-    package: "eligibility",
-    bin: "eligibility",
-    event: "events/eligibility/eligible.json",
-    expect: r#""statusCode":200"#,
-    env: STACK_ENV,
-    setup: Some(seed_directory),
-}];
+/// The stack's buckets, as the sample events name them.
+const DOCUMENTS_BUCKET: &str = "mso-sunrise-docs-123456789012";
+const CLAIMS_BUCKET: &str = "mso-sunrise-claims-123456789012";
+const INTAKE_BUCKET: &str = "mso-sunrise-intake-123456789012";
+/// The stack's queues (standard queues, `mso-<ipa>-<name>`), by the variable
+/// that points a function at each (`SqsWorkQueue::from_env`).
+const QUEUES: &[(&str, &str)] = &[
+    ("QUEUE_URL_AUTH_EVENTS", "mso-sunrise-auth-events"),
+    ("QUEUE_URL_DISPUTE_EVENTS", "mso-sunrise-dispute-events"),
+    ("QUEUE_URL_CLAIM_EDITS", "mso-sunrise-claim-edits"),
+    (
+        "QUEUE_URL_CLAIM_READJUDICATION",
+        "mso-sunrise-claim-readjudication",
+    ),
+];
+const AUTH_EVENTS: (&str, &str) = (
+    "QUEUE_URL_AUTH_EVENTS",
+    "{aws}/123456789012/mso-sunrise-auth-events",
+);
+const DISPUTE_EVENTS: (&str, &str) = (
+    "QUEUE_URL_DISPUTE_EVENTS",
+    "{aws}/123456789012/mso-sunrise-dispute-events",
+);
+const CLAIM_EDITS: (&str, &str) = (
+    "QUEUE_URL_CLAIM_EDITS",
+    "{aws}/123456789012/mso-sunrise-claim-edits",
+);
+const CLAIM_READJUDICATION: (&str, &str) = (
+    "QUEUE_URL_CLAIM_READJUDICATION",
+    "{aws}/123456789012/mso-sunrise-claim-readjudication",
+);
+/// The auth the documents samples attach to (filed by [`stack`]).
+const AUTH: &str = "PA-7K3Q9M";
+/// The document `events/documents-verify/clinical-notes-uploaded.json` names.
+const NOTES: &str = "DOC-7K3Q9M2P4X";
+/// The claim the meter's claim-edits message names.
+const CLAIM: &str = "CLM-7K3Q9M2P4X";
+/// The claim the meter's dispute names.
+const DISPUTED_CLAIM: &str = "CLM-8M4R0N3Q5Y";
 
-/// The PCP, the rendering provider and the member `events/eligibility/eligible.json`
-/// asks about (as in functions/eligibility/tests/support).
-fn seed_directory(sdk: &SdkConfig) -> Setup<'_> {
-    use mso_domain::roster::{MemberRow, ProviderRow, members_from_rows, providers_from_rows};
+const CREATED: &str = r#""statusCode":201"#;
+const OK: &str = r#""statusCode":200"#;
+
+/// Every Lambda function of the stack (infra/build-lambdas.sh, FUNCTIONS), each
+/// on the event of its everyday work, and its environment as
+/// infra/template.yaml sets it.
+const FUNCTIONS: &[Function] = &[
+    Function {
+        name: "eligibility",
+        package: "eligibility",
+        bin: "eligibility",
+        event: "events/eligibility/eligible.json",
+        fresh: &[],
+        expect: OK,
+        again: OK,
+        env: &[],
+        setup: None,
+    },
+    Function {
+        name: "prior-auth",
+        package: "prior-auth",
+        bin: "prior-auth",
+        event: "events/prior-auth/submit-criteria-met.json",
+        fresh: &["replay-criteria-met"],
+        expect: CREATED,
+        again: CREATED,
+        env: &[AUTH_EVENTS],
+        setup: None,
+    },
+    Function {
+        name: "prior-auth-sweeper",
+        package: "prior-auth",
+        bin: "prior-auth-sweeper",
+        event: "events/prior-auth-sweeper/scheduled.json",
+        fresh: &[],
+        expect: r#""overdue_count""#,
+        again: r#""overdue_count""#,
+        env: &[AUTH_EVENTS],
+        setup: None,
+    },
+    Function {
+        name: "documents",
+        package: "documents",
+        bin: "documents",
+        event: "events/documents/upload-clinical-notes.json",
+        fresh: &["replay-upload-notes"],
+        expect: CREATED,
+        again: CREATED,
+        env: &[
+            ("DOCUMENTS_BUCKET", DOCUMENTS_BUCKET),
+            AUTH_EVENTS,
+            DISPUTE_EVENTS,
+        ],
+        setup: None,
+    },
+    Function {
+        name: "documents-verify",
+        package: "documents",
+        bin: "documents-verify",
+        event: "events/documents-verify/clinical-notes-uploaded.json",
+        fresh: &[NOTES],
+        expect: r#""outcome":"available""#,
+        again: r#""outcome":"unchanged""#,
+        env: &[
+            ("DOCUMENTS_BUCKET", DOCUMENTS_BUCKET),
+            AUTH_EVENTS,
+            DISPUTE_EVENTS,
+        ],
+        setup: Some(uploaded_documents),
+    },
+    Function {
+        name: "claims",
+        package: "claims",
+        bin: "claims",
+        event: "events/claims/submit-visit.json",
+        fresh: &["replay-visit"],
+        expect: r#""statusCode":202"#,
+        again: r#""statusCode":202"#,
+        env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
+        setup: None,
+    },
+    Function {
+        name: "claims-s3",
+        package: "claims",
+        bin: "claims-s3",
+        event: "events/claims-s3/file-dropped.json",
+        fresh: &["batch+501"],
+        expect: r#""outcome":"read""#,
+        again: r#""outcome":"unchanged""#,
+        env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
+        setup: Some(dropped_claim_files),
+    },
+    Function {
+        name: "claims-edits",
+        package: "claims",
+        bin: "claims-edits",
+        event: "tests/bench/cold_start/events/claim-received.json",
+        fresh: &[CLAIM],
+        expect: r#""batchItemFailures":[]"#,
+        again: r#""batchItemFailures":[]"#,
+        env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
+        setup: Some(received_claims),
+    },
+    Function {
+        name: "claims-sweeper",
+        package: "claims",
+        bin: "claims-sweeper",
+        event: "events/claims-sweeper/scheduled.json",
+        fresh: &[],
+        expect: r#""relayed_events""#,
+        again: r#""relayed_events""#,
+        env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
+        setup: None,
+    },
+    Function {
+        name: "disputes",
+        package: "disputes",
+        bin: "disputes",
+        event: "tests/bench/cold_start/events/dispute-underpayment.json",
+        fresh: &["meter-underpayment", DISPUTED_CLAIM],
+        expect: CREATED,
+        again: CREATED,
+        env: &[DISPUTE_EVENTS, CLAIM_READJUDICATION, AUTH_EVENTS],
+        setup: Some(paid_claims),
+    },
+    Function {
+        name: "disputes-sweeper",
+        package: "disputes",
+        bin: "disputes-sweeper",
+        event: "events/disputes-sweeper/scheduled.json",
+        fresh: &[],
+        expect: r#""overdue_count""#,
+        again: r#""overdue_count""#,
+        env: &[DISPUTE_EVENTS, CLAIM_READJUDICATION],
+        setup: None,
+    },
+    Function {
+        name: "intake",
+        package: "intake",
+        bin: "intake",
+        event: "events/intake/list-queued.json",
+        fresh: &[],
+        expect: OK,
+        again: OK,
+        env: &[
+            ("INTAKE_BUCKET", INTAKE_BUCKET),
+            ("DOCUMENTS_BUCKET", DOCUMENTS_BUCKET),
+            AUTH_EVENTS,
+            DISPUTE_EVENTS,
+        ],
+        setup: None,
+    },
+    Function {
+        name: "intake-s3",
+        package: "intake",
+        bin: "intake-s3",
+        event: "events/intake-s3/fax-received.json",
+        fresh: &["164000-0142"],
+        expect: r#""outcome":"filed""#,
+        again: r#""outcome":"unchanged""#,
+        env: &[
+            ("INTAKE_BUCKET", INTAKE_BUCKET),
+            ("DOCUMENTS_BUCKET", DOCUMENTS_BUCKET),
+            AUTH_EVENTS,
+            DISPUTE_EVENTS,
+        ],
+        setup: Some(received_faxes),
+    },
+];
+
+/// The `k`-th variant of `s` (its last two characters replaced by `k` in
+/// Crockford base 32, so a reference ID stays one): `k` below [`VARIANTS`].
+fn fresh(s: &str, k: usize) -> String {
+    use mso_domain::ids::CROCKFORD;
+    let keep = s.len() - 2;
+    let digit = |d: usize| char::from(CROCKFORD[d % 32]);
+    format!("{}{}{}", &s[..keep], digit(k / 32), digit(k))
+}
+
+const VARIANTS: usize = 32 * 32;
+
+/// The `k`-th spawn's service date: a different day each, so claims made for
+/// different spawns are not duplicates of each other.
+fn service_day(k: usize) -> jiff::civil::Date {
+    jiff::civil::date(2026, 3, 12) + jiff::Span::new().days(k as i64)
+}
+
+/// Moto as the functions see it, through the store's own adapters, for the
+/// setups; `spawns` is how many times each function will be spawned (the
+/// variants `0..spawns` of its [`Function::fresh`] strings).
+struct Stack {
+    sdk: SdkConfig,
+    records: Arc<dyn RecordStore>,
+    queue: Arc<dyn WorkQueue>,
+    policy: mso_domain::policy::Policy,
+    root: PathBuf,
+    spawns: usize,
+}
+
+impl Stack {
+    fn ports(&self) -> mso_records::Ports<'_> {
+        mso_records::Ports {
+            records: self.records.as_ref(),
+            queue: self.queue.as_ref(),
+        }
+    }
+
+    fn bucket(&self, name: &str) -> S3DocumentStore {
+        S3DocumentStore::new(&self.sdk, name)
+    }
+
+    fn read(&self, path: &str) -> anyhow::Result<Bytes> {
+        let path = self.root.join(path);
+        let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+        Ok(bytes.into())
+    }
+}
+
+fn invalid(e: impl std::fmt::Debug) -> anyhow::Error {
+    anyhow::anyhow!("{e:?}")
+}
+
+/// What every function shares: the table, the buckets and queues, the small
+/// IPA's members and providers (mso-testkit, as the functions' tests have them)
+/// and the auth the documents samples attach to.
+async fn stack(sdk: &SdkConfig, root: &Path, spawns: usize) -> anyhow::Result<Stack> {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    mso_store::aws::create_table(&dynamo, TABLE).await?;
+    let key = mso_store::CursorKey::from_secret(CURSOR_KEY.as_bytes())?;
+    let urls = QUEUES
+        .iter()
+        .map(|(var, name)| {
+            let queue = var.trim_start_matches("QUEUE_URL_").to_ascii_lowercase();
+            let url = format!("{}/123456789012/{name}", sdk.endpoint_url().unwrap_or(""));
+            (queue.replace('_', "-"), url)
+        })
+        .collect();
+    let sqs = SqsWorkQueue::new(sdk, urls);
+    for (_, name) in QUEUES {
+        sqs.client().create_queue().queue_name(*name).send().await?;
+    }
+    let stack = Stack {
+        sdk: sdk.clone(),
+        records: Arc::new(DynamoRecordStore::new(sdk, TABLE, key)),
+        queue: Arc::new(sqs),
+        policy: mso_api::policies::load("sunrise")?,
+        root: root.to_path_buf(),
+        spawns,
+    };
+    for bucket in [DOCUMENTS_BUCKET, CLAIMS_BUCKET, INTAKE_BUCKET] {
+        let location = CreateBucketConfiguration::builder()
+            .location_constraint(BucketLocationConstraint::UsWest2)
+            .build();
+        let s3 = stack.bucket(bucket);
+        let request = s3.client().create_bucket().bucket(bucket);
+        request.create_bucket_configuration(location).send().await?;
+    }
+    mso_testkit::load_directory(stack.records.as_ref(), &stack.policy).await;
+    let filed: jiff::Timestamp = mso_testkit::NOW.parse()?;
+    let (records, queue) = (stack.records.as_ref(), stack.queue.as_ref());
+    mso_testkit::file_auth(records, queue, &stack.policy, filed, AUTH).await;
+    Ok(stack)
+}
+
+/// documents-verify: per spawn, a clinical-notes PDF of the auth awaiting its
+/// upload, and its bytes in the bucket (as events/documents-verify expects).
+fn uploaded_documents(stack: &Stack) -> Setup<'_> {
+    use mso_domain::document::DocumentType;
+    use mso_domain::ids::OrgId;
+    use mso_domain::prior_auth::Actor;
+    use mso_records::documents::{self as records, Change, Document, Owner, OwnerKind};
     Box::pin(async move {
-        let policy = mso_api::policies::load("sunrise")?;
-        let provider = |npi: &str, name: &str| ProviderRow {
-            npi: npi.into(),
-            name: name.into(),
-            org_id: "sunrise-family-medicine".into(),
-            specialty: "Family Medicine".into(),
-            network: "in".into(),
-        };
-        let providers = providers_from_rows([
-            (2, provider("1234567893", "Maria Santos MD")),
-            (3, provider("1003000126", "James Park MD")),
-        ])
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let member = MemberRow {
-            member_id: "SUN100001".into(),
-            first_name: "Ana".into(),
-            last_name: "Testcase".into(),
-            dob: "1984-03-15".into(),
-            sex: "F".into(),
-            plan_id: "GSHP-MCAL".into(),
-            line_of_business: "medi_cal".into(),
-            coverage_start: "2025-01-01".into(),
-            coverage_end: String::new(),
-            pcp_npi: "1234567893".into(),
-        };
-        let members =
-            members_from_rows([(2, member)], &policy).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let mut writes = mso_api::directory::provider_writes(&providers)?;
-        writes.extend(mso_api::directory::member_writes(&members)?);
-        let key = mso_store::CursorKey::from_secret(CURSOR_KEY.as_bytes())?;
-        let records: Arc<dyn RecordStore> = Arc::new(DynamoRecordStore::new(sdk, TABLE, key));
-        mso_api::directory::write_all(records.as_ref(), writes).await?;
+        let pdf = stack.read("shared/domain/tests/fixtures/documents/letter.pdf")?;
+        let bucket = stack.bucket(DOCUMENTS_BUCKET);
+        for k in 0..stack.spawns {
+            let doc = Document::awaiting(
+                records::parse_id(&fresh(NOTES, k)).context("document ID")?,
+                Owner::parse(OwnerKind::PriorAuth, AUTH).map_err(invalid)?,
+                OrgId::parse(mso_testkit::SUNRISE_ORG).map_err(invalid)?,
+                "clinical-notes.pdf".into(),
+                DocumentType::Pdf,
+                pdf.len() as u64,
+                1,
+                Actor::system(),
+                jiff::Timestamp::now(),
+            );
+            Change::created(&doc)?.commit(stack.ports(), None).await?;
+            bucket
+                .put(&doc.object_key, "application/pdf", pdf.clone())
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+/// claims-s3: per spawn, `events/claims-s3/one-visit.837` under the variant of
+/// the sample's key, its visit on a day of its own (another file, other claims).
+fn dropped_claim_files(stack: &Stack) -> Setup<'_> {
+    Box::pin(async move {
+        let file = stack.read("events/claims-s3/one-visit.837")?;
+        let file = std::str::from_utf8(&file)?;
+        let bucket = stack.bucket(CLAIMS_BUCKET);
+        for k in 0..stack.spawns {
+            let day = service_day(k).strftime("%Y%m%d").to_string();
+            let body = file.replace("DTP*472*D8*20260312", &format!("DTP*472*D8*{day}"));
+            // The event's key, URL-decoded (S3 events encode a space as `+`).
+            let key = format!("inbound/acme/2026-03-20 {}.837", fresh("batch 501", k));
+            bucket
+                .put(&key, "application/edi-x12", body.into_bytes().into())
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+/// A claim of the Sunrise PCP's for Ana, received at `at`: one line of
+/// `procedure` on `day`, $125.00.
+fn claim(
+    stack: &Stack,
+    id: &str,
+    procedure: &str,
+    day: jiff::civil::Date,
+    at: jiff::Timestamp,
+) -> anyhow::Result<mso_domain::claims::Claim> {
+    use mso_domain::claims::{Claim, Source};
+    use mso_domain::ids::{OrgId, ReferenceId};
+    use mso_domain::prior_auth::Actor;
+    let submission = serde_json::from_value(serde_json::json!({
+        "claim_type": "professional", "frequency": "1", "original_claim_id": null,
+        "patient_control_number": "ACCT-1001", "billing_npi": mso_testkit::PCP_NPI,
+        "billing_tin": "95-1234567", "rendering_npi": null, "referring_npi": null,
+        "member_id": mso_testkit::ANA.0, "dob": mso_testkit::ANA.1,
+        "place_of_service": "11", "type_of_bill": null, "diagnoses": ["M54.16"],
+        "prior_auth_id": null, "total_charge_cents": 12500,
+        "lines": [{"procedure": procedure, "modifiers": [], "revenue_code": null,
+            "units": "1", "charge_cents": 12500, "service_from": day.to_string(),
+            "service_to": null, "diagnosis_pointers": [1], "rendering_npi": null,
+            "place_of_service": null, "prior_auth_id": null}]
+    }))?;
+    Ok(Claim::received(
+        ReferenceId::parse(id).map_err(invalid)?,
+        OrgId::parse(mso_testkit::SUNRISE_ORG).map_err(invalid)?,
+        Source::Portal,
+        submission,
+        at,
+        &stack.policy,
+        Actor::system(),
+    ))
+}
+
+/// claims-edits: per spawn, a received claim waiting for its edits (an office
+/// visit, not the one of claims-s3's files), each on a day of its own.
+fn received_claims(stack: &Stack) -> Setup<'_> {
+    Box::pin(async move {
+        let now = jiff::Timestamp::now();
+        for k in 0..stack.spawns {
+            let claim = claim(stack, &fresh(CLAIM, k), "99214", service_day(k), now)?;
+            // Only the records: the meter's event is the work item.
+            let change = mso_records::claims::Change::created(&claim, now)?;
+            stack.records.transact(change.ops).await?;
+        }
+        Ok(())
+    })
+}
+
+/// disputes: per spawn, an accepted claim (a lumbar MRI) paid before the
+/// remittance date of the meter's dispute, which disputes its amount.
+fn paid_claims(stack: &Stack) -> Setup<'_> {
+    use mso_domain::claims::edits::Outcome;
+    Box::pin(async move {
+        let at: jiff::Timestamp = "2026-10-01T17:00:00Z".parse()?;
+        for k in 0..stack.spawns {
+            let id = fresh(DISPUTED_CLAIM, k);
+            let mut claim = claim(stack, &id, "72148", service_day(k), at)?;
+            claim.judged(Outcome::of(vec![]), at);
+            let change = mso_records::claims::Change::created(&claim, at)?;
+            stack.records.transact(change.ops).await?;
+        }
+        Ok(())
+    })
+}
+
+/// intake-s3: per spawn, the one-page Authorization Request Form fax under the
+/// variant of the sample's key, and the fax gateway's sidecar beside it.
+fn received_faxes(stack: &Stack) -> Setup<'_> {
+    Box::pin(async move {
+        let pdf = stack.read("functions/intake/tests/fixtures/auth-request-form.pdf")?;
+        let sidecar = serde_json::json!({
+            "from": "+13235550142", "received_at": "2026-02-28T16:40:00Z", "pages": 1
+        });
+        let sidecar = Bytes::from(serde_json::to_vec(&sidecar)?);
+        let bucket = stack.bucket(INTAKE_BUCKET);
+        for k in 0..stack.spawns {
+            let name = format!("fax/20260228-{}", fresh("164000-0142", k));
+            let json = sidecar.clone();
+            bucket
+                .put(&format!("{name}.json"), "application/json", json)
+                .await?;
+            bucket
+                .put(&format!("{name}.pdf"), "application/pdf", pdf.clone())
+                .await?;
+        }
         Ok(())
     })
 }
@@ -242,7 +656,10 @@ fn meter() -> anyhow::Result<()> {
 
     let mut build = vec!["build", "--locked", "--profile", "lambda-release", "--bins"];
     for f in std::iter::once(&HELLO).chain(functions.iter().copied()) {
-        build.extend(["-p", f.package]);
+        // One -p per package (claims has four functions).
+        if !build.contains(&f.package) {
+            build.extend(["-p", f.package]);
+        }
     }
     println!("binaries: cargo {}", build.join(" "));
     if !options.no_build {
@@ -311,6 +728,12 @@ fn meter() -> anyhow::Result<()> {
         }
     }
 
+    // Each function's variants are numbered across its subjects (a --compare
+    // build of it gets other ones).
+    let spawns = (options.runs + 1) * (1 + options.compare.len());
+    if spawns > VARIANTS {
+        bail!("at most {VARIANTS} spawns of a function: fewer --runs");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -318,18 +741,21 @@ fn meter() -> anyhow::Result<()> {
     let moto = Moto::start(&root)?;
     rt.block_on(async {
         let sdk = moto.sdk().await;
-        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
-        mso_store::aws::create_table(&dynamo, TABLE).await?;
+        let stack = stack(&sdk, &root, spawns)
+            .await
+            .context("setting up the stack in moto")?;
         for f in &functions {
             if let Some(setup) = f.setup {
                 let what = || format!("setting up {} in moto", f.name);
-                setup(&sdk).await.with_context(what)?;
+                setup(&stack).await.with_context(what)?;
             }
         }
         anyhow::Ok(())
     })?;
     let aws = rt.block_on(AwsProxy::start(moto.addr))?;
-    let api = rt.block_on(RuntimeApi::start())?;
+    let api = RuntimeApi {
+        runtime: rt.handle().clone(),
+    };
     let task_root = target.join("cold-start/task");
     let logs = target.join("cold-start/logs");
     std::fs::create_dir_all(&task_root)?;
@@ -353,13 +779,17 @@ fn meter() -> anyhow::Result<()> {
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); subjects.len()];
     let mut order: Vec<usize> = (0..subjects.len()).collect();
     let mut rng = fastrand::Rng::with_seed(0x5eed);
+    let mut spawned = std::collections::HashMap::<&str, usize>::new();
     for round in 0..=options.runs {
         // A new order each round, so no binary always follows the same one.
         rng.shuffle(&mut order);
         for &k in &order {
             let s = &subjects[k];
             let log = logs.join(format!("{k}.log"));
-            let sample = measure(s, &env, &log)
+            let variant = spawned.entry(s.function.name).or_default();
+            let event = s.event_for(*variant);
+            *variant += 1;
+            let sample = measure(s, event, &env, &log)
                 .with_context(|| format!("{} (its output: {})", s.label, log.display()))?;
             if round > 0 {
                 samples[k].push(sample);
@@ -384,9 +814,25 @@ struct Env<'a> {
     task_root: &'a Path,
 }
 
-/// Spawns `s` once, serves it its event twice and measures it.
-fn measure(s: &Subject, env: &Env, log: &Path) -> anyhow::Result<Sample> {
-    let marks = env.api.expect(s.event.clone());
+impl Subject<'_> {
+    /// Its event for the `k`-th spawn of its function ([`Function::fresh`]).
+    fn event_for(&self, k: usize) -> Bytes {
+        let fresh_strings = self.function.fresh;
+        if fresh_strings.is_empty() {
+            return self.event.clone();
+        }
+        let mut text = String::from_utf8_lossy(&self.event).into_owned();
+        for s in fresh_strings {
+            text = text.replace(s, &fresh(s, k));
+        }
+        text.into()
+    }
+}
+
+/// Spawns `s` once, serves it `event` twice and measures it.
+fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<Sample> {
+    let served = env.api.serve(event)?;
+    let marks = &served.marks;
     let mut command = match env.wrap.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
@@ -401,17 +847,20 @@ fn measure(s: &Subject, env: &Env, log: &Path) -> anyhow::Result<Sample> {
     command
         .env_clear()
         .envs(LAMBDA_ENV.iter().copied())
-        .env("AWS_LAMBDA_RUNTIME_API", env.api.addr.to_string())
+        .env("AWS_LAMBDA_RUNTIME_API", served.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", format!("mso-sunrise-{name}"))
         .env(
             "AWS_LAMBDA_LOG_GROUP_NAME",
             format!("/mso/sunrise/lambda/{name}"),
         )
         .envs(
-            s.function
-                .env
-                .iter()
-                .map(|(k, v)| (*k, v.replace("{aws}", &aws_url))),
+            match std::ptr::eq(s.function, &HELLO) {
+                true => &[][..],
+                false => STACK_ENV,
+            }
+            .iter()
+            .chain(s.function.env)
+            .map(|(k, v)| (*k, v.replace("{aws}", &aws_url))),
         )
         .current_dir(env.task_root)
         .stdin(Stdio::null())
@@ -437,8 +886,8 @@ fn measure(s: &Subject, env: &Env, log: &Path) -> anyhow::Result<Sample> {
             Ok(Mark::Next(n, at)) => next[n] = Some(at),
             Ok(Mark::Response(n, at, body)) => {
                 let text = String::from_utf8_lossy(&body);
-                if !text.contains(s.function.expect) {
-                    let expect = s.function.expect;
+                let expect = [s.function.expect, s.function.again][n];
+                if !text.contains(expect) {
                     bail!("response {} lacks {expect:?}: {}", n + 1, truncate(&text));
                 }
                 if n == 0 {
@@ -527,21 +976,43 @@ struct Run {
     marks: mpsc::Sender<Mark>,
 }
 
+/// Serves each spawn's run on a port of its own: the killed process of the run
+/// before may still have an `invocation/next` in the meter's socket buffers,
+/// which on a shared port took the next process's first invocation (and the
+/// next process then got the second one first).
 struct RuntimeApi {
+    runtime: tokio::runtime::Handle,
+}
+
+/// One spawn's runtime API; stops accepting when dropped.
+struct Served {
     addr: SocketAddr,
-    run: Arc<Mutex<Option<Run>>>,
+    marks: mpsc::Receiver<Mark>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
 }
 
 impl RuntimeApi {
-    async fn start() -> anyhow::Result<RuntimeApi> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// Serves `event` twice on a new port; its marks arrive on the result.
+    fn serve(&self, event: Bytes) -> anyhow::Result<Served> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let run: Arc<Mutex<Option<Run>>> = Arc::default();
-        let shared = run.clone();
-        tokio::spawn(async move {
+        let (marks, rx) = mpsc::channel();
+        let pending = VecDeque::from([(0, event.clone()), (1, event)]);
+        let run = Arc::new(Mutex::new(Run { pending, marks }));
+        let accept = self.runtime.spawn(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                return;
+            };
             while let Ok((stream, _)) = listener.accept().await {
                 let _ = stream.set_nodelay(true);
-                let run = shared.clone();
+                let run = run.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| serve(run.clone(), req));
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -550,15 +1021,11 @@ impl RuntimeApi {
                 });
             }
         });
-        Ok(RuntimeApi { addr, run })
-    }
-
-    /// Starts a run that serves `event` twice; returns where its marks arrive.
-    fn expect(&self, event: Bytes) -> mpsc::Receiver<Mark> {
-        let (marks, rx) = mpsc::channel();
-        let pending = VecDeque::from([(0, event.clone()), (1, event)]);
-        *self.run.lock().unwrap() = Some(Run { pending, marks });
-        rx
+        Ok(Served {
+            addr,
+            marks: rx,
+            accept,
+        })
     }
 }
 
@@ -569,7 +1036,7 @@ const REQUEST_IDS: [&str; 2] = [
 ];
 
 async fn serve(
-    run: Arc<Mutex<Option<Run>>>,
+    run: Arc<Mutex<Run>>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let arrived = Instant::now();
@@ -578,11 +1045,14 @@ async fn serve(
         return Ok(status(StatusCode::NOT_FOUND));
     };
     if req.method() == Method::GET && tail == "invocation/next" {
-        let invocation = run.lock().unwrap().as_mut().and_then(|r| {
-            let (n, event) = r.pending.pop_front()?;
-            let _ = r.marks.send(Mark::Next(n, arrived));
-            Some((n, event))
-        });
+        let invocation = {
+            let mut run = run.lock().unwrap();
+            let next = run.pending.pop_front();
+            if let Some((n, _)) = &next {
+                let _ = run.marks.send(Mark::Next(*n, arrived));
+            }
+            next
+        };
         let Some((n, event)) = invocation else {
             // Both served: this `next` waits until the meter kills the process.
             return std::future::pending().await;
@@ -618,9 +1088,7 @@ async fn serve(
         None if tail.ends_with("/error") => Mark::Error(path.clone(), body),
         None => return Ok(status(StatusCode::NOT_FOUND)),
     };
-    if let Some(run) = run.lock().unwrap().as_ref() {
-        let _ = run.marks.send(mark);
-    }
+    let _ = run.lock().unwrap().marks.send(mark);
     Ok(status(StatusCode::ACCEPTED))
 }
 
