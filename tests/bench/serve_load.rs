@@ -242,7 +242,9 @@ fn main() {
                         .map(|r| r.1)
                         .collect();
                     let errors = results.iter().filter(|r| r.0 == i && !r.2).count();
-                    rows.push(row(&label, rate, &mut latencies, errors, elapsed));
+                    // A mix's parts share its rate.
+                    let offered = rate / parts.len() as u64;
+                    rows.push(row(&label, offered, &mut latencies, errors, elapsed));
                     eprintln!("{}", rows.last().unwrap());
                 }
             }
