@@ -163,7 +163,10 @@ impl Invocation {
     }
 }
 
-/// Own times: measured figures in docs/performance.md where they exist.
+/// Own times: measured figures in docs/performance.md where they exist. One row
+/// per line: function, invocation, per member-month, MB, own ms, [item, transaction,
+/// small S3, document S3, SQS] calls in sequence, RRU, WRU, S3 PUT, S3 GET, SQS.
+#[rustfmt::skip]
 fn invocations() -> Vec<Invocation> {
     use volume::*;
     let http =
@@ -187,95 +190,23 @@ fn invocations() -> Vec<Invocation> {
         // the not-found counter, the member, the PCP, the audit append (4 one after
         // another). Items under 4 KB, strongly consistent: 1 RRU each; the audit
         // record (under 1 KB) and its gsi1 entry: 2 WRU.
-        http(
-            "eligibility",
-            "GET /v1/eligibility",
-            ELIGIBILITY,
-            256.0,
-            1.0,
-            [4.0, 0.0, 0.0, 0.0, 0.0],
-            3.0,
-            2.0,
-            0.0,
-            0.0,
-            0.0,
-        ),
+        http("eligibility", "GET /v1/eligibility", ELIGIBILITY, 256.0, 1.0, [4.0, 0.0, 0.0, 0.0, 0.0], 3.0, 2.0, 0.0, 0.0, 0.0),
         // 1.12 ms: the in-process submit p50, "Prior authorisation" (includes the
         // embedded store's fsync: an upper bound). Calls: idempotency claim,
         // counter, member, PCP and two providers, then one transaction of about
         // 9 items (auth 2 KB, list rows, timers, outbox, audit, idempotency
         // completion; 2 WRU per KB in a transaction, plus gsi1 entries), the SQS
         // send and the outbox delete.
-        http(
-            "prior-auth",
-            "POST /v1/prior-auths",
-            PRIOR_AUTHS,
-            256.0,
-            1.12,
-            [6.0, 1.0, 0.0, 0.0, 1.0],
-            5.0,
-            26.0,
-            0.0,
-            0.0,
-            1.0,
-        ),
+        http("prior-auth", "POST /v1/prior-auths", PRIOR_AUTHS, 256.0, 1.12, [6.0, 1.0, 0.0, 0.0, 1.0], 5.0, 26.0, 0.0, 0.0, 1.0),
         // Reads: the auth (up to 8 KB: 2 RRU) and the audit append. Own time
         // assumed as eligibility's.
-        http(
-            "prior-auth",
-            "GET /v1/prior-auths/{id}, UM queue",
-            PRIOR_AUTH_READS,
-            256.0,
-            1.0,
-            [2.0, 0.0, 0.0, 0.0, 0.0],
-            2.0,
-            2.0,
-            0.0,
-            0.0,
-            0.0,
-        ),
-        http(
-            "prior-auth",
-            "POST .../decision",
-            PRIOR_AUTH_DECISIONS,
-            256.0,
-            1.12,
-            [3.0, 1.0, 0.0, 0.0, 1.0],
-            4.0,
-            20.0,
-            0.0,
-            0.0,
-            1.0,
-        ),
+        http("prior-auth", "GET /v1/prior-auths/{id}, UM queue", PRIOR_AUTH_READS, 256.0, 1.0, [2.0, 0.0, 0.0, 0.0, 0.0], 2.0, 2.0, 0.0, 0.0, 0.0),
+        http("prior-auth", "POST .../decision", PRIOR_AUTH_DECISIONS, 256.0, 1.12, [3.0, 1.0, 0.0, 0.0, 1.0], 4.0, 20.0, 0.0, 0.0, 1.0),
         // JSON claim: like a prior-auth submit (idempotency, member, providers,
         // one transaction: claim, rows, guard, outbox, audit; the work item to
         // claim-edits through SQS).
-        http(
-            "claims",
-            "POST /v1/claims",
-            CLAIMS_JSON,
-            512.0,
-            1.12,
-            [5.0, 1.0, 0.0, 0.0, 1.0],
-            4.0,
-            22.0,
-            0.0,
-            0.0,
-            1.0,
-        ),
-        http(
-            "claims",
-            "GET /v1/claims/{id}, list",
-            CLAIM_READS,
-            512.0,
-            1.0,
-            [3.0, 0.0, 0.0, 0.0, 0.0],
-            3.0,
-            2.0,
-            0.0,
-            0.0,
-            0.0,
-        ),
+        http("claims", "POST /v1/claims", CLAIMS_JSON, 512.0, 1.12, [5.0, 1.0, 0.0, 0.0, 1.0], 4.0, 22.0, 0.0, 0.0, 1.0),
+        http("claims", "GET /v1/claims/{id}, list", CLAIM_READS, 512.0, 1.0, [3.0, 0.0, 0.0, 0.0, 0.0], 3.0, 2.0, 0.0, 0.0, 0.0),
         // An 837 file of CLAIMS_PER_FILE claims (per invocation): S3 object read,
         // 999 and 277CA written back, one transaction per 90 writes with eight in
         // flight (so about one round here), a work item per claim in SQS batches
@@ -318,32 +249,8 @@ fn invocations() -> Vec<Invocation> {
             http_api: false,
         },
         // Presign (document record, audit) then the client's PUT of the object.
-        http(
-            "documents",
-            "POST upload (presign)",
-            DOCUMENTS,
-            256.0,
-            1.0,
-            [3.0, 1.0, 0.0, 0.0, 0.0],
-            3.0,
-            8.0,
-            1.0,
-            0.0,
-            0.0,
-        ),
-        http(
-            "documents",
-            "GET download (presign)",
-            DOCUMENT_READS,
-            256.0,
-            1.0,
-            [3.0, 0.0, 0.0, 0.0, 0.0],
-            3.0,
-            2.0,
-            0.0,
-            1.0,
-            0.0,
-        ),
+        http("documents", "POST upload (presign)", DOCUMENTS, 256.0, 1.0, [3.0, 1.0, 0.0, 0.0, 0.0], 3.0, 8.0, 1.0, 0.0, 0.0),
+        http("documents", "GET download (presign)", DOCUMENT_READS, 256.0, 1.0, [3.0, 0.0, 0.0, 0.0, 0.0], 3.0, 2.0, 0.0, 1.0, 0.0),
         // ObjectCreated: read the 500 KB object, verify (1.8 ms for 25 MB,
         // "Document verification": a bound), mark it available, send the event.
         Invocation {
@@ -361,32 +268,8 @@ fn invocations() -> Vec<Invocation> {
             sqs: 3.0,
             http_api: false,
         },
-        http(
-            "disputes",
-            "POST /v1/disputes",
-            DISPUTES,
-            256.0,
-            1.12,
-            [5.0, 1.0, 0.0, 0.0, 1.0],
-            5.0,
-            22.0,
-            0.0,
-            0.0,
-            1.0,
-        ),
-        http(
-            "disputes",
-            "reads and decisions",
-            DISPUTE_READS + DISPUTES,
-            256.0,
-            1.0,
-            [3.0, 0.2, 0.0, 0.0, 0.2],
-            3.0,
-            6.0,
-            0.0,
-            0.0,
-            0.2,
-        ),
+        http("disputes", "POST /v1/disputes", DISPUTES, 256.0, 1.12, [5.0, 1.0, 0.0, 0.0, 1.0], 5.0, 22.0, 0.0, 0.0, 1.0),
+        http("disputes", "reads and decisions", DISPUTE_READS + DISPUTES, 256.0, 1.0, [3.0, 0.2, 0.0, 0.0, 0.2], 3.0, 6.0, 0.0, 0.0, 0.2),
         // A fax or email: object (and sidecar) read, parsed (3.0 ms for a 10-page
         // fax, "Intake parsing"), 1.5 documents written to S3, one transaction.
         Invocation {
@@ -404,19 +287,7 @@ fn invocations() -> Vec<Invocation> {
             sqs: 1.0,
             http_api: false,
         },
-        http(
-            "intake",
-            "clerk: read, file",
-            INTAKE_CLERK_CALLS,
-            256.0,
-            1.0,
-            [3.0, 0.3, 0.0, 0.0, 0.3],
-            3.0,
-            6.0,
-            0.0,
-            0.0,
-            0.3,
-        ),
+        http("intake", "clerk: read, file", INTAKE_CLERK_CALLS, 256.0, 1.0, [3.0, 0.3, 0.0, 0.0, 0.3], 3.0, 6.0, 0.0, 0.0, 0.3),
         sweeper("prior-auth-sweeper", 256.0),
         sweeper("claims-sweeper", 128.0),
         sweeper("disputes-sweeper", 256.0),
