@@ -363,6 +363,8 @@ fn count(v: f64) -> String {
 
 fn main() {
     let invocations = invocations();
+    // Between markers, for a tool that splices it into docs/performance.md.
+    println!("<!-- report:cost-model -->");
     println!("### Per invocation\n");
     println!(
         "| function | invocation | memory | own time (1 core) | AWS calls in sequence | billed (warm) | RRU | WRU | S3 PUT/GET | SQS |"
@@ -459,4 +461,5 @@ fn main() {
             total / members,
         );
     }
+    println!("<!-- /report:cost-model -->");
 }

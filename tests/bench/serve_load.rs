@@ -7,14 +7,14 @@
 //!
 //! `cargo bench --bench serve_load`. Environment:
 //! - `MSO_LOAD_SCENARIO`: comma-separated scenarios, default
-//!   `healthz,eligibility,claim-status,claim-list,prior-auth-submit`. `a+b`
-//!   interleaves two scenarios' requests in one stream (one `a`, one `b`, ...)
-//!   and reports each: `eligibility+healthz` compares the two under the very
-//!   same conditions.
+//!   `healthz,eligibility,eligibility+healthz,claim-status,claim-list,prior-auth-submit`.
+//!   `a+b` interleaves two scenarios' requests in one stream (one `a`, one `b`,
+//!   ...) at the rate given, and reports each: `eligibility+healthz` compares the
+//!   two under the very same conditions.
 //! - `MSO_LOAD_RATE`: comma-separated offered rates (requests/s) run for every
 //!   scenario; by default each scenario's own (1,000/s; 200/s for
 //!   prior-auth-submit, whose every request is a durable transaction).
-//! - `MSO_LOAD_SECONDS`: measured seconds per scenario and rate (default 10),
+//! - `MSO_LOAD_SECONDS`: measured seconds per scenario and rate (default 20),
 //!   after 2 s of warm-up at the same rate.
 //!
 //! Scenarios:
@@ -36,7 +36,8 @@ use std::time::{Duration, Instant};
 use support::{Server, npis_of, send, token, until};
 use tokio::sync::Mutex;
 
-const DEFAULT_SCENARIOS: &str = "healthz,eligibility,claim-status,claim-list,prior-auth-submit";
+const DEFAULT_SCENARIOS: &str =
+    "healthz,eligibility,eligibility+healthz,claim-status,claim-list,prior-auth-submit";
 /// Claims submitted in setup for the claim scenarios.
 const CLAIMS: usize = 20;
 
@@ -202,7 +203,7 @@ fn main() {
     let seconds: u64 = std::env::var("MSO_LOAD_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
+        .unwrap_or(20);
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_logging(data.path(), "warn");
 
@@ -249,12 +250,14 @@ fn main() {
                 }
             }
         }
+        // Between markers, for a tool that splices it into docs/performance.md.
         println!(
-            "\n| scenario | offered | achieved | p50 | p90 | p99 | p99.9 | max | errors |\n|---|---|---|---|---|---|---|---|---|"
+            "\n<!-- report:serve-load -->\n| scenario | offered | achieved | p50 | p90 | p99 | p99.9 | max | errors |\n|---|---|---|---|---|---|---|---|---|"
         );
         for r in rows {
             println!("{r}");
         }
+        println!("<!-- /report:serve-load -->");
     });
     drop(server);
 }
