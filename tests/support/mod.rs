@@ -42,8 +42,10 @@ impl Server {
     }
 
     /// Starts the server with extra environment variables.
+    /// `MSO_BIN` runs another build of `mso` (a profiling build, for `perf`).
     pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(MSO)
+        let bin = std::env::var_os("MSO_BIN").unwrap_or_else(|| MSO.into());
+        let mut child = Command::new(bin)
             .args(["serve", "--port", "0", "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "info")
