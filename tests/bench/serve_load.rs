@@ -219,6 +219,7 @@ fn main() {
             .build()
             .unwrap();
         let mut rows = Vec::new();
+        let mut plotted: Vec<(String, [f64; 3])> = Vec::new();
         for scenario in scenarios.split(',').map(str::trim) {
             let parts: Vec<&str> = scenario.split('+').collect();
             let plan = setup.plan_mix(&parts);
@@ -245,8 +246,10 @@ fn main() {
                     let errors = results.iter().filter(|r| r.0 == i && !r.2).count();
                     // A mix's parts share its rate.
                     let offered = rate / parts.len() as u64;
-                    rows.push(row(&label, offered, &mut latencies, errors, elapsed));
-                    eprintln!("{}", rows.last().unwrap());
+                    let (text, figures) = row(&label, offered, &mut latencies, errors, elapsed);
+                    eprintln!("{text}");
+                    rows.push(text);
+                    plotted.push((format!("{label} {offered}/s"), figures));
                 }
             }
         }
@@ -258,23 +261,35 @@ fn main() {
             println!("{r}");
         }
         println!("<!-- /report:serve-load -->");
+        let series = |name: &str, i: usize| {
+            serde_json::json!({"name": name, "values": plotted.iter().map(|(_, f)| f[i]).collect::<Vec<_>>()})
+        };
+        let plot = serde_json::json!({
+            "title": "mso serve on loopback, open loop at fixed offered rates",
+            "y_label": "latency, ms",
+            "categories": plotted.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(),
+            "series": [series("p50", 0), series("p99", 1), series("p99.9", 2)],
+        });
+        println!("<!-- plot:serve-load {plot} -->");
     });
     drop(server);
 }
 
-/// One markdown table row: the part's offered and achieved rate and latencies.
+/// One markdown table row: the part's offered and achieved rate and latencies;
+/// and its p50, p99 and p99.9 in ms, for the plot.
 fn row(
     label: &str,
     rate: u64,
     latencies: &mut [Duration],
     errors: usize,
     elapsed: Duration,
-) -> String {
+) -> (String, [f64; 3]) {
     latencies.sort_unstable();
     let n = latencies.len().max(1);
     let pct = |p: f64| latencies[((n as f64 * p) as usize).min(n - 1)];
     let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
-    format!(
+    let figures = [0.50, 0.99, 0.999].map(|p| pct(p).as_secs_f64() * 1000.0);
+    let text = format!(
         "| {label} | {rate}/s | {:.0}/s | {} | {} | **{}** | {} | {} | {errors} |",
         latencies.len() as f64 / elapsed.as_secs_f64(),
         ms(pct(0.50)),
@@ -282,7 +297,8 @@ fn row(
         ms(pct(0.99)),
         ms(pct(0.999)),
         ms(*latencies.last().unwrap()),
-    )
+    );
+    (text, figures)
 }
 
 /// Sends `rate` requests per second for `seconds`, each at its scheduled instant;

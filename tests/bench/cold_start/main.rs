@@ -1423,41 +1423,30 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
     let base = &rows[0];
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
 
+    // One table, as docs/performance.md shows it (`cargo bench -p perf-report`).
     println!();
+    println!("<!-- report:cold-start -->");
     println!(
-        "| binary | init p50 ms | p90 | x hello | init + 1st invoke p50 ms | p90 | x hello \
-         | AWS wait in it, p50 | init + 1st invoke less AWS wait, p50 ms | p90 | x hello |"
+        "| function | init | p90 | x hello | init + 1st invoke | AWS wait | less AWS wait | p90 \
+         | x hello | warm invoke (AWS wait) | peak RSS | stripped binary | zip |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (s, row) in subjects.iter().zip(&rows) {
-        println!(
-            "| {} | {} | {} | x{:.2} | {} | {} | x{:.2} | {} | {} | {} | x{:.2} |",
-            s.label,
-            ms(row.init.0),
-            ms(row.init.1),
-            ratio(row.init.0, base.init.0),
-            ms(row.first.0),
-            ms(row.first.1),
-            ratio(row.first.0, base.first.0),
-            ms(row.aws),
-            ms(row.own.0),
-            ms(row.own.1),
-            ratio(row.own.0, base.own.0),
-        );
-    }
-    println!();
-    println!(
-        "| binary | warm invoke p50 ms | AWS wait in it, p50 | peak RSS MB | binary MB | zip MB |"
-    );
-    println!("|---|---|---|---|---|---|");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut verdicts = Vec::new();
     for (s, row) in subjects.iter().zip(&rows) {
         let size = std::fs::metadata(&s.binary).map(|m| m.len()).unwrap_or(0);
         let zip = zip_size(&s.binary);
         let zip_shown = zip.map(mb).unwrap_or_else(|| "n/a (no zip CLI)".into());
         println!(
-            "| {} | {} | {} | {:.1} | {} | {zip_shown} |",
+            "| {} | {} ms | {} | x{:.2} | {} ms | {} ms | {} ms | {} | x{:.2} | {} ms ({}) | {:.1} MB | {} MB | {zip_shown} MB |",
             s.label,
+            ms(row.init.0),
+            ms(row.init.1),
+            ratio(row.init.0, base.init.0),
+            ms(row.first.0),
+            ms(row.aws),
+            ms(row.own.0),
+            ms(row.own.1),
+            ratio(row.own.0, base.own.0),
             ms(row.warm),
             ms(row.warm_aws),
             row.rss_kb as f64 / 1000.0,
@@ -1499,6 +1488,19 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
             ),
         ]);
     }
+    println!("<!-- /report:cold-start -->");
+    let millis = |d: Duration| d.as_secs_f64() * 1e3;
+    let plot = serde_json::json!({
+        "title": "Cold start per function against hello-world (p50)",
+        "y_label": "ms",
+        "categories": subjects.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(),
+        "series": [
+            {"name": "init (exec to first invocation/next)", "values": rows.iter().map(|r| millis(r.init.0)).collect::<Vec<_>>()},
+            {"name": "init + first invoke, less AWS wait", "values": rows.iter().map(|r| millis(r.own.0)).collect::<Vec<_>>()},
+            {"name": format!("{INIT_RATIO}x hello-world's init (the target)"), "values": rows.iter().map(|_| millis(base.init.0) * INIT_RATIO).collect::<Vec<_>>()},
+        ],
+    });
+    println!("<!-- plot:cold-start {plot} -->");
     println!();
     for (met, what) in verdicts {
         println!("{} {what}", if met { "met   " } else { "MISSED" });
