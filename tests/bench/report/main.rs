@@ -412,6 +412,7 @@ fn draw(plot: &Plot, path: &Path) -> anyhow::Result<()> {
                 v if v >= 100.0 => format!("{v:.0}"),
                 v if v >= 1.0 => format!("{v:.1}"),
                 v if v >= 0.01 => format!("{v:.2}"),
+                v if v == 0.0 => "0".into(),
                 v => format!("{v:.3}"),
             }
         })
