@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use mso::routes::api_routes;
+use mso_testkit::template::function_resource;
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn repo(path: &str) -> std::path::PathBuf {
@@ -104,7 +105,7 @@ fn the_template_and_mso_serve_expose_the_same_routes() {
             (
                 r.method.to_string(),
                 r.path.to_string(),
-                resource_name(r.function.name()),
+                function_resource(r.function.name()),
             )
         })
         .collect();
@@ -116,21 +117,6 @@ fn the_template_and_mso_serve_expose_the_same_routes() {
         only_local.is_empty() && only_aws.is_empty(),
         "served by mso serve only: {only_local:?}; in the template only: {only_aws:?}"
     );
-}
-
-/// `prior-auth` -> `PriorAuthFunction`: the SAM resource of a kebab-case function.
-fn resource_name(function: &str) -> String {
-    let mut name: String = function
-        .split('-')
-        .map(|part| {
-            let mut c = part.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
-    name.push_str("Function");
-    name
 }
 
 /// Least privilege on the single table: every statement of every function that
@@ -238,7 +224,7 @@ fn the_template_gives_every_function_what_its_code_reads() {
             .and_then(|b| b.strip_suffix('/'))
             .unwrap_or_else(|| panic!("{name}: CodeUri {code} is not ../target/lambda/<binary>/"));
         assert_eq!(
-            resource_name(binary),
+            function_resource(binary),
             name,
             "{name}: one kebab-case name per function"
         );

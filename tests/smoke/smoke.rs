@@ -33,7 +33,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::QueueAttributeName;
 use mso_api::FixedClock;
 use mso_testkit::moto::Moto;
-use mso_testkit::template::{self, Stack};
+use mso_testkit::template::{self, Stack, function_resource};
 use serde_json::{Value, json};
 use yaml_rust2::Yaml;
 
@@ -255,28 +255,13 @@ async fn story() -> anyhow::Result<bool> {
         .lock()
         .unwrap()
         .iter()
-        .map(|f| resource_name(f))
+        .map(|f| function_resource(f))
         .collect();
     ensure!(
         functions == covered,
         "the template's functions {functions:?}, the story ran {covered:?}: give a new function its step"
     );
     Ok(true)
-}
-
-/// `prior-auth` -> `PriorAuthFunction`: the SAM resource of a kebab-case function.
-fn resource_name(function: &str) -> String {
-    let mut name: String = function
-        .split('-')
-        .map(|part| {
-            let mut c = part.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
-    name.push_str("Function");
-    name
 }
 
 fn repo(path: &str) -> PathBuf {
@@ -413,7 +398,7 @@ impl Deployed {
     fn environment(&self, function: &str) -> anyhow::Result<Vec<(String, String)>> {
         let mut env = self
             .stack
-            .environment(&resource_name(function))
+            .environment(&function_resource(function))
             .map_err(anyhow::Error::msg)?;
         for (_, value) in env.iter_mut() {
             if value.starts_with("{{resolve:secretsmanager:") {
@@ -499,7 +484,7 @@ impl Deployed {
         kind: &str,
         property: &str,
     ) -> anyhow::Result<Vec<(String, String)>> {
-        let resource = &self.stack.template["Resources"][resource_name(function).as_str()];
+        let resource = &self.stack.template["Resources"][function_resource(function).as_str()];
         let mut found = Vec::new();
         for (_, event) in resource["Properties"]["Events"]
             .as_hash()
@@ -676,7 +661,7 @@ impl Deployed {
 
     /// The schedule's event: the function must have a schedule in the template.
     async fn scheduled(&self, function: &str, now: &str) -> anyhow::Result<Value> {
-        let resource = &self.stack.template["Resources"][resource_name(function).as_str()];
+        let resource = &self.stack.template["Resources"][function_resource(function).as_str()];
         let scheduled = resource["Properties"]["Events"]
             .as_hash()
             .into_iter()

@@ -243,6 +243,22 @@ impl Stack {
     }
 }
 
+/// `prior-auth` -> `PriorAuthFunction`: the SAM resource of a kebab-case function
+/// (one name per function for crate, binary, events/ folder and resource).
+pub fn function_resource(function: &str) -> String {
+    let mut name: String = function
+        .split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    name.push_str("Function");
+    name
+}
+
 fn scalar(value: &Yaml) -> Option<String> {
     match value {
         Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
