@@ -20,8 +20,9 @@ const PER_STORE: u64 = 200;
 
 /// A new accepted claim to dispute (one open PDR per claim and reason).
 async fn claim(e: &Env, i: u64) -> String {
-    let entropy: Vec<u8> = (0..16u8)
-        .map(|k| (i >> (u32::from(k % 8) * 8)) as u8 ^ k.wrapping_mul(31))
+    // Five bits of `i` per character (from_entropy keeps five bits a byte).
+    let entropy: Vec<u8> = (0..16)
+        .map(|k| i.checked_shr(5 * k).unwrap_or(0) as u8 & 31)
         .collect();
     let id = ReferenceId::from_entropy(RecordKind::Claim, &entropy)
         .unwrap()
