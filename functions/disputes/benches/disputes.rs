@@ -18,7 +18,8 @@ use support::{ClaimDecision, Env, env, pdr};
 /// an IPA's size rather than the bench's.
 const PER_STORE: u64 = 200;
 
-/// A new accepted claim to dispute (one open PDR per claim and reason).
+/// A new accepted claim to dispute (one open PDR per claim and reason), of a
+/// service on its own day (one live claim per service).
 async fn claim(e: &Env, i: u64) -> String {
     // Five bits of `i` per character (from_entropy keeps five bits a byte).
     let entropy: Vec<u8> = (0..16)
@@ -27,8 +28,14 @@ async fn claim(e: &Env, i: u64) -> String {
     let id = ReferenceId::from_entropy(RecordKind::Claim, &entropy)
         .unwrap()
         .to_string();
-    e.claim(&id, "2026-02-20T17:00:00Z", ClaimDecision::Accepted)
-        .await;
+    let day = jiff::civil::date(2025, 3, 1) + jiff::Span::new().days((i % PER_STORE) as i64);
+    e.claim_of(
+        &id,
+        &day.to_string(),
+        "2026-02-20T17:00:00Z",
+        ClaimDecision::Accepted,
+    )
+    .await;
     id
 }
 

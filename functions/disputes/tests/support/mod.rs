@@ -260,13 +260,15 @@ pub enum ClaimDecision {
 }
 
 /// Stores a claim with reference `id` (`CLM-7K3Q9M2P4X`) of the Sunrise
-/// practice for Ana's lumbar MRI, decided at `decided_at`, as the claims job
-/// would.
+/// practice for Ana's lumbar MRI on `service` (one live claim per service:
+/// another claim needs another date), decided at `decided_at`, as the claims
+/// job would.
 pub async fn decided_claim(
     store: &dyn mso_store::RecordStore,
     queue: &dyn mso_store::WorkQueue,
     policy: &mso_domain::policy::Policy,
     id: &str,
+    service: &str,
     decided_at: jiff::Timestamp,
     how: ClaimDecision,
 ) {
@@ -280,7 +282,7 @@ pub async fn decided_claim(
         "member_id": ANA.0, "dob": ANA.1, "place_of_service": "22", "type_of_bill": null,
         "diagnoses": ["M54.16"], "prior_auth_id": null, "total_charge_cents": 125_000,
         "lines": [{"procedure": "72148", "modifiers": [], "revenue_code": null, "units": "1",
-            "charge_cents": 125_000, "service_from": "2026-01-15", "service_to": "2026-01-15",
+            "charge_cents": 125_000, "service_from": service, "service_to": service,
             "diagnosis_pointers": [1], "rendering_npi": null, "place_of_service": null, "prior_auth_id": null}]
     }))
     .unwrap();
@@ -331,12 +333,18 @@ pub async fn decided_claim(
 }
 
 impl Env {
+    /// The MRI on 2026-01-15 (see [`decided_claim`]).
     pub async fn claim(&self, id: &str, decided_at: &str, how: ClaimDecision) {
+        self.claim_of(id, "2026-01-15", decided_at, how).await;
+    }
+
+    pub async fn claim_of(&self, id: &str, service: &str, decided_at: &str, how: ClaimDecision) {
         decided_claim(
             self.ipa.records.as_ref(),
             self.ipa.queue.as_ref(),
             &self.ipa.policy,
             id,
+            service,
             ts(decided_at),
             how,
         )
