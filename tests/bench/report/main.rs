@@ -152,20 +152,37 @@ fn main() -> anyhow::Result<()> {
             let printed = match how {
                 Run::Prints(cargo) => cargo_run(&root, name, cargo, &log)?,
                 Run::Criterion(commands) => {
-                    let started = std::time::SystemTime::now();
-                    let mut printed = String::new();
+                    // The run's start, so `--no-run` can make the report again
+                    // from the same criterion results.
+                    let started = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)?
+                        .as_secs();
+                    let mut printed = format!("criterion-since {started}\n");
                     for cargo in *commands {
                         printed.push_str(&cargo_run(&root, name, cargo, &log)?);
                     }
-                    printed + &criterion_report(name, &root.join("target/criterion"), started)?
+                    printed
                 }
             };
             std::fs::write(&log, printed)?;
         }
-        output.push_str(
-            &std::fs::read_to_string(&log)
-                .with_context(|| format!("{}: run it first (without --no-run)", log.display()))?,
-        );
+        let printed = std::fs::read_to_string(&log)
+            .with_context(|| format!("{}: run it first (without --no-run)", log.display()))?;
+        if let Run::Criterion(_) = how {
+            let since = printed
+                .lines()
+                .find_map(|l| l.strip_prefix("criterion-since "))
+                .and_then(|s| s.trim().parse().ok())
+                .context("the log has no criterion-since line: run it again")?;
+            let since = std::time::UNIX_EPOCH + std::time::Duration::from_secs(since);
+            output.push_str(&criterion_report(
+                name,
+                &root.join("target/criterion"),
+                since,
+            )?);
+        } else {
+            output.push_str(&printed);
+        }
         output.push('\n');
     }
 
@@ -277,12 +294,18 @@ fn criterion_report(
         ));
     }
     out.push_str(&format!("<!-- /report:{name} -->\n"));
+    // The plot shows the requests and events a function handles; the table also
+    // has the parts (presigning) and the refused bombs.
+    let plotted: Vec<_> = rows
+        .iter()
+        .filter(|(g, _, _)| g != "presign" && !g.contains("bombs"))
+        .collect();
     let plot = serde_json::json!({
         "title": "Warm handler latency, in-process on the embedded store (criterion median)",
         "y_label": "µs (log)",
         "log": true,
-        "categories": rows.iter().map(|(g, c, _)| format!("{g}: {}", c.chars().take(28).collect::<String>())).collect::<Vec<_>>(),
-        "series": [{"name": "median", "values": rows.iter().map(|(_, _, m)| m.point_estimate / 1e3).collect::<Vec<_>>()}],
+        "categories": plotted.iter().map(|(_, c, _)| c.chars().take(26).collect::<String>()).collect::<Vec<_>>(),
+        "series": [{"name": "median", "values": plotted.iter().map(|(_, _, m)| m.point_estimate / 1e3).collect::<Vec<_>>()}],
     });
     out.push_str(&format!("<!-- plot:{name} {plot} -->\n"));
     Ok(out)
@@ -391,13 +414,13 @@ fn draw(plot: &Plot, path: &Path) -> anyhow::Result<()> {
         (0.0, high * 1.35)
     };
 
-    let width = (160 + groups as u32 * 90).max(640);
+    let width = (160 + groups as u32 * 110).max(640);
     let area = SVGBackend::new(path, (width, 460)).into_drawing_area();
     area.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&area)
         .caption(&plot.title, ("sans-serif", 18))
         .margin(12)
-        .x_label_area_size(50)
+        .x_label_area_size(if groups > 10 { 65 } else { 50 })
         .y_label_area_size(70)
         .build_cartesian_2d(0f64..groups as f64, y0..y1)?;
     let log = plot.log;
@@ -412,7 +435,7 @@ fn draw(plot: &Plot, path: &Path) -> anyhow::Result<()> {
                 v if v >= 100.0 => format!("{v:.0}"),
                 v if v >= 1.0 => format!("{v:.1}"),
                 v if v >= 0.01 => format!("{v:.2}"),
-                v if v == 0.0 => "0".into(),
+                0.0 => "0".into(),
                 v => format!("{v:.3}"),
             }
         })
@@ -435,8 +458,9 @@ fn draw(plot: &Plot, path: &Path) -> anyhow::Result<()> {
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
-    // Category names under their group, every other one a line lower so long
+    // Category names under their group, on two or three staggered lines so long
     // names do not overlap.
+    let rows = if groups > 10 { 3 } else { 2 };
     for (i, name) in plot.categories.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(i as f64 + 0.5, y0));
         let style = TextStyle::from(("sans-serif", 12)).pos(text_anchor::Pos::new(
@@ -445,7 +469,7 @@ fn draw(plot: &Plot, path: &Path) -> anyhow::Result<()> {
         ));
         area.draw(&Text::new(
             name.clone(),
-            (x, y + 6 + (i as i32 % 2) * 16),
+            (x, y + 6 + (i as i32 % rows) * 15),
             style,
         ))?;
     }
