@@ -1,10 +1,10 @@
 //! `POST /v1/claims`: take one JSON claim; its edits run through the queue.
 
 use lambda_http::http::StatusCode;
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse};
+use mso_api::idempotency::{self, Attempt, StoredResponse};
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
-    body, directory, json_response,
+    directory, json_response,
 };
 use mso_domain::claims::{Claim, Source, Submission};
 use mso_domain::ids::{Npi, OrgId, RecordKind};
@@ -110,22 +110,9 @@ async fn submit(
     let principal = Principal::from_request(req)?;
     Span::current().record("org", principal.org.as_str());
     principal.authorize(&deps.policy.ipa.id, SUBMITTERS)?;
-    let key = IdempotencyKey::of(req);
-    let root = body::object(req.body().as_ref());
     // Every problem with the request at once: the key header and the body's fields.
-    let (key, submission) = match (key, root) {
-        (Ok(key), Ok(root)) => (key, parse::claim(&root).map_err(SubmitError::Invalid)?),
-        (Err(key_error), Ok(root)) => {
-            let mut errors = vec![key_error];
-            errors.extend(parse::claim(&root).err().unwrap_or_default());
-            return Err(SubmitError::Invalid(errors));
-        }
-        (key, Err(problem)) => {
-            let mut errors = problem.errors;
-            errors.extend(key.err());
-            return Err(SubmitError::Invalid(errors));
-        }
-    };
+    let (key, submission) =
+        idempotency::key_and_body(req, parse::claim).map_err(SubmitError::Invalid)?;
 
     let store = deps.records.as_ref();
     let now = deps.clock.now();

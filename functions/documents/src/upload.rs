@@ -1,8 +1,8 @@
 //! `POST /v1/documents`: an upload slot for a document of an owner.
 
 use lambda_http::http::{HeaderValue, StatusCode};
-use mso_api::body::{self, Fields, free_text};
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, Outcome, StoredResponse, Ticket};
+use mso_api::body::{Fields, free_text};
+use mso_api::idempotency::{self, Attempt, Outcome, StoredResponse, Ticket};
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
     Role, Scope, json_response,
@@ -258,22 +258,9 @@ async fn upload(
     Span::current().record("org", principal.org.as_str());
     let scope = principal.authorize(&deps.policy.ipa.id, USERS)?;
     let limits = &deps.policy.attachments;
-    let key = IdempotencyKey::of(req);
-    let root = body::object(req.body().as_ref());
     // Every problem with the request at once: the key header and the body's fields.
-    let (key, request) = match (key, root) {
-        (Ok(key), Ok(root)) => (key, parse(&root, limits).map_err(UploadError::Invalid)?),
-        (Err(key_error), Ok(root)) => {
-            let mut errors = vec![key_error];
-            errors.extend(parse(&root, limits).err().unwrap_or_default());
-            return Err(UploadError::Invalid(errors));
-        }
-        (key, Err(problem)) => {
-            let mut errors = problem.errors;
-            errors.extend(key.err());
-            return Err(UploadError::Invalid(errors));
-        }
-    };
+    let (key, request) =
+        idempotency::key_and_body(req, |root| parse(root, limits)).map_err(UploadError::Invalid)?;
     Span::current().record("owner_kind", request.owner.kind.as_str());
     // Staff attach only to the records of their job.
     if scope.is_staff()

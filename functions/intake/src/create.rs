@@ -26,10 +26,11 @@ use mso_store::{StoreError, WriteOp};
 use serde_json::{Map, Value, json};
 use tracing::{Span, instrument};
 
-use crate::link::{actor_of, claim, closed_problem, key_and_body};
+use crate::link::{actor_of, claim, closed_problem};
 use crate::read::path_id;
 use crate::view::{CreatedFromIntake, FiledRecord, IntakeView};
 use crate::{CLERKS, Deps};
+use mso_api::idempotency::key_and_body;
 
 /// Attempts when the item changes, or a new reference ID is taken, meanwhile.
 const ATTEMPTS: usize = 3;

@@ -3,7 +3,7 @@
 //! history.
 
 use lambda_http::http::StatusCode;
-use mso_api::body::{self, Fields};
+use mso_api::body::Fields;
 use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse, Ticket};
 use mso_api::outbox;
 use mso_api::{
@@ -122,29 +122,6 @@ fn link_request(root: &Map<String, Value>) -> Result<LinkRequest, Vec<FieldError
     }
 }
 
-/// The key and the body's fields, every problem at once.
-pub(crate) fn key_and_body<T>(
-    req: &Request,
-    parse: impl FnOnce(&Map<String, Value>) -> Result<T, Vec<FieldError>>,
-) -> Result<(IdempotencyKey, T), Vec<FieldError>> {
-    let key = IdempotencyKey::of(req);
-    match body::object(req.body().as_ref()) {
-        Ok(root) => match (key, parse(&root)) {
-            (Ok(key), Ok(value)) => Ok((key, value)),
-            (key, value) => {
-                let mut errors: Vec<FieldError> = key.err().into_iter().collect();
-                errors.extend(value.err().unwrap_or_default());
-                Err(errors)
-            }
-        },
-        Err(problem) => {
-            let mut errors = problem.errors;
-            errors.extend(key.err());
-            Err(errors)
-        }
-    }
-}
-
 /// Claims the key, or the answer to give instead.
 pub(crate) async fn claim(
     deps: &Deps,
@@ -222,7 +199,7 @@ async fn link(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Response
     Span::current().record("org", principal.org.as_str());
     let scope = principal.authorize(&deps.policy.ipa.id, CLERKS)?;
     let id = path_id(req).ok_or(LinkError::NotFound)?;
-    let (key, wanted) = key_and_body(req, link_request).map_err(LinkError::Invalid)?;
+    let (key, wanted) = idempotency::key_and_body(req, link_request).map_err(LinkError::Invalid)?;
     let store = deps.records.as_ref();
     let ticket = match claim(deps, req, &principal, &key).await? {
         Ok(ticket) => ticket,

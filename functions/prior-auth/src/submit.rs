@@ -2,11 +2,11 @@
 
 use lambda_http::http::StatusCode;
 use mso_api::audit::{self, AuditEvent};
-use mso_api::idempotency::{self, Attempt, IdempotencyKey, StoredResponse};
+use mso_api::idempotency::{self, Attempt, StoredResponse};
 use mso_api::throttle::Limit;
 use mso_api::{
     AuthError, Body, FieldError, Forbidden, Principal, Problem, Request, RequestInfo, Response,
-    body, json_response,
+    json_response,
 };
 use mso_domain::ids::RecordKind;
 use mso_domain::prior_auth::{Actor, Source};
@@ -162,25 +162,9 @@ async fn submit(
     let principal = Principal::from_request(req)?;
     Span::current().record("org", principal.org.as_str());
     principal.authorize(&deps.policy.ipa.id, SUBMITTERS)?;
-    let key = IdempotencyKey::of(req);
-    let root = body::object(req.body().as_ref());
     // Every problem with the request at once: the key header and the body's fields.
-    let (key, request) = match (key, root) {
-        (Ok(key), Ok(root)) => match parse::request(&root) {
-            Ok(request) => (key, request),
-            Err(errors) => return Err(SubmitError::Invalid(errors)),
-        },
-        (Err(key_error), Ok(root)) => {
-            let mut errors = vec![key_error];
-            errors.extend(parse::request(&root).err().unwrap_or_default());
-            return Err(SubmitError::Invalid(errors));
-        }
-        (key, Err(problem)) => {
-            let mut errors = problem.errors;
-            errors.extend(key.err());
-            return Err(SubmitError::Invalid(errors));
-        }
-    };
+    let (key, request) =
+        idempotency::key_and_body(req, parse::request).map_err(SubmitError::Invalid)?;
 
     let store = deps.records.as_ref();
     let now = deps.clock.now();

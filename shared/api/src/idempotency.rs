@@ -68,6 +68,31 @@ impl IdempotencyKey {
     }
 }
 
+/// The key and the JSON body's fields of a keyed POST, with every problem of
+/// both at once: a missing or bad key beside the body's field errors (or the
+/// body's own problem, when it is not a JSON object).
+pub fn key_and_body<T>(
+    req: &Request,
+    parse: impl FnOnce(&serde_json::Map<String, serde_json::Value>) -> Result<T, Vec<FieldError>>,
+) -> Result<(IdempotencyKey, T), Vec<FieldError>> {
+    let key = IdempotencyKey::of(req);
+    match crate::body::object(req.body().as_ref()) {
+        Ok(root) => match (key, parse(&root)) {
+            (Ok(key), Ok(value)) => Ok((key, value)),
+            (key, value) => {
+                let mut errors: Vec<FieldError> = key.err().into_iter().collect();
+                errors.extend(value.err().unwrap_or_default());
+                Err(errors)
+            }
+        },
+        Err(problem) => {
+            let mut errors = problem.errors;
+            errors.extend(key.err());
+            Err(errors)
+        }
+    }
+}
+
 /// One attempt at an idempotent request: who sent what, where.
 #[derive(Clone, Copy, Debug)]
 pub struct Attempt<'a> {
