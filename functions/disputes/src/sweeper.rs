@@ -11,7 +11,6 @@
 //! cost does not grow with the number of open disputes.
 
 use jiff::{SignedDuration, Timestamp};
-use mso_api::audit::sortable_instant;
 use mso_api::{Principal, RequestInfo};
 use mso_domain::disputes::review;
 use mso_domain::ids::{OrgId, ReferenceId};
@@ -116,29 +115,11 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
         request_id: format!("dispute-sweep-{}", now.as_second()),
         correlation_id: String::new(),
     };
-    let due = format!("{}#~", sortable_instant(now));
+    let due = mso_records::due_by(now);
 
     // The due timers, oldest first (bounded: the rest wait for the next sweep).
-    let mut timers = Vec::new();
-    let mut cursor = None;
-    while timers.len() < MAX_TIMERS {
-        let page = store
-            .query(
-                Query::between(keys::DISPUTE_TIMERS, String::new(), due.clone())
-                    .limit(MAX_TIMERS - timers.len())
-                    .after(cursor.take()),
-            )
-            .await?;
-        timers.extend(
-            page.records
-                .into_iter()
-                .filter_map(|r| serde_json::from_value::<Timer>(r.body).ok()),
-        );
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let timers: Vec<Timer> =
+        mso_records::due_timers(store, keys::DISPUTE_TIMERS, &due, MAX_TIMERS).await?;
     // One dispute's timers due together are one change: apply it once.
     let mut seen = std::collections::HashSet::new();
     let mut ids = timers

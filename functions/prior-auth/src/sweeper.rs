@@ -9,7 +9,6 @@
 //! its cost does not grow with the number of open auths.
 
 use jiff::{SignedDuration, Timestamp};
-use mso_api::audit::sortable_instant;
 use mso_api::{Principal, RequestInfo};
 use mso_domain::ids::OrgId;
 use mso_domain::prior_auth::review;
@@ -107,29 +106,11 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
         request_id: format!("sweep-{}", now.as_second()),
         correlation_id: String::new(),
     };
-    let due = format!("{}#~", sortable_instant(now));
+    let due = mso_records::due_by(now);
 
     // The due timers, oldest first (bounded: the rest wait for the next sweep).
-    let mut timers = Vec::new();
-    let mut cursor = None;
-    while timers.len() < MAX_TIMERS {
-        let page = store
-            .query(
-                Query::between(keys::PRIOR_AUTH_TIMERS, String::new(), due.clone())
-                    .limit(MAX_TIMERS - timers.len())
-                    .after(cursor.take()),
-            )
-            .await?;
-        timers.extend(
-            page.records
-                .into_iter()
-                .filter_map(|r| serde_json::from_value::<Timer>(r.body).ok()),
-        );
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let timers: Vec<Timer> =
+        mso_records::due_timers(store, keys::PRIOR_AUTH_TIMERS, &due, MAX_TIMERS).await?;
     // Applied many at a time: each is its own transaction, and concurrent
     // transactions share disk flushes (embedded) or round trips (DynamoDB).
     let mut running = tokio::task::JoinSet::new();

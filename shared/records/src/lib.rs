@@ -23,3 +23,41 @@ pub struct Ports<'a> {
     pub records: &'a dyn RecordStore,
     pub queue: &'a dyn WorkQueue,
 }
+
+/// The upper sort-key bound of rows due by `now` (timers, queues ordered by
+/// their next clock): their keys start with the due instant, sortable.
+pub fn due_by(now: jiff::Timestamp) -> String {
+    format!("{}#~", mso_api::audit::sortable_instant(now))
+}
+
+/// The sweeper timers of `partition` (`keys::PRIOR_AUTH_TIMERS`...) up to `due`
+/// ([`due_by`]), oldest first, at most `max` (the rest wait for the next
+/// sweep). A row that does not read as a `T` is left out.
+pub async fn due_timers<T: serde::de::DeserializeOwned>(
+    store: &dyn RecordStore,
+    partition: &str,
+    due: &str,
+    max: usize,
+) -> Result<Vec<T>, mso_store::StoreError> {
+    let mut timers = Vec::new();
+    let mut cursor = None;
+    while timers.len() < max {
+        let page = store
+            .query(
+                mso_store::Query::between(partition, String::new(), due)
+                    .limit(max - timers.len())
+                    .after(cursor.take()),
+            )
+            .await?;
+        timers.extend(
+            page.records
+                .into_iter()
+                .filter_map(|r| serde_json::from_value::<T>(r.body).ok()),
+        );
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(timers)
+}
