@@ -4,19 +4,21 @@
 
 use mso_domain::policy::{Policy, PolicyError};
 
-/// `(name, path in the repository, text)` of every bundled policy.
-pub const BUNDLED: &[(&str, &str, &str)] = &[
-    (
-        "sunrise",
-        "infra/ipas/sunrise.toml",
-        include_str!("../../../infra/ipas/sunrise.toml"),
-    ),
-    (
-        "harbor",
-        "infra/ipas/harbor.toml",
-        include_str!("../../../infra/ipas/harbor.toml"),
-    ),
-];
+/// One bundled policy, as `build.rs` finds it in `infra/ipas/`.
+#[derive(Clone, Copy, Debug)]
+pub struct Bundled {
+    /// The IPA's name (`MSO_IPA`), the file's stem.
+    pub name: &'static str,
+    /// Its path in the repository, in every error.
+    pub path: &'static str,
+    /// The file as written and reviewed.
+    pub toml: &'static str,
+    /// The same document as JSON, converted at build time: what [`load`] reads.
+    pub json: &'static str,
+}
+
+/// Every policy in `infra/ipas/`, by name.
+pub const BUNDLED: &[Bundled] = include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 
 /// The policy the local demo runs with.
 pub const DEMO: &str = "sunrise";
@@ -30,20 +32,23 @@ pub enum BundledPolicyError {
 }
 
 pub fn names() -> Vec<&'static str> {
-    BUNDLED.iter().map(|(name, _, _)| *name).collect()
+    BUNDLED.iter().map(|b| b.name).collect()
 }
 
-/// The text of a bundled policy and its repository path.
+fn bundled(name: &str) -> Option<&'static Bundled> {
+    BUNDLED.iter().find(|b| b.name == name)
+}
+
+/// The TOML of a bundled policy and its repository path.
 pub fn text(name: &str) -> Option<(&'static str, &'static str)> {
-    BUNDLED
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(_, path, text)| (*path, *text))
+    bundled(name).map(|b| (b.path, b.toml))
 }
 
+/// A bundled policy, parsed and checked (from its JSON form; errors name the
+/// TOML file and key).
 pub fn load(name: &str) -> Result<Policy, BundledPolicyError> {
-    let (path, text) = text(name).ok_or_else(|| BundledPolicyError::Unknown(name.into()))?;
-    Ok(Policy::from_toml(text, path)?)
+    let b = bundled(name).ok_or_else(|| BundledPolicyError::Unknown(name.into()))?;
+    Ok(Policy::from_json(b.json, b.path)?)
 }
 
 #[cfg(test)]
@@ -54,10 +59,27 @@ mod tests {
 
     #[test]
     fn every_bundled_policy_is_valid_and_named_after_its_file() {
-        for (name, path, _) in BUNDLED {
-            let policy = load(name).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(policy.ipa.id, *name);
-            assert_eq!(*path, format!("infra/ipas/{name}.toml"));
+        assert_eq!(names(), ["harbor", "sunrise"]);
+        for b in BUNDLED {
+            let policy = load(b.name).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(policy.ipa.id, b.name);
+            assert_eq!(b.path, format!("infra/ipas/{}.toml", b.name));
+        }
+    }
+
+    /// What a Lambda reads is what was reviewed: the JSON form gives the policy
+    /// the TOML gives, field for field.
+    #[test]
+    fn the_json_form_is_the_toml_policy() {
+        for b in BUNDLED {
+            let from_toml = Policy::from_toml(b.toml, b.path).unwrap_or_else(|e| panic!("{e}"));
+            let from_json = load(b.name).unwrap();
+            assert_eq!(
+                format!("{from_json:?}"),
+                format!("{from_toml:?}"),
+                "{}",
+                b.name
+            );
         }
     }
 
