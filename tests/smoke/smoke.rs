@@ -26,12 +26,12 @@ use std::process::{Command, ExitCode};
 use std::sync::Arc;
 
 use anyhow::{Context, bail, ensure};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types as ddb;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::QueueAttributeName;
 use mso_api::FixedClock;
+use mso_store::aws::SdkConfig;
 use mso_testkit::moto::Moto;
 use mso_testkit::template::{self, Stack, function_resource};
 use serde_json::{Value, json};
@@ -332,11 +332,11 @@ impl Deployed {
                 ("AWS::StackName", &format!("mso-{IPA}")),
             ],
         );
-        let loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&moto.endpoint)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"));
-        let sdk = mso_store::aws::sdk_config_from(loader).await;
+        let sdk = mso_store::aws::sdk_config_for(
+            REGION,
+            Some(&moto.endpoint),
+            Credentials::new("testing", "testing", None, None, "moto"),
+        );
 
         let tables = stack.resources("AWS::DynamoDB::Table");
         ensure!(

@@ -72,7 +72,7 @@ pub async fn aws_deps() -> Result<Deps, lambda_http::Error> {
     let policy = mso_api::policies::load(&mso_api::config::required("MSO_IPA")?)?;
     let table = mso_api::config::required("TABLE_NAME")?;
     let bucket = mso_api::config::required("CLAIMS_BUCKET")?;
-    let sdk = sdk_config().await;
+    let sdk = sdk_config()?;
     Ok(Deps {
         records: Arc::new(DynamoRecordStore::new(
             &sdk,

@@ -53,7 +53,7 @@ pub async fn aws_deps() -> Result<Deps, lambda_http::Error> {
     use mso_store::aws::{DynamoRecordStore, SqsWorkQueue, sdk_config};
     let policy = mso_api::policies::load(&mso_api::config::required("MSO_IPA")?)?;
     let table = mso_api::config::required("TABLE_NAME")?;
-    let sdk = sdk_config().await;
+    let sdk = sdk_config()?;
     Ok(Deps {
         records: Arc::new(DynamoRecordStore::new(
             &sdk,

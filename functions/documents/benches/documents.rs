@@ -89,20 +89,18 @@ fn presign(c: &mut Criterion) {
     });
     #[cfg(feature = "lambda")]
     {
-        use aws_config::{BehaviorVersion, Region};
         use aws_sdk_dynamodb::config::Credentials;
-        let sdk = rt.block_on(mso_store::aws::sdk_config_from(
-            aws_config::defaults(BehaviorVersion::latest())
-                .empty_test_environment()
-                .region(Region::new("us-west-2"))
-                .credentials_provider(Credentials::new(
-                    "AKIDEXAMPLE",
-                    "secret",
-                    Some("session".into()),
-                    None,
-                    "bench",
-                )),
-        ));
+        let sdk = mso_store::aws::sdk_config_for(
+            "us-west-2",
+            None,
+            Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                Some("session".into()),
+                None,
+                "bench",
+            ),
+        );
         let s3 = mso_store::aws::S3DocumentStore::new(&sdk, "mso-sunrise-docs-123456789012");
         group.bench_function("PUT, S3 (SigV4, create-only)", |b| {
             b.iter(|| {

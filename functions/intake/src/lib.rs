@@ -90,7 +90,7 @@ pub async fn aws_deps() -> Result<Deps, lambda_http::Error> {
     let table = mso_api::config::required("TABLE_NAME")?;
     let intake_bucket = mso_api::config::required("INTAKE_BUCKET")?;
     let documents_bucket = mso_api::config::required("DOCUMENTS_BUCKET")?;
-    let sdk = sdk_config().await;
+    let sdk = sdk_config()?;
     Ok(Deps {
         records: Arc::new(DynamoRecordStore::new(
             &sdk,

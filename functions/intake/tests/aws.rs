@@ -10,7 +10,6 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
@@ -37,12 +36,11 @@ struct OnMoto {
 
 async fn on_moto() -> Option<OnMoto> {
     let moto = Moto::start()?;
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"));
-    let sdk = aws::sdk_config_from(loader).await;
+    let sdk = aws::sdk_config_for(
+        "us-east-1",
+        Some(&moto.endpoint),
+        Credentials::new("testing", "testing", None, None, "moto"),
+    );
     aws::create_table(&aws_sdk_dynamodb::Client::new(&sdk), TABLE)
         .await
         .unwrap();

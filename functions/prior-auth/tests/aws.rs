@@ -9,7 +9,6 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use mso_api::{FixedClock, policies};
 use mso_store::ReceiveOptions;
@@ -23,12 +22,11 @@ const TABLE: &str = "mso-test";
 
 async fn on_moto() -> Option<(Deps, Moto)> {
     let moto = Moto::start()?;
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .empty_test_environment()
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"));
-    let sdk = aws::sdk_config_from(loader).await;
+    let sdk = aws::sdk_config_for(
+        "us-east-1",
+        Some(&moto.endpoint),
+        Credentials::new("testing", "testing", None, None, "moto"),
+    );
     aws::create_table(&aws_sdk_dynamodb::Client::new(&sdk), TABLE)
         .await
         .unwrap();

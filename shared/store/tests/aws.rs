@@ -7,7 +7,6 @@ mod contract;
 
 use std::collections::HashMap;
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_sqs::types::QueueAttributeName;
 use contract::{JOBS, JOBS_DLQ, MAX_RECEIVE_COUNT};
@@ -33,12 +32,11 @@ impl Aws {
         let moto = Moto::start()?;
         // Everything explicit, nothing from the host's environment or profile:
         // tests run in parallel threads and must not touch process env.
-        let loader = aws_config::defaults(BehaviorVersion::latest())
-            .empty_test_environment()
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&moto.endpoint)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"));
-        let sdk = aws::sdk_config_from(loader).await;
+        let sdk = aws::sdk_config_for(
+            "us-east-1",
+            Some(&moto.endpoint),
+            Credentials::new("testing", "testing", None, None, "moto"),
+        );
 
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         aws::create_table(&dynamo, TABLE).await.unwrap();

@@ -56,13 +56,13 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use mso_store::aws::SdkConfig;
 use mso_store::aws::{DynamoRecordStore, S3DocumentStore, SqsWorkQueue};
 use mso_store::{DocumentStore, RecordStore, WorkQueue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1316,12 +1316,11 @@ impl Moto {
     }
 
     async fn sdk(&self) -> SdkConfig {
-        let loader = aws_config::defaults(BehaviorVersion::latest())
-            .empty_test_environment()
-            .region(Region::new("us-west-2"))
-            .endpoint_url(format!("http://{}", self.addr))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"));
-        mso_store::aws::sdk_config_from(loader).await
+        mso_store::aws::sdk_config_for(
+            "us-west-2",
+            Some(&format!("http://{}", self.addr)),
+            Credentials::new("testing", "testing", None, None, "moto"),
+        )
     }
 }
 

@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -22,6 +21,7 @@ use aws_sdk_dynamodb::types::{
     KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification, TransactWriteItem,
 };
+use aws_types::SdkConfig;
 
 use super::error::{classify, is_retryable_code};
 use crate::record::MAX_TRANSACTION_OPS;

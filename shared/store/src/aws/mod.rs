@@ -4,7 +4,7 @@
 //! ```no_run
 //! # async fn example() -> Result<(), mso_store::StoreError> {
 //! use mso_store::aws::{self, DynamoRecordStore, S3DocumentStore, SqsWorkQueue};
-//! let sdk = aws::sdk_config().await;
+//! let sdk = aws::sdk_config()?; // in Lambda: its region and role, from the environment
 //! let records = DynamoRecordStore::new(&sdk, "mso-table", mso_store::CursorKey::from_env()?);
 //! let documents = S3DocumentStore::new(&sdk, "mso-documents");
 //! let queue = SqsWorkQueue::from_env(&sdk); // QUEUE_URL_<NAME> variables
@@ -16,14 +16,17 @@ mod error;
 mod s3;
 mod sqs;
 
-use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
-use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
-use aws_sdk_dynamodb::config::{Credentials, SharedHttpClient};
+use aws_sdk_dynamodb::config::{
+    BehaviorVersion, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
+};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+pub use aws_types::SdkConfig;
 
 pub use dynamo::{DynamoRecordStore, create_table};
 pub use s3::S3DocumentStore;
 pub use sqs::{QUEUE_URL_ENV_PREFIX, SqsWorkQueue};
+
+use crate::StoreError;
 
 /// The roots of Amazon Trust Services, which issue every AWS endpoint's
 /// certificate, compiled in. The SDK's default reads and parses every file under
@@ -46,44 +49,62 @@ pub fn http_client() -> SharedHttpClient {
         .build_https()
 }
 
-/// The AWS configuration with [`http_client`]. In Lambda (`AWS_LAMBDA_FUNCTION_NAME`
-/// is set), see [`in_lambda`]; elsewhere, the standard chains (environment,
-/// profile, container or instance role). Both take `AWS_ENDPOINT_URL` from the
-/// environment.
-pub async fn sdk_config() -> SdkConfig {
-    let loader = aws_config::defaults(BehaviorVersion::latest());
-    sdk_config_from(in_lambda(loader, |name| std::env::var(name).ok())).await
+/// The AWS configuration of a Lambda function, from what Lambda sets in its
+/// environment: the region (`AWS_REGION`) and the execution role's credentials
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), plus
+/// `AWS_ENDPOINT_URL` when set (moto in the tests and the meters). A variable
+/// missing stops the cold start naming it.
+///
+/// Why not `aws-config`: its credential and region chains look for profile files,
+/// container and instance-metadata endpoints, SSO and STS, none of which a
+/// Lambda function has a use for, and they cost every binary about 0.3 MB and its
+/// cold start their set-up. The retry, timeout and sleep defaults are the SDK's
+/// own, which the clients apply when the configuration leaves them unset.
+pub fn sdk_config() -> Result<SdkConfig, StoreError> {
+    lambda_environment(|name| std::env::var(name).ok())
 }
 
-/// In Lambda, the region and the role's credentials are in the environment
-/// (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`),
-/// so they are set from there, and no profile file is read: there is none, and
-/// the standard chains would look for one (and build STS and instance-metadata
-/// clients) first. Without keys in the environment (SnapStart serves credentials
-/// from an endpoint instead), credentials keep the standard chain.
-fn in_lambda(loader: ConfigLoader, var: impl Fn(&str) -> Option<String>) -> ConfigLoader {
-    if var("AWS_LAMBDA_FUNCTION_NAME").is_none() {
-        return loader;
-    }
-    let no_profile = EnvConfigFiles::builder()
-        .with_contents(EnvConfigFileKind::Config, "")
-        .build();
-    let mut loader = loader.profile_files(no_profile);
-    if let Some(region) = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")) {
-        loader = loader.region(Region::new(region));
-    }
-    if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        let token = var("AWS_SESSION_TOKEN");
-        let credentials = Credentials::new(key, secret, token, None, "lambda-environment");
-        loader = loader.credentials_provider(credentials);
-    }
-    loader
+fn lambda_environment(var: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, StoreError> {
+    let set = |name: &str| var(name).filter(|value| !value.is_empty());
+    let required = |name: &str| {
+        set(name).ok_or_else(|| StoreError::NotConfigured(format!("{name} (set by Lambda)")))
+    };
+    let region = match set("AWS_REGION") {
+        Some(region) => region,
+        None => required("AWS_DEFAULT_REGION")
+            .map_err(|_| StoreError::NotConfigured("AWS_REGION (set by Lambda)".into()))?,
+    };
+    let credentials = Credentials::new(
+        required("AWS_ACCESS_KEY_ID")?,
+        required("AWS_SECRET_ACCESS_KEY")?,
+        set("AWS_SESSION_TOKEN"),
+        None,
+        "lambda-environment",
+    );
+    Ok(sdk_config_for(
+        &region,
+        set("AWS_ENDPOINT_URL").as_deref(),
+        credentials,
+    ))
 }
 
-/// Loads `loader` with [`http_client`]; for callers (and tests) that set the
-/// region, endpoint or credentials themselves.
-pub async fn sdk_config_from(loader: ConfigLoader) -> SdkConfig {
-    loader.http_client(http_client()).load().await
+/// The configuration for `region`, as `credentials`, at `endpoint_url` if given
+/// (else AWS's own endpoints), with [`http_client`]; for the tests and tools
+/// that talk to moto.
+pub fn sdk_config_for(
+    region: &str,
+    endpoint_url: Option<&str>,
+    credentials: Credentials,
+) -> SdkConfig {
+    let mut sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(http_client());
+    if let Some(url) = endpoint_url {
+        sdk = sdk.endpoint_url(url);
+    }
+    sdk.build()
 }
 
 #[cfg(test)]
@@ -126,24 +147,6 @@ mod tests {
         }
     }
 
-    /// A machine whose profile names another region, FIPS endpoints and other
-    /// keys (as files in ~/.aws would; the process environment is not read).
-    fn loader_on_a_machine_with_a_profile() -> ConfigLoader {
-        let profile = EnvConfigFiles::builder()
-            .with_contents(
-                EnvConfigFileKind::Config,
-                "[default]\nregion = us-east-1\nuse_fips_endpoint = true\n",
-            )
-            .with_contents(
-                EnvConfigFileKind::Credentials,
-                "[default]\naws_access_key_id = PROFILEKEY\naws_secret_access_key = s\n",
-            )
-            .build();
-        aws_config::defaults(BehaviorVersion::latest())
-            .empty_test_environment()
-            .profile_files(profile)
-    }
-
     fn lambda_variable(name: &str) -> Option<String> {
         let value = match name {
             "AWS_LAMBDA_FUNCTION_NAME" => "mso-sunrise-eligibility",
@@ -156,29 +159,51 @@ mod tests {
         Some(value.into())
     }
 
-    async fn access_key(sdk: &SdkConfig) -> String {
+    async fn access_key(sdk: &SdkConfig) -> (String, Option<String>) {
         use aws_sdk_dynamodb::config::ProvideCredentials;
         let provider = sdk.credentials_provider().unwrap();
         let credentials = provider.provide_credentials().await.unwrap();
-        credentials.access_key_id().to_string()
+        (
+            credentials.access_key_id().to_string(),
+            credentials.session_token().map(str::to_owned),
+        )
     }
 
     #[tokio::test]
-    async fn in_lambda_region_and_credentials_come_from_its_variables_and_no_profile_is_read() {
-        let loader = in_lambda(loader_on_a_machine_with_a_profile(), lambda_variable);
-        let sdk = sdk_config_from(loader).await;
+    async fn region_and_credentials_come_from_lambdas_variables() {
+        let sdk = lambda_environment(lambda_variable).unwrap();
         assert_eq!(sdk.region().unwrap().as_ref(), "us-west-2");
-        assert_eq!(access_key(&sdk).await, "LAMBDAKEY");
-        assert_eq!(sdk.use_fips(), None, "the profile was read");
+        assert_eq!(
+            access_key(&sdk).await,
+            ("LAMBDAKEY".into(), Some("token".into()))
+        );
+        assert_eq!(sdk.endpoint_url(), None);
+        assert_eq!(sdk.behavior_version(), Some(BehaviorVersion::latest()));
+        assert!(sdk.http_client().is_some());
     }
 
     #[tokio::test]
-    async fn outside_lambda_the_standard_chains_read_the_profile() {
-        let loader = in_lambda(loader_on_a_machine_with_a_profile(), |_| None);
-        let sdk = sdk_config_from(loader).await;
-        assert_eq!(sdk.region().unwrap().as_ref(), "us-east-1");
-        assert_eq!(access_key(&sdk).await, "PROFILEKEY");
-        assert_eq!(sdk.use_fips(), Some(true));
+    async fn an_endpoint_url_in_the_environment_is_used() {
+        let sdk = lambda_environment(|name| match name {
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5000".into()),
+            "AWS_REGION" => None,
+            "AWS_DEFAULT_REGION" => Some("eu-west-1".into()),
+            other => lambda_variable(other),
+        })
+        .unwrap();
+        assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:5000"));
+        assert_eq!(sdk.region().unwrap().as_ref(), "eu-west-1");
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let err = lambda_environment(|name| {
+                (name != missing).then(|| lambda_variable(name)).flatten()
+            })
+            .unwrap_err();
+            assert!(err.to_string().contains(missing), "{missing}: {err}");
+        }
     }
 
     #[test]

@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::SdkConfig;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
+use aws_types::SdkConfig;
 use sha2::{Digest, Sha256};
 
 use super::error::classify;
