@@ -20,9 +20,12 @@
 //! of the event (a new idempotency key, object or claim, [`Function::fresh`]), so
 //! each cold invocation does the first-time work, not a replay of the previous
 //! run's; the warm one repeats the cold one's event, so for those functions it is a
-//! replay. The functions' AWS endpoint is a pass-through proxy to moto that adds up
-//! the time a request to AWS was outstanding, so the table can show the cold-start
-//! cost without the emulator's service time (moto is Python, a few ms per call).
+//! replay. The functions' AWS endpoint is an HTTP proxy to moto that adds up the
+//! time a request to AWS was outstanding, so the table can show the cold-start
+//! cost without the emulator's service time (moto is Python, a few ms per call),
+//! and keeps the function's connections alive, as AWS endpoints do and moto does
+//! not. The CPU time of the function's threads at its first response is the
+//! figure free of both the emulator and a busy machine's scheduling.
 //! Binaries are interleaved, `--runs` (default 9) each after one unmeasured warm-up
 //! round, in a new random order each round; the tables give medians, p90s, ratios
 //! to the baseline, binary and zip sizes, and whether the targets are met.
@@ -65,7 +68,6 @@ use hyper_util::rt::TokioIo;
 use mso_store::aws::SdkConfig;
 use mso_store::aws::{DynamoRecordStore, S3DocumentStore, SqsWorkQueue};
 use mso_store::{DocumentStore, RecordStore, WorkQueue};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The table every function of the stack shares (single-table design).
 const TABLE: &str = "mso-cold-start";
@@ -628,6 +630,10 @@ struct Sample {
     /// Time between the two responses during which a request to AWS was
     /// outstanding.
     warm_aws_wait: Duration,
+    /// CPU time of all its threads at the first response (from schedstat): what
+    /// the function itself spent, free of the emulator's time and of waiting
+    /// for a core on a busy machine.
+    first_cpu: Duration,
     peak_rss_kb: u64,
 }
 
@@ -891,16 +897,19 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
                     bail!("response {} lacks {expect:?}: {}", n + 1, truncate(&text));
                 }
                 if n == 0 {
-                    first = Some((at, env.aws.waited()));
+                    let cpu = cpu_time(child.child.id()).context("reading schedstat")?;
+                    first = Some((at, env.aws.waited(), cpu));
                     continue;
                 }
-                let (first_at, aws_wait) = first.context("the second response came first")?;
+                let (first_at, aws_wait, first_cpu) =
+                    first.context("the second response came first")?;
                 return Ok(Sample {
                     init: next[0].context("a response before any invocation/next")? - start,
                     first_response: first_at - start,
                     aws_wait,
                     warm_invoke: at - next[1].context("no second invocation/next")?,
                     warm_aws_wait: env.aws.waited() - aws_wait,
+                    first_cpu,
                     peak_rss_kb: peak_rss_kb(child.child.id()).context("reading VmHWM")?,
                 });
             }
@@ -922,6 +931,24 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
 
 fn truncate(text: &str) -> String {
     text.chars().take(400).collect()
+}
+
+/// The CPU time a live process's threads have had so far (the first field of
+/// each `/proc/PID/task/TID/schedstat`, in nanoseconds).
+fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let mut nanos = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        // A thread that ends meanwhile has no file left to read.
+        let Ok(stat) = std::fs::read_to_string(task?.path().join("schedstat")) else {
+            continue;
+        };
+        nanos += stat
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .context("a schedstat line without its run time")?;
+    }
+    Ok(Duration::from_nanos(nanos))
 }
 
 /// The peak resident set size of a live process, in kB.
@@ -1102,9 +1129,8 @@ fn status(code: StatusCode) -> Response<Full<Bytes>> {
 // AWS: moto behind a proxy that times the waits
 // ---------------------------------------------------------------------------
 
-/// A TCP pass-through to moto that adds up the wall time during which at least
-/// one request was outstanding (from a request's first byte to its response's
-/// first byte, on any connection).
+/// An HTTP/1.1 proxy to moto ([`forward`]) that adds up the wall time during
+/// which at least one request was outstanding, on any connection.
 struct AwsProxy {
     addr: SocketAddr,
     busy: Arc<Mutex<Busy>>,
@@ -1143,7 +1169,14 @@ impl AwsProxy {
         let shared = busy.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                tokio::spawn(pipe(client, upstream, shared.clone()));
+                let _ = client.set_nodelay(true);
+                let busy = shared.clone();
+                let service =
+                    hyper::service::service_fn(move |req| forward(req, upstream, busy.clone()));
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(client), service),
+                );
             }
         });
         Ok(AwsProxy { addr, busy })
@@ -1158,110 +1191,37 @@ impl AwsProxy {
     }
 }
 
-/// Copies one connection both ways; a request is outstanding from its first byte
-/// to its response's last (HTTP/1.1: one request at a time on a connection). The
-/// first request's wait includes connecting to moto, which closes every
-/// connection (real AWS endpoints keep them alive, so that is network time, not
-/// the function's).
-async fn pipe(client: tokio::net::TcpStream, upstream: SocketAddr, busy: Arc<Mutex<Busy>>) {
-    use std::sync::atomic::AtomicBool;
-    use std::sync::atomic::Ordering::SeqCst;
-
-    let _ = client.set_nodelay(true);
-    let (mut client_rx, mut client_tx) = client.into_split();
-    let mut buf = vec![0; 64 * 1024];
-    let first = match client_rx.read(&mut buf).await {
-        Ok(n @ 1..) => n,
-        _ => return,
-    };
+/// Forwards one request to moto, on a connection of its own (moto closes each
+/// after its response), and returns the response without moto's `Connection:
+/// close`, so the function keeps its connection as it would with AWS, whose
+/// endpoints keep connections alive: with moto's close passed on, every AWS call
+/// in the function paid a new connection, which in AWS only the first one does.
+/// The request is outstanding from its arrival to its response's return.
+async fn forward(
+    req: Request<Incoming>,
+    upstream: SocketAddr,
+    busy: Arc<Mutex<Busy>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     busy.lock().unwrap().begin();
-    let waiting = Arc::new(AtomicBool::new(true));
-    let server = match tokio::net::TcpStream::connect(upstream).await {
-        Ok(server) => server,
-        Err(_) => {
-            busy.lock().unwrap().end();
-            return;
-        }
-    };
-    let _ = server.set_nodelay(true);
-    let (mut server_rx, mut server_tx) = server.into_split();
-
-    let (up_waiting, up_busy) = (waiting.clone(), busy.clone());
-    let up = async move {
-        let mut n = first;
-        loop {
-            if server_tx.write_all(&buf[..n]).await.is_err() {
-                break;
-            }
-            n = match client_rx.read(&mut buf).await {
-                Ok(n @ 1..) => n,
-                _ => break,
-            };
-            if !up_waiting.swap(true, SeqCst) {
-                up_busy.lock().unwrap().begin();
-            }
-        }
-        let _ = server_tx.shutdown().await;
-    };
-    let (down_waiting, down_busy) = (waiting.clone(), busy.clone());
-    let down = async move {
-        let mut buf = vec![0; 64 * 1024];
-        let mut response = ResponseEnd::default();
-        while let Ok(n @ 1..) = server_rx.read(&mut buf).await {
-            if client_tx.write_all(&buf[..n]).await.is_err() {
-                break;
-            }
-            if response.passed(&buf[..n]) {
-                response = ResponseEnd::default();
-                if down_waiting.swap(false, SeqCst) {
-                    down_busy.lock().unwrap().end();
-                }
-            }
-        }
-        let _ = client_tx.shutdown().await;
-    };
-    tokio::join!(up, down);
-    if waiting.swap(false, SeqCst) {
-        busy.lock().unwrap().end();
+    let forwarded = async {
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await?.to_bytes();
+        let stream = tokio::net::TcpStream::connect(upstream).await?;
+        stream.set_nodelay(true)?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        let response = sender
+            .send_request(Request::from_parts(parts, Full::new(body)))
+            .await?;
+        let (mut parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        parts.headers.remove(hyper::header::CONNECTION);
+        anyhow::Ok(Response::from_parts(parts, Full::new(body)))
     }
-}
-
-/// Follows one HTTP/1.1 response through the proxy.
-#[derive(Default)]
-struct ResponseEnd {
-    head: Vec<u8>,
-    /// Body bytes still to come, once the head has passed; `usize::MAX` without a
-    /// `Content-Length` (the response ends when the connection does).
-    body_left: Option<usize>,
-}
-
-impl ResponseEnd {
-    /// Takes the next bytes of the response; true once all of it has passed.
-    fn passed(&mut self, bytes: &[u8]) -> bool {
-        if let Some(left) = &mut self.body_left {
-            *left = left.saturating_sub(bytes.len());
-            return *left == 0;
-        }
-        self.head.extend_from_slice(bytes);
-        let Some(end) = self.head.windows(4).position(|w| w == b"\r\n\r\n") else {
-            return false;
-        };
-        let head = String::from_utf8_lossy(&self.head[..end]).to_ascii_lowercase();
-        let body_so_far = self.head.len() - end - 4;
-        if head.starts_with("http/1.1 1") {
-            // 100 Continue: the real response follows.
-            let rest = self.head.split_off(end + 4);
-            self.head.clear();
-            return !rest.is_empty() && self.passed(&rest);
-        }
-        let length = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse::<usize>().ok());
-        let left = length.map_or(usize::MAX, |l| l.saturating_sub(body_so_far));
-        self.body_left = Some(left);
-        left == 0
-    }
+    .await;
+    busy.lock().unwrap().end();
+    Ok(forwarded.unwrap_or_else(|_| status(StatusCode::BAD_GATEWAY)))
 }
 
 /// A running `moto_server`, killed on drop.
@@ -1400,6 +1360,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
         own: (Duration, Duration),
         warm: Duration,
         warm_aws: Duration,
+        cpu: Duration,
         rss_kb: u64,
     }
     let rows: Vec<Row> = samples
@@ -1415,6 +1376,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
                 own: all(|x| x.first_response - x.aws_wait),
                 warm: all(|x| x.warm_invoke).0,
                 warm_aws: all(|x| x.warm_aws_wait).0,
+                cpu: all(|x| x.first_cpu).0,
                 rss_kb: rss[(rss.len() - 1) / 2],
             }
         })
@@ -1427,16 +1389,17 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
     println!("<!-- report:cold-start -->");
     println!(
         "| function | init | p90 | x hello | init + 1st invoke | AWS wait | less AWS wait | p90 \
-         | x hello | warm invoke (AWS wait) | peak RSS | stripped binary | zip |"
+         | x hello | CPU to 1st response | x hello | warm invoke (AWS wait) | peak RSS \
+         | stripped binary | zip |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("|{}", " --- |".repeat(15));
     let mut verdicts = Vec::new();
     for (s, row) in subjects.iter().zip(&rows) {
         let size = std::fs::metadata(&s.binary).map(|m| m.len()).unwrap_or(0);
         let zip = zip_size(&s.binary);
         let zip_shown = zip.map(mb).unwrap_or_else(|| "n/a (no zip CLI)".into());
         println!(
-            "| {} | {} ms | {} | x{:.2} | {} ms | {} ms | {} ms | {} | x{:.2} | {} ms ({}) | {:.1} MB | {} MB | {zip_shown} MB |",
+            "| {} | {} ms | {} | x{:.2} | {} ms | {} ms | {} ms | {} | x{:.2} | {} ms | x{:.2} | {} ms ({}) | {:.1} MB | {} MB | {zip_shown} MB |",
             s.label,
             ms(row.init.0),
             ms(row.init.1),
@@ -1446,6 +1409,8 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
             ms(row.own.0),
             ms(row.own.1),
             ratio(row.own.0, base.own.0),
+            ms(row.cpu),
+            ratio(row.cpu, base.cpu),
             ms(row.warm),
             ms(row.warm_aws),
             row.rss_kb as f64 / 1000.0,
@@ -1457,6 +1422,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
         let init_x = ratio(row.init.0, base.init.0);
         let first_x = ratio(row.first.0, base.first.0);
         let own_x = ratio(row.own.0, base.own.0);
+        let cpu_x = ratio(row.cpu, base.cpu);
         let label = &s.label;
         verdicts.extend([
             (
@@ -1478,6 +1444,13 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
                 ),
             ),
             (
+                cpu_x <= FIRST_RESPONSE_RATIO,
+                format!(
+                    "{label}: CPU to the first response <= {FIRST_RESPONSE_RATIO}x \
+                     hello-world (x{cpu_x:.2})"
+                ),
+            ),
+            (
                 size <= MAX_BINARY,
                 format!("{label}: binary <= 8 MB ({} MB)", mb(size)),
             ),
@@ -1496,6 +1469,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
         "series": [
             {"name": "init (exec to first invocation/next)", "values": rows.iter().map(|r| millis(r.init.0)).collect::<Vec<_>>()},
             {"name": "init + first invoke, less AWS wait", "values": rows.iter().map(|r| millis(r.own.0)).collect::<Vec<_>>()},
+            {"name": "CPU to the first response", "values": rows.iter().map(|r| millis(r.cpu)).collect::<Vec<_>>()},
             {"name": format!("{INIT_RATIO}x hello-world's init (the target)"), "values": rows.iter().map(|_| millis(base.init.0) * INIT_RATIO).collect::<Vec<_>>()},
         ],
     });
