@@ -3,6 +3,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use eligibility::handle;
@@ -276,42 +277,10 @@ async fn no_member_data_leaves_without_an_audit_record() {
     assert!(!body.contains("Ana") && !body.contains("GSHP"), "{body}");
 }
 
-/// A store whose reads take a while, counting how many are outstanding at once.
-struct SlowReads {
-    inner: Arc<dyn RecordStore>,
-    outstanding: std::sync::atomic::AtomicUsize,
-    most: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait]
-impl RecordStore for SlowReads {
-    async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        let now = self.outstanding.fetch_add(1, SeqCst) + 1;
-        self.most.fetch_max(now, SeqCst);
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        self.outstanding.fetch_sub(1, SeqCst);
-        self.inner.get(key).await
-    }
-    async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
-        self.inner.put(record, condition).await
-    }
-    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.inner.transact(ops).await
-    }
-    async fn query(&self, q: Query) -> Result<Page, StoreError> {
-        self.inner.query(q).await
-    }
-}
-
 #[tokio::test]
 async fn the_guard_the_rendering_provider_and_the_member_are_read_in_one_round_trip() {
     let f = fixture().await;
-    let slow = Arc::new(SlowReads {
-        inner: f.records.clone(),
-        outstanding: Default::default(),
-        most: Default::default(),
-    });
+    let slow = mso_testkit::SlowReads::new(f.records.clone(), Duration::from_millis(5));
     let mut deps = f.deps.clone();
     deps.records = slow.clone();
     let q = format!("member_id=SUN100001&dob=1984-03-15&dos=2026-03-02&npi={SUNRISE_NPI}");
@@ -319,7 +288,7 @@ async fn the_guard_the_rendering_provider_and_the_member_are_read_in_one_round_t
     assert_eq!(resp.status(), 200);
     assert_eq!(json(&resp)["pcp"]["npi"], PCP_NPI);
     // Three at once; the PCP, named by the member's record, is read after.
-    assert_eq!(slow.most.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(slow.most_at_once(), 3);
 }
 
 #[tokio::test]

@@ -168,12 +168,16 @@ async fn submit(
 
     let store = deps.records.as_ref();
     let now = deps.clock.now();
-    let ticket = idempotency::begin(store, &Attempt::of(req, &principal, &key), now)
-        .await?
-        .proceed()
-        .map_err(SubmitError::Idempotent)?;
     let limit = not_found_limit(deps);
-    if let Some(retry_after_seconds) = limit.retry_after(store, &principal, now).await? {
+    // The key's lease and the probing guard's count: one round trip. A replay is
+    // answered whatever the count, as before.
+    let attempt = Attempt::of(req, &principal, &key);
+    let (begun, retry_after) = tokio::try_join!(
+        idempotency::begin(store, &attempt, now),
+        limit.retry_after(store, &principal, now),
+    )?;
+    let ticket = begun.proceed().map_err(SubmitError::Idempotent)?;
+    if let Some(retry_after_seconds) = retry_after {
         ticket.release(store).await?;
         return Err(SubmitError::TooManyNotFound {
             retry_after_seconds,

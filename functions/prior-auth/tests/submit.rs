@@ -59,6 +59,18 @@ async fn a_criteria_met_request_is_approved_in_the_same_second() {
     assert_eq!(actions, ["prior_auth.submit", "prior_auth.read"]);
 }
 
+/// The key's lease with the probing guard's count, then the requesting and
+/// servicing providers with the member: two round trips where there were five.
+#[tokio::test]
+async fn independent_reads_are_made_at_once() {
+    let mut e = env().await;
+    let slow = SlowReads::new(e.ipa.records.clone(), std::time::Duration::from_millis(5));
+    e.deps.records = slow.clone();
+    let v = e.filed("k-at-once", &mri()).await;
+    assert_eq!(v["status"], "approved");
+    assert_eq!(slow.most_at_once(), 3);
+}
+
 #[tokio::test]
 async fn a_request_the_criteria_do_not_cover_is_pended_with_its_clock() {
     let e = env().await;

@@ -9,10 +9,11 @@ use mso_api::audit::{self, AuditEvent, sortable_instant};
 use mso_api::outbox::OutboxEvent;
 use mso_api::{Principal, RequestInfo, directory};
 use mso_domain::eligibility;
-use mso_domain::ids::{OrgId, ReferenceId};
+use mso_domain::ids::{Npi, OrgId, ReferenceId};
 use mso_domain::policy::Policy;
 use mso_domain::prior_auth::metrics::MetricInput;
 use mso_domain::prior_auth::{Actor, PriorAuth, Request, Source, Status, Urgency, rules};
+use mso_domain::provider::Provider;
 use mso_store::{Key, Record, RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -309,13 +310,18 @@ pub async fn file(
     id: ReferenceId,
     actor: Actor,
 ) -> Result<PriorAuth, FileError> {
-    let requesting = directory::provider(store, &request.requesting_npi).await?;
+    // The three directory reads depend on nothing but the request: one round
+    // trip; the checks below still refuse in the same order.
+    let (requesting, on_file, servicing) = tokio::try_join!(
+        directory::provider(store, &request.requesting_npi),
+        directory::member(store, &request.member_id),
+        directory::provider(store, &request.servicing_npi),
+    )?;
     let org = match (requesting, caller_org) {
         (Some(p), Some(org)) if &p.org_id == org => p.org_id,
         (Some(p), None) => p.org_id,
         _ => return Err(FileError::Refused(Refusal::RequestingNpiNotInOrganisation)),
     };
-    let on_file = directory::member(store, &request.member_id).await?;
     let member = match on_file {
         Some(m) if m.dob == request.dob => m,
         other => {
@@ -324,15 +330,23 @@ pub async fn file(
             }));
         }
     };
-    let servicing = directory::provider(store, &request.servicing_npi).await?;
     // Eligible on both ends of the service dates (the first one decides the plan).
     let mut first_span = None;
+    // Both ends usually fall in one span, with one PCP: read once.
+    let mut pcp_read: Option<(Npi, Option<Provider>)> = None;
     for (field, date) in [
         ("service_from", request.service_from),
         ("service_to", request.service_to),
     ] {
         let pcp = match member.span_on(date).and_then(|s| s.pcp_npi) {
-            Some(npi) => directory::provider(store, &npi).await?,
+            Some(npi) => match &pcp_read {
+                Some((read, pcp)) if *read == npi => pcp.clone(),
+                _ => {
+                    let pcp = directory::provider(store, &npi).await?;
+                    pcp_read = Some((npi, pcp.clone()));
+                    pcp
+                }
+            },
             None => None,
         };
         let det = eligibility::determine(&member, date, policy, pcp.as_ref(), None);

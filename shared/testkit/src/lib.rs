@@ -3,8 +3,11 @@
 //! moto emulator ([`moto`]) for tests of the AWS adapters.
 
 pub mod moto;
+mod slow_reads;
 pub mod template;
 pub mod x12;
+
+pub use slow_reads::SlowReads;
 
 use std::collections::HashMap;
 use std::sync::Arc;
