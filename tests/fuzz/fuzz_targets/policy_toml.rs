@@ -1,4 +1,5 @@
-//! The IPA policy loader on arbitrary text: an error naming the problem, never a panic.
+//! The IPA policy loader on arbitrary text, as TOML (the file as written) and as
+//! JSON (the form the Lambdas read): an error naming the problem, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -6,8 +7,13 @@ use mso_domain::policy::Policy;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Err(e) = Policy::from_toml(text, "fuzz.toml") {
-        assert!(!e.problems.is_empty());
-        let _ = e.to_string();
+    for loaded in [
+        Policy::from_toml(text, "fuzz.toml"),
+        Policy::from_json(text, "fuzz.json"),
+    ] {
+        if let Err(e) = loaded {
+            assert!(!e.problems.is_empty());
+            let _ = e.to_string();
+        }
     }
 });
