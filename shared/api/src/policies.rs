@@ -59,7 +59,18 @@ mod tests {
 
     #[test]
     fn every_bundled_policy_is_valid_and_named_after_its_file() {
-        assert_eq!(names(), ["harbor", "sunrise"]);
+        // Every file in infra/ipas/ is bundled (build.rs finds them).
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/ipas");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_suffix(".toml").map(str::to_owned)
+            })
+            .collect();
+        files.sort();
+        assert_eq!(names(), files);
+        assert!(files.contains(&"sunrise".to_owned()) && files.contains(&"harbor".to_owned()));
         for b in BUNDLED {
             let policy = load(b.name).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(policy.ipa.id, b.name);

@@ -31,8 +31,8 @@ use crate::StoreError;
 /// The roots of Amazon Trust Services, which issue every AWS endpoint's
 /// certificate, compiled in. The SDK's default reads and parses every file under
 /// /etc/ssl/certs at each client's construction and again at its first request;
-/// 5 roots instead of Mozilla's 118 also make the one parse that is left (at the
-/// first request) 0.02 ms instead of 0.5 ms (docs/performance.md, "Cold starts").
+/// 5 roots instead of Mozilla's 118 also make the parse that is left (as each
+/// client builds its connector) 0.02 ms instead of 0.5 ms (docs/performance.md, "Cold starts").
 const AMAZON_ROOTS: &[u8] = include_bytes!("amazon-roots.pem");
 
 /// The HTTPS client every AWS client uses: rustls with the ring crypto provider
@@ -57,7 +57,7 @@ pub fn http_client() -> SharedHttpClient {
 ///
 /// Why not `aws-config`: its credential and region chains look for profile files,
 /// container and instance-metadata endpoints, SSO and STS, none of which a
-/// Lambda function has a use for, and they cost every binary about 0.3 MB and its
+/// Lambda function has a use for, and they cost every binary 0.6 to 0.9 MB and its
 /// cold start their set-up. The retry, timeout and sleep defaults are the SDK's
 /// own, which the clients apply when the configuration leaves them unset.
 pub fn sdk_config() -> Result<SdkConfig, StoreError> {
