@@ -594,8 +594,11 @@ async fn acknowledge(
     };
     let ack = ack_277(deps, &stored.value, &bytes, rows);
     let id = stored.value.id.as_str();
-    put_ack(deps, id, ACK_277_X12, ack.to_x12().into_bytes()).await?;
-    put_ack(deps, id, ACK_277_JSON, to_json(&ack)?).await?;
+    // Both forms of the acknowledgement: two objects, one round trip.
+    tokio::try_join!(
+        put_ack(deps, id, ACK_277_X12, ack.to_x12().into_bytes()),
+        put_ack(deps, id, ACK_277_JSON, to_json(&ack)?),
+    )?;
     let mut file = stored.value.clone();
     file.status = FileStatus::Acknowledged;
     let ops = aggregate::update(&stored, &file)?;

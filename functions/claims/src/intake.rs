@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::s3::S3Event;
+use bytes::Bytes;
 use jiff::Timestamp;
 use mso_api::aggregate::Stored;
 use mso_api::{directory, s3_event};
@@ -118,6 +119,8 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, IntakeError> 
 /// Reads the object at `key` (decoded), if it is a claim file.
 pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
     let store = deps.records.as_ref();
+    // A dropped file's bytes, read once: to name its record, then to read it.
+    let mut dropped_bytes = None;
     let stored = if let Some(id) = keys::claim_file_of_object(key) {
         let Ok(id) = ReferenceId::parse_kind(mso_domain::ids::RecordKind::ClaimFile, id) else {
             return Ok(Verdict::Ignored {
@@ -134,7 +137,10 @@ pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
         }
     } else if key.starts_with(keys::CLAIM_INBOUND_PREFIX) {
         match dropped(deps, key).await? {
-            Some(stored) => stored,
+            Some((stored, bytes)) => {
+                dropped_bytes = Some(bytes);
+                stored
+            }
             None => {
                 return Ok(Verdict::Ignored {
                     why: "the object is gone",
@@ -151,16 +157,26 @@ pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
             file_id: stored.value.id.to_string(),
         });
     }
-    let Some((_, bytes)) = deps.files.get(&stored.value.object_key).await? else {
-        return Ok(Verdict::Ignored {
-            why: "the object is gone",
-        });
+    let bytes = match dropped_bytes {
+        Some(bytes) => bytes,
+        None => match deps.files.get(&stored.value.object_key).await? {
+            Some((_, bytes)) => bytes,
+            None => {
+                return Ok(Verdict::Ignored {
+                    why: "the object is gone",
+                });
+            }
+        },
     };
     read_file(deps, stored, &bytes).await
 }
 
-/// The record of a clearinghouse's file, created on its first event.
-async fn dropped(deps: &Deps, key: &str) -> Result<Option<Stored<FileRecord>>, StoreError> {
+/// The record of a clearinghouse's file, created on its first event, and the
+/// file's bytes (its ID is their digest, so the record names these very bytes).
+async fn dropped(
+    deps: &Deps,
+    key: &str,
+) -> Result<Option<(Stored<FileRecord>, Bytes)>, StoreError> {
     let store = deps.records.as_ref();
     let Some((meta, bytes)) = deps.files.get(key).await? else {
         return Ok(None);
@@ -175,7 +191,9 @@ async fn dropped(deps: &Deps, key: &str) -> Result<Option<Stored<FileRecord>>, S
         deps.clock.now(),
     );
     match store.transact(vec![files::create_op(&file)?]).await {
-        Ok(()) | Err(StoreError::ConditionFailed) => files::load(store, &id).await,
+        Ok(()) | Err(StoreError::ConditionFailed) => {
+            Ok(files::load(store, &id).await?.map(|stored| (stored, bytes)))
+        }
         Err(e) => Err(e),
     }
 }
@@ -334,10 +352,13 @@ async fn read_file(
     read.claims = u32::try_from(total).unwrap_or(u32::MAX);
     read.not_claims = not_claims;
     let id = file.id.as_str();
-    files::put_ack(deps, id, files::ACK_999_X12, ack_999.into_bytes()).await?;
     let reports =
         serde_json::to_vec(&reports).map_err(|e| StoreError::backend("serialising a 999", e))?;
-    files::put_ack(deps, id, files::ACK_999_JSON, reports).await?;
+    // Both forms of the acknowledgement: two objects, one round trip.
+    tokio::try_join!(
+        files::put_ack(deps, id, files::ACK_999_X12, ack_999.into_bytes()),
+        files::put_ack(deps, id, files::ACK_999_JSON, reports),
+    )?;
     let ops = mso_api::aggregate::update(&stored, &read)?;
     match deps.records.transact(ops).await {
         Ok(()) => {}
