@@ -313,13 +313,16 @@ async fn place(
             let ms = fastrand::u64(1..=5 * attempt);
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        let owner = match owners::resolve(store, &request.owner).await? {
+        // The owner and its messages: two reads, one round trip.
+        let (owner, messages) = tokio::try_join!(
+            owners::resolve(store, &request.owner),
+            Messages::of(store, &request.owner),
+        )?;
+        let owner = match owner {
             Some(owner) if may_see(principal, scope, request.owner.kind, &owner.org) => owner,
             _ => return Err(UploadError::NotFound),
         };
-        let messages = Messages::of(store, &request.owner)
-            .await?
-            .ok_or(UploadError::NotFound)?;
+        let messages = messages.ok_or(UploadError::NotFound)?;
         let placement = messages::place(
             &messages.live,
             request.message,

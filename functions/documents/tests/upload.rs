@@ -46,6 +46,17 @@ async fn a_provider_gets_an_upload_url_bound_to_type_length_and_creation() {
     assert_eq!(e.audited("document.upload_requested").await.len(), 1);
 }
 
+/// The owner, its message counter and its documents: three reads, one round trip.
+#[tokio::test]
+async fn the_owner_and_its_messages_are_read_at_once() {
+    let mut e = env().await;
+    let slow = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(5));
+    e.deps.records = slow.clone();
+    let resp = e.post(&slot("notes.pdf", PDF, 1_000)).await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(slow.most_at_once(), 3);
+}
+
 #[tokio::test]
 async fn every_bad_field_is_named_at_once() {
     let e = env().await;

@@ -260,7 +260,9 @@ impl Messages {
             return Ok(None);
         };
         let key = keys::document_messages(&partition);
-        let (version, last) = match store.get(&key).await? {
+        // The counter and the owner's documents: one round trip.
+        let (counter, documents) = tokio::try_join!(store.get(&key), of_owner(store, owner))?;
+        let (version, last) = match counter {
             Some(record) => {
                 let body: MessagesBody = serde_json::from_value(record.body)
                     .map_err(|e| StoreError::backend("reading an owner's messages", e))?;
@@ -269,7 +271,7 @@ impl Messages {
             None => (None, 0),
         };
         let mut live = vec![0u32; last as usize];
-        for doc in of_owner(store, owner).await? {
+        for doc in documents {
             let index = doc.message.max(1) as usize - 1;
             if live.len() <= index {
                 live.resize(index + 1, 0);

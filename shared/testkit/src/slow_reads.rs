@@ -1,6 +1,6 @@
-//! A record store whose reads take a while and are counted: how a test sees that
-//! a handler reads independent records at once (one round trip) rather than one
-//! after another.
+//! A record store whose reads (gets and queries) take a while and are counted:
+//! how a test sees that a handler reads independent records at once (one round
+//! trip) rather than one after another.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -17,7 +17,7 @@ pub struct SlowReads {
 }
 
 impl SlowReads {
-    /// `inner`, each of whose `get`s takes `delay` more.
+    /// `inner`, each of whose reads takes `delay` more.
     pub fn new(inner: Arc<dyn RecordStore>, delay: Duration) -> Arc<SlowReads> {
         Arc::new(SlowReads {
             inner,
@@ -27,19 +27,23 @@ impl SlowReads {
         })
     }
 
-    /// The most `get`s that were outstanding at once so far.
+    /// The most reads that were outstanding at once so far.
     pub fn most_at_once(&self) -> usize {
         self.most.load(SeqCst)
+    }
+
+    async fn slowly(&self) {
+        let now = self.outstanding.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(now, SeqCst);
+        tokio::time::sleep(self.delay).await;
+        self.outstanding.fetch_sub(1, SeqCst);
     }
 }
 
 #[async_trait]
 impl RecordStore for SlowReads {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        let now = self.outstanding.fetch_add(1, SeqCst) + 1;
-        self.most.fetch_max(now, SeqCst);
-        tokio::time::sleep(self.delay).await;
-        self.outstanding.fetch_sub(1, SeqCst);
+        self.slowly().await;
         self.inner.get(key).await
     }
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
@@ -49,6 +53,7 @@ impl RecordStore for SlowReads {
         self.inner.transact(ops).await
     }
     async fn query(&self, q: Query) -> Result<Page, StoreError> {
+        self.slowly().await;
         self.inner.query(q).await
     }
     async fn append(&self, record: Record) -> Result<(), StoreError> {
