@@ -49,6 +49,18 @@ async fn an_appeal_of_a_denied_auth_is_filed_with_its_clocks_history_and_event()
     assert!(events[0].get("member_id").is_none());
 }
 
+/// The subject and an open dispute of the same subject are read together.
+#[tokio::test]
+async fn the_subject_and_an_open_duplicate_are_read_at_once() {
+    let mut e = env().await;
+    e.denied_auth("PA-7K3Q9M").await;
+    let slow = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(5));
+    e.deps.records = slow.clone();
+    let v = e.filed("k-at-once", &appeal("PA-7K3Q9M")).await;
+    assert_eq!(v["status"], "received");
+    assert_eq!(slow.most_at_once(), 2);
+}
+
 #[tokio::test]
 async fn a_retry_with_the_same_key_replays_and_a_second_filing_is_409_with_the_first_id() {
     let e = env().await;

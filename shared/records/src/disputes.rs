@@ -303,7 +303,14 @@ pub async fn file(
         policy,
     )
     .map_err(FileError::Refused)?;
-    let facts = match resolve_subject(store, policy, &request.subject).await? {
+    // The subject and an open dispute of the same subject: one round trip. The
+    // checks still run in order, so a subject the caller may not see is a 404
+    // whatever else is open on it.
+    let (facts, duplicate) = tokio::try_join!(
+        resolve_subject(store, policy, &request.subject),
+        open_duplicate(store, &request),
+    )?;
+    let facts = match facts {
         Some(f) if caller_org.is_none_or(|org| &f.org == org) => f,
         _ => return Err(FileError::SubjectNotFound),
     };
@@ -318,7 +325,7 @@ pub async fn file(
         received_at,
     };
     let clocks = rules::accept(&filing, policy).map_err(FileError::Refused)?;
-    if let Some(existing) = open_duplicate(store, &request).await? {
+    if let Some(existing) = duplicate {
         return Err(FileError::Duplicate { existing });
     }
     let health_plan = facts
