@@ -7,6 +7,20 @@ use mso_store::ReceiveOptions;
 use serde_json::json;
 use support::*;
 
+/// The edits read the member, the member's auths and the member's other claims
+/// at once: for the MRI, the member, the auths' list and the claims' list are
+/// outstanding together.
+#[tokio::test]
+async fn the_edits_read_the_members_records_at_once() {
+    let mut e = env().await;
+    let id = e.submit(&mri()).await;
+    let slow = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(5));
+    e.deps.records = slow.clone();
+    e.drain().await;
+    assert_eq!(e.get(&id).await["status"], "accepted");
+    assert_eq!(slow.most_at_once(), 3);
+}
+
 #[tokio::test]
 async fn a_message_delivered_three_times_is_one_judgement() {
     let e = env().await;

@@ -489,26 +489,53 @@ const MEMBER_READ_LIMIT: usize = 500;
 /// Reads what the edits of `claim` (checked as `checked`) need: the member and
 /// their PCPs, the member's auths that could cover a line (and any the claim
 /// names), the member's other claims, and the original of a replacement or void.
+/// The four depend on nothing but the claim, so they are read at once: the
+/// round trips of the longest, not of all of them.
 pub async fn facts(
     store: &dyn RecordStore,
     policy: &mso_domain::policy::Policy,
     claim: &Claim,
     checked: &Checked,
 ) -> Result<Facts, StoreError> {
-    let mut facts = Facts {
-        member: directory::member(store, &checked.member_id).await?,
-        ..Facts::default()
-    };
-    if let Some(member) = &facts.member {
+    let ((member, pcps), auths, others, original) = tokio::try_join!(
+        member_and_pcps(store, checked),
+        auths_for(store, policy, checked),
+        other_claims(store, checked),
+        original_of(store, claim, checked),
+    )?;
+    Ok(Facts {
+        member,
+        pcps,
+        auths,
+        others,
+        original,
+    })
+}
+
+async fn member_and_pcps(
+    store: &dyn RecordStore,
+    checked: &Checked,
+) -> Result<(Option<Member>, Vec<Provider>), StoreError> {
+    let member = directory::member(store, &checked.member_id).await?;
+    let mut pcps = Vec::new();
+    if let Some(member) = &member {
         let mut seen: Vec<Npi> = Vec::new();
         for npi in member.spans.iter().filter_map(|s| s.pcp_npi) {
             if !seen.contains(&npi) {
                 seen.push(npi);
-                facts.pcps.extend(directory::provider(store, &npi).await?);
+                pcps.extend(directory::provider(store, &npi).await?);
             }
         }
     }
+    Ok((member, pcps))
+}
 
+/// The member's auths that could cover a line needing one, and any the claim names.
+async fn auths_for(
+    store: &dyn RecordStore,
+    policy: &mso_domain::policy::Policy,
+    checked: &Checked,
+) -> Result<Vec<PriorAuth>, StoreError> {
     let needing_auth: Vec<String> = checked
         .lines
         .iter()
@@ -516,40 +543,48 @@ pub async fn facts(
         .filter(|c| policy.prior_auth.requires_auth(*c))
         .map(|c| c.as_str().to_string())
         .collect();
-    if !needing_auth.is_empty() && checked.frequency != Frequency::Void {
-        let named: Vec<&ReferenceId> = checked
-            .lines
-            .iter()
-            .filter_map(|l| l.prior_auth_id.as_ref())
-            .chain(checked.prior_auth_id.as_ref())
-            .collect();
-        let page = store
-            .query(
-                Query::primary(keys::prior_auth_list_member(checked.member_id.as_str()), "")
-                    .descending()
-                    .limit(MEMBER_READ_LIMIT),
-            )
-            .await?;
-        let mut ids: Vec<ReferenceId> = named.into_iter().cloned().collect();
-        for row in page.records {
-            let Ok(summary) = serde_json::from_value::<AuthSummary>(row.body) else {
-                continue;
-            };
-            let useful = summary.status.authorises()
-                && summary.codes.iter().any(|c| needing_auth.contains(c));
-            if let (true, Ok(id)) = (useful, ReferenceId::parse(&summary.id))
-                && !ids.contains(&id)
-            {
-                ids.push(id);
-            }
-        }
-        for id in ids {
-            if let Some(stored) = prior_auths::load(store, &id).await? {
-                facts.auths.push(stored.value.0);
-            }
+    let mut auths = Vec::new();
+    if needing_auth.is_empty() || checked.frequency == Frequency::Void {
+        return Ok(auths);
+    }
+    let named: Vec<&ReferenceId> = checked
+        .lines
+        .iter()
+        .filter_map(|l| l.prior_auth_id.as_ref())
+        .chain(checked.prior_auth_id.as_ref())
+        .collect();
+    let page = store
+        .query(
+            Query::primary(keys::prior_auth_list_member(checked.member_id.as_str()), "")
+                .descending()
+                .limit(MEMBER_READ_LIMIT),
+        )
+        .await?;
+    let mut ids: Vec<ReferenceId> = named.into_iter().cloned().collect();
+    for row in page.records {
+        let Ok(summary) = serde_json::from_value::<AuthSummary>(row.body) else {
+            continue;
+        };
+        let useful =
+            summary.status.authorises() && summary.codes.iter().any(|c| needing_auth.contains(c));
+        if let (true, Ok(id)) = (useful, ReferenceId::parse(&summary.id))
+            && !ids.contains(&id)
+        {
+            ids.push(id);
         }
     }
+    for id in ids {
+        if let Some(stored) = prior_auths::load(store, &id).await? {
+            auths.push(stored.value.0);
+        }
+    }
+    Ok(auths)
+}
 
+async fn other_claims(
+    store: &dyn RecordStore,
+    checked: &Checked,
+) -> Result<Vec<OtherClaim>, StoreError> {
     let page = store
         .query(
             Query::primary(keys::claim_list_member(checked.member_id.as_str()), "")
@@ -557,26 +592,33 @@ pub async fn facts(
                 .limit(MEMBER_READ_LIMIT),
         )
         .await?;
-    facts.others = page
+    Ok(page
         .records
         .into_iter()
         .filter_map(|r| serde_json::from_value::<ClaimSummary>(r.body).ok())
         .filter_map(|s| s.other())
-        .collect();
+        .collect())
+}
 
-    if let Some(original_id) = &checked.original_claim_id
-        && let Some(stored) = load(store, original_id).await?
-        && stored.value.0.org == claim.org
-    {
-        let original = stored.value.0;
-        facts.original = Some(OtherClaim {
+/// The original a replacement or void names, when it is the same organisation's.
+async fn original_of(
+    store: &dyn RecordStore,
+    claim: &Claim,
+    checked: &Checked,
+) -> Result<Option<OtherClaim>, StoreError> {
+    let Some(original_id) = &checked.original_claim_id else {
+        return Ok(None);
+    };
+    Ok(load(store, original_id)
+        .await?
+        .map(|stored| stored.value.0)
+        .filter(|original| original.org == claim.org)
+        .map(|original| OtherClaim {
             id: original.id.clone(),
             status: original.status,
             member_id: original.submission.member_id.clone(),
             services: services(&original),
-        });
-    }
-    Ok(facts)
+        }))
 }
 
 #[cfg(test)]
