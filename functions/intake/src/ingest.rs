@@ -228,12 +228,15 @@ pub async fn object_created(
             why: "already filed",
         });
     }
-    let Some((_, bytes)) = deps.intake_objects.get(key).await? else {
+    // The object and, for a fax, its gateway's sidecar: one round trip.
+    let (object, (fax, mut problems)) = tokio::try_join!(deps.intake_objects.get(key), async {
+        match channel {
+            Channel::Fax => sidecar(deps, key).await,
+            Channel::Email => Ok((FaxMetadata::default(), Vec::new())),
+        }
+    })?;
+    let Some((_, bytes)) = object else {
         return file_missing(deps, channel, key, &digest, event_time).await;
-    };
-    let (fax, mut problems) = match channel {
-        Channel::Fax => sidecar(deps, key).await?,
-        Channel::Email => (FaxMetadata::default(), Vec::new()),
     };
     let object = IntakeObject {
         source: match channel {

@@ -81,6 +81,26 @@ async fn a_faxed_auth_request_with_a_text_layer_waits_with_what_was_found() {
     assert_eq!(doc.org.as_str(), IPA);
 }
 
+/// A fax and its gateway's sidecar are read from the bucket at once.
+#[tokio::test]
+async fn a_fax_and_its_sidecar_are_read_at_once() {
+    let mut env = env().await;
+    let slow = SlowObjects::new(
+        env.deps.intake_objects.clone(),
+        std::time::Duration::from_millis(5),
+    );
+    env.deps.intake_objects = slow.clone();
+    let outcome = env
+        .fax(
+            "20260228-1641.pdf",
+            fixture("auth-request-form.pdf"),
+            Some(sidecar()),
+        )
+        .await;
+    assert_eq!(filed(&outcome).1, "queued");
+    assert_eq!(slow.most_at_once(), 2);
+}
+
 #[tokio::test]
 async fn clinical_notes_quoting_an_existing_auth_are_linked_and_noted_in_its_history() {
     let env = env().await;

@@ -7,7 +7,7 @@ mod slow_reads;
 pub mod template;
 pub mod x12;
 
-pub use slow_reads::SlowReads;
+pub use slow_reads::{SlowObjects, SlowReads};
 
 use std::collections::HashMap;
 use std::sync::Arc;

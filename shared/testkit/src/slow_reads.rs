@@ -1,38 +1,36 @@
-//! A record store whose reads (gets and queries) take a while and are counted:
-//! how a test sees that a handler reads independent records at once (one round
-//! trip) rather than one after another.
+//! Stores whose reads take a while and are counted: how a test sees that a
+//! handler reads independent records or objects at once (one round trip)
+//! rather than one after another. [`SlowReads`] wraps a record store (gets and
+//! queries), [`SlowObjects`] a bucket (gets and heads).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use mso_store::{Condition, Key, Page, Query, Record, RecordStore, StoreError, WriteOp};
+use bytes::Bytes;
+use mso_store::{
+    Condition, DocumentStore, Key, ObjectMeta, Page, PresignedRequest, Query, Record, RecordStore,
+    StoreError, WriteOp,
+};
 
-pub struct SlowReads {
-    inner: Arc<dyn RecordStore>,
+/// The delay and the count both wrappers share.
+struct Slow {
     delay: Duration,
     outstanding: AtomicUsize,
     most: AtomicUsize,
 }
 
-impl SlowReads {
-    /// `inner`, each of whose reads takes `delay` more.
-    pub fn new(inner: Arc<dyn RecordStore>, delay: Duration) -> Arc<SlowReads> {
-        Arc::new(SlowReads {
-            inner,
+impl Slow {
+    fn new(delay: Duration) -> Slow {
+        Slow {
             delay,
             outstanding: AtomicUsize::new(0),
             most: AtomicUsize::new(0),
-        })
+        }
     }
 
-    /// The most reads that were outstanding at once so far.
-    pub fn most_at_once(&self) -> usize {
-        self.most.load(SeqCst)
-    }
-
-    async fn slowly(&self) {
+    async fn read(&self) {
         let now = self.outstanding.fetch_add(1, SeqCst) + 1;
         self.most.fetch_max(now, SeqCst);
         tokio::time::sleep(self.delay).await;
@@ -40,10 +38,30 @@ impl SlowReads {
     }
 }
 
+pub struct SlowReads {
+    inner: Arc<dyn RecordStore>,
+    slow: Slow,
+}
+
+impl SlowReads {
+    /// `inner`, each of whose reads takes `delay` more.
+    pub fn new(inner: Arc<dyn RecordStore>, delay: Duration) -> Arc<SlowReads> {
+        Arc::new(SlowReads {
+            inner,
+            slow: Slow::new(delay),
+        })
+    }
+
+    /// The most reads that were outstanding at once so far.
+    pub fn most_at_once(&self) -> usize {
+        self.slow.most.load(SeqCst)
+    }
+}
+
 #[async_trait]
 impl RecordStore for SlowReads {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
-        self.slowly().await;
+        self.slow.read().await;
         self.inner.get(key).await
     }
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
@@ -53,7 +71,7 @@ impl RecordStore for SlowReads {
         self.inner.transact(ops).await
     }
     async fn query(&self, q: Query) -> Result<Page, StoreError> {
-        self.slowly().await;
+        self.slow.read().await;
         self.inner.query(q).await
     }
     async fn append(&self, record: Record) -> Result<(), StoreError> {
@@ -64,5 +82,61 @@ impl RecordStore for SlowReads {
     }
     async fn delete_lazy(&self, key: &Key) -> Result<(), StoreError> {
         self.inner.delete_lazy(key).await
+    }
+}
+
+pub struct SlowObjects {
+    inner: Arc<dyn DocumentStore>,
+    slow: Slow,
+}
+
+impl SlowObjects {
+    /// `inner`, each of whose reads takes `delay` more.
+    pub fn new(inner: Arc<dyn DocumentStore>, delay: Duration) -> Arc<SlowObjects> {
+        Arc::new(SlowObjects {
+            inner,
+            slow: Slow::new(delay),
+        })
+    }
+
+    /// The most reads that were outstanding at once so far.
+    pub fn most_at_once(&self) -> usize {
+        self.slow.most.load(SeqCst)
+    }
+}
+
+#[async_trait]
+impl DocumentStore for SlowObjects {
+    async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
+        self.inner.put(key, content_type, bytes).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {
+        self.slow.read().await;
+        self.inner.get(key).await
+    }
+    async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        self.slow.read().await;
+        self.inner.head(key).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, StoreError> {
+        self.inner
+            .presign_put(key, content_type, content_length, expires_in)
+            .await
+    }
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, StoreError> {
+        self.inner.presign_get(key, expires_in).await
     }
 }
