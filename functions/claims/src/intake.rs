@@ -119,16 +119,15 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, IntakeError> 
 /// Reads the object at `key` (decoded), if it is a claim file.
 pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
     let store = deps.records.as_ref();
-    // A dropped file's bytes, read once: to name its record, then to read it.
-    let mut dropped_bytes = None;
-    let stored = if let Some(id) = keys::claim_file_of_object(key) {
+    // A dropped file's bytes are read once: to name its record, then to read it.
+    let (stored, dropped_bytes) = if let Some(id) = keys::claim_file_of_object(key) {
         let Ok(id) = ReferenceId::parse_kind(mso_domain::ids::RecordKind::ClaimFile, id) else {
             return Ok(Verdict::Ignored {
                 why: "not a claim file ID",
             });
         };
         match files::load(store, &id).await? {
-            Some(stored) => stored,
+            Some(stored) => (stored, None),
             None => {
                 return Ok(Verdict::Ignored {
                     why: "no claim file has this ID",
@@ -137,10 +136,7 @@ pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
         }
     } else if key.starts_with(keys::CLAIM_INBOUND_PREFIX) {
         match dropped(deps, key).await? {
-            Some((stored, bytes)) => {
-                dropped_bytes = Some(bytes);
-                stored
-            }
+            Some((stored, bytes)) => (stored, Some(bytes)),
             None => {
                 return Ok(Verdict::Ignored {
                     why: "the object is gone",
