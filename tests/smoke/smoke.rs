@@ -814,16 +814,14 @@ mod lambda {
             let body: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
             json!({"status": resp.status().as_u16(), "body": body})
         };
-        // The Lambda runtime's `Error` is a boxed error.
-        let deps_failed = |e: mso_api::lambda_http::Error| anyhow::anyhow!("cold start: {e}");
         Ok(match function {
             "eligibility" => {
-                let mut deps = eligibility::aws_deps().await.map_err(deps_failed)?;
+                let mut deps = eligibility::aws_deps().context("cold start")?;
                 deps.clock = clock;
                 answer(eligibility::handle(&deps, http(&event)?).await)
             }
             "prior-auth" | "prior-auth-sweeper" => {
-                let mut deps = prior_auth::aws_deps().await.map_err(deps_failed)?;
+                let mut deps = prior_auth::aws_deps().context("cold start")?;
                 deps.clock = clock;
                 if function == "prior-auth" {
                     answer(prior_auth::handle(&deps, http(&event)?).await)
@@ -832,7 +830,7 @@ mod lambda {
                 }
             }
             "documents" | "documents-verify" => {
-                let mut deps = documents::aws_deps().await.map_err(deps_failed)?;
+                let mut deps = documents::aws_deps().context("cold start")?;
                 deps.clock = clock;
                 if function == "documents" {
                     answer(documents::handle(&deps, http(&event)?).await)
@@ -841,7 +839,7 @@ mod lambda {
                 }
             }
             "claims" | "claims-s3" | "claims-edits" | "claims-sweeper" => {
-                let mut deps = claims::aws_deps().await.map_err(deps_failed)?;
+                let mut deps = claims::aws_deps().context("cold start")?;
                 deps.clock = clock;
                 match function {
                     "claims" => answer(claims::handle(&deps, http(&event)?).await),
@@ -855,7 +853,7 @@ mod lambda {
                 }
             }
             "disputes" | "disputes-sweeper" => {
-                let mut deps = disputes::aws_deps().await.map_err(deps_failed)?;
+                let mut deps = disputes::aws_deps().context("cold start")?;
                 deps.clock = clock;
                 if function == "disputes" {
                     answer(disputes::handle(&deps, http(&event)?).await)
@@ -864,7 +862,7 @@ mod lambda {
                 }
             }
             "intake" | "intake-s3" => {
-                let mut deps = intake::aws_deps().await.map_err(deps_failed)?;
+                let mut deps = intake::aws_deps().context("cold start")?;
                 deps.clock = clock;
                 if function == "intake" {
                     answer(intake::handle(&deps, http(&event)?).await)

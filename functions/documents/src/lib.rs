@@ -19,6 +19,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "lambda")]
+use mso_api::lambda_env::{LambdaEnv, LambdaEnvError};
 use mso_api::{Body, Clock, Principal, Problem, Request, Response, Role, Scope, route_key};
 use mso_domain::ids::OrgId;
 use mso_domain::policy::Policy;
@@ -63,21 +65,13 @@ impl Deps {
 /// configuration in the environment (a missing variable stops the cold start
 /// naming it).
 #[cfg(feature = "lambda")]
-pub async fn aws_deps() -> Result<Deps, lambda_http::Error> {
-    use mso_store::aws::{DynamoRecordStore, S3DocumentStore, SqsWorkQueue, sdk_config};
-    let policy = mso_api::policies::load(&mso_api::config::required("MSO_IPA")?)?;
-    let table = mso_api::config::required("TABLE_NAME")?;
-    let bucket = mso_api::config::required("DOCUMENTS_BUCKET")?;
-    let sdk = sdk_config()?;
+pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
+    let env = LambdaEnv::read()?;
     Ok(Deps {
-        records: Arc::new(DynamoRecordStore::new(
-            &sdk,
-            table,
-            mso_store::CursorKey::from_env()?,
-        )),
-        documents: Arc::new(S3DocumentStore::new(&sdk, bucket)),
-        queue: Arc::new(SqsWorkQueue::from_env(&sdk)),
-        policy: Arc::new(policy),
+        records: env.records()?,
+        documents: env.bucket("DOCUMENTS_BUCKET")?,
+        queue: env.queues(),
+        policy: env.policy(),
         clock: Arc::new(mso_api::SystemClock),
     })
 }

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "lambda")]
+use mso_api::lambda_env::{LambdaEnv, LambdaEnvError};
 use mso_api::{Body, Clock, Problem, Request, Response, route_key};
 use mso_domain::policy::Policy;
 use mso_store::RecordStore;
@@ -31,18 +33,11 @@ pub struct Deps {
 /// configuration in the environment (a missing variable stops the cold start
 /// naming it).
 #[cfg(feature = "lambda")]
-pub async fn aws_deps() -> Result<Deps, lambda_http::Error> {
-    use mso_store::aws::{DynamoRecordStore, sdk_config};
-    let policy = mso_api::policies::load(&mso_api::config::required("MSO_IPA")?)?;
-    let table = mso_api::config::required("TABLE_NAME")?;
-    let sdk = sdk_config()?;
+pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
+    let env = LambdaEnv::read()?;
     Ok(Deps {
-        records: Arc::new(DynamoRecordStore::new(
-            &sdk,
-            table,
-            mso_store::CursorKey::from_env()?,
-        )),
-        policy: Arc::new(policy),
+        records: env.records()?,
+        policy: env.policy(),
         clock: Arc::new(mso_api::SystemClock),
     })
 }

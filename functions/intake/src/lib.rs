@@ -62,6 +62,8 @@ pub use view::{FiledRecord, IntakeView};
 
 use std::sync::Arc;
 
+#[cfg(feature = "lambda")]
+use mso_api::lambda_env::{LambdaEnv, LambdaEnvError};
 use mso_api::{Body, Clock, Problem as ApiProblem, Request, Response, Role, route_key};
 use mso_domain::policy::Policy;
 use mso_store::{DocumentStore, RecordStore, WorkQueue};
@@ -84,23 +86,14 @@ pub struct Deps {
 /// configuration in the environment (a missing variable stops the cold start
 /// naming it).
 #[cfg(feature = "lambda")]
-pub async fn aws_deps() -> Result<Deps, lambda_http::Error> {
-    use mso_store::aws::{DynamoRecordStore, S3DocumentStore, SqsWorkQueue, sdk_config};
-    let policy = mso_api::policies::load(&mso_api::config::required("MSO_IPA")?)?;
-    let table = mso_api::config::required("TABLE_NAME")?;
-    let intake_bucket = mso_api::config::required("INTAKE_BUCKET")?;
-    let documents_bucket = mso_api::config::required("DOCUMENTS_BUCKET")?;
-    let sdk = sdk_config()?;
+pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
+    let env = LambdaEnv::read()?;
     Ok(Deps {
-        records: Arc::new(DynamoRecordStore::new(
-            &sdk,
-            table,
-            mso_store::CursorKey::from_env()?,
-        )),
-        intake_objects: Arc::new(S3DocumentStore::new(&sdk, intake_bucket)),
-        documents: Arc::new(S3DocumentStore::new(&sdk, documents_bucket)),
-        queue: Arc::new(SqsWorkQueue::from_env(&sdk)),
-        policy: Arc::new(policy),
+        records: env.records()?,
+        intake_objects: env.bucket("INTAKE_BUCKET")?,
+        documents: env.bucket("DOCUMENTS_BUCKET")?,
+        queue: env.queues(),
+        policy: env.policy(),
         clock: Arc::new(mso_api::SystemClock),
         limits: Limits::default(),
     })

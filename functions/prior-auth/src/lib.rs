@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "lambda")]
+use mso_api::lambda_env::{LambdaEnv, LambdaEnvError};
 use mso_api::{Body, Clock, Problem, Request, Response, Role, route_key};
 use mso_domain::policy::Policy;
 use mso_store::{RecordStore, WorkQueue};
@@ -47,19 +49,12 @@ impl Deps {
 /// configuration in the environment (a missing variable stops the cold start
 /// naming it).
 #[cfg(feature = "lambda")]
-pub async fn aws_deps() -> Result<Deps, lambda_http::Error> {
-    use mso_store::aws::{DynamoRecordStore, SqsWorkQueue, sdk_config};
-    let policy = mso_api::policies::load(&mso_api::config::required("MSO_IPA")?)?;
-    let table = mso_api::config::required("TABLE_NAME")?;
-    let sdk = sdk_config()?;
+pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
+    let env = LambdaEnv::read()?;
     Ok(Deps {
-        records: Arc::new(DynamoRecordStore::new(
-            &sdk,
-            table,
-            mso_store::CursorKey::from_env()?,
-        )),
-        queue: Arc::new(SqsWorkQueue::from_env(&sdk)),
-        policy: Arc::new(policy),
+        records: env.records()?,
+        queue: env.queues(),
+        policy: env.policy(),
         clock: Arc::new(mso_api::SystemClock),
     })
 }

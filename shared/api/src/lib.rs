@@ -14,6 +14,8 @@ pub mod directory;
 pub mod gateway;
 pub mod idempotency;
 pub mod ids;
+#[cfg(feature = "aws")]
+pub mod lambda_env;
 pub mod outbox;
 pub mod paging;
 pub mod policies;

@@ -8,7 +8,7 @@ use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
-    let deps = claims::aws_deps().await?;
+    let deps = claims::aws_deps()?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async {
         Ok::<SqsBatchResponse, Error>(edits::handle(&deps, event.payload).await)
     }))

@@ -10,7 +10,7 @@ use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
-    let deps = claims::aws_deps().await?;
+    let deps = claims::aws_deps()?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<S3Event>| async {
         let report: Report = intake::handle(&deps, event.payload).await?;
         Ok::<_, Error>(report)

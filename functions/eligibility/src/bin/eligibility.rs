@@ -7,7 +7,7 @@ use lambda_http::{Error, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
-    let deps = eligibility::aws_deps().await?;
+    let deps = eligibility::aws_deps()?;
     lambda_http::run(service_fn(|req| async {
         Ok::<_, Infallible>(eligibility::handle(&deps, req).await)
     }))

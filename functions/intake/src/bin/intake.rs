@@ -8,7 +8,7 @@ use lambda_http::{Error, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
-    let deps = intake::aws_deps().await?;
+    let deps = intake::aws_deps()?;
     lambda_http::run(service_fn(|req| async {
         Ok::<_, Infallible>(intake::handle(&deps, req).await)
     }))

@@ -1,0 +1,69 @@
+//! What every Lambda function's cold start builds from the environment that Lambda
+//! and the stack (infra/template.yaml) set: the IPA's bundled policy (`MSO_IPA`),
+//! the SDK configuration (region and execution role), the table (`TABLE_NAME`,
+//! `CURSOR_KEY`), a bucket named by its variable, and the queues
+//! (`QUEUE_URL_<NAME>`). Each function's `aws_deps()` picks the adapters it needs
+//! from here, so they are all built the same way and a missing variable stops
+//! every cold start with the same error naming it.
+//!
+//! Nothing here waits on the network: clients connect on their first request.
+
+use std::sync::Arc;
+
+use mso_domain::policy::Policy;
+use mso_store::StoreError;
+use mso_store::aws::{DynamoRecordStore, S3DocumentStore, SdkConfig, SqsWorkQueue, sdk_config};
+
+use crate::config::{self, ConfigError};
+use crate::policies::{self, BundledPolicyError};
+
+/// Why a cold start could not build its adapters.
+#[derive(Debug, thiserror::Error)]
+pub enum LambdaEnvError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("MSO_IPA: {0}")]
+    Policy(#[from] BundledPolicyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The IPA's policy and the SDK configuration, read once per cold start.
+pub struct LambdaEnv {
+    policy: Arc<Policy>,
+    sdk: SdkConfig,
+}
+
+impl LambdaEnv {
+    /// Reads `MSO_IPA` (one of the bundled policies) and the SDK configuration.
+    pub fn read() -> Result<Self, LambdaEnvError> {
+        let policy = policies::load(&config::required("MSO_IPA")?)?;
+        Ok(LambdaEnv {
+            policy: Arc::new(policy),
+            sdk: sdk_config()?,
+        })
+    }
+
+    pub fn policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.policy)
+    }
+
+    /// The stack's table (`TABLE_NAME`), paging cursors sealed with `CURSOR_KEY`.
+    pub fn records(&self) -> Result<Arc<DynamoRecordStore>, LambdaEnvError> {
+        let table = config::required("TABLE_NAME")?;
+        let cursors = mso_store::CursorKey::from_env()?;
+        Ok(Arc::new(DynamoRecordStore::new(&self.sdk, table, cursors)))
+    }
+
+    /// The bucket named by `variable` (e.g. `DOCUMENTS_BUCKET`).
+    pub fn bucket(&self, variable: &'static str) -> Result<Arc<S3DocumentStore>, LambdaEnvError> {
+        let bucket = config::required(variable)?;
+        Ok(Arc::new(S3DocumentStore::new(&self.sdk, bucket)))
+    }
+
+    /// Every queue with a `QUEUE_URL_<NAME>` variable; a send to a queue without
+    /// one fails naming the variable.
+    pub fn queues(&self) -> Arc<SqsWorkQueue> {
+        Arc::new(SqsWorkQueue::from_env(&self.sdk))
+    }
+}
