@@ -5,7 +5,9 @@
 use claims::{SqsBatchResponse, SqsEvent, edits};
 use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 
-#[tokio::main]
+// Lambda sends one invocation at a time: one thread serves it, its AWS calls still
+// overlap, and no worker threads start at init (docs/performance.md, "Cold starts").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
     let deps = claims::aws_deps()?;

@@ -4,7 +4,9 @@
 use disputes::sweeper::{self, SweepReport};
 use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 
-#[tokio::main]
+// Lambda sends one invocation at a time: one thread serves it, its AWS calls still
+// overlap, and no worker threads start at init (docs/performance.md, "Cold starts").
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
     let deps = disputes::aws_deps()?;
