@@ -32,7 +32,8 @@
 //!
 //! `--compare eligibility=PATH` also measures another build of a function (e.g.
 //! from before a change; a relative PATH is from the repository root) in the same
-//! run. `--wrap` runs every binary under a profiler (`--wrap 'strace -f -c -o
+//! run; `--compare hello-world=PATH` measures another baseline (e.g. on another
+//! runtime flavour) against the usual one. `--wrap` runs every binary under a profiler (`--wrap 'strace -f -c -o
 //! /tmp/s'`), which makes its figures meaningless. The `meter` profile is the
 //! release one without fat LTO: the meter is a tool, not a shipped artefact.
 //!
@@ -713,10 +714,13 @@ fn meter() -> anyhow::Result<()> {
         subjects.push(built(f, f.name.into())?);
     }
     for (name, path) in &options.compare {
-        let f = FUNCTIONS.iter().find(|f| f.name == name).with_context(|| {
-            let known = names().join(", ");
-            format!("--compare {name}=..: no such function (known: {known})")
-        })?;
+        let f = std::iter::once(&HELLO)
+            .chain(FUNCTIONS.iter())
+            .find(|f| f.name == name)
+            .with_context(|| {
+                let known = names().join(", ");
+                format!("--compare {name}=..: no such function (known: hello-world, {known})")
+            })?;
         subjects.push(Subject {
             label: format!("{name} @ {}", path.display()),
             function: f,
