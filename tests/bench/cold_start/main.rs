@@ -879,6 +879,11 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
         // Its own process group, so a profiler's child dies with it (--wrap).
         .process_group(0);
 
+    // Read the binary just before its exec, for every subject alike: on this VM a
+    // page-cache page left idle for a few seconds costs more to touch again, so
+    // without this a large binary paid more the more subjects a run rotated through
+    // (docs/performance.md, "Cold starts").
+    std::hint::black_box(std::fs::read(&s.binary)?);
     env.aws.reset();
     let start = Instant::now();
     let child = command
