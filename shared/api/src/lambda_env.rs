@@ -8,7 +8,7 @@
 //!
 //! Nothing here waits on the network: clients connect on their first request.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use mso_domain::policy::Policy;
 use mso_store::StoreError;
@@ -32,6 +32,8 @@ pub enum LambdaEnvError {
 pub struct LambdaEnv {
     policy: Arc<Policy>,
     sdk: SdkConfig,
+    /// The first bucket's store, whose S3 client every other bucket shares.
+    s3: OnceLock<S3DocumentStore>,
 }
 
 impl LambdaEnv {
@@ -41,6 +43,7 @@ impl LambdaEnv {
         Ok(LambdaEnv {
             policy: Arc::new(policy),
             sdk: sdk_config()?,
+            s3: OnceLock::new(),
         })
     }
 
@@ -55,10 +58,14 @@ impl LambdaEnv {
         Ok(Arc::new(DynamoRecordStore::new(&self.sdk, table, cursors)))
     }
 
-    /// The bucket named by `variable` (e.g. `DOCUMENTS_BUCKET`).
+    /// The bucket named by `variable` (e.g. `DOCUMENTS_BUCKET`). One S3 client
+    /// serves every bucket (intake's two).
     pub fn bucket(&self, variable: &'static str) -> Result<Arc<S3DocumentStore>, LambdaEnvError> {
         let bucket = config::required(variable)?;
-        Ok(Arc::new(S3DocumentStore::new(&self.sdk, bucket)))
+        let first = self
+            .s3
+            .get_or_init(|| S3DocumentStore::new(&self.sdk, bucket.as_str()));
+        Ok(Arc::new(first.with_bucket(bucket)))
     }
 
     /// Every queue with a `QUEUE_URL_<NAME>` variable; a send to a queue without

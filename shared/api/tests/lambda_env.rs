@@ -35,6 +35,7 @@ fn a_cold_start_names_the_variable_it_is_missing() {
         "TABLE_NAME",
         "CURSOR_KEY",
         "DOCUMENTS_BUCKET",
+        "INTAKE_BUCKET",
     ] {
         unset(name);
     }
@@ -79,6 +80,14 @@ fn a_cold_start_names_the_variable_it_is_missing() {
         "{e}"
     );
     set("DOCUMENTS_BUCKET", "mso-sunrise-documents");
-    env.bucket("DOCUMENTS_BUCKET")
+    set("INTAKE_BUCKET", "mso-sunrise-intake");
+    let documents = env
+        .bucket("DOCUMENTS_BUCKET")
         .expect("the bucket's variable is set");
+    let intake = env
+        .bucket("INTAKE_BUCKET")
+        .expect("the bucket's variable is set");
+    // One client, each store over its own bucket.
+    assert_eq!(documents.bucket(), "mso-sunrise-documents");
+    assert_eq!(intake.bucket(), "mso-sunrise-intake");
 }

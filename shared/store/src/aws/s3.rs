@@ -46,8 +46,18 @@ impl S3DocumentStore {
         }
     }
 
+    /// A store over `bucket` through this store's client (a client is cheap to
+    /// share and costs a cold start to build).
+    pub fn with_bucket(&self, bucket: impl Into<String>) -> Self {
+        Self::from_client(self.client.clone(), bucket)
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
     }
 }
 
