@@ -73,7 +73,7 @@ impl CursorKey {
 
 fn hmac(key: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length.
-    <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
+    <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
 }
 
 /// What a cursor is bound to: a cursor of one query is refused by any other.

@@ -108,16 +108,16 @@ impl Signer {
     /// The paging-cursor key of this data directory, derived from the same secret
     /// (under its own label, so neither key reveals the other).
     pub(crate) fn cursor_key(&self) -> Result<crate::CursorKey, StoreError> {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!());
         mac.update(b"mso-local cursor key");
         crate::CursorKey::from_secret(&mac.finalize().into_bytes())
     }
 
     fn mac(&self, grant: &Grant<'_>) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable!());
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!());
         mac.update(grant.canonical().as_bytes());
         mac
     }
