@@ -636,6 +636,11 @@ struct Sample {
     /// the function itself spent, free of the emulator's time and of waiting
     /// for a core on a busy machine.
     first_cpu: Duration,
+    /// Minor page faults by the first `invocation/next` and by the first
+    /// response: code and data touched for the first time, which a warm
+    /// invocation no longer pays.
+    init_faults: u64,
+    first_faults: u64,
     peak_rss_kb: u64,
 }
 
@@ -662,38 +667,24 @@ fn meter() -> anyhow::Result<()> {
         bail!("--only matches no function (known: {})", names().join(", "));
     }
 
-    let mut build = vec!["build", "--locked", "--profile", "lambda-release", "--bins"];
-    for f in std::iter::once(&HELLO).chain(functions.iter().copied()) {
+    // The functions as infra/build-lambdas.sh builds them: all in one invocation,
+    // so each has the features the others unify into the shared crates, whatever
+    // --only picks. The hello-world on its own, as a user's first function would
+    // be: built with the functions, it would link their tokio and serde features.
+    let base = ["build", "--locked", "--profile", "lambda-release", "--bins"];
+    let mut all = base.to_vec();
+    for f in FUNCTIONS {
         // One -p per package (claims has four functions).
-        if !build.contains(&f.package) {
-            build.extend(["-p", f.package]);
+        if !all.contains(&f.package) {
+            all.extend(["-p", f.package]);
         }
     }
-    println!("binaries: cargo {}", build.join(" "));
-    if !options.no_build {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        // Without the variables cargo set for this bench: build scripts that track
-        // one (ring's, CARGO_MANIFEST_DIR) would rebuild from a plain shell's build.
-        let ours = [
-            "CARGO_MANIFEST_",
-            "CARGO_PKG_",
-            "CARGO_CRATE_",
-            "CARGO_PRIMARY_",
-        ];
-        let mut command = Command::new(cargo);
-        for (name, _) in std::env::vars_os() {
-            let name_str = name.to_string_lossy();
-            if ours.iter().any(|prefix| name_str.starts_with(prefix)) {
-                command.env_remove(&name);
-            }
-        }
-        let status = command
-            .args(&build)
-            .current_dir(&root)
-            .status()
-            .context("running cargo")?;
-        if !status.success() {
-            bail!("cargo build failed");
+    let mut hello = base.to_vec();
+    hello.extend(["-p", HELLO.package]);
+    for build in [&all, &hello] {
+        println!("binaries: cargo {}", build.join(" "));
+        if !options.no_build {
+            cargo(&root, build)?;
         }
     }
 
@@ -896,10 +887,17 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
     };
     let deadline = start + Duration::from_secs(30);
     let mut next = [None; 2];
+    let mut init_faults = 0;
     let mut first = None;
     loop {
         match marks.recv_timeout(Duration::from_millis(5)) {
-            Ok(Mark::Next(n, at)) => next[n] = Some(at),
+            Ok(Mark::Next(n, at)) => {
+                next[n] = Some(at);
+                if n == 0 {
+                    // It waits for the event now, so the count stands still.
+                    init_faults = minor_faults(child.child.id()).context("reading stat")?;
+                }
+            }
             Ok(Mark::Response(n, at, body)) => {
                 let text = String::from_utf8_lossy(&body);
                 let expect = [s.function.expect, s.function.again][n];
@@ -907,11 +905,13 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
                     bail!("response {} lacks {expect:?}: {}", n + 1, truncate(&text));
                 }
                 if n == 0 {
-                    let cpu = cpu_time(child.child.id()).context("reading schedstat")?;
-                    first = Some((at, env.aws.waited(), cpu));
+                    let pid = child.child.id();
+                    let cpu = cpu_time(pid).context("reading schedstat")?;
+                    let faults = minor_faults(pid).context("reading stat")?;
+                    first = Some((at, env.aws.waited(), cpu, faults));
                     continue;
                 }
-                let (first_at, aws_wait, first_cpu) =
+                let (first_at, aws_wait, first_cpu, first_faults) =
                     first.context("the second response came first")?;
                 return Ok(Sample {
                     init: next[0].context("a response before any invocation/next")? - start,
@@ -920,6 +920,8 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
                     warm_invoke: at - next[1].context("no second invocation/next")?,
                     warm_aws_wait: env.aws.waited() - aws_wait,
                     first_cpu,
+                    init_faults,
+                    first_faults,
                     peak_rss_kb: peak_rss_kb(child.child.id()).context("reading VmHWM")?,
                 });
             }
@@ -937,6 +939,35 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
             bail!("no two responses within 30 s");
         }
     }
+}
+
+/// Runs `cargo ARGS` in the workspace.
+fn cargo(root: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Without the variables cargo set for this bench: build scripts that track
+    // one (ring's, CARGO_MANIFEST_DIR) would rebuild from a plain shell's build.
+    let ours = [
+        "CARGO_MANIFEST_",
+        "CARGO_PKG_",
+        "CARGO_CRATE_",
+        "CARGO_PRIMARY_",
+    ];
+    let mut command = Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let name_str = name.to_string_lossy();
+        if ours.iter().any(|prefix| name_str.starts_with(prefix)) {
+            command.env_remove(&name);
+        }
+    }
+    let status = command
+        .args(args)
+        .current_dir(root)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+    Ok(())
 }
 
 fn truncate(text: &str) -> String {
@@ -959,6 +990,18 @@ fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
             .context("a schedstat line without its run time")?;
     }
     Ok(Duration::from_nanos(nanos))
+}
+
+/// The minor page faults of a live process so far (`/proc/PID/stat`, field 10).
+fn minor_faults(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name, field 2, is in parentheses and may hold spaces.
+    let after_name = &stat[stat.rfind(')').context("no command name")? + 1..];
+    Ok(after_name
+        .split_whitespace()
+        .nth(7)
+        .context("a short stat line")?
+        .parse()?)
 }
 
 /// The peak resident set size of a live process, in kB.
@@ -1371,14 +1414,18 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
         warm: Duration,
         warm_aws: Duration,
         cpu: Duration,
+        faults: (u64, u64),
         rss_kb: u64,
     }
     let rows: Vec<Row> = samples
         .iter()
         .map(|s| {
             let all = |f: fn(&Sample) -> Duration| p50_p90(s.iter().map(f).collect());
-            let mut rss: Vec<u64> = s.iter().map(|x| x.peak_rss_kb).collect();
-            rss.sort_unstable();
+            let median = |f: fn(&Sample) -> u64| {
+                let mut v: Vec<u64> = s.iter().map(f).collect();
+                v.sort_unstable();
+                v[(v.len() - 1) / 2]
+            };
             Row {
                 init: all(|x| x.init),
                 first: all(|x| x.first_response),
@@ -1387,7 +1434,11 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
                 warm: all(|x| x.warm_invoke).0,
                 warm_aws: all(|x| x.warm_aws_wait).0,
                 cpu: all(|x| x.first_cpu).0,
-                rss_kb: rss[(rss.len() - 1) / 2],
+                faults: (
+                    median(|x| x.init_faults),
+                    median(|x| x.first_faults - x.init_faults),
+                ),
+                rss_kb: median(|x| x.peak_rss_kb),
             }
         })
         .collect();
@@ -1399,17 +1450,17 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
     println!("<!-- report:cold-start -->");
     println!(
         "| function | init | p90 | x hello | init + 1st invoke | AWS wait | less AWS wait | p90 \
-         | x hello | CPU to 1st response | x hello | warm invoke (AWS wait) | peak RSS \
-         | stripped binary | zip |"
+         | x hello | CPU to 1st response | x hello | warm invoke (AWS wait) \
+         | page faults (init + 1st invoke) | peak RSS | stripped binary | zip |"
     );
-    println!("|{}", " --- |".repeat(15));
+    println!("|{}", " --- |".repeat(16));
     let mut verdicts = Vec::new();
     for (s, row) in subjects.iter().zip(&rows) {
         let size = std::fs::metadata(&s.binary).map(|m| m.len()).unwrap_or(0);
         let zip = zip_size(&s.binary);
         let zip_shown = zip.map(mb).unwrap_or_else(|| "n/a (no zip CLI)".into());
         println!(
-            "| {} | {} ms | {} | x{:.2} | {} ms | {} ms | {} ms | {} | x{:.2} | {} ms | x{:.2} | {} ms ({}) | {:.1} MB | {} MB | {zip_shown} MB |",
+            "| {} | {} ms | {} | x{:.2} | {} ms | {} ms | {} ms | {} | x{:.2} | {} ms | x{:.2} | {} ms ({}) | {} + {} | {:.1} MB | {} MB | {zip_shown} MB |",
             s.label,
             ms(row.init.0),
             ms(row.init.1),
@@ -1423,6 +1474,8 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
             ratio(row.cpu, base.cpu),
             ms(row.warm),
             ms(row.warm_aws),
+            row.faults.0,
+            row.faults.1,
             row.rss_kb as f64 / 1000.0,
             mb(size),
         );
