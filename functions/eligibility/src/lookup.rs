@@ -323,20 +323,17 @@ async fn lookup(
     let store = deps.records.as_ref();
     let now = deps.clock.now();
     let limit = not_found_limit(deps);
-    // The probing guard's count, the rendering provider and the member are three
-    // independent reads: one round trip instead of three. Nothing read is used
-    // before the guard has been checked.
-    let rendering = async {
-        match &query.npi {
-            Some(npi) => directory::provider(store, npi).await,
-            None => Ok(None),
-        }
-    };
-    let (retry_after, rendering, on_file) = tokio::try_join!(
+    // The probing guard's count, and the member with the rendering provider (one
+    // request), are independent: one round trip. Nothing read is used before the
+    // guard has been checked.
+    let member_id = [&query.member_id];
+    let rendering_npi: Vec<&Npi> = query.npi.iter().collect();
+    let (retry_after, (members, providers)) = tokio::try_join!(
         limit.retry_after(store, principal, now),
-        rendering,
-        directory::member(store, &query.member_id),
+        directory::members_and_providers(store, &member_id, &rendering_npi),
     )?;
+    let on_file = members.into_iter().next().flatten();
+    let rendering = providers.into_iter().next().flatten();
     if let Some(retry_after_seconds) = retry_after {
         return Err(LookupError::TooManyNotFound {
             retry_after_seconds,

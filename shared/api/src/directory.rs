@@ -16,6 +16,30 @@ pub async fn provider(store: &dyn RecordStore, npi: &Npi) -> Result<Option<Provi
     get(store, &keys::provider(npi.as_str()), "reading a provider").await
 }
 
+/// Members and providers read together, in one request (`RecordStore::get_many`):
+/// each list answered in its order, `None` for an unknown ID or NPI.
+pub async fn members_and_providers(
+    store: &dyn RecordStore,
+    members: &[&MemberId],
+    providers: &[&Npi],
+) -> Result<(Vec<Option<Member>>, Vec<Option<Provider>>), StoreError> {
+    let keys: Vec<mso_store::Key> = members
+        .iter()
+        .map(|id| keys::member(id.as_str()))
+        .chain(providers.iter().map(|npi| keys::provider(npi.as_str())))
+        .collect();
+    let mut records = store.get_many(&keys).await?.into_iter();
+    let members = records
+        .by_ref()
+        .take(members.len())
+        .map(|r| decode(r, "reading a member"))
+        .collect::<Result<_, _>>()?;
+    let providers = records
+        .map(|r| decode(r, "reading a provider"))
+        .collect::<Result<_, _>>()?;
+    Ok((members, providers))
+}
+
 /// The writes that store (or replace) members; transact them in chunks of at most
 /// 100 with [`write_all`].
 pub fn member_writes(members: &[Member]) -> Result<Vec<WriteOp>, StoreError> {
@@ -67,7 +91,14 @@ async fn get<T: DeserializeOwned>(
     key: &mso_store::Key,
     context: &'static str,
 ) -> Result<Option<T>, StoreError> {
-    match store.get(key).await? {
+    decode(store.get(key).await?, context)
+}
+
+fn decode<T: DeserializeOwned>(
+    record: Option<Record>,
+    context: &'static str,
+) -> Result<Option<T>, StoreError> {
+    match record {
         Some(record) => serde_json::from_value(record.body)
             .map(Some)
             .map_err(|e| StoreError::backend(context, e)),

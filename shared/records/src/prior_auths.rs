@@ -310,13 +310,17 @@ pub async fn file(
     id: ReferenceId,
     actor: Actor,
 ) -> Result<PriorAuth, FileError> {
-    // The three directory reads depend on nothing but the request: one round
-    // trip; the checks below still refuse in the same order.
-    let (requesting, on_file, servicing) = tokio::try_join!(
-        directory::provider(store, &request.requesting_npi),
-        directory::member(store, &request.member_id),
-        directory::provider(store, &request.servicing_npi),
-    )?;
+    // The three directory records depend on nothing but the request: one
+    // request reads them; the checks below still refuse in the same order.
+    let (members, providers) = directory::members_and_providers(
+        store,
+        &[&request.member_id],
+        &[&request.requesting_npi, &request.servicing_npi],
+    )
+    .await?;
+    let on_file = members.into_iter().next().flatten();
+    let mut providers = providers.into_iter();
+    let (requesting, servicing) = (providers.next().flatten(), providers.next().flatten());
     let org = match (requesting, caller_org) {
         (Some(p), Some(org)) if &p.org_id == org => p.org_id,
         (Some(p), None) => p.org_id,

@@ -30,4 +30,6 @@ pub mod embedded;
 pub use document::{DocumentStore, ObjectMeta, PresignedRequest, attachment_disposition};
 pub use error::StoreError;
 pub use queue::{QueueMessage, ReceiveOptions, WorkQueue};
-pub use record::{Condition, Index, Key, Page, Query, Record, RecordStore, WriteOp};
+pub use record::{
+    Condition, Index, Key, MAX_GET_MANY_KEYS, Page, Query, Record, RecordStore, WriteOp,
+};

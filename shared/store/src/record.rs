@@ -192,10 +192,30 @@ pub struct Page {
 #[cfg_attr(not(any(feature = "embedded", feature = "aws")), allow(dead_code))]
 pub(crate) const MAX_TRANSACTION_OPS: usize = 100;
 
+/// Most keys in one [`RecordStore::get_many`] (DynamoDB's `BatchGetItem` limit).
+pub const MAX_GET_MANY_KEYS: usize = 100;
+
 /// The single logical table.
 #[async_trait]
 pub trait RecordStore: Send + Sync {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError>;
+
+    /// The records under `keys`, in the same order (`None` where there is none),
+    /// read in one request where the backend has one: a request, its signing and
+    /// on a cold start its connection, instead of one per key. A key may appear
+    /// more than once; at most [`MAX_GET_MANY_KEYS`] keys. Each record is read
+    /// as `get` reads it (strongly consistent); the records are not a snapshot
+    /// taken at one instant.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
+        if keys.len() > MAX_GET_MANY_KEYS {
+            return Err(StoreError::InvalidInput("more than 100 keys in one read"));
+        }
+        let mut records = Vec::with_capacity(keys.len());
+        for key in keys {
+            records.push(self.get(key).await?);
+        }
+        Ok(records)
+    }
 
     /// Write one record if `condition` holds; `StoreError::ConditionFailed` otherwise.
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError>;

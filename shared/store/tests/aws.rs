@@ -111,6 +111,7 @@ macro_rules! contract {
 contract! {
     get_absent(records);
     put_get_round_trip(records);
+    get_many_in_order(records);
     put_absent(records);
     append_only(records);
     put_absent_or_expired(records);

@@ -19,6 +19,7 @@ struct Slow {
     delay: Duration,
     outstanding: AtomicUsize,
     most: AtomicUsize,
+    all: AtomicUsize,
 }
 
 impl Slow {
@@ -27,10 +28,12 @@ impl Slow {
             delay,
             outstanding: AtomicUsize::new(0),
             most: AtomicUsize::new(0),
+            all: AtomicUsize::new(0),
         }
     }
 
     async fn read(&self) {
+        self.all.fetch_add(1, SeqCst);
         let now = self.outstanding.fetch_add(1, SeqCst) + 1;
         self.most.fetch_max(now, SeqCst);
         tokio::time::sleep(self.delay).await;
@@ -56,6 +59,11 @@ impl SlowReads {
     pub fn most_at_once(&self) -> usize {
         self.slow.most.load(SeqCst)
     }
+
+    /// The reads made so far (a `get_many` is one).
+    pub fn reads(&self) -> usize {
+        self.slow.all.load(SeqCst)
+    }
 }
 
 #[async_trait]
@@ -63,6 +71,11 @@ impl RecordStore for SlowReads {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         self.slow.read().await;
         self.inner.get(key).await
+    }
+    /// One read however many keys: one request to the backend.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
+        self.slow.read().await;
+        self.inner.get_many(keys).await
     }
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
         self.inner.put(record, condition).await

@@ -18,16 +18,20 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification, TransactWriteItem,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
 };
 use aws_types::SdkConfig;
 
 use super::error::{classify, is_retryable_code};
 use crate::record::MAX_TRANSACTION_OPS;
 use crate::{
-    Condition, CursorKey, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor,
+    Condition, CursorKey, Index, Key, MAX_GET_MANY_KEYS, Page, Query, Record, RecordStore,
+    StoreError, WriteOp, cursor,
 };
+
+/// How many times `get_many` asks again for keys DynamoDB left unprocessed.
+const UNPROCESSED_RETRIES: u32 = 5;
 
 const PK: &str = "pk";
 const SK: &str = "sk";
@@ -262,6 +266,59 @@ impl RecordStore for DynamoRecordStore {
             .await
             .map_err(|e| classify("DynamoDB GetItem", e))?;
         output.item.map(from_item).transpose()
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
+        if keys.len() > MAX_GET_MANY_KEYS {
+            return Err(StoreError::InvalidInput("more than 100 keys in one read"));
+        }
+        // BatchGetItem refuses a key named twice: ask for each once.
+        let mut distinct: Vec<&Key> = keys.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        let mut pending: Vec<Item> = distinct.into_iter().map(key_item).collect();
+        let mut found: HashMap<Key, Record> = HashMap::with_capacity(pending.len());
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            if attempt > 0 {
+                // Keys DynamoDB left unprocessed (throughput): retried after a
+                // pause, as its documentation asks, a bounded number of times.
+                if attempt > UNPROCESSED_RETRIES {
+                    return Err(StoreError::unavailable(
+                        "DynamoDB BatchGetItem",
+                        "keys left unprocessed after retries",
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+            }
+            attempt += 1;
+            let wanted = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(build_error)?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, wanted)
+                .send()
+                .await
+                .map_err(|e| classify("DynamoDB BatchGetItem", e))?;
+            for item in output
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let record = from_item(item)?;
+                found.insert(record.key.clone(), record);
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {

@@ -13,7 +13,8 @@ use super::writer::JobError;
 use super::{Core, codec, db_error};
 use crate::record::MAX_TRANSACTION_OPS;
 use crate::{
-    Condition, CursorKey, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor,
+    Condition, CursorKey, Index, Key, MAX_GET_MANY_KEYS, Page, Query, Record, RecordStore,
+    StoreError, WriteOp, cursor,
 };
 
 /// DynamoDB's item size limit, enforced here too so a record that works locally
@@ -174,13 +175,19 @@ impl RecordStore for EmbeddedRecordStore {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
         self.core.read_now(|txn| {
             let records = txn.open_table(RECORDS).map_err(db_error)?;
-            let found = records
-                .get((key.pk.as_str(), key.sk.as_str()))
-                .map_err(db_error)?;
-            match found {
-                Some(bytes) => Ok(Some(codec::decode(key.clone(), bytes.value())?)),
-                None => Ok(None),
-            }
+            read(&records, key)
+        })
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
+        if keys.len() > MAX_GET_MANY_KEYS {
+            return Err(StoreError::InvalidInput("more than 100 keys in one read"));
+        }
+        // One read transaction: the keys see one snapshot here (more than the
+        // port promises).
+        self.core.read_now(|txn| {
+            let records = txn.open_table(RECORDS).map_err(db_error)?;
+            keys.iter().map(|key| read(&records, key)).collect()
         })
     }
 
@@ -250,6 +257,20 @@ impl RecordStore for EmbeddedRecordStore {
         self.core
             .write_deferred(move |txn| apply(txn, vec![op]))
             .await
+    }
+}
+
+/// The record under `key` in an open `records` table.
+fn read(
+    records: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    key: &Key,
+) -> Result<Option<Record>, StoreError> {
+    let found = records
+        .get((key.pk.as_str(), key.sk.as_str()))
+        .map_err(db_error)?;
+    match found {
+        Some(bytes) => Ok(Some(codec::decode(key.clone(), bytes.value())?)),
+        None => Ok(None),
     }
 }
 

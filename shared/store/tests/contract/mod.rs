@@ -69,6 +69,39 @@ pub async fn put_get_round_trip(records: &dyn RecordStore) {
     assert_eq!(records.get(&record.key).await.unwrap(), Some(replaced));
 }
 
+pub async fn get_many_in_order(records: &dyn RecordStore) {
+    assert_eq!(records.get_many(&[]).await.unwrap(), Vec::new());
+    let a = Record::new(key("MEMBER#A", "MEMBER"), json!({"n": 1})).with_index(key("ORG#1", "A"));
+    let b = Record::new(key("PROVIDER#B", "PROVIDER"), json!({"n": 2})).with_version(3);
+    records.put(a.clone(), Condition::None).await.unwrap();
+    records.put(b.clone(), Condition::None).await.unwrap();
+    // Order kept, absent keys answered None, a key asked twice answered twice.
+    let asked = [
+        b.key.clone(),
+        key("MEMBER#NONE", "MEMBER"),
+        a.key.clone(),
+        b.key.clone(),
+    ];
+    assert_eq!(
+        records.get_many(&asked).await.unwrap(),
+        vec![Some(b.clone()), None, Some(a.clone()), Some(b.clone())]
+    );
+    // The most one read takes, all found; one more is refused, reading nothing.
+    let mut many: Vec<Key> = (0..99)
+        .map(|i| key("MEMBER#NONE", &format!("S{i}")))
+        .collect();
+    many.push(a.key.clone());
+    let found = records.get_many(&many).await.unwrap();
+    assert_eq!(found.len(), 100);
+    assert_eq!(found[99], Some(a));
+    assert!(found[..99].iter().all(Option::is_none));
+    many.push(b.key.clone());
+    assert!(matches!(
+        records.get_many(&many).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+}
+
 pub async fn put_absent(records: &dyn RecordStore) {
     let original = Record::new(key("IDEMPOTENCY#x", "IDEMPOTENCY"), json!({"first": true}));
     records
