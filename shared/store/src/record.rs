@@ -189,11 +189,30 @@ pub struct Page {
 }
 
 /// Most operations in one [`RecordStore::transact`] (DynamoDB's limit).
-#[cfg_attr(not(any(feature = "embedded", feature = "aws")), allow(dead_code))]
-pub(crate) const MAX_TRANSACTION_OPS: usize = 100;
+const MAX_TRANSACTION_OPS: usize = 100;
 
 /// Most keys in one [`RecordStore::get_many`] (DynamoDB's `BatchGetItem` limit).
 pub const MAX_GET_MANY_KEYS: usize = 100;
+
+/// Refuses a transaction DynamoDB would refuse for its size, in every adapter, so
+/// code that works locally works deployed.
+#[cfg_attr(not(any(feature = "embedded", feature = "aws")), allow(dead_code))]
+pub(crate) fn check_transaction(ops: &[WriteOp]) -> Result<(), StoreError> {
+    if ops.len() > MAX_TRANSACTION_OPS {
+        return Err(StoreError::InvalidInput(
+            "more than 100 operations in one transaction",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a read of more keys than [`MAX_GET_MANY_KEYS`], in every adapter.
+pub(crate) fn check_get_many(keys: &[Key]) -> Result<(), StoreError> {
+    if keys.len() > MAX_GET_MANY_KEYS {
+        return Err(StoreError::InvalidInput("more than 100 keys in one read"));
+    }
+    Ok(())
+}
 
 /// The single logical table.
 #[async_trait]
@@ -207,9 +226,7 @@ pub trait RecordStore: Send + Sync {
     /// as `get` reads it (strongly consistent); the records are not a snapshot
     /// taken at one instant.
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
-        if keys.len() > MAX_GET_MANY_KEYS {
-            return Err(StoreError::InvalidInput("more than 100 keys in one read"));
-        }
+        check_get_many(keys)?;
         let mut records = Vec::with_capacity(keys.len());
         for key in keys {
             records.push(self.get(key).await?);

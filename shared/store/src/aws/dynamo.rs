@@ -24,10 +24,9 @@ use aws_sdk_dynamodb::types::{
 use aws_types::SdkConfig;
 
 use super::error::{classify, is_retryable_code};
-use crate::record::MAX_TRANSACTION_OPS;
+use crate::record::{check_get_many, check_transaction};
 use crate::{
-    Condition, CursorKey, Index, Key, MAX_GET_MANY_KEYS, Page, Query, Record, RecordStore,
-    StoreError, WriteOp, cursor,
+    Condition, CursorKey, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor,
 };
 
 /// How many times `get_many` asks again for keys DynamoDB left unprocessed.
@@ -269,9 +268,7 @@ impl RecordStore for DynamoRecordStore {
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
-        if keys.len() > MAX_GET_MANY_KEYS {
-            return Err(StoreError::InvalidInput("more than 100 keys in one read"));
-        }
+        check_get_many(keys)?;
         // BatchGetItem refuses a key named twice: ask for each once.
         let mut distinct: Vec<&Key> = keys.iter().collect();
         distinct.sort();
@@ -348,11 +345,7 @@ impl RecordStore for DynamoRecordStore {
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        if ops.len() > MAX_TRANSACTION_OPS {
-            return Err(StoreError::InvalidInput(
-                "more than 100 operations in one transaction",
-            ));
-        }
+        check_transaction(&ops)?;
         let mut items = Vec::with_capacity(ops.len());
         for op in ops {
             items.extend(self.transact_item(op)?);

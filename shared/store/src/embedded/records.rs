@@ -11,10 +11,9 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use super::tables::{GSI1, RECORDS};
 use super::writer::JobError;
 use super::{Core, codec, db_error};
-use crate::record::MAX_TRANSACTION_OPS;
+use crate::record::{check_get_many, check_transaction};
 use crate::{
-    Condition, CursorKey, Index, Key, MAX_GET_MANY_KEYS, Page, Query, Record, RecordStore,
-    StoreError, WriteOp, cursor,
+    Condition, CursorKey, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor,
 };
 
 /// DynamoDB's item size limit, enforced here too so a record that works locally
@@ -180,9 +179,7 @@ impl RecordStore for EmbeddedRecordStore {
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
-        if keys.len() > MAX_GET_MANY_KEYS {
-            return Err(StoreError::InvalidInput("more than 100 keys in one read"));
-        }
+        check_get_many(keys)?;
         // One read transaction: the keys see one snapshot here (more than the
         // port promises).
         self.core.read_now(|txn| {
@@ -197,11 +194,7 @@ impl RecordStore for EmbeddedRecordStore {
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        if ops.len() > MAX_TRANSACTION_OPS {
-            return Err(StoreError::InvalidInput(
-                "more than 100 operations in one transaction",
-            ));
-        }
+        check_transaction(&ops)?;
         // DynamoDB refuses a transaction that names one item twice; so does this
         // adapter, so code that works locally works deployed.
         let mut seen = HashSet::with_capacity(ops.len());
