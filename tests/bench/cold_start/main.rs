@@ -35,8 +35,8 @@
 //! run; `--compare hello-world=PATH` measures another baseline (e.g. on another
 //! runtime flavour) against the usual one. `--wrap` runs every binary under a
 //! profiler (`--wrap 'strace -f -c -o /tmp/s'`), which makes its figures
-//! meaningless. The `meter` profile is the
-//! release one without fat LTO: the meter is a tool, not a shipped artefact.
+//! meaningless. The `meter` profile is the release one without fat LTO: the
+//! meter is a tool, not a shipped artefact.
 //!
 //! # Adding a function
 //!
