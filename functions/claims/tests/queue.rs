@@ -3,6 +3,9 @@
 
 mod support;
 
+use mso_api::directory;
+use mso_domain::ids::{MemberId, Npi};
+use mso_domain::member::CoverageSpan;
 use mso_store::ReceiveOptions;
 use serde_json::json;
 use support::*;
@@ -19,6 +22,46 @@ async fn the_edits_read_the_members_records_at_once() {
     e.drain().await;
     assert_eq!(e.get(&id).await["status"], "accepted");
     assert_eq!(slow.most_at_once(), 3);
+}
+
+/// A member whose PCP changed has each PCP read, all in one request: the edits of
+/// a claim make as many reads as for a member with one PCP.
+#[tokio::test]
+async fn the_pcps_of_every_span_are_read_in_one_request() {
+    let reads = async |pcps: &[&str]| {
+        let mut e = env().await;
+        let records = e.deps.records.clone();
+        let mut ana = directory::member(&*records, &MemberId::parse(ANA.0).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        // One span per PCP, back to back; the last, Ana's PCP, covers the claim.
+        let starts = ["2025-01-01", "2025-07-01", "2026-01-01"];
+        let ends = ["2025-06-30", "2025-12-31"];
+        let span = ana.spans[0].clone();
+        ana.spans = pcps
+            .iter()
+            .enumerate()
+            .map(|(i, npi)| CoverageSpan {
+                start: starts[starts.len() - pcps.len() + i].parse().unwrap(),
+                end: (i + 1 < pcps.len())
+                    .then(|| ends[starts.len() - pcps.len() + i].parse().unwrap()),
+                pcp_npi: Some(Npi::parse(npi).unwrap()),
+                ..span.clone()
+            })
+            .collect();
+        directory::write_all(&*records, directory::member_writes(&[ana]).unwrap())
+            .await
+            .unwrap();
+        let id = e.submit(&mri()).await;
+        let slow = SlowReads::new(records, std::time::Duration::from_millis(1));
+        e.deps.records = slow.clone();
+        e.drain().await;
+        assert_eq!(e.get(&id).await["status"], "accepted");
+        slow.reads()
+    };
+    let one = reads(&[PCP_NPI]).await;
+    assert_eq!(reads(&[HARBOR_NPI, SUNRISE_NPI, PCP_NPI]).await, one);
 }
 
 #[tokio::test]

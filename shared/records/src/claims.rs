@@ -516,18 +516,22 @@ async fn member_and_pcps(
     store: &dyn RecordStore,
     checked: &Checked,
 ) -> Result<(Option<Member>, Vec<Provider>), StoreError> {
-    let member = directory::member(store, &checked.member_id).await?;
-    let mut pcps = Vec::new();
-    if let Some(member) = &member {
-        let mut seen: Vec<Npi> = Vec::new();
-        for npi in member.spans.iter().filter_map(|s| s.pcp_npi) {
-            if !seen.contains(&npi) {
-                seen.push(npi);
-                pcps.extend(directory::provider(store, &npi).await?);
-            }
+    let Some(member) = directory::member(store, &checked.member_id).await? else {
+        return Ok((None, Vec::new()));
+    };
+    // A member's PCPs across their spans, each once, read in one request.
+    let mut npis: Vec<&Npi> = Vec::new();
+    for npi in member.spans.iter().filter_map(|s| s.pcp_npi.as_ref()) {
+        if !npis.contains(&npi) {
+            npis.push(npi);
         }
     }
-    Ok((member, pcps))
+    let mut pcps = Vec::with_capacity(npis.len());
+    for chunk in npis.chunks(mso_store::MAX_GET_MANY_KEYS) {
+        let (_, read) = directory::members_and_providers(store, &[], chunk).await?;
+        pcps.extend(read.into_iter().flatten());
+    }
+    Ok((Some(member), pcps))
 }
 
 /// The member's auths that could cover a line needing one, and any the claim names.

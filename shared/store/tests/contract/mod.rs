@@ -86,6 +86,19 @@ pub async fn get_many_in_order(records: &dyn RecordStore) {
         records.get_many(&asked).await.unwrap(),
         vec![Some(b.clone()), None, Some(a.clone()), Some(b.clone())]
     );
+    // One key, once or twice, present or not.
+    assert_eq!(
+        records.get_many(&[a.key.clone()]).await.unwrap(),
+        vec![Some(a.clone())]
+    );
+    assert_eq!(
+        records.get_many(&[b.key.clone(), b.key.clone()]).await.unwrap(),
+        vec![Some(b.clone()), Some(b.clone())]
+    );
+    assert_eq!(
+        records.get_many(&[key("MEMBER#NONE", "MEMBER")]).await.unwrap(),
+        vec![None]
+    );
     // The most one read takes, all found; one more is refused, reading nothing.
     let mut many: Vec<Key> = (0..99)
         .map(|i| key("MEMBER#NONE", &format!("S{i}")))
