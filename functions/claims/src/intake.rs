@@ -20,11 +20,11 @@ use jiff::Timestamp;
 use mso_api::aggregate::Stored;
 use mso_api::{directory, s3_event};
 use mso_domain::claims::edits::Edit;
-use mso_domain::claims::{Claim, Source, validate};
+use mso_domain::claims::{Claim, Source, Submission, validate};
 use mso_domain::ids::{Npi, OrgId, ReferenceId};
 use mso_domain::prior_auth::Actor;
 use mso_records::claims::{self, Change};
-use mso_store::{RecordStore, StoreError, keys};
+use mso_store::{MAX_GET_MANY_KEYS, RecordStore, StoreError, keys};
 use mso_x12::ack277::{Ack277, Ack277Builder, AckParty};
 use mso_x12::ack999::{self, AckEnvelope, Stamp};
 use mso_x12::{Event, Parser};
@@ -187,7 +187,9 @@ async fn dropped(
         deps.clock.now(),
     );
     match store.transact(vec![files::create_op(&file)?]).await {
-        Ok(()) | Err(StoreError::ConditionFailed) => {
+        Ok(()) => Ok(Some((Stored::created(file), bytes))),
+        // Created by an earlier or concurrent delivery of the same event.
+        Err(StoreError::ConditionFailed) => {
             Ok(files::load(store, &id).await?.map(|stored| (stored, bytes)))
         }
         Err(e) => Err(e),
@@ -277,8 +279,8 @@ async fn read_file(
     let mut reports = Vec::new();
     let mut not_claims = 0u32;
     let mut built: Vec<Claim> = Vec::new();
-    let mut owners = Owners::default();
-    // Provider lookups are async; the reader is not. Collect, then store.
+    // The reader is synchronous and the providers' lookup is not: collect the
+    // claims, then read every provider they name at once.
     let mut taken: Vec<FileClaims> = Vec::new();
     claims_and_reports(
         bytes,
@@ -290,30 +292,17 @@ async fn read_file(
         },
         |_| not_claims += 1,
     );
+    let mapped: Vec<Mapped> = taken.into_iter().map(Mapped::from).collect();
+    let owners = Owners::read(deps.records.as_ref(), mapped.iter().flat_map(|m| m.npis())).await?;
     let mut rejected = 0;
-    let total = taken.len();
+    let total = mapped.len();
     let mut change = Change::default();
     // Several batches in flight: the store's group commit (and DynamoDB's
     // parallel writes) make a large file's claims cost a few round trips.
     let mut commits = tokio::task::JoinSet::new();
-    for (seq, taken) in taken.into_iter().enumerate() {
+    for (seq, mapped) in mapped.into_iter().enumerate() {
         let seq = u32::try_from(seq).unwrap_or(u32::MAX);
-        let FileClaims {
-            id,
-            claim: x12_claim,
-            unreadable,
-        } = taken;
-        let claim = claim_of(
-            deps,
-            file,
-            &mut owners,
-            id,
-            &x12_claim,
-            unreadable,
-            seq,
-            now,
-        )
-        .await?;
+        let claim = claim_of(deps, file, &owners, mapped, seq, now)?;
         if claim.status != mso_domain::claims::Status::Received {
             rejected += 1;
         }
@@ -397,67 +386,98 @@ async fn commit(deps: &Deps, change: Change, claims: &[Claim]) -> Result<(), Sto
     }
 }
 
-/// Which organisation each NPI belongs to, looked up once per file.
-#[derive(Default)]
-struct Owners(HashMap<String, Option<OrgId>>);
+/// Which organisation each NPI a file names belongs to.
+struct Owners(HashMap<String, OrgId>);
 
 impl Owners {
-    async fn of(
-        &mut self,
+    /// Reads the providers `npis` names (as the file wrote them), each once,
+    /// [`MAX_GET_MANY_KEYS`] to a request. One that is no NPI or no provider of
+    /// ours has no organisation.
+    async fn read<'a>(
         store: &dyn RecordStore,
-        npi: &str,
-    ) -> Result<Option<OrgId>, StoreError> {
-        if let Some(known) = self.0.get(npi) {
-            return Ok(known.clone());
+        npis: impl Iterator<Item = &'a str>,
+    ) -> Result<Owners, StoreError> {
+        let mut wanted: Vec<&str> = npis.collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let wanted: Vec<(&str, Npi)> = wanted
+            .into_iter()
+            .filter_map(|raw| Npi::parse(raw).ok().map(|npi| (raw, npi)))
+            .collect();
+        let mut owners = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(MAX_GET_MANY_KEYS) {
+            let npis: Vec<&Npi> = chunk.iter().map(|(_, npi)| npi).collect();
+            let (_, providers) = directory::members_and_providers(store, &[], &npis).await?;
+            for ((raw, _), provider) in chunk.iter().zip(providers) {
+                if let Some(provider) = provider {
+                    owners.insert((*raw).to_string(), provider.org_id);
+                }
+            }
         }
-        let org = match Npi::parse(npi) {
-            Ok(npi) => directory::provider(store, &npi).await?.map(|p| p.org_id),
-            Err(_) => None,
-        };
-        self.0.insert(npi.to_string(), org.clone());
-        Ok(org)
+        Ok(Owners(owners))
+    }
+
+    fn of(&self, npi: &str) -> Option<&OrgId> {
+        self.0.get(npi)
     }
 }
 
-/// The claim to store for one claim of the file.
-#[allow(clippy::too_many_arguments)]
-async fn claim_of(
+/// A claim of the file as a submission, with what its reading found wrong.
+struct Mapped {
+    id: ReferenceId,
+    submission: Submission,
+    rejections: Vec<Edit>,
+}
+
+impl From<FileClaims> for Mapped {
+    fn from(taken: FileClaims) -> Mapped {
+        let (submission, unmapped) = x12::submission(&taken.claim);
+        let mut rejections = taken.unreadable;
+        rejections.extend(unmapped);
+        Mapped {
+            id: taken.id,
+            submission,
+            rejections,
+        }
+    }
+}
+
+impl Mapped {
+    /// The providers whose organisation the claim is judged by: billing first,
+    /// then rendering (claim, then lines).
+    fn npis(&self) -> impl Iterator<Item = &str> {
+        let s = &self.submission;
+        std::iter::once(s.billing_npi.as_str())
+            .chain(s.rendering_npi.as_deref())
+            .chain(s.lines.iter().filter_map(|l| l.rendering_npi.as_deref()))
+    }
+}
+
+fn claim_of(
     deps: &Deps,
     file: &FileRecord,
-    owners: &mut Owners,
-    id: ReferenceId,
-    x12_claim: &mso_x12::Claim,
-    mut rejections: Vec<Edit>,
+    owners: &Owners,
+    mapped: Mapped,
     seq: u32,
     now: Timestamp,
 ) -> Result<Claim, StoreError> {
-    let store = deps.records.as_ref();
-    let (submission, unmapped) = x12::submission(x12_claim);
-    rejections.extend(unmapped);
-    let npis: Vec<&str> = std::iter::once(submission.billing_npi.as_str())
-        .chain(submission.rendering_npi.as_deref())
-        .chain(
-            submission
-                .lines
-                .iter()
-                .filter_map(|l| l.rendering_npi.as_deref()),
-        )
-        .collect();
-    let mut provider_orgs = Vec::new();
-    for npi in npis {
-        provider_orgs.extend(owners.of(store, npi).await?);
-    }
+    let provider_orgs: Vec<&OrgId> = mapped.npis().filter_map(|npi| owners.of(npi)).collect();
+    let Mapped {
+        id,
+        submission,
+        mut rejections,
+    } = mapped;
     let org = match &file.org {
         // Posted by an organisation: its claims are its own, or rejected.
         Some(org) => {
-            if !provider_orgs.contains(org) {
+            if !provider_orgs.contains(&org) {
                 rejections.push(Edit::provider_not_in_organisation(false));
             }
             org.clone()
         }
         // A clearinghouse's drop: the billing (else rendering) provider's.
         None => match provider_orgs.first() {
-            Some(org) => org.clone(),
+            Some(org) => (*org).clone(),
             None => {
                 rejections.push(Edit::provider_not_in_organisation(true));
                 ipa_org(deps)?

@@ -294,6 +294,39 @@ async fn a_clearinghouse_drop_files_each_claim_with_its_providers_organisation()
     assert_eq!(trn2_count(v["ack_277ca"].as_str().unwrap()), 4);
 }
 
+/// A dropped file's record is created, not read back, and the providers its
+/// claims name (billing and rendering, three here) are read in one request:
+/// one read in all. A second delivery of the event changes nothing.
+#[tokio::test]
+async fn a_clearinghouse_drop_reads_its_providers_in_one_request_and_nothing_else() {
+    let mut e = env().await;
+    let mut theirs = Spec::office_visit("H-1", "20260312");
+    theirs.billing_npi = HARBOR_NPI.into();
+    theirs.rendering_npi = None;
+    let file = professional(
+        22,
+        &[
+            Spec::office_visit("S-1", "20260312"),
+            Spec::office_visit("S-2", "20260313"),
+            theirs,
+        ],
+    );
+    let key = "inbound/acme/2026-03-21.837";
+    e.deps
+        .files
+        .put(key, "application/edi-x12", file.into_bytes().into())
+        .await
+        .unwrap();
+    let slow = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(1));
+    e.deps.records = slow.clone();
+    let outcome = serde_json::to_value(e.object_created(key).await).unwrap();
+    assert_eq!(outcome["records"][0]["outcome"], "read", "{outcome}");
+    assert_eq!(outcome["records"][0]["claims"], 3);
+    assert_eq!(slow.reads(), 1, "every provider the file names, in one request");
+    let again = serde_json::to_value(e.object_created(key).await).unwrap();
+    assert_eq!(again["records"][0]["outcome"], "unchanged", "{again}");
+}
+
 #[tokio::test]
 async fn bodies_that_are_no_x12_file_are_refused_with_the_reason() {
     let e = env().await;

@@ -27,6 +27,16 @@ pub struct Stored<T> {
     pub version: u64,
 }
 
+impl<T> Stored<T> {
+    /// `value` as [`create`] has just stored it, without reading it back.
+    pub fn created(value: T) -> Stored<T> {
+        Stored {
+            value,
+            version: mso_store::FIRST_VERSION,
+        }
+    }
+}
+
 /// Reads the record at `key`.
 pub async fn load<T: Aggregate>(
     store: &dyn RecordStore,

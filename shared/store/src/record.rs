@@ -18,6 +18,9 @@ impl Key {
     }
 }
 
+/// The version of a record as first written.
+pub const FIRST_VERSION: u64 = 1;
+
 /// One item of the single table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
@@ -39,7 +42,7 @@ impl Record {
         Record {
             key,
             index_key: None,
-            version: 1,
+            version: FIRST_VERSION,
             expires_at: None,
             body,
         }

@@ -92,11 +92,17 @@ pub async fn get_many_in_order(records: &dyn RecordStore) {
         vec![Some(a.clone())]
     );
     assert_eq!(
-        records.get_many(&[b.key.clone(), b.key.clone()]).await.unwrap(),
+        records
+            .get_many(&[b.key.clone(), b.key.clone()])
+            .await
+            .unwrap(),
         vec![Some(b.clone()), Some(b.clone())]
     );
     assert_eq!(
-        records.get_many(&[key("MEMBER#NONE", "MEMBER")]).await.unwrap(),
+        records
+            .get_many(&[key("MEMBER#NONE", "MEMBER")])
+            .await
+            .unwrap(),
         vec![None]
     );
     // The most one read takes, all found; one more is refused, reading nothing.
