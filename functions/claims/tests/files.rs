@@ -322,7 +322,11 @@ async fn a_clearinghouse_drop_reads_its_providers_in_one_request_and_nothing_els
     let outcome = serde_json::to_value(e.object_created(key).await).unwrap();
     assert_eq!(outcome["records"][0]["outcome"], "read", "{outcome}");
     assert_eq!(outcome["records"][0]["claims"], 3);
-    assert_eq!(slow.reads(), 1, "every provider the file names, in one request");
+    assert_eq!(
+        slow.reads(),
+        1,
+        "every provider the file names, in one request"
+    );
     let again = serde_json::to_value(e.object_created(key).await).unwrap();
     assert_eq!(again["records"][0]["outcome"], "unchanged", "{again}");
 }

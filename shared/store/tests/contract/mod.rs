@@ -88,7 +88,10 @@ pub async fn get_many_in_order(records: &dyn RecordStore) {
     );
     // One key, once or twice, present or not.
     assert_eq!(
-        records.get_many(&[a.key.clone()]).await.unwrap(),
+        records
+            .get_many(std::slice::from_ref(&a.key))
+            .await
+            .unwrap(),
         vec![Some(a.clone())]
     );
     assert_eq!(
