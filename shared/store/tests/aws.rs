@@ -118,6 +118,7 @@ contract! {
     put_version_is(records);
     empty_keys_are_refused(records);
     transact_all_or_nothing(records);
+    transact_of_one_write(records);
     query_primary(records);
     query_gsi1(records);
     query_paging(records);

@@ -365,6 +365,71 @@ pub async fn transact_all_or_nothing(records: &dyn RecordStore) {
     );
 }
 
+/// A transaction of one write (which an adapter may send as that write alone)
+/// keeps its condition and the index.
+pub async fn transact_of_one_write(records: &dyn RecordStore) {
+    let a = Record::new(key("T1#A", "A"), json!("a")).with_index(key("T1IDX", "A"));
+    let put = |record: &Record, condition| {
+        vec![WriteOp::Put {
+            record: record.clone(),
+            condition,
+        }]
+    };
+    let delete = |record: &Record, condition| {
+        vec![WriteOp::Delete {
+            key: record.key.clone(),
+            condition,
+        }]
+    };
+    records.transact(put(&a, Condition::Absent)).await.unwrap();
+    assert_eq!(records.get(&a.key).await.unwrap(), Some(a.clone()));
+    let replaced = Record::new(a.key.clone(), json!("a2"))
+        .with_index(key("T1IDX", "A"))
+        .with_version(2);
+    assert!(is_condition_failed(
+        &records.transact(put(&replaced, Condition::Absent)).await
+    ));
+    assert!(is_condition_failed(
+        &records
+            .transact(put(&replaced, Condition::VersionIs(2)))
+            .await
+    ));
+    assert!(is_condition_failed(
+        &records.transact(delete(&a, Condition::VersionIs(2))).await
+    ));
+    assert_eq!(records.get(&a.key).await.unwrap(), Some(a.clone()));
+    records
+        .transact(put(&replaced, Condition::VersionIs(1)))
+        .await
+        .unwrap();
+    assert_eq!(records.get(&a.key).await.unwrap(), Some(replaced.clone()));
+    let index = records.query(Query::gsi1("T1IDX", "")).await.unwrap();
+    assert_eq!(index.records, vec![replaced.clone()]);
+    records
+        .transact(delete(&replaced, Condition::VersionIs(2)))
+        .await
+        .unwrap();
+    assert_eq!(records.get(&a.key).await.unwrap(), None);
+    let index = records.query(Query::gsi1("T1IDX", "")).await.unwrap();
+    assert_eq!(index.records, vec![], "the delete removed the index entry");
+    // Deleting what is not there, unconditionally, is done.
+    records
+        .transact(delete(&replaced, Condition::None))
+        .await
+        .unwrap();
+    // A lone check still judges.
+    let check = |condition| {
+        vec![WriteOp::Check {
+            key: a.key.clone(),
+            condition,
+        }]
+    };
+    records.transact(check(Condition::Absent)).await.unwrap();
+    assert!(is_condition_failed(
+        &records.transact(check(Condition::VersionIs(1))).await
+    ));
+}
+
 pub async fn empty_keys_are_refused(records: &dyn RecordStore) {
     // DynamoDB refuses empty key attributes; the embedded store does too.
     for record in [
