@@ -227,7 +227,13 @@ async fn a_faxed_pdr_becomes_a_paper_dispute_that_runs_from_the_fax_receipt() {
     );
     let clerk = token(data.path(), "sunrise", "intake_clerk", &[]);
     let reviewer = token(data.path(), "sunrise", "dispute_reviewer", &[]);
-    let today = jiff::Timestamp::now()
+    // The PDR form was faxed three hours ago (the clerk files it below). Its
+    // dates are that day's in the IPA's time zone: between midnight and 3 am
+    // there, today would be after the day the filing is received.
+    let received = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3))
+        .round(jiff::Unit::Second)
+        .unwrap();
+    let fax_day = received
         .in_tz("America/Los_Angeles")
         .unwrap()
         .date()
@@ -244,7 +250,7 @@ async fn a_faxed_pdr_becomes_a_paper_dispute_that_runs_from_the_fax_receipt() {
             "member_id": "SUN100001", "dob": "1984-03-15", "place_of_service": "11",
             "diagnoses": ["J06.9"],
             "lines": [{"code": "99214", "units": 1, "charge": "180.00",
-                       "service_from": today, "diagnosis_pointers": [1]}]
+                       "service_from": fax_day, "diagnosis_pointers": [1]}]
         })),
         Some("claim-1"),
     )
@@ -255,10 +261,7 @@ async fn a_faxed_pdr_becomes_a_paper_dispute_that_runs_from_the_fax_receipt() {
     let judged = until(&claim_url, &provider, |v| v["status"] != "received").await;
     assert_eq!(judged["status"], "accepted", "{judged}");
 
-    // The PDR form was faxed three hours ago; the clerk files it now.
-    let received = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3))
-        .round(jiff::Unit::Second)
-        .unwrap();
+    // The clerk files the faxed form now.
     let fax = drop_file(
         data.path(),
         &port,
@@ -275,7 +278,7 @@ async fn a_faxed_pdr_becomes_a_paper_dispute_that_runs_from_the_fax_receipt() {
     let pdr = json!({
         "kind": "pdr", "claim_id": claim_id, "reason_category": "underpayment",
         "reason": "Paid $155.00 against a contract rate of $180.00.",
-        "amount_disputed": "25.00", "remittance_date": today,
+        "amount_disputed": "25.00", "remittance_date": fax_day,
         "contact": {"name": "Billing office", "phone": "657-555-0199"}
     });
     let create = server.url(&format!("/v1/intake/{item_id}/create"));
