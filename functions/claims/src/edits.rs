@@ -144,8 +144,7 @@ pub async fn judge(deps: &Deps, id: &ReferenceId) -> Result<Handled, EditError> 
                 claim_id: id.to_string(),
             });
         }
-        let turn = Turn::take(store, &claim.submission.member_id).await?;
-        let outcome = outcome(deps, &claim).await?;
+        let Judged { turn, outcome } = outcome(deps, &claim).await?;
         let now = deps.clock.now();
         claim.judged(outcome, now);
         let mut change = Change::updated(&stored, &claim)?.in_turn(&turn);
@@ -172,15 +171,29 @@ async fn backoff() {
     tokio::time::sleep(std::time::Duration::from_micros(fastrand::u64(200..3_000))).await;
 }
 
-/// The edits' answer for `claim`, from what the store holds now.
-async fn outcome(deps: &Deps, claim: &Claim) -> Result<Outcome, StoreError> {
+/// The edits' answer for `claim`, and the member's turn it was given in.
+struct Judged {
+    turn: Turn,
+    outcome: Outcome,
+}
+
+/// The edits' answer for `claim`, from what the store holds now: the member's
+/// turn first (with the member), then the rest of what the edits read.
+async fn outcome(deps: &Deps, claim: &Claim) -> Result<Judged, StoreError> {
+    let store = deps.records.as_ref();
+    let member_id = &claim.submission.member_id;
     let checked = match validate(&claim.submission) {
         Ok(checked) => checked,
-        Err(problems) => return Ok(Outcome::of(problems.iter().map(Edit::invalid).collect())),
+        Err(problems) => {
+            return Ok(Judged {
+                turn: Turn::take(store, member_id).await?,
+                outcome: Outcome::of(problems.iter().map(Edit::invalid).collect()),
+            });
+        }
     };
-    let store = deps.records.as_ref();
-    let facts = claims::facts(store, &deps.policy, claim, &checked).await?;
-    Ok(edits::run(
+    let (turn, member) = Turn::take_with_member(store, member_id, &checked.member_id).await?;
+    let facts = claims::facts(store, &deps.policy, claim, &checked, member).await?;
+    let outcome = edits::run(
         &claim.id,
         &checked,
         &Facts {
@@ -192,7 +205,8 @@ async fn outcome(deps: &Deps, claim: &Claim) -> Result<Outcome, StoreError> {
             others: &facts.others,
             original: facts.original.as_ref(),
         },
-    ))
+    );
+    Ok(Judged { turn, outcome })
 }
 
 /// When `claim` is an accepted replacement or void, the change that supersedes

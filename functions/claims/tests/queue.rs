@@ -20,8 +20,32 @@ async fn the_edits_read_the_members_records_at_once() {
     let slow = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(5));
     e.deps.records = slow.clone();
     e.drain().await;
-    assert_eq!(e.get(&id).await["status"], "accepted");
+    // The claim; the member's turn with the member; the PCP, the member's auths
+    // (their list, then the auths) and their other claims.
+    assert_eq!(slow.reads(), 6);
     assert_eq!(slow.most_at_once(), 3);
+    assert_eq!(e.get(&id).await["status"], "accepted");
+}
+
+/// However many of the member's auths could cover the claim, the edits read
+/// them in one request.
+#[tokio::test]
+async fn the_members_auths_are_read_in_one_request() {
+    let reads = async |more_auths: &[&str]| {
+        let mut e = env().await;
+        for id in more_auths {
+            e.ipa.file_auth(id).await;
+        }
+        let id = e.submit(&mri()).await;
+        let slow = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(1));
+        e.deps.records = slow.clone();
+        e.drain().await;
+        let reads = slow.reads();
+        assert_eq!(e.get(&id).await["status"], "accepted");
+        reads
+    };
+    let one = reads(&[]).await;
+    assert_eq!(reads(&["PA-7K3Q9N", "PA-7K3Q9P"]).await, one);
 }
 
 /// A member whose PCP changed has each PCP read, all in one request: the edits of

@@ -42,17 +42,30 @@ pub async fn load<T: Aggregate>(
     store: &dyn RecordStore,
     key: &Key,
 ) -> Result<Option<Stored<T>>, StoreError> {
-    match store.get(key).await? {
-        None => Ok(None),
-        Some(record) => {
-            let value = serde_json::from_value(record.body)
-                .map_err(|e| StoreError::backend("reading a stored record", e))?;
-            Ok(Some(Stored {
-                value,
-                version: record.version,
-            }))
-        }
-    }
+    store.get(key).await?.map(decode).transpose()
+}
+
+/// Reads the records at `keys` in one request (at most
+/// [`mso_store::MAX_GET_MANY_KEYS`]), answered in their order.
+pub async fn load_many<T: Aggregate>(
+    store: &dyn RecordStore,
+    keys: &[Key],
+) -> Result<Vec<Option<Stored<T>>>, StoreError> {
+    store
+        .get_many(keys)
+        .await?
+        .into_iter()
+        .map(|record| record.map(decode).transpose())
+        .collect()
+}
+
+fn decode<T: Aggregate>(record: Record) -> Result<Stored<T>, StoreError> {
+    let value = serde_json::from_value(record.body)
+        .map_err(|e| StoreError::backend("reading a stored record", e))?;
+    Ok(Stored {
+        value,
+        version: record.version,
+    })
 }
 
 fn body<T: Serialize>(value: &T) -> Result<serde_json::Value, StoreError> {

@@ -16,6 +16,11 @@ pub async fn provider(store: &dyn RecordStore, npi: &Npi) -> Result<Option<Provi
     get(store, &keys::provider(npi.as_str()), "reading a provider").await
 }
 
+/// A member record as [`RecordStore::get_many`] answered it, with other keys.
+pub fn decode_member(record: Option<Record>) -> Result<Option<Member>, StoreError> {
+    decode(record, "reading a member")
+}
+
 /// Members and providers read together, in one request (`RecordStore::get_many`):
 /// each list answered in its order, `None` for an unknown ID or NPI.
 pub async fn members_and_providers(

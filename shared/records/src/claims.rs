@@ -13,7 +13,7 @@ use mso_api::outbox::OutboxEvent;
 use mso_api::{Principal, RequestInfo, directory};
 use mso_domain::claims::edits::{Edit, OtherClaim, ServiceKey};
 use mso_domain::claims::{Checked, Claim, Frequency, Source, Status, validate};
-use mso_domain::ids::{Npi, ReferenceId};
+use mso_domain::ids::{MemberId, Npi, ReferenceId};
 use mso_domain::member::Member;
 use mso_domain::prior_auth::PriorAuth;
 use mso_domain::provider::Provider;
@@ -58,6 +58,25 @@ impl Turn {
         let key = keys::claim_turn(&member_digest(member_id));
         let version = store.get(&key).await?.map(|r| r.version);
         Ok(Turn { key, version })
+    }
+
+    /// The member's turn and, in the same request, their directory record
+    /// (`member`: the ID as validated). Reading the member with the turn rather
+    /// than after it is safe: judgements never write members. What they do
+    /// write (claims, auths' use) is read after the turn ([`facts`]).
+    pub async fn take_with_member(
+        store: &dyn RecordStore,
+        member_id: &str,
+        member: &MemberId,
+    ) -> Result<(Turn, Option<Member>), StoreError> {
+        let key = keys::claim_turn(&member_digest(member_id));
+        let mut read = store
+            .get_many(&[key.clone(), keys::member(member.as_str())])
+            .await?
+            .into_iter();
+        let version = read.next().flatten().map(|r| r.version);
+        let member = directory::decode_member(read.next().flatten())?;
+        Ok((Turn { key, version }, member))
     }
 
     /// The write that holds the turn: it fails if another judgement took it since.
@@ -486,19 +505,21 @@ pub struct Facts {
 /// judged on the newest).
 const MEMBER_READ_LIMIT: usize = 500;
 
-/// Reads what the edits of `claim` (checked as `checked`) need: the member and
-/// their PCPs, the member's auths that could cover a line (and any the claim
-/// names), the member's other claims, and the original of a replacement or void.
-/// The four depend on nothing but the claim, so they are read at once: the
-/// round trips of the longest, not of all of them.
+/// Reads what the edits of `claim` (checked as `checked`) need besides the
+/// `member` read with the turn ([`Turn::take_with_member`]): the member's PCPs,
+/// their auths that could cover a line (and any the claim names), their other
+/// claims, and the original of a replacement or void. The four depend on
+/// nothing but the claim, so they are read at once: the round trips of the
+/// longest, not of all of them.
 pub async fn facts(
     store: &dyn RecordStore,
     policy: &mso_domain::policy::Policy,
     claim: &Claim,
     checked: &Checked,
+    member: Option<Member>,
 ) -> Result<Facts, StoreError> {
-    let ((member, pcps), auths, others, original) = tokio::try_join!(
-        member_and_pcps(store, checked),
+    let (pcps, auths, others, original) = tokio::try_join!(
+        pcps_of(store, member.as_ref()),
         auths_for(store, policy, checked),
         other_claims(store, checked),
         original_of(store, claim, checked),
@@ -512,14 +533,14 @@ pub async fn facts(
     })
 }
 
-async fn member_and_pcps(
+/// A member's PCPs across their spans, each once, read in one request.
+async fn pcps_of(
     store: &dyn RecordStore,
-    checked: &Checked,
-) -> Result<(Option<Member>, Vec<Provider>), StoreError> {
-    let Some(member) = directory::member(store, &checked.member_id).await? else {
-        return Ok((None, Vec::new()));
+    member: Option<&Member>,
+) -> Result<Vec<Provider>, StoreError> {
+    let Some(member) = member else {
+        return Ok(Vec::new());
     };
-    // A member's PCPs across their spans, each once, read in one request.
     let mut npis: Vec<&Npi> = Vec::new();
     for npi in member.spans.iter().filter_map(|s| s.pcp_npi.as_ref()) {
         if !npis.contains(&npi) {
@@ -531,7 +552,7 @@ async fn member_and_pcps(
         let (_, read) = directory::members_and_providers(store, &[], chunk).await?;
         pcps.extend(read.into_iter().flatten());
     }
-    Ok((Some(member), pcps))
+    Ok(pcps)
 }
 
 /// The member's auths that could cover a line needing one, and any the claim names.
@@ -577,10 +598,10 @@ async fn auths_for(
             ids.push(id);
         }
     }
-    for id in ids {
-        if let Some(stored) = prior_auths::load(store, &id).await? {
-            auths.push(stored.value.0);
-        }
+    // Read together, however many.
+    for chunk in ids.chunks(mso_store::MAX_GET_MANY_KEYS) {
+        let read = prior_auths::load_many(store, chunk).await?;
+        auths.extend(read.into_iter().flatten().map(|stored| stored.value.0));
     }
     Ok(auths)
 }

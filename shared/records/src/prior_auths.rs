@@ -112,6 +112,16 @@ pub async fn load(
     aggregate::load(store, &keys::prior_auth(id.as_str())).await
 }
 
+/// Reads the auths `ids` names in one request (at most
+/// [`mso_store::MAX_GET_MANY_KEYS`]), in their order; `None` for an unknown ID.
+pub async fn load_many(
+    store: &dyn RecordStore,
+    ids: &[ReferenceId],
+) -> Result<Vec<Option<Stored<AuthRecord>>>, StoreError> {
+    let keys: Vec<mso_store::Key> = ids.iter().map(|id| keys::prior_auth(id.as_str())).collect();
+    aggregate::load_many(store, &keys).await
+}
+
 /// A change to commit: the writes of the auth and its views, the event to
 /// publish, the audit record.
 pub struct Change {
