@@ -174,15 +174,24 @@ pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
                 });
             }
         }
-        if bytes.is_none() {
-            bytes = match deps.documents.get(key).await? {
-                Some((_, b)) => Some(b),
-                None => {
-                    return Ok(Verdict::Unchanged {
-                        why: "the object is not there",
-                    });
+        // The object and the owner at once: neither needs the other.
+        let (fetched, owner) = tokio::try_join!(
+            async {
+                match bytes {
+                    None => deps.documents.get(key).await.map(Some),
+                    Some(_) => Ok(None),
                 }
-            };
+            },
+            owners::resolve(store, &doc.owner),
+        )?;
+        match fetched {
+            Some(Some((_, b))) => bytes = Some(b),
+            Some(None) => {
+                return Ok(Verdict::Unchanged {
+                    why: "the object is not there",
+                });
+            }
+            None => {}
         }
         let content = bytes.as_deref().unwrap_or_default();
         let now = deps.clock.now();
@@ -199,7 +208,7 @@ pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
         });
         let checked = doc.checked(result, now);
         let mut change = Change::updated(&stored, &checked)?;
-        if let Some(owner) = owners::resolve(store, &doc.owner).await? {
+        if let Some(owner) = owner {
             let (ops, events) = owner.noted(&note(&checked), Actor::system(), now)?;
             change = change.with(ops, events);
         }

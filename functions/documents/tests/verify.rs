@@ -439,3 +439,24 @@ async fn a_storage_failure_fails_the_event_so_it_is_retried_and_nothing_is_lost(
         "available"
     );
 }
+
+/// The verifier reads the object and the document's owner at once: after the
+/// document, one round trip for both.
+#[tokio::test]
+async fn the_object_and_the_owner_are_read_at_once() {
+    let mut e = env().await;
+    let bytes = fixture("letter.pdf");
+    let slot = e.slot(&slot("letter.pdf", PDF, bytes.len() as u64)).await;
+    let stored = e.put(&slot, bytes).await.unwrap();
+    let mso_store::embedded::PresignedOutcome::Stored(meta) = stored else {
+        panic!("not stored: {stored:?}")
+    };
+    let reads = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(5));
+    e.deps.documents = SlowObjects::counted_with(e.deps.documents.clone(), &reads);
+    e.deps.records = reads.clone();
+    assert_eq!(
+        verify::object(&e.deps, &meta.key).await.unwrap(),
+        Verdict::Available
+    );
+    assert_eq!(reads.most_at_once(), 2);
+}

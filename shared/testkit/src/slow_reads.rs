@@ -1,7 +1,8 @@
 //! Stores whose reads take a while and are counted: how a test sees that a
 //! handler reads independent records or objects at once (one round trip)
 //! rather than one after another. [`SlowReads`] wraps a record store (gets and
-//! queries), [`SlowObjects`] a bucket (gets and heads).
+//! queries), [`SlowObjects`] a bucket (gets and heads); the two may share one
+//! count ([`SlowObjects::counted_with`]) to see records and objects read at once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -43,7 +44,7 @@ impl Slow {
 
 pub struct SlowReads {
     inner: Arc<dyn RecordStore>,
-    slow: Slow,
+    slow: Arc<Slow>,
 }
 
 impl SlowReads {
@@ -51,7 +52,7 @@ impl SlowReads {
     pub fn new(inner: Arc<dyn RecordStore>, delay: Duration) -> Arc<SlowReads> {
         Arc::new(SlowReads {
             inner,
-            slow: Slow::new(delay),
+            slow: Arc::new(Slow::new(delay)),
         })
     }
 
@@ -100,7 +101,7 @@ impl RecordStore for SlowReads {
 
 pub struct SlowObjects {
     inner: Arc<dyn DocumentStore>,
-    slow: Slow,
+    slow: Arc<Slow>,
 }
 
 impl SlowObjects {
@@ -108,7 +109,16 @@ impl SlowObjects {
     pub fn new(inner: Arc<dyn DocumentStore>, delay: Duration) -> Arc<SlowObjects> {
         Arc::new(SlowObjects {
             inner,
-            slow: Slow::new(delay),
+            slow: Arc::new(Slow::new(delay)),
+        })
+    }
+
+    /// `inner`, whose reads take `reads`' delay and count with `reads`' own:
+    /// `reads.most_at_once()` then sees records and objects read together.
+    pub fn counted_with(inner: Arc<dyn DocumentStore>, reads: &SlowReads) -> Arc<SlowObjects> {
+        Arc::new(SlowObjects {
+            inner,
+            slow: reads.slow.clone(),
         })
     }
 
