@@ -12,9 +12,12 @@
 //! which `tests/run` installs, or PATH), creates the stack in it (the table, the
 //! buckets and queues, the small IPA's members and providers and an auth, see
 //! [`stack`]) and what each function's event reads, and runs a fake Lambda Runtime
-//! API on loopback (a port per spawn). Each run spawns one binary with a cleared
-//! environment plus the variables Lambda sets, the stack's and the function's own,
-//! serves it its event twice (a cold and a warm invocation), notes when its first
+//! API on loopback (a port per spawn). Every binary is first copied into
+//! `target/cold-start/bin`, written as Lambda's extraction writes it (the
+//! linker's own file starts slower on this host). Each run spawns one binary
+//! with a cleared environment plus the variables Lambda sets, the stack's and
+//! the function's own, serves it its event twice (a cold and a warm
+//! invocation), notes when its first
 //! `invocation/next` and its responses arrive, reads its peak RSS (`VmHWM`) and
 //! kills it. Every spawn of a function that changes something gets its own variant
 //! of the event (a new idempotency key, object or claim, [`Function::fresh`]), so
