@@ -7,31 +7,32 @@
 //!     [--compare NAME=PATH].. [--no-build] [--wrap 'CMD ARGS']
 //! ```
 //!
-//! It builds the `lambda-release` binaries (the command is printed; `--no-build`
-//! takes what is in the target directory), starts `moto_server` (from `target/py`,
-//! which `tests/run` installs, or PATH), creates the stack in it (the table, the
-//! buckets and queues, the small IPA's members and providers and an auth, see
-//! [`stack`]) and what each function's event reads, and runs a fake Lambda Runtime
-//! API on loopback (a port per spawn). Every binary is first copied into
-//! `target/cold-start/bin`, written as Lambda's extraction writes it (the
-//! linker's own file starts slower on this host). Each run spawns one binary
-//! with a cleared environment plus the variables Lambda sets, the stack's and
-//! the function's own, serves it its event twice (a cold and a warm
-//! invocation), notes when its first
-//! `invocation/next` and its responses arrive, reads its peak RSS (`VmHWM`) and
-//! kills it. Every spawn of a function that changes something gets its own variant
-//! of the event (a new idempotency key, object or claim, [`Function::fresh`]), so
-//! each cold invocation does the first-time work, not a replay of the previous
-//! run's; the warm one repeats the cold one's event, so for those functions it is a
-//! replay. The functions' AWS endpoint is an HTTP proxy to moto that adds up the
-//! time a request to AWS was outstanding, so the table can show the cold-start
-//! cost without the emulator's service time (moto is Python, a few ms per call),
-//! and keeps the function's connections alive, as AWS endpoints do and moto does
-//! not. The CPU time of the function's threads at its first response is the
-//! figure free of both the emulator and a busy machine's scheduling.
-//! Binaries are interleaved, `--runs` (default 9) each after one unmeasured warm-up
-//! round, in a new random order each round; the tables give medians, p90s, ratios
-//! to the baseline, binary and zip sizes, and whether the targets are met.
+//! It builds the `lambda-release` binaries (the command is printed;
+//! `--no-build` takes what is in the target directory), starts `moto_server`
+//! (from `target/py`, which `tests/run` installs, or PATH), creates the stack
+//! in it (the table, the buckets and queues, the small IPA's members and
+//! providers and an auth, see [`stack`]) and what each function's event reads,
+//! and runs a fake Lambda Runtime API on loopback (a port per spawn). Every
+//! binary is first copied into `target/cold-start/bin`, written as Lambda's
+//! extraction writes it (the linker's own file starts slower on this host).
+//! Each run spawns one binary with a cleared environment plus the variables
+//! Lambda sets, the stack's and the function's own, serves it its event twice
+//! (a cold and a warm invocation), notes when its first `invocation/next` and
+//! its responses arrive, reads its peak RSS (`VmHWM`) and kills it. Every spawn
+//! of a function that changes something gets its own variant of the event (a
+//! new idempotency key, object or claim, [`Function::fresh`]), so each cold
+//! invocation does the first-time work, not a replay of the previous run's; the
+//! warm one repeats the cold one's event, so for those functions it is a
+//! replay. The functions' AWS endpoint is an HTTP proxy to moto that adds up
+//! the time a request to AWS was outstanding, so the table can show the
+//! cold-start cost without the emulator's service time (moto is Python, a few
+//! ms per call), and keeps the function's connections alive, as AWS endpoints
+//! do and moto does not. The CPU time of the function's threads at its first
+//! response is the figure free of both the emulator and a busy machine's
+//! scheduling. Binaries are interleaved, `--runs` (default 9) each after one
+//! unmeasured warm-up round, in a new random order each round; the tables give
+//! medians, p90s, ratios to the baseline, binary and zip sizes, and whether the
+//! targets are met.
 //!
 //! `--compare eligibility=PATH` also measures another build of a function (e.g.
 //! from before a change; a relative PATH is from the repository root) in the same
