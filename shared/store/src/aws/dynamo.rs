@@ -626,4 +626,162 @@ mod tests {
         assert_eq!(names.unwrap().len(), 1);
         assert!(values.is_none());
     }
+
+    /// What moto never does: DynamoDB leaving keys of a `BatchGetItem`
+    /// unprocessed. Here DynamoDB is a script of answers (its documented wire
+    /// format), and the requests the adapter sends are kept.
+    mod unprocessed_keys {
+        use std::collections::VecDeque;
+        use std::sync::{Arc, Mutex};
+
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        use aws_smithy_runtime_api::client::http::{
+            HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings,
+            SharedHttpConnector,
+        };
+        use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+        use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        use serde_json::{Value, json};
+
+        use super::*;
+
+        const TABLE: &str = "t";
+
+        #[derive(Debug, Default)]
+        struct Script {
+            answers: Mutex<VecDeque<Value>>,
+            asked: Mutex<Vec<Value>>,
+        }
+
+        #[derive(Debug, Clone, Default)]
+        struct Scripted(Arc<Script>);
+
+        impl HttpConnector for Scripted {
+            fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+                let body = request.body().bytes().unwrap_or_default();
+                let asked = serde_json::from_slice(body).unwrap_or(Value::Null);
+                self.0.asked.lock().unwrap().push(asked);
+                let answer = self.0.answers.lock().unwrap().pop_front();
+                let answer = answer.expect("the script has an answer for every request");
+                let status = StatusCode::try_from(200).unwrap();
+                let response = HttpResponse::new(status, SdkBody::from(answer.to_string()));
+                HttpConnectorFuture::ready(Ok(response))
+            }
+        }
+
+        impl HttpClient for Scripted {
+            fn http_connector(
+                &self,
+                _: &HttpConnectorSettings,
+                _: &RuntimeComponents,
+            ) -> SharedHttpConnector {
+                SharedHttpConnector::new(self.clone())
+            }
+        }
+
+        fn store(answers: Vec<Value>) -> (DynamoRecordStore, Scripted) {
+            let scripted = Scripted::default();
+            scripted.0.answers.lock().unwrap().extend(answers);
+            let config = aws_sdk_dynamodb::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-west-2"))
+                .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+                .endpoint_url("http://dynamodb.invalid")
+                .http_client(scripted.clone())
+                .build();
+            let cursor_key = CursorKey::from_secret(&[7; 32]).unwrap();
+            let store =
+                DynamoRecordStore::from_client(Client::from_conf(config), TABLE, cursor_key);
+            (store, scripted)
+        }
+
+        /// An attribute value as DynamoDB's JSON protocol writes it.
+        fn wire(value: &AttributeValue) -> Value {
+            match value {
+                AttributeValue::S(s) => json!({ "S": s }),
+                AttributeValue::N(n) => json!({ "N": n }),
+                AttributeValue::Bool(b) => json!({ "BOOL": b }),
+                AttributeValue::Null(_) => json!({ "NULL": true }),
+                AttributeValue::L(list) => {
+                    json!({ "L": list.iter().map(wire).collect::<Vec<_>>() })
+                }
+                AttributeValue::M(map) => json!({ "M": wire_item(map) }),
+                other => panic!("the adapter writes no {other:?}"),
+            }
+        }
+
+        fn wire_item(item: &Item) -> Value {
+            Value::Object(item.iter().map(|(k, v)| (k.clone(), wire(v))).collect())
+        }
+
+        fn record(pk: &str) -> Record {
+            Record::new(Key::new(pk, "S"), json!({ "name": pk }))
+        }
+
+        fn answer(found: &[&Record], unprocessed: &[&Record]) -> Value {
+            let found: Vec<Value> = found
+                .iter()
+                .map(|r| wire_item(&to_item(r).unwrap()))
+                .collect();
+            let mut answer = json!({ "Responses": { TABLE: found } });
+            if !unprocessed.is_empty() {
+                let keys: Vec<Value> = unprocessed
+                    .iter()
+                    .map(|r| wire_item(&key_item(&r.key)))
+                    .collect();
+                answer["UnprocessedKeys"] =
+                    json!({ TABLE: { "Keys": keys, "ConsistentRead": true } });
+            }
+            answer
+        }
+
+        /// The keys a request asked for, by partition key.
+        fn asked_for(request: &Value) -> Vec<String> {
+            let mut pks: Vec<String> = request["RequestItems"][TABLE]["Keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k[PK]["S"].as_str().unwrap().to_string())
+                .collect();
+            pks.sort();
+            pks
+        }
+
+        #[tokio::test]
+        async fn are_asked_again_and_answered_in_order() {
+            let (a, b, c) = (record("A"), record("B"), record("C"));
+            // A first; B and C left over; then C (B does not exist).
+            let (store, scripted) = store(vec![answer(&[&a], &[&b, &c]), answer(&[&c], &[])]);
+            let keys = [a.key.clone(), b.key.clone(), c.key.clone(), a.key.clone()];
+            let found = store.get_many(&keys).await.unwrap();
+            assert_eq!(found, vec![Some(a.clone()), None, Some(c.clone()), Some(a)]);
+            let asked = scripted.0.asked.lock().unwrap();
+            assert_eq!(asked.len(), 2);
+            assert_eq!(asked_for(&asked[0]), ["A", "B", "C"], "each key once");
+            assert_eq!(asked_for(&asked[1]), ["B", "C"], "only what was left over");
+            for request in asked.iter() {
+                assert_eq!(request["RequestItems"][TABLE]["ConsistentRead"], true);
+            }
+        }
+
+        /// Keys left over after every retry: unavailable, not a partial answer
+        /// (the backoff between the six requests adds up to 1.55 s).
+        #[tokio::test]
+        async fn left_over_after_every_retry_are_unavailable() {
+            let (a, b) = (record("A"), record("B"));
+            let mut answers = vec![answer(&[&a], &[&b])];
+            answers.extend((0..UNPROCESSED_RETRIES).map(|_| answer(&[], &[&b])));
+            let (store, scripted) = store(answers);
+            let result = store.get_many(&[a.key.clone(), b.key.clone()]).await;
+            assert!(
+                matches!(result, Err(StoreError::Unavailable { .. })),
+                "{result:?}"
+            );
+            let asked = scripted.0.asked.lock().unwrap();
+            assert_eq!(asked.len(), 1 + UNPROCESSED_RETRIES as usize);
+            assert!(asked[1..].iter().all(|r| asked_for(r) == ["B"]));
+        }
+    }
 }
