@@ -24,7 +24,7 @@ use mso_domain::claims::{Claim, Source, Submission, validate};
 use mso_domain::ids::{Npi, OrgId, ReferenceId};
 use mso_domain::prior_auth::Actor;
 use mso_records::claims::{self, Change};
-use mso_store::{MAX_GET_MANY_KEYS, RecordStore, StoreError, keys};
+use mso_store::{RecordStore, StoreError, keys};
 use mso_x12::ack277::{Ack277, Ack277Builder, AckParty};
 use mso_x12::ack999::{self, AckEnvelope, Stamp};
 use mso_x12::{Event, Parser};
@@ -390,9 +390,9 @@ async fn commit(deps: &Deps, change: Change, claims: &[Claim]) -> Result<(), Sto
 struct Owners(HashMap<String, OrgId>);
 
 impl Owners {
-    /// Reads the providers `npis` names (as the file wrote them), each once,
-    /// [`MAX_GET_MANY_KEYS`] to a request. One that is no NPI or no provider of
-    /// ours has no organisation.
+    /// Reads the providers `npis` names (as the file wrote them), each once and
+    /// all together ([`directory::providers`]). One that is no NPI or no
+    /// provider of ours has no organisation.
     async fn read<'a>(
         store: &dyn RecordStore,
         npis: impl Iterator<Item = &'a str>,
@@ -404,16 +404,13 @@ impl Owners {
             .into_iter()
             .filter_map(|raw| Npi::parse(raw).ok().map(|npi| (raw, npi)))
             .collect();
-        let mut owners = HashMap::with_capacity(wanted.len());
-        for chunk in wanted.chunks(MAX_GET_MANY_KEYS) {
-            let npis: Vec<&Npi> = chunk.iter().map(|(_, npi)| npi).collect();
-            let (_, providers) = directory::members_and_providers(store, &[], &npis).await?;
-            for ((raw, _), provider) in chunk.iter().zip(providers) {
-                if let Some(provider) = provider {
-                    owners.insert((*raw).to_string(), provider.org_id);
-                }
-            }
-        }
+        let npis: Vec<&Npi> = wanted.iter().map(|(_, npi)| npi).collect();
+        let providers = directory::providers(store, &npis).await?;
+        let owners = wanted
+            .iter()
+            .zip(providers)
+            .filter_map(|((raw, _), provider)| Some(((*raw).to_string(), provider?.org_id)))
+            .collect();
         Ok(Owners(owners))
     }
 

@@ -45,18 +45,19 @@ pub async fn load<T: Aggregate>(
     store.get(key).await?.map(decode).transpose()
 }
 
-/// Reads the records at `keys` in one request (at most
-/// [`mso_store::MAX_GET_MANY_KEYS`]), answered in their order.
+/// Reads the records at `keys`, answered in their order,
+/// [`mso_store::MAX_GET_MANY_KEYS`] to a request, however many.
 pub async fn load_many<T: Aggregate>(
     store: &dyn RecordStore,
     keys: &[Key],
 ) -> Result<Vec<Option<Stored<T>>>, StoreError> {
-    store
-        .get_many(keys)
-        .await?
-        .into_iter()
-        .map(|record| record.map(decode).transpose())
-        .collect()
+    let mut loaded = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(mso_store::MAX_GET_MANY_KEYS) {
+        for record in store.get_many(chunk).await? {
+            loaded.push(record.map(decode).transpose()?);
+        }
+    }
+    Ok(loaded)
 }
 
 fn decode<T: Aggregate>(record: Record) -> Result<Stored<T>, StoreError> {

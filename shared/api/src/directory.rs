@@ -21,6 +21,19 @@ pub fn decode_member(record: Option<Record>) -> Result<Option<Member>, StoreErro
     decode(record, "reading a member")
 }
 
+/// The providers `npis` names, in their order (`None` for an unknown NPI),
+/// [`mso_store::MAX_GET_MANY_KEYS`] to a request, however many.
+pub async fn providers(
+    store: &dyn RecordStore,
+    npis: &[&Npi],
+) -> Result<Vec<Option<Provider>>, StoreError> {
+    let mut providers = Vec::with_capacity(npis.len());
+    for chunk in npis.chunks(mso_store::MAX_GET_MANY_KEYS) {
+        providers.extend(members_and_providers(store, &[], chunk).await?.1);
+    }
+    Ok(providers)
+}
+
 /// Members and providers read together, in one request (`RecordStore::get_many`):
 /// each list answered in its order, `None` for an unknown ID or NPI.
 pub async fn members_and_providers(
@@ -37,7 +50,7 @@ pub async fn members_and_providers(
     let members = records
         .by_ref()
         .take(members.len())
-        .map(|r| decode(r, "reading a member"))
+        .map(decode_member)
         .collect::<Result<_, _>>()?;
     let providers = records
         .map(|r| decode(r, "reading a provider"))

@@ -547,12 +547,11 @@ async fn pcps_of(
             npis.push(npi);
         }
     }
-    let mut pcps = Vec::with_capacity(npis.len());
-    for chunk in npis.chunks(mso_store::MAX_GET_MANY_KEYS) {
-        let (_, read) = directory::members_and_providers(store, &[], chunk).await?;
-        pcps.extend(read.into_iter().flatten());
-    }
-    Ok(pcps)
+    Ok(directory::providers(store, &npis)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// The member's auths that could cover a line needing one, and any the claim names.
@@ -599,10 +598,8 @@ async fn auths_for(
         }
     }
     // Read together, however many.
-    for chunk in ids.chunks(mso_store::MAX_GET_MANY_KEYS) {
-        let read = prior_auths::load_many(store, chunk).await?;
-        auths.extend(read.into_iter().flatten().map(|stored| stored.value.0));
-    }
+    let read = prior_auths::load_many(store, &ids).await?;
+    auths.extend(read.into_iter().flatten().map(|stored| stored.value.0));
     Ok(auths)
 }
 

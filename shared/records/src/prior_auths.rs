@@ -112,8 +112,8 @@ pub async fn load(
     aggregate::load(store, &keys::prior_auth(id.as_str())).await
 }
 
-/// Reads the auths `ids` names in one request (at most
-/// [`mso_store::MAX_GET_MANY_KEYS`]), in their order; `None` for an unknown ID.
+/// Reads the auths `ids` names, in their order (`None` for an unknown ID),
+/// [`mso_store::MAX_GET_MANY_KEYS`] to a request.
 pub async fn load_many(
     store: &dyn RecordStore,
     ids: &[ReferenceId],

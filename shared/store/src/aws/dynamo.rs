@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -205,6 +207,25 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::backend("build DynamoDB request", e)
 }
 
+/// The answer to a single conditional write (PutItem, DeleteItem): its
+/// condition failing is [`StoreError::ConditionFailed`], the rest classified.
+fn conditional_write<T, E>(
+    context: &'static str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+    condition_failed: fn(&E) -> bool,
+) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(condition_failed) => {
+            Err(StoreError::ConditionFailed)
+        }
+        Err(e) => Err(classify(context, e)),
+    }
+}
+
 impl DynamoRecordStore {
     /// DeleteItem under `condition`.
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
@@ -219,18 +240,11 @@ impl DynamoRecordStore {
             .set_expression_attribute_values(values)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Err(StoreError::ConditionFailed)
-            }
-            Err(e) => Err(classify("DynamoDB DeleteItem", e)),
-        }
+        conditional_write(
+            "DynamoDB DeleteItem",
+            result,
+            DeleteItemError::is_conditional_check_failed_exception,
+        )
     }
 
     fn transact_item(&self, op: WriteOp) -> Result<Option<TransactWriteItem>, StoreError> {
@@ -364,18 +378,11 @@ impl RecordStore for DynamoRecordStore {
             .set_expression_attribute_values(values)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Err(StoreError::ConditionFailed)
-            }
-            Err(e) => Err(classify("DynamoDB PutItem", e)),
-        }
+        conditional_write(
+            "DynamoDB PutItem",
+            result,
+            PutItemError::is_conditional_check_failed_exception,
+        )
     }
 
     async fn transact(&self, mut ops: Vec<WriteOp>) -> Result<(), StoreError> {
