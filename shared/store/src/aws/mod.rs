@@ -13,19 +13,13 @@
 
 mod dynamo;
 mod error;
+mod http;
 mod s3;
 mod sqs;
 
 use aws_sdk_dynamodb::config::{
-    BehaviorVersion, ConfigBag, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
+    BehaviorVersion, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
 };
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnectorSettings, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 pub use aws_types::SdkConfig;
 
 pub use dynamo::{DynamoRecordStore, create_table};
@@ -37,61 +31,15 @@ use crate::StoreError;
 /// The roots of Amazon Trust Services, which issue every AWS endpoint's
 /// certificate, compiled in. The SDK's default reads and parses every file under
 /// /etc/ssl/certs at each client's construction and again at its first request;
-/// 5 roots instead of Mozilla's 118 also make the parse that is left (as each
-/// client builds its connector) 0.02 ms instead of 0.5 ms (docs/performance.md, "Cold starts").
+/// 5 roots instead of Mozilla's 118 also make the parse that is left (once, at
+/// the first request) 0.02 ms instead of 0.5 ms (docs/performance.md, "Cold starts").
 const AMAZON_ROOTS: &[u8] = include_bytes!("amazon-roots.pem");
 
-/// The HTTPS client every AWS client uses: rustls with the ring crypto provider
-/// (the SDK's default would compile aws-lc), trusting [`AMAZON_ROOTS`] only, and
-/// its TLS connector built once, at the first request ([`ConnectorOnFirstRequest`]).
+/// The HTTPS client every AWS client uses ([`http`]): HTTP/1.1 over rustls with
+/// the ring crypto provider (the SDK's default would compile aws-lc), trusting
+/// [`AMAZON_ROOTS`] only.
 pub fn http_client() -> SharedHttpClient {
-    SharedHttpClient::new(ConnectorOnFirstRequest(hyper_client()))
-}
-
-/// The SDK's hyper client over rustls.
-fn hyper_client() -> SharedHttpClient {
-    let trust = TrustStore::empty().with_pem_certificate(AMAZON_ROOTS);
-    let tls = TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .expect("a TLS context is only a trust store");
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .tls_context(tls)
-        .build_https()
-}
-
-/// The SDK's hyper client without its validation. Building a service client
-/// validates the HTTP client, and the hyper client does that by building a whole
-/// TLS connector (trust roots parsed, rustls configured) and dropping it, to load
-/// a machine's native roots early; the first request then builds and keeps its
-/// own. With a client per service that was one connector thrown away per client
-/// at every cold start (a third of the instructions of prior-auth's init:
-/// docs/performance.md, "What init costs"). Our roots are compiled in, so there
-/// is nothing to load early, and `tests::the_tls_connector_builds` builds it.
-#[derive(Debug)]
-struct ConnectorOnFirstRequest(SharedHttpClient);
-
-impl HttpClient for ConnectorOnFirstRequest {
-    fn http_connector(
-        &self,
-        settings: &HttpConnectorSettings,
-        components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        self.0.http_connector(settings, components)
-    }
-
-    fn validate_final_config(
-        &self,
-        components: &RuntimeComponents,
-        cfg: &ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.validate_final_config(components, cfg)
-    }
-
-    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
-        self.0.connector_metadata()
-    }
+    http::https_client(AMAZON_ROOTS)
 }
 
 /// The AWS configuration of a Lambda function, from what Lambda sets in its
@@ -163,17 +111,6 @@ mod tests {
         CertificateDer::pem_slice_iter(AMAZON_ROOTS)
             .collect::<Result<_, _>>()
             .unwrap()
-    }
-
-    /// What the SDK's validation did at every client's construction, done once
-    /// here: the TLS connector over the compiled-in roots builds (it panics
-    /// otherwise, which in a Lambda would be at its first request).
-    #[test]
-    fn the_tls_connector_builds() {
-        use aws_sdk_dynamodb::config::RuntimeComponentsBuilder;
-        hyper_client()
-            .validate_base_client_config(&RuntimeComponentsBuilder::new("test"), &ConfigBag::base())
-            .unwrap();
     }
 
     #[test]
