@@ -49,7 +49,8 @@ async fn an_appeal_of_a_denied_auth_is_filed_with_its_clocks_history_and_event()
     assert!(events[0].get("member_id").is_none());
 }
 
-/// The subject and an open dispute of the same subject are read together.
+/// The subject and an open dispute of the same subject are one read; the
+/// member's coverage, named by the subject, is the other.
 #[tokio::test]
 async fn the_subject_and_an_open_duplicate_are_read_at_once() {
     let mut e = env().await;
@@ -58,7 +59,7 @@ async fn the_subject_and_an_open_duplicate_are_read_at_once() {
     e.deps.records = slow.clone();
     let v = e.filed("k-at-once", &appeal("PA-7K3Q9M")).await;
     assert_eq!(v["status"], "received");
-    assert_eq!(slow.most_at_once(), 2);
+    assert_eq!(slow.reads(), 2);
 }
 
 #[tokio::test]

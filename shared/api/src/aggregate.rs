@@ -60,7 +60,9 @@ pub async fn load_many<T: Aggregate>(
     Ok(loaded)
 }
 
-fn decode<T: Aggregate>(record: Record) -> Result<Stored<T>, StoreError> {
+/// The record as [`load`] reads it, for a caller that read it with others (one
+/// `get_many` of different kinds of records).
+pub fn decode<T: Aggregate>(record: Record) -> Result<Stored<T>, StoreError> {
     let value = serde_json::from_value(record.body)
         .map_err(|e| StoreError::backend("reading a stored record", e))?;
     Ok(Stored {

@@ -27,7 +27,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::Ports;
-use crate::prior_auths;
+use crate::claims::ClaimRecord;
+use crate::prior_auths::{self, AuthRecord};
 
 pub mod request;
 
@@ -147,11 +148,14 @@ pub async fn open_duplicate(
     store: &dyn RecordStore,
     request: &Request,
 ) -> Result<Option<ReferenceId>, StoreError> {
-    Ok(store
-        .get(&open_guard_key(request))
-        .await?
+    Ok(open_dispute_of(store.get(&open_guard_key(request)).await?))
+}
+
+/// The open dispute an open-dispute guard names.
+fn open_dispute_of(guard: Option<Record>) -> Option<ReferenceId> {
+    guard
         .and_then(|r| serde_json::from_value::<OpenGuard>(r.body).ok())
-        .map(|g| g.id))
+        .map(|g| g.id)
 }
 
 /// What the rules need to know about a dispute's subject, and who may see it.
@@ -165,20 +169,31 @@ pub struct SubjectFacts {
     pub subject: Subject,
 }
 
-/// Reads the claim or prior auth a dispute is about. `None` when it does not
-/// exist: the caller answers 404 (as it does when the caller's organisation
-/// may not see it).
-pub async fn resolve_subject(
+/// Where the claim or auth a dispute is about is stored.
+fn subject_key(subject: &SubjectRef) -> Key {
+    match subject {
+        SubjectRef::PriorAuth(id) => keys::prior_auth(id.as_str()),
+        SubjectRef::Claim(id) => keys::claim(id.as_str()),
+    }
+}
+
+/// The facts of the claim or prior auth a dispute is about, from its `record`
+/// as read at [`subject_key`], with the member's health plan read. `None` when
+/// it does not exist: the caller answers 404 (as it does when the caller's
+/// organisation may not see it).
+async fn facts_of(
     store: &dyn RecordStore,
     policy: &Policy,
     subject: &SubjectRef,
+    record: Option<Record>,
 ) -> Result<Option<SubjectFacts>, StoreError> {
     let tz = policy.time_zone();
+    let Some(record) = record else {
+        return Ok(None);
+    };
     match subject {
-        SubjectRef::PriorAuth(id) => {
-            let Some(stored) = prior_auths::load(store, id).await? else {
-                return Ok(None);
-            };
+        SubjectRef::PriorAuth(_) => {
+            let stored: Stored<AuthRecord> = aggregate::decode(record)?;
             let auth = stored.value.0;
             let adverse = match auth.status {
                 prior_auth::Status::Denied | prior_auth::Status::PartiallyApproved => true,
@@ -212,10 +227,8 @@ pub async fn resolve_subject(
                 },
             }))
         }
-        SubjectRef::Claim(id) => {
-            let Some(stored) = crate::claims::load(store, id).await? else {
-                return Ok(None);
-            };
+        SubjectRef::Claim(_) => {
+            let stored: Stored<ClaimRecord> = aggregate::decode(record)?;
             let claim = stored.value.0;
             // Validated when the claim was received; a claim without a
             // readable member is not one a dispute can be about.
@@ -303,13 +316,16 @@ pub async fn file(
         policy,
     )
     .map_err(FileError::Refused)?;
-    // The subject and an open dispute of the same subject: one round trip. The
+    // The subject and an open dispute of the same subject: one request. The
     // checks still run in order, so a subject the caller may not see is a 404
     // whatever else is open on it.
-    let (facts, duplicate) = tokio::try_join!(
-        resolve_subject(store, policy, &request.subject),
-        open_duplicate(store, &request),
-    )?;
+    let [subject, guard]: [Option<Record>; 2] = store
+        .get_many(&[subject_key(&request.subject), open_guard_key(&request)])
+        .await?
+        .try_into()
+        .map_err(|_| StoreError::unavailable("reading a dispute's subject", "answers missing"))?;
+    let facts = facts_of(store, policy, &request.subject, subject).await?;
+    let duplicate = open_dispute_of(guard);
     let facts = match facts {
         Some(f) if caller_org.is_none_or(|org| &f.org == org) => f,
         _ => return Err(FileError::SubjectNotFound),
