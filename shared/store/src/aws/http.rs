@@ -280,9 +280,21 @@ mod tests {
         requests: Mutex<Vec<(hyper::Version, String)>>,
     }
 
-    /// A TLS endpoint for `localhost` that answers every request as DynamoDB
-    /// answers a GetItem that found its item, or, if `answers` is false, never.
-    async fn endpoint(answers: bool) -> (String, Arc<Seen>) {
+    /// How the endpoint treats requests.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mode {
+        /// Each as DynamoDB answers a GetItem that found its item.
+        Answers,
+        /// None ever.
+        Never,
+        /// The first connection is closed once its request has arrived,
+        /// unanswered (as a server does to an idle connection it times out);
+        /// later ones are answered.
+        HangsUpOnce,
+    }
+
+    /// A TLS endpoint for `localhost` that treats requests as `mode` says.
+    async fn endpoint(mode: Mode) -> (String, Arc<Seen>) {
         let key = PrivateKeyDer::from_pem_slice(LOCALHOST_KEY).unwrap();
         let chain = CertificateDer::pem_slice_iter(LOCALHOST_CERT)
             .collect::<Result<Vec<_>, _>>()
@@ -305,12 +317,21 @@ mod tests {
         let counted = Arc::clone(&seen);
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
-                counted.connections.fetch_add(1, Ordering::SeqCst);
+                let earlier = counted.connections.fetch_add(1, Ordering::SeqCst);
                 let (acceptor, seen) = (acceptor.clone(), Arc::clone(&counted));
                 tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
                         return;
                     };
+                    if mode == Mode::HangsUpOnce && earlier == 0 {
+                        let mut request = [0u8; 1024];
+                        let _ = tokio::io::AsyncReadExt::read(&mut tls, &mut request).await;
+                        seen.requests
+                            .lock()
+                            .unwrap()
+                            .push((hyper::Version::HTTP_11, "(hung up)".into()));
+                        return;
+                    }
                     let answer = service_fn(move |request: hyper::Request<_>| {
                         let target = request
                             .headers()
@@ -323,7 +344,7 @@ mod tests {
                             .unwrap()
                             .push((request.version(), target));
                         async move {
-                            if !answers {
+                            if mode == Mode::Never {
                                 std::future::pending::<()>().await;
                             }
                             let body = r#"{"Item":{"pk":{"S":"MEMBER#1"}}}"#;
@@ -345,11 +366,12 @@ mod tests {
     }
 
     /// A DynamoDB client at `url` over [`https_client`] trusting `roots`, one
-    /// attempt per call.
+    /// attempt per call unless `retries`.
     fn dynamo(
         url: &str,
         roots: &'static [u8],
         read_timeout: Option<Duration>,
+        retries: bool,
     ) -> aws_sdk_dynamodb::Client {
         let mut timeouts = TimeoutConfig::builder();
         if let Some(limit) = read_timeout {
@@ -361,7 +383,11 @@ mod tests {
             .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
             .endpoint_url(url)
             .http_client(https_client(roots))
-            .retry_config(RetryConfig::disabled())
+            .retry_config(if retries {
+                RetryConfig::standard().with_initial_backoff(Duration::from_millis(1))
+            } else {
+                RetryConfig::disabled()
+            })
             .timeout_config(timeouts.build())
             .build();
         aws_sdk_dynamodb::Client::from_conf(config)
@@ -385,11 +411,13 @@ mod tests {
 
     #[tokio::test]
     async fn requests_go_over_tls_and_http_1_1_and_share_one_connection() {
-        let (url, seen) = endpoint(true).await;
-        let client = dynamo(&url, TEST_CA, None);
-        for _ in 0..2 {
-            assert_eq!(get_item(&client).await, Ok(Some("MEMBER#1".into())));
-        }
+        let (url, seen) = endpoint(Mode::Answers).await;
+        let client = dynamo(&url, TEST_CA, None, false);
+        assert_eq!(get_item(&client).await, Ok(Some("MEMBER#1".into())));
+        // The connection goes back to the pool from its own task once the
+        // response is read; a moment later, as between two calls of a handler:
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(get_item(&client).await, Ok(Some("MEMBER#1".into())));
         let get_item = (
             hyper::Version::HTTP_11,
             "DynamoDB_20120810.GetItem".to_owned(),
@@ -401,8 +429,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_endpoint_certified_by_another_ca_is_refused_before_any_request() {
-        let (url, seen) = endpoint(true).await;
-        let client = dynamo(&url, super::super::AMAZON_ROOTS, None);
+        let (url, seen) = endpoint(Mode::Answers).await;
+        let client = dynamo(&url, super::super::AMAZON_ROOTS, None, false);
         let error = get_item(&client).await.unwrap_err();
         assert!(error.contains("UnknownIssuer"), "{error}");
         assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
@@ -411,8 +439,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_response_that_never_comes_is_a_timeout() {
-        let (url, seen) = endpoint(false).await;
-        let client = dynamo(&url, TEST_CA, Some(Duration::from_millis(200)));
+        let (url, seen) = endpoint(Mode::Never).await;
+        let client = dynamo(&url, TEST_CA, Some(Duration::from_millis(200)), false);
         let call = client
             .get_item()
             .table_name("mso")
@@ -428,5 +456,23 @@ mod tests {
         };
         assert!(dispatch.is_timeout(), "{dispatch:?}");
         assert_eq!(seen.requests.lock().unwrap().len(), 1);
+    }
+
+    /// A connection the server closed (after a Lambda's freeze, say) fails its
+    /// request in a way the SDK retries, on a new connection.
+    #[tokio::test]
+    async fn a_request_cut_off_by_the_server_is_retried_on_a_new_connection() {
+        let (url, seen) = endpoint(Mode::HangsUpOnce).await;
+        let client = dynamo(&url, TEST_CA, None, true);
+        assert_eq!(get_item(&client).await, Ok(Some("MEMBER#1".into())));
+        assert_eq!(seen.connections.load(Ordering::SeqCst), 2);
+        let targets: Vec<String> = seen
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect();
+        assert_eq!(targets, ["(hung up)", "DynamoDB_20120810.GetItem"]);
     }
 }
