@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use mso::routes::api_routes;
+use mso_store::Key;
 use mso_testkit::template::function_resource;
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -162,6 +163,154 @@ fn every_table_grant_is_limited_to_the_partitions_the_function_uses() {
         }
     }
     assert!(checked > 0, "no DynamoDB grant found in the template");
+}
+
+/// Whether one statement of `function`'s role allows `action` on items whose
+/// partition keys are `keys`, all in one request: IAM evaluates
+/// `ForAllValues:StringLike` on `dynamodb:LeadingKeys` over every key of a
+/// `BatchGetItem`, so statements that each allow some of the keys do not add up.
+fn one_statement_allows(template: &Yaml, function: &str, action: &str, keys: &[Key]) -> bool {
+    let policies =
+        template["Resources"][function_resource(function).as_str()]["Properties"]["Policies"]
+            .as_vec()
+            .cloned()
+            .unwrap_or_default();
+    policies
+        .iter()
+        .flat_map(|policy| policy["Statement"].as_vec().cloned().unwrap_or_default())
+        .filter(|statement| statement["Effect"].as_str() == Some("Allow"))
+        .filter(|statement| match &statement["Action"] {
+            Yaml::String(a) => a == action,
+            Yaml::Array(a) => a.iter().any(|a| a.as_str() == Some(action)),
+            _ => false,
+        })
+        .any(|statement| {
+            let patterns: Vec<String> =
+                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+                    .as_vec()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect();
+            keys.iter()
+                .all(|key| patterns.iter().any(|p| string_like(p, &key.pk)))
+        })
+}
+
+/// IAM's `StringLike`: `*` any run of characters, `?` any one.
+fn string_like(pattern: &str, value: &str) -> bool {
+    match pattern.chars().next() {
+        None => value.is_empty(),
+        Some('*') => {
+            let rest = &pattern[1..];
+            value
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([value.len()])
+                .any(|i| string_like(rest, &value[i..]))
+        }
+        Some(p) => value.chars().next().is_some_and(|v| {
+            (p == '?' || p == v) && string_like(&pattern[p.len_utf8()..], &value[v.len_utf8()..])
+        }),
+    }
+}
+
+/// Every read of several records in one request (`RecordStore::get_many`, a
+/// `BatchGetItem` in DynamoDB), with its keys built as the code builds them, is
+/// allowed by the role of each function that makes it. moto does not enforce
+/// IAM, so a batch read the role does not allow would otherwise first fail in
+/// AWS.
+#[test]
+fn every_batch_read_is_allowed_by_one_statement_of_the_role() {
+    use mso_store::keys;
+    let template =
+        &YamlLoader::load_from_str(&std::fs::read_to_string(repo("infra/template.yaml")).unwrap())
+            .unwrap()[0];
+    let member = keys::member("M100001");
+    let (provider, other_provider) = (keys::provider("1234567893"), keys::provider("1538264912"));
+    let (auth, other_auth) = (keys::prior_auth("PA-7K3Q9M"), keys::prior_auth("PA-9X2B4C"));
+    let claim = keys::claim("CLM-7K3Q9M2P4X");
+    let open_guard = keys::dispute_open("PA-7K3Q9M", "appeal", "medical_necessity");
+    let turn = keys::claim_turn(&"ab".repeat(32));
+    let batches: [(&str, &str, Vec<Key>); 11] = [
+        (
+            "eligibility",
+            "the member and the rendering provider",
+            vec![member.clone(), provider.clone()],
+        ),
+        (
+            "prior-auth",
+            "the member and the providers of an auth",
+            vec![member.clone(), provider.clone(), other_provider.clone()],
+        ),
+        (
+            "intake",
+            "the member and the providers of an auth it files",
+            vec![member.clone(), provider.clone(), other_provider.clone()],
+        ),
+        (
+            "intake",
+            "a faxed appeal's auth and its open-dispute guard",
+            vec![auth.clone(), open_guard.clone()],
+        ),
+        (
+            "intake",
+            "a faxed PDR's claim and its open-dispute guard",
+            vec![claim.clone(), open_guard.clone()],
+        ),
+        (
+            "disputes",
+            "an appeal's auth and its open-dispute guard",
+            vec![auth.clone(), open_guard.clone()],
+        ),
+        (
+            "disputes",
+            "a PDR's claim and its open-dispute guard",
+            vec![claim.clone(), open_guard.clone()],
+        ),
+        (
+            "claims-s3",
+            "the providers a file names",
+            vec![provider.clone(), other_provider.clone()],
+        ),
+        (
+            "claims-edits",
+            "the member's turn and the member",
+            vec![turn.clone(), member.clone()],
+        ),
+        (
+            "claims-edits",
+            "the member's PCPs",
+            vec![provider.clone(), other_provider.clone()],
+        ),
+        (
+            "claims-edits",
+            "the auths that could cover a claim",
+            vec![auth.clone(), other_auth.clone()],
+        ),
+    ];
+    for (function, what, keys) in &batches {
+        assert!(
+            one_statement_allows(template, function, "dynamodb:BatchGetItem", keys),
+            "{function} may not BatchGetItem {what}: {:?}",
+            keys.iter().map(|k| &k.pk).collect::<Vec<_>>()
+        );
+    }
+    // The check can fail: no statement allows a read across jobs.
+    assert!(!one_statement_allows(
+        template,
+        "eligibility",
+        "dynamodb:BatchGetItem",
+        &[member.clone(), claim.clone()]
+    ));
+    assert!(!one_statement_allows(
+        template,
+        "disputes",
+        "dynamodb:BatchGetItem",
+        &[auth, member]
+    ));
+    assert!(string_like("PA#*", "PA#PA-1") && string_like("UM?UEUE", "UMQUEUE"));
+    assert!(!string_like("PA#*", "PALIST#x") && !string_like("UMQUEUE", "UMQUEUES"));
 }
 
 /// The template against what the code reads: every function's CodeUri is a
