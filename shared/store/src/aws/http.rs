@@ -189,7 +189,7 @@ fn poisonable(connection: &CaptureConnection) -> Option<ConnectionMetadata> {
 /// The SDK retries `io` and `timeout` errors and transient `other`s; `user`
 /// errors (a request hyper refused to send) are not retried.
 fn classify(e: hyper_util::client::legacy::Error) -> ConnectorError {
-    let transient_hyper = source::<hyper::Error>(&e).map(|h| {
+    let by_hyper = source::<hyper::Error>(&e).map(|h| {
         if h.is_timeout() {
             Kind::Timeout
         } else if h.is_user() {
@@ -203,7 +203,7 @@ fn classify(e: hyper_util::client::legacy::Error) -> ConnectorError {
             Kind::Other
         }
     });
-    let kind = match transient_hyper {
+    let kind = match by_hyper {
         Some(kind) => kind,
         // The TCP connector's own timeout (the SDK's connect timeout).
         None if source::<std::io::Error>(&e)
@@ -224,6 +224,7 @@ fn classify(e: hyper_util::client::legacy::Error) -> ConnectorError {
     }
 }
 
+/// What a failed request was, as the SDK's retry policy reads it.
 enum Kind {
     Timeout,
     User,
