@@ -139,18 +139,12 @@ fn every_table_grant_is_limited_to_the_partitions_the_function_uses() {
         };
         for policy in policies {
             for statement in policy["Statement"].as_vec().into_iter().flatten() {
-                let actions: Vec<&str> = match &statement["Action"] {
-                    Yaml::String(a) => vec![a.as_str()],
-                    Yaml::Array(a) => a.iter().filter_map(Yaml::as_str).collect(),
-                    _ => vec![],
-                };
+                let actions = actions(statement);
                 if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
                     continue;
                 }
                 checked += 1;
-                let leading =
-                    &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
-                let prefixes = leading.as_vec().cloned().unwrap_or_default();
+                let prefixes = leading_keys(statement);
                 assert!(
                     !prefixes.is_empty()
                         && prefixes
@@ -163,6 +157,24 @@ fn every_table_grant_is_limited_to_the_partitions_the_function_uses() {
         }
     }
     assert!(checked > 0, "no DynamoDB grant found in the template");
+}
+
+/// The actions an IAM statement names (`Action`: one or a list).
+fn actions(statement: &Yaml) -> Vec<&str> {
+    match &statement["Action"] {
+        Yaml::String(a) => vec![a.as_str()],
+        Yaml::Array(a) => a.iter().filter_map(Yaml::as_str).collect(),
+        _ => vec![],
+    }
+}
+
+/// The partition-key patterns a statement limits DynamoDB to
+/// (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`; none if it does not).
+fn leading_keys(statement: &Yaml) -> Vec<Yaml> {
+    statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        .as_vec()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Whether one statement of `function`'s role allows `action` on items whose
@@ -179,21 +191,15 @@ fn one_statement_allows(template: &Yaml, function: &str, action: &str, keys: &[K
         .iter()
         .flat_map(|policy| policy["Statement"].as_vec().cloned().unwrap_or_default())
         .filter(|statement| statement["Effect"].as_str() == Some("Allow"))
-        .filter(|statement| match &statement["Action"] {
-            Yaml::String(a) => a == action,
-            Yaml::Array(a) => a.iter().any(|a| a.as_str() == Some(action)),
-            _ => false,
-        })
+        .filter(|statement| actions(statement).contains(&action))
         .any(|statement| {
-            let patterns: Vec<String> =
-                statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-                    .as_vec()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|p| p.as_str().map(str::to_owned))
-                    .collect();
-            keys.iter()
-                .all(|key| patterns.iter().any(|p| string_like(p, &key.pk)))
+            let patterns = leading_keys(&statement);
+            keys.iter().all(|key| {
+                patterns
+                    .iter()
+                    .filter_map(Yaml::as_str)
+                    .any(|p| string_like(p, &key.pk))
+            })
         })
 }
 
