@@ -8,6 +8,7 @@ use intake::{
     extract_text, parse_intake,
 };
 use jiff::Timestamp;
+use lopdf::dictionary;
 use mso_domain::intake::{Confidence, IntakeKind};
 
 fn fixture(name: &str) -> Bytes {
@@ -125,6 +126,36 @@ fn a_faxed_authorization_request_form_is_read_and_classified() {
     );
     assert!(item.problems.is_empty(), "{:?}", item.problems);
     assert!(!item.refused);
+}
+
+#[test]
+fn a_form_printed_with_an_embedded_font_reads_as_the_same_form() {
+    // A composite font subset (Type0, Identity-H): its text is only in its
+    // ToUnicode map, as in PDFs from Word and PDF printers.
+    let item = fax(fixture("auth-request-embedded-font.pdf"), gateway());
+    assert_eq!(item.classification.kind, IntakeKind::PriorAuthRequest);
+    assert_eq!(item.classification.confidence, Confidence::High);
+    assert_eq!(
+        member_pairs(&item),
+        [("ABC123456".into(), "1984-03-15".into())]
+    );
+    assert_eq!(item.documents[0].has_text_layer, Some(true));
+    assert!(item.problems.is_empty(), "{:?}", item.problems);
+
+    let pdf = extract_text(
+        &fixture("auth-request-embedded-font.pdf"),
+        &PdfLimits::default(),
+    )
+    .unwrap();
+    assert!(
+        pdf.text.contains("Member Name: José Núñez-Ibáñez\n"),
+        "{}",
+        pdf.text.len()
+    );
+    assert!(
+        pdf.text
+            .ends_with("Urgent \u{2022} expedited review requested \u{2014} see notes")
+    );
 }
 
 #[test]
@@ -573,6 +604,151 @@ fn a_stream_that_expands_past_the_limit_is_refused() {
     );
 }
 
+// --- fonts: which text a page's codes are -----------------------------------------
+
+const CMAP_HEAD: &str = "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n\
+    /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+    /CMapName /Adobe-Identity-UCS def /CMapType 2 def\n";
+const CMAP_TAIL: &str = "\nendcmap CMapName currentdict /CMap defineresource pop end end";
+
+fn composite_font() -> lopdf::Dictionary {
+    dictionary! {
+        "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "ABCDEF+Arial", "Encoding" => "Identity-H",
+    }
+}
+
+fn page_text(font: lopdf::Dictionary, to_unicode: Option<&str>, content: &str) -> intake::PdfText {
+    let cmap = to_unicode.map(|body| format!("{CMAP_HEAD}{body}{CMAP_TAIL}"));
+    let pdf = pdf_with_font(font, cmap.as_deref(), content);
+    extract_text(&pdf, &PdfLimits::default()).unwrap()
+}
+
+#[test]
+fn a_composite_font_is_read_through_its_to_unicode_map() {
+    // What Word and most PDF printers write: two-byte glyph ids, and a map to text.
+    let pdf = page_text(
+        composite_font(),
+        Some(
+            "2 beginbfchar <0003> <0020> <0011> <00660069> endbfchar\n\
+              2 beginbfrange <0024> <003D> <0041> <0044> <005D> <0061> endbfrange",
+        ),
+        "BT /F1 11 Tf <0030004800500045004800550003002C002700030011> Tj ET",
+    );
+    assert_eq!(pdf.text, "Member ID fi");
+    assert!(pdf.problems.is_empty(), "{:?}", pdf.problems);
+}
+
+#[test]
+fn a_to_unicode_map_wins_over_the_encoding() {
+    // ISO 32000-1 9.10.2: ToUnicode first. lopdf's extraction took the encoding.
+    let font = dictionary! {
+        "Type" => "Font", "Subtype" => "TrueType", "BaseFont" => "X", "Encoding" => "WinAnsiEncoding",
+    };
+    let pdf = page_text(
+        font,
+        Some("1 beginbfchar <41> <00E9> endbfchar"),
+        "BT /F1 11 Tf (AB) Tj ET",
+    );
+    assert_eq!(pdf.text, "éB", "A through the map, B through WinAnsi");
+    // Some writers give a simple font's one-byte codes two bytes in its map.
+    let font = dictionary! { "Type" => "Font", "Subtype" => "TrueType", "BaseFont" => "X" };
+    let pdf = page_text(
+        font,
+        Some("1 beginbfchar <0041> <00E9> endbfchar"),
+        "BT /F1 11 Tf (AB) Tj ET",
+    );
+    assert_eq!(pdf.text, "éB");
+}
+
+#[test]
+fn an_unknown_glyph_name_costs_its_own_character_only() {
+    // lopdf's extraction dropped the whole font over one name it did not know.
+    let font = dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "X",
+        "Encoding" => dictionary! {
+            "Type" => "Encoding", "BaseEncoding" => "WinAnsiEncoding",
+            "Differences" => vec![1.into(), "g17".into(), "uni00E9".into(), "bullet".into()],
+        },
+    };
+    let pdf = page_text(font, None, "BT /F1 11 Tf (Caf\\002 \\001 \\003) Tj ET");
+    assert_eq!(pdf.text, "Café \u{FFFD} \u{2022}");
+}
+
+#[test]
+fn a_composite_font_without_a_map_is_a_stated_problem() {
+    let pdf = page_text(composite_font(), None, "BT /F1 11 Tf <00300048> Tj ET");
+    assert!(!pdf.has_text_layer);
+    assert_eq!(
+        problem_messages(&pdf),
+        ["part of the text of page 1 could not be read: a font has no map from its codes to text"]
+    );
+    let pdf = page_text(composite_font(), None, "BT /F2 11 Tf <00300048> Tj ET");
+    assert_eq!(
+        problem_messages(&pdf),
+        [
+            "part of the text of page 1 could not be read: a page shows text in a font it does not define"
+        ]
+    );
+}
+
+#[test]
+fn a_to_unicode_range_over_every_code_is_read_at_once() {
+    // 200 bytes that kept lopdf's CMap reader busy for minutes (an entry per code).
+    let pdf = page_text(
+        composite_font(),
+        Some(
+            "1 begincodespacerange <00000000> <FFFFFFFF> endcodespacerange\n\
+              1 beginbfrange <00000000> <FFFFFFFF> <0041> endbfrange",
+        ),
+        "BT /F1 11 Tf <00000001> Tj ET",
+    );
+    assert_eq!(pdf.text, "B");
+}
+
+#[test]
+fn fonts_character_maps_are_read_within_a_budget() {
+    // Each entry costs memory: a map past the document's budget is cut, and said.
+    let cmap = format!(
+        "{CMAP_HEAD}1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
+         3 beginbfchar <0001> <0041> <0002> <0042> <0003> <0043> endbfchar{CMAP_TAIL}"
+    );
+    let pdf = pdf_with_font(
+        composite_font(),
+        Some(&cmap),
+        "BT /F1 11 Tf <000100020003> Tj ET",
+    );
+    let limits = PdfLimits {
+        max_cmap_entries: 2,
+        ..PdfLimits::default()
+    };
+    let pdf = extract_text(&pdf, &limits).unwrap();
+    assert_eq!(pdf.text, "AB");
+    assert_eq!(
+        problem_messages(&pdf),
+        [
+            "part of the text of page 1 could not be read: the fonts' character maps are larger than the limit"
+        ]
+    );
+}
+
+#[test]
+fn words_and_lines_follow_the_text_positioning() {
+    let font = dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    };
+    let pdf = page_text(
+        font,
+        None,
+        "BT /F1 11 Tf 72 700 Td (Member) Tj 60 0 Td (ID:) Tj [(ABC) -30 (123) -450 (456)] TJ\n\
+         0 -14 Td (DOB:) Tj T* (Plan) Tj (MCAL) ' 1 0 0 1 72 600 Tm (Re:) Tj 1 0 0 1 100 600 Tm (PA) Tj ET",
+    );
+    assert_eq!(pdf.text, "Member ID:ABC123 456\nDOB:\nPlan\nMCAL\nRe: PA");
+}
+
+fn problem_messages(pdf: &intake::PdfText) -> Vec<&str> {
+    pdf.problems.iter().map(|p| p.message.as_str()).collect()
+}
+
 // --- helpers --------------------------------------------------------------------
 
 fn mime_with_attachment(content_type: &str, name: &str, bytes: &[u8]) -> Vec<u8> {
@@ -625,5 +801,34 @@ fn with_object_streams(pdf: &[u8]) -> Vec<u8> {
     .unwrap();
     // Make sure the test tests what it says.
     assert!(out.windows(7).any(|w| w == b"/ObjStm"));
+    out
+}
+
+/// A one-page PDF that shows `content` with `font` as /F1, given `to_unicode` as
+/// its ToUnicode CMap.
+fn pdf_with_font(mut font: lopdf::Dictionary, to_unicode: Option<&str>, content: &str) -> Vec<u8> {
+    use lopdf::{Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    if let Some(cmap) = to_unicode {
+        let id = doc.add_object(Stream::new(dictionary! {}, cmap.as_bytes().to_vec()));
+        font.set("ToUnicode", id);
+    }
+    let font = doc.add_object(font);
+    let content = doc.add_object(Stream::new(dictionary! {}, content.as_bytes().to_vec()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    let kids = vec![Object::Reference(page)];
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => 1 }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
     out
 }

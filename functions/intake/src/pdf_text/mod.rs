@@ -4,8 +4,9 @@
 //! how far one stream may decompress and how deep objects nest, and it returns errors
 //! rather than panicking (fuzzed here too: tests/fuzz `intake_pdf_text`). Chosen over
 //! `pdf-extract`, which wraps an older lopdf with its own font parsers (more crates,
-//! better glyph mapping for odd fonts) and is known to panic on malformed files; a
-//! fax's text layer, when it has one, is plain enough for lopdf's extraction.
+//! better glyph mapping for odd fonts) and is known to panic on malformed files.
+//! The text itself is read here ([`page`], [`font`], [`cmap`]) rather than by lopdf's
+//! `extract_text`: see `font` for why.
 //!
 //! lopdf parses every object when it loads a file, and decodes object streams as it
 //! goes. One stream's expansion is capped, but not how many there are: a 25 MB file
@@ -17,6 +18,11 @@
 //!
 //! No `catch_unwind`: the Lambda profile builds with `panic = "abort"`, where it would
 //! catch nothing; robustness comes from lopdf's own bounds and from fuzzing.
+
+mod cmap;
+mod encodings;
+mod font;
+mod page;
 
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -38,6 +44,9 @@ pub struct PdfLimits {
     pub max_object_streams: usize,
     /// How far any one stream may decompress.
     pub max_stream_bytes: usize,
+    /// Entries of fonts' ToUnicode maps read, over the whole document: each costs
+    /// about 100 bytes, and a font subset has a few hundred.
+    pub max_cmap_entries: usize,
     /// Wall-clock budget for loading and reading, checked between objects and pages.
     pub time_budget: Duration,
 }
@@ -50,6 +59,7 @@ impl Default for PdfLimits {
             max_objects: 200_000,
             max_object_streams: 200,
             max_stream_bytes: 8 * 1024 * 1024,
+            max_cmap_entries: 200_000,
             time_budget: Duration::from_secs(3),
         }
     }
@@ -111,47 +121,55 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<PdfText, Problem
         truncated: false,
         problems: Vec::new(),
     };
-    for &number in pages.keys() {
+    let mut reader = page::Reader::new(&doc, limits, deadline);
+    let out_of_time = |pages_read: u32| {
+        Problem::new(
+            "pdf_time_budget",
+            format!(
+                "text was read from the first {pages_read} pages only: the time budget of {} ms ran out",
+                limits.time_budget.as_millis()
+            ),
+        )
+    };
+    for (&number, &page_id) in &pages {
         if out.pages_read >= limits.max_pages_read {
             out.truncated = true;
             break;
         }
         if Instant::now() > deadline {
             out.truncated = true;
-            out.problems.push(Problem::new(
-                "pdf_time_budget",
-                format!(
-                    "text was read from the first {} pages only: the time budget of {} ms ran out",
-                    out.pages_read,
-                    limits.time_budget.as_millis()
-                ),
-            ));
+            out.problems.push(out_of_time(out.pages_read));
             break;
         }
         out.pages_read += 1;
-        let mut page = String::new();
-        let mut failed = None;
-        for chunk in doc.extract_text_chunks_with_limit(&[number], limits.max_stream_bytes) {
-            match chunk {
-                Ok(t) => page.push_str(&t),
-                Err(e) => failed = failed.or(Some(describe(&e))),
-            }
-        }
-        if let Some(why) = failed {
+        let room = limits.max_text_bytes.saturating_sub(out.text.len());
+        let page = reader.page(page_id, room);
+        if let Some(why) = page.problem {
             out.problems.push(Problem::new(
                 "pdf_page_unreadable",
                 format!("part of the text of page {number} could not be read: {why}"),
             ));
         }
-        let page = page.trim();
-        if page.is_empty() {
+        if page.out_of_time {
+            // What was read of this page is kept; no page after it is read.
+            out.truncated = true;
+            out.problems.push(out_of_time(out.pages_read));
+        }
+        let text = page.text.trim();
+        if text.is_empty() {
+            if page.out_of_time {
+                break;
+            }
             continue;
         }
         out.has_text_layer = true;
         if !out.text.is_empty() {
             out.text.push_str("\n\n");
         }
-        out.text.push_str(page);
+        out.text.push_str(text);
+        if page.out_of_time {
+            break;
+        }
         if out.text.len() >= limits.max_text_bytes {
             truncate_at_char(&mut out.text, limits.max_text_bytes);
             out.truncated = true;
@@ -258,11 +276,6 @@ fn describe(e: &lopdf::Error) -> &'static str {
         E::ReferenceCycle(_) | E::ReferenceLimit | E::RecursionLimit => {
             "its objects refer to each other in a loop or too deeply"
         }
-        E::ToUnicodeCMap(_)
-        | E::CharacterEncoding
-        | E::TextStringDecode
-        | E::InvalidEncodingDifferenceCode { .. }
-        | E::InvalidEncodingDifferenceGlyph { .. } => "a font's character map is damaged",
         E::Syntax(_) | E::InvalidInlineImage(_) => "a page's content is damaged",
         _ => "an object is missing or damaged",
     }
