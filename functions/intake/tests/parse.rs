@@ -732,6 +732,80 @@ fn fonts_character_maps_are_read_within_a_budget() {
 }
 
 #[test]
+fn a_filled_in_form_is_read_with_its_values() {
+    // A plan's fillable request form, filled in and emailed: the page has the
+    // labels, the fields have the values.
+    use lopdf::{Object, StringFormat};
+    let utf16 = |s: &str| {
+        let mut b = vec![0xFE, 0xFF];
+        b.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
+        Object::String(b, StringFormat::Hexadecimal)
+    };
+    let field = |name: &str, label: Option<&str>, value: Object| {
+        let mut f = dictionary! { "FT" => "Tx", "T" => Object::string_literal(name), "V" => value };
+        if let Some(label) = label {
+            f.set("TU", Object::string_literal(label));
+        }
+        Object::Dictionary(f)
+    };
+    let fields = vec![
+        field(
+            "Text1",
+            Some("Member ID"),
+            Object::string_literal("ABC123456"),
+        ),
+        field("Text2", Some("DOB"), utf16("03/15/1984")),
+        field("Text3", Some("Member Name"), utf16("José Núñez")),
+        Object::Dictionary(dictionary! {
+            "T" => Object::string_literal("provider"),
+            "Kids" => vec![field("NPI", None, Object::string_literal("1234567893"))],
+        }),
+        field("urgent", Some("Urgent"), Object::Name(b"Yes".to_vec())),
+        field("retro", Some("Retro"), Object::Name(b"Off".to_vec())),
+        field("notes", Some("Notes"), Object::string_literal("  ")),
+    ];
+    let font = dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    };
+    let pdf = pdf_with_form(
+        font,
+        None,
+        "BT /F1 11 Tf 72 700 Td (AUTHORIZATION REQUEST FORM) Tj 0 -14 Td (Requested Units) Tj ET",
+        fields,
+    );
+
+    let text = extract_text(&pdf, &PdfLimits::default()).unwrap();
+    assert_eq!(
+        text.text,
+        "AUTHORIZATION REQUEST FORM\nRequested Units\n\nMember ID: ABC123456\nDOB: 03/15/1984\n\
+         Member Name: José Núñez\nNPI: 1234567893\nUrgent: Yes",
+        "a box left unticked and a blank field say nothing"
+    );
+    let item = email(mime_with_attachment("application/pdf", "pa-request.pdf", &pdf).into());
+    assert_eq!(item.classification.kind, IntakeKind::PriorAuthRequest);
+    assert_eq!(
+        member_pairs(&item),
+        [("ABC123456".into(), "1984-03-15".into())]
+    );
+    let npis: Vec<_> = item.found.npis.iter().map(|n| n.as_str()).collect();
+    assert_eq!(npis, ["1234567893"]);
+    assert_eq!(item.documents[0].has_text_layer, Some(true));
+
+    // Within the text budget, like the pages.
+    let limits = PdfLimits {
+        max_text_bytes: 60,
+        ..PdfLimits::default()
+    };
+    let text = extract_text(&pdf, &limits).unwrap();
+    assert_eq!(
+        text.text,
+        "AUTHORIZATION REQUEST FORM\nRequested Units\n\nMember ID: ABC12"
+    );
+    assert!(text.truncated);
+    assert_eq!(text.problems[0].code, "pdf_text_truncated");
+}
+
+#[test]
 fn words_and_lines_follow_the_text_positioning() {
     let font = dictionary! {
         "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
@@ -806,7 +880,17 @@ fn with_object_streams(pdf: &[u8]) -> Vec<u8> {
 
 /// A one-page PDF that shows `content` with `font` as /F1, given `to_unicode` as
 /// its ToUnicode CMap.
-fn pdf_with_font(mut font: lopdf::Dictionary, to_unicode: Option<&str>, content: &str) -> Vec<u8> {
+fn pdf_with_font(font: lopdf::Dictionary, to_unicode: Option<&str>, content: &str) -> Vec<u8> {
+    pdf_with_form(font, to_unicode, content, vec![])
+}
+
+/// The same, with a form (AcroForm) of `fields`.
+fn pdf_with_form(
+    mut font: lopdf::Dictionary,
+    to_unicode: Option<&str>,
+    content: &str,
+    fields: Vec<lopdf::Object>,
+) -> Vec<u8> {
     use lopdf::{Document, Object, Stream};
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
@@ -826,7 +910,15 @@ fn pdf_with_font(mut font: lopdf::Dictionary, to_unicode: Option<&str>, content:
         pages_id,
         Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => 1 }),
     );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    let mut catalog = dictionary! { "Type" => "Catalog", "Pages" => pages_id };
+    if !fields.is_empty() {
+        let fields: Vec<Object> = fields
+            .into_iter()
+            .map(|f| Object::Reference(doc.add_object(f)))
+            .collect();
+        catalog.set("AcroForm", dictionary! { "Fields" => fields });
+    }
+    let catalog = doc.add_object(catalog);
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();
     doc.save_to(&mut out).unwrap();

@@ -6,7 +6,8 @@
 //! `pdf-extract`, which wraps an older lopdf with its own font parsers (more crates,
 //! better glyph mapping for odd fonts) and is known to panic on malformed files.
 //! The text itself is read here ([`page`], [`font`], [`cmap`]) rather than by lopdf's
-//! `extract_text`: see `font` for why.
+//! `extract_text` (see `font` for why), and so are the values of a filled-in
+//! form ([`form`]).
 //!
 //! lopdf parses every object when it loads a file, and decodes object streams as it
 //! goes. One stream's expansion is capped, but not how many there are: a 25 MB file
@@ -22,6 +23,7 @@
 mod cmap;
 mod encodings;
 mod font;
+mod form;
 mod page;
 
 use std::cell::RefCell;
@@ -72,9 +74,11 @@ pub struct PdfText {
     pub pages: u32,
     /// Pages whose text was read.
     pub pages_read: u32,
-    /// The text of the pages read, a blank line between pages. PHI: never logged.
+    /// The text of the pages read, a blank line between pages, then the values
+    /// filled into the PDF's form, a line `label: value` each. PHI: never logged.
     pub text: String,
-    /// Some page read had text. A scanned fax has none.
+    /// The PDF has text: on a page read, or in its filled form. A scanned fax
+    /// has neither.
     pub has_text_layer: bool,
     /// Text stopped early: the page or text limit, or the time budget.
     pub truncated: bool,
@@ -173,17 +177,41 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<PdfText, Problem
         if out.text.len() >= limits.max_text_bytes {
             truncate_at_char(&mut out.text, limits.max_text_bytes);
             out.truncated = true;
-            out.problems.push(Problem::new(
-                "pdf_text_truncated",
-                format!(
-                    "the text layer is longer than {} bytes; only the first {} bytes were read",
-                    limits.max_text_bytes, limits.max_text_bytes
-                ),
-            ));
+            out.problems.push(text_truncated(limits));
             break;
         }
     }
+    // A filled form's values, after the pages, within what is left of the budget.
+    let room = limits.max_text_bytes.saturating_sub(out.text.len() + 2);
+    if room > 0 && !out.problems.iter().any(|p| p.code == "pdf_time_budget") {
+        let mut fields = String::new();
+        if form::read(&doc, &mut fields, room, MAX_FORM_FIELDS) > 0 {
+            out.has_text_layer = true;
+            if !out.text.is_empty() {
+                out.text.push_str("\n\n");
+            }
+            out.text.push_str(&fields);
+            if out.text.len() > limits.max_text_bytes {
+                truncate_at_char(&mut out.text, limits.max_text_bytes);
+                out.truncated = true;
+                out.problems.push(text_truncated(limits));
+            }
+        }
+    }
     Ok(out)
+}
+
+/// Form fields read (a long form has a few hundred).
+const MAX_FORM_FIELDS: usize = 2_000;
+
+fn text_truncated(limits: &PdfLimits) -> Problem {
+    Problem::new(
+        "pdf_text_truncated",
+        format!(
+            "the text layer is longer than {} bytes; only the first {} bytes were read",
+            limits.max_text_bytes, limits.max_text_bytes
+        ),
+    )
 }
 
 /// Cuts `s` to at most `max` bytes, on a character boundary.

@@ -4,7 +4,8 @@
 //! (`T*`, `'`, `"`, a `Td`/`TD`/`Tm` that changes the line) and words where it moves
 //! along the line or leaves a gap in a `TJ` array wider than a fifth of an em.
 //! Text in form XObjects (`Do`) is not read: fax and form software write it to
-//! the page itself.
+//! the page itself, and a fillable form's values are read from its fields
+//! (`form`).
 
 use std::collections::HashMap;
 use std::time::Instant;
