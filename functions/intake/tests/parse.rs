@@ -806,6 +806,82 @@ fn a_filled_in_form_is_read_with_its_values() {
 }
 
 #[test]
+fn text_in_forms_the_page_draws_is_read_where_they_are_drawn() {
+    // As printers and merging tools write pages: the content wrapped in a form
+    // XObject with its own fonts, and here a letterhead form drawn inside it.
+    use lopdf::{Document, Object, Stream};
+    let mut doc = Document::with_version("1.5");
+    let helvetica = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    });
+    let form = |content: &str, resources: Option<lopdf::Dictionary>| {
+        let mut dict = dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 612.into(), 792.into()] };
+        if let Some(r) = resources {
+            dict.set("Resources", r);
+        }
+        Stream::new(dict, content.as_bytes().to_vec())
+    };
+    // No resources of its own: it uses those of the form that draws it.
+    let letterhead = doc.add_object(form(
+        "BT /F9 9 Tf (IMS MSO - Utilization Management) Tj ET",
+        None,
+    ));
+    let image = doc.add_object(Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 1, "Height" => 1, "BitsPerComponent" => 8, "ColorSpace" => "DeviceGray" },
+        vec![0],
+    ));
+    let looping = doc.new_object_id();
+    doc.objects.insert(
+        looping,
+        Object::Stream(form(
+            "BT /F9 9 Tf (again) Tj ET /Loop Do",
+            Some(dictionary! {
+                "Font" => dictionary! { "F9" => helvetica },
+                "XObject" => dictionary! { "Loop" => looping },
+            }),
+        )),
+    );
+    let body = doc.add_object(form(
+        "/Head Do BT /F9 11 Tf 72 700 Td (Member ID: ABC123456) Tj ET /Logo Do",
+        Some(dictionary! {
+            "Font" => dictionary! { "F9" => helvetica },
+            "XObject" => dictionary! { "Head" => letterhead, "Logo" => image },
+        }),
+    ));
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    for content in ["q /Fm0 Do Q", "/Loop Do"] {
+        let content = doc.add_object(Stream::new(dictionary! {}, content.as_bytes().to_vec()));
+        kids.push(Object::Reference(doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "Resources" => dictionary! { "XObject" => dictionary! { "Fm0" => body, "Loop" => looping } },
+        })));
+    }
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => 2 }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).unwrap();
+
+    let text = extract_text(&pdf, &PdfLimits::default()).unwrap();
+    let (first, second) = text.text.split_once("\n\n").unwrap();
+    assert_eq!(
+        first,
+        "IMS MSO - Utilization Management\nMember ID: ABC123456"
+    );
+    // A form that draws itself stops at the depth limit, and says so.
+    assert_eq!(second.lines().count(), 8);
+    assert!(second.lines().all(|l| l == "again"));
+    assert_eq!(
+        problem_messages(&text),
+        ["part of the text of page 2 could not be read: its forms nest too deeply or are too many"]
+    );
+}
+
+#[test]
 fn words_and_lines_follow_the_text_positioning() {
     let font = dictionary! {
         "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",

@@ -3,15 +3,15 @@
 //! Lines break where the stream ends a text object (`ET`), moves to a new line
 //! (`T*`, `'`, `"`, a `Td`/`TD`/`Tm` that changes the line) and words where it moves
 //! along the line or leaves a gap in a `TJ` array wider than a fifth of an em.
-//! Text in form XObjects (`Do`) is not read: fax and form software write it to
-//! the page itself, and a fillable form's values are read from its fields
-//! (`form`).
+//! Form XObjects a page draws (`Do`) are shown where they are drawn, with their
+//! own fonts: printers and merging tools wrap pages in them. A fillable form's
+//! values are read from its fields (`form`), not from its widgets' appearances.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use lopdf::content::Content;
-use lopdf::{Document, Object, ObjectId};
+use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::font::Font;
 
@@ -20,6 +20,12 @@ const WORD_GAP: f32 = -200.0;
 
 /// Operations between two looks at the clock.
 const OPS_PER_CLOCK_CHECK: usize = 1024;
+
+/// Forms drawn within forms: a letterhead in a page wrapped by a printer is 2.
+const MAX_FORM_DEPTH: usize = 8;
+
+/// Forms drawn on one page (a form drawn twice counts twice).
+const MAX_FORMS_PER_PAGE: usize = 256;
 
 /// What reading the pages of one document shares: the fonts already read, the
 /// limits and the clock.
@@ -56,74 +62,107 @@ impl<'a> Reader<'a> {
     /// time runs out.
     pub(super) fn page(&mut self, page: ObjectId, max_text_bytes: usize) -> Page {
         let doc = self.doc;
-        let mut out = Page {
-            text: String::new(),
-            problem: None,
-            out_of_time: false,
+        let mut out = Shown {
+            page: Page {
+                text: String::new(),
+                problem: None,
+                out_of_time: false,
+            },
+            max_text_bytes,
+            ops: 0,
+            forms_left: MAX_FORMS_PER_PAGE,
         };
         let content = match doc.get_page_content_with_limit(page, self.max_stream_bytes) {
             Ok(content) => content,
             Err(e) => {
-                out.problem = Some(super::describe(&e));
-                return out;
+                out.page.problem = Some(super::describe(&e));
+                return out.page;
             }
         };
-        let page_fonts = doc.get_page_fonts(page).unwrap_or_else(|e| {
-            out.problem = Some(super::describe(&e));
+        let fonts = doc.get_page_fonts(page).unwrap_or_else(|e| {
+            out.page.problem = Some(super::describe(&e));
             Default::default()
         });
-        let (text, problem) = (&mut out.text, &mut out.problem);
+        let xobjects = match doc.get_page_resources(page) {
+            Ok((own, inherited)) => own
+                .into_iter()
+                .chain(
+                    inherited
+                        .iter()
+                        .filter_map(|&id| doc.get_dictionary(id).ok()),
+                )
+                .filter_map(|r| r.get_deref(b"XObject", doc).and_then(Object::as_dict).ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        self.content(&content, &Resources { fonts, xobjects }, 0, &mut out);
+        out.page
+    }
 
+    /// Shows one content stream: the page's, or a form's it draws (`Do`).
+    fn content(
+        &mut self,
+        content: &[u8],
+        resources: &Resources<'a>,
+        depth: usize,
+        out: &mut Shown,
+    ) {
+        let doc = self.doc;
         // The current font, as its key in `fonts`.
         let mut font: Option<usize> = None;
         // The y of the current line in text space, while it is known (`T*` moves by
         // the leading, which is not followed here).
         let mut line_y = None;
-        for (i, op) in Content::decode_iter(&content).enumerate() {
-            if text.len() >= max_text_bytes {
+        for op in Content::decode_iter(content) {
+            if out.page.text.len() >= out.max_text_bytes || out.page.out_of_time {
                 break;
             }
-            if i % OPS_PER_CLOCK_CHECK == 0 && Instant::now() > self.deadline {
-                out.out_of_time = true;
+            out.ops += 1;
+            if out.ops.is_multiple_of(OPS_PER_CLOCK_CHECK) && Instant::now() > self.deadline {
+                out.page.out_of_time = true;
                 break;
             }
+            let (text, problem) = (&mut out.page.text, &mut out.page.problem);
             let Ok(op) = op else {
                 *problem = problem.or(Some("a page's content is damaged"));
                 break;
             };
             let operands = &op.operands;
-            if op.operator == "Tf" {
-                let dict = operands
-                    .first()
-                    .and_then(|o| o.as_name().ok())
-                    .and_then(|name| page_fonts.get(name));
-                font = dict.map(|&dict| {
-                    let key = std::ptr::from_ref(dict) as usize;
-                    let read = self.fonts.entry(key).or_insert_with(|| {
-                        Font::read(
-                            dict,
-                            doc,
-                            self.max_stream_bytes,
-                            &mut self.cmap_entries_left,
-                        )
-                    });
-                    *problem = problem.or(read.problem);
-                    key
-                });
-                continue;
-            }
-            let font = font.and_then(|key| self.fonts.get(&key));
             match op.operator.as_str() {
-                "Tj" => show(font, operands.first(), text, problem),
+                "Tf" => {
+                    let dict = operands
+                        .first()
+                        .and_then(|o| o.as_name().ok())
+                        .and_then(|name| resources.fonts.get(name));
+                    font = dict.map(|&dict| {
+                        let key = std::ptr::from_ref(dict) as usize;
+                        let read = self.fonts.entry(key).or_insert_with(|| {
+                            Font::read(
+                                dict,
+                                doc,
+                                self.max_stream_bytes,
+                                &mut self.cmap_entries_left,
+                            )
+                        });
+                        *problem = problem.or(read.problem);
+                        key
+                    });
+                }
+                "Do" => {
+                    if let Some(name) = operands.first().and_then(|o| o.as_name().ok()) {
+                        self.form(name, resources, depth, out);
+                    }
+                }
+                "Tj" => show(self.font(font), operands.first(), text, problem),
                 "'" => {
                     new_line(text);
                     line_y = None;
-                    show(font, operands.first(), text, problem);
+                    show(self.font(font), operands.first(), text, problem);
                 }
                 "\"" => {
                     new_line(text);
                     line_y = None;
-                    show(font, operands.get(2), text, problem);
+                    show(self.font(font), operands.get(2), text, problem);
                 }
                 "TJ" => {
                     for item in operands
@@ -133,7 +172,7 @@ impl<'a> Reader<'a> {
                         .flatten()
                     {
                         match item {
-                            Object::String(..) => show(font, Some(item), text, problem),
+                            Object::String(..) => show(self.font(font), Some(item), text, problem),
                             gap => {
                                 if gap.as_float().is_ok_and(|g| g < WORD_GAP) {
                                     space(text);
@@ -170,8 +209,88 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
         }
-        out
     }
+
+    /// Shows the form XObject `name` (an image is not text), with its own
+    /// resources, or its parent's when it has none.
+    fn form(&mut self, name: &[u8], resources: &Resources<'a>, depth: usize, out: &mut Shown) {
+        let doc = self.doc;
+        let Some(stream) = resources
+            .xobjects
+            .iter()
+            .find_map(|x| x.get_deref(name, doc).and_then(Object::as_stream).ok())
+        else {
+            return;
+        };
+        if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() != Some(b"Form") {
+            return;
+        }
+        if depth >= MAX_FORM_DEPTH || out.forms_left == 0 {
+            out.page.problem = out
+                .page
+                .problem
+                .or(Some("its forms nest too deeply or are too many"));
+            return;
+        }
+        out.forms_left -= 1;
+        if Instant::now() > self.deadline {
+            out.page.out_of_time = true;
+            return;
+        }
+        let content = match stream.get_plain_content_with_limit(self.max_stream_bytes) {
+            Ok(content) => content,
+            Err(e) => {
+                out.page.problem = out.page.problem.or(Some(super::describe(&e)));
+                return;
+            }
+        };
+        let own = stream
+            .dict
+            .get_deref(b"Resources", doc)
+            .and_then(Object::as_dict)
+            .ok();
+        let own = own.map(|r| Resources {
+            fonts: r
+                .get_deref(b"Font", doc)
+                .and_then(Object::as_dict)
+                .map(|fonts| {
+                    fonts
+                        .iter()
+                        .filter_map(|(name, f)| {
+                            Some((name.clone(), doc.dereference(f).ok()?.1.as_dict().ok()?))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            xobjects: r
+                .get_deref(b"XObject", doc)
+                .and_then(Object::as_dict)
+                .into_iter()
+                .collect(),
+        });
+        self.content(&content, own.as_ref().unwrap_or(resources), depth + 1, out);
+    }
+
+    fn font(&self, key: Option<usize>) -> Option<&Font> {
+        key.and_then(|key| self.fonts.get(&key))
+    }
+}
+
+/// Where a content stream finds the fonts and forms it names.
+struct Resources<'a> {
+    fonts: BTreeMap<Vec<u8>, &'a Dictionary>,
+    /// XObject dictionaries, nearest first (a page's own, then inherited).
+    xobjects: Vec<&'a Dictionary>,
+}
+
+/// A page being shown: its text so far, and what bounds the rest.
+struct Shown {
+    page: Page,
+    max_text_bytes: usize,
+    /// Operations run, over the page and its forms.
+    ops: usize,
+    /// Form XObjects still to be shown on this page.
+    forms_left: usize,
 }
 
 fn show(
