@@ -49,7 +49,8 @@ pub struct PdfLimits {
     /// Entries of fonts' ToUnicode maps read, over the whole document: each costs
     /// about 100 bytes, and a font subset has a few hundred.
     pub max_cmap_entries: usize,
-    /// Wall-clock budget for loading and reading, checked between objects and pages.
+    /// Wall-clock budget for loading and reading, checked between objects, between
+    /// pages, every 1,024 operations of a page and before each form it draws.
     pub time_budget: Duration,
 }
 
