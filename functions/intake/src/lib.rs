@@ -321,7 +321,8 @@ pub struct DocumentPart {
     pub kind: FileKind,
     /// An image shown inside an email's body (a logo, a signature) rather than attached.
     pub inline: bool,
-    /// PDFs: the page count, and whether any page read had text.
+    /// PDFs: the page count, and whether it had text (on a page read, or in its
+    /// filled-in form).
     pub pages: Option<u32>,
     pub has_text_layer: Option<bool>,
     pub bytes: Bytes,
