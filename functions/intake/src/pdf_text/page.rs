@@ -79,23 +79,22 @@ impl<'a> Reader<'a> {
                 return out.page;
             }
         };
-        let fonts = doc.get_page_fonts(page).unwrap_or_else(|e| {
-            out.page.problem = Some(super::describe(&e));
-            Default::default()
-        });
-        let xobjects = match doc.get_page_resources(page) {
-            Ok((own, inherited)) => own
-                .into_iter()
-                .chain(
+        // The page's own resources, then those it inherits from the page tree.
+        let resources = match doc.get_page_resources(page) {
+            Ok((own, inherited)) => Resources::of(
+                own.into_iter().chain(
                     inherited
                         .iter()
                         .filter_map(|&id| doc.get_dictionary(id).ok()),
-                )
-                .filter_map(|r| r.get_deref(b"XObject", doc).and_then(Object::as_dict).ok())
-                .collect(),
-            Err(_) => Vec::new(),
+                ),
+                doc,
+            ),
+            Err(e) => {
+                out.page.problem = Some(super::describe(&e));
+                Resources::default()
+            }
         };
-        self.content(&content, &Resources { fonts, xobjects }, 0, &mut out);
+        self.content(&content, &resources, 0, &mut out);
         out.page
     }
 
@@ -249,25 +248,7 @@ impl<'a> Reader<'a> {
             .get_deref(b"Resources", doc)
             .and_then(Object::as_dict)
             .ok();
-        let own = own.map(|r| Resources {
-            fonts: r
-                .get_deref(b"Font", doc)
-                .and_then(Object::as_dict)
-                .map(|fonts| {
-                    fonts
-                        .iter()
-                        .filter_map(|(name, f)| {
-                            Some((name.clone(), doc.dereference(f).ok()?.1.as_dict().ok()?))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            xobjects: r
-                .get_deref(b"XObject", doc)
-                .and_then(Object::as_dict)
-                .into_iter()
-                .collect(),
-        });
+        let own = own.map(|r| Resources::of([r], doc));
         self.content(&content, own.as_ref().unwrap_or(resources), depth + 1, out);
     }
 
@@ -277,10 +258,32 @@ impl<'a> Reader<'a> {
 }
 
 /// Where a content stream finds the fonts and forms it names.
+#[derive(Default)]
 struct Resources<'a> {
     fonts: BTreeMap<Vec<u8>, &'a Dictionary>,
     /// XObject dictionaries, nearest first (a page's own, then inherited).
     xobjects: Vec<&'a Dictionary>,
+}
+
+impl<'a> Resources<'a> {
+    /// The fonts and forms of resource dictionaries, nearest first: a font's
+    /// name means what the nearest dictionary naming it says.
+    fn of(dicts: impl IntoIterator<Item = &'a Dictionary>, doc: &'a Document) -> Self {
+        let mut resources = Resources::default();
+        for dict in dicts {
+            if let Ok(fonts) = dict.get_deref(b"Font", doc).and_then(Object::as_dict) {
+                for (name, font) in fonts.iter() {
+                    if let Ok((_, Object::Dictionary(font))) = doc.dereference(font) {
+                        resources.fonts.entry(name.clone()).or_insert(font);
+                    }
+                }
+            }
+            if let Ok(xobjects) = dict.get_deref(b"XObject", doc).and_then(Object::as_dict) {
+                resources.xobjects.push(xobjects);
+            }
+        }
+        resources
+    }
 }
 
 /// A page being shown: its text so far, and what bounds the rest.
