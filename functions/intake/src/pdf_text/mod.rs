@@ -136,6 +136,7 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<PdfText, Problem
             ),
         )
     };
+    let mut timed_out = false;
     for (&number, &page_id) in &pages {
         if out.pages_read >= limits.max_pages_read {
             out.truncated = true;
@@ -144,6 +145,7 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<PdfText, Problem
         if Instant::now() > deadline {
             out.truncated = true;
             out.problems.push(out_of_time(out.pages_read));
+            timed_out = true;
             break;
         }
         out.pages_read += 1;
@@ -159,6 +161,7 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<PdfText, Problem
             // What was read of this page is kept; no page after it is read.
             out.truncated = true;
             out.problems.push(out_of_time(out.pages_read));
+            timed_out = true;
         }
         let text = page.text.trim();
         if text.is_empty() {
@@ -167,53 +170,55 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<PdfText, Problem
             }
             continue;
         }
-        out.has_text_layer = true;
-        if !out.text.is_empty() {
-            out.text.push_str("\n\n");
-        }
-        out.text.push_str(text);
+        out.append(text);
         if page.out_of_time {
             break;
         }
         if out.text.len() >= limits.max_text_bytes {
-            truncate_at_char(&mut out.text, limits.max_text_bytes);
-            out.truncated = true;
-            out.problems.push(text_truncated(limits));
+            out.cut(limits);
             break;
         }
     }
     // A filled form's values, after the pages, within what is left of the budget.
     let room = limits.max_text_bytes.saturating_sub(out.text.len() + 2);
-    if room > 0 && !out.problems.iter().any(|p| p.code == "pdf_time_budget") {
+    if room > 0 && !timed_out {
         let mut fields = String::new();
         if form::read(&doc, &mut fields, room, MAX_FORM_FIELDS) > 0 {
-            out.has_text_layer = true;
-            if !out.text.is_empty() {
-                out.text.push_str("\n\n");
-            }
-            out.text.push_str(&fields);
+            out.append(&fields);
             if out.text.len() > limits.max_text_bytes {
-                truncate_at_char(&mut out.text, limits.max_text_bytes);
-                out.truncated = true;
-                out.problems.push(text_truncated(limits));
+                out.cut(limits);
             }
         }
     }
     Ok(out)
 }
 
+impl PdfText {
+    /// Adds a page's text or the form's values, a blank line after what came before.
+    fn append(&mut self, text: &str) {
+        self.has_text_layer = true;
+        if !self.text.is_empty() {
+            self.text.push_str("\n\n");
+        }
+        self.text.push_str(text);
+    }
+
+    /// Cuts the text to the limit, and says so.
+    fn cut(&mut self, limits: &PdfLimits) {
+        truncate_at_char(&mut self.text, limits.max_text_bytes);
+        self.truncated = true;
+        self.problems.push(Problem::new(
+            "pdf_text_truncated",
+            format!(
+                "the text layer is longer than {} bytes; only the first {} bytes were read",
+                limits.max_text_bytes, limits.max_text_bytes
+            ),
+        ));
+    }
+}
+
 /// Form fields read (a long form has a few hundred).
 const MAX_FORM_FIELDS: usize = 2_000;
-
-fn text_truncated(limits: &PdfLimits) -> Problem {
-    Problem::new(
-        "pdf_text_truncated",
-        format!(
-            "the text layer is longer than {} bytes; only the first {} bytes were read",
-            limits.max_text_bytes, limits.max_text_bytes
-        ),
-    )
-}
 
 /// Cuts `s` to at most `max` bytes, on a character boundary.
 pub(crate) fn truncate_at_char(s: &mut String, max: usize) {
