@@ -164,10 +164,7 @@ impl ToUnicode {
         // Wrapping as the specification's ranges do not; a malformed range shows
         // odd characters rather than failing.
         let last = last.wrapping_add((code - low) as u16);
-        out.extend(
-            char::decode_utf16(head.iter().copied().chain([last]))
-                .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)),
-        );
+        push_utf16(head.iter().copied().chain([last]), out);
         true
     }
 }
@@ -175,6 +172,18 @@ impl ToUnicode {
 /// A big-endian code of 1 to 4 bytes.
 pub(super) fn be(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0, |c, &b| (c << 8) | u32::from(b))
+}
+
+/// The UTF-16BE code units of `bytes` (an odd last byte is no unit).
+pub(super) fn utf16_units(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
+    bytes
+        .chunks_exact(2)
+        .map(|u| u16::from_be_bytes([u[0], u[1]]))
+}
+
+/// Appends UTF-16 as text; a lone surrogate shows U+FFFD.
+pub(super) fn push_utf16(units: impl IntoIterator<Item = u16>, out: &mut String) {
+    out.extend(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
 }
 
 /// A source code operand: its length in bytes and its value.
@@ -190,12 +199,7 @@ fn code(object: &Object) -> Option<(u8, u32)> {
 /// A destination operand: UTF-16BE (a name in old CMaps is not text, and skipped).
 fn utf16(object: &Object) -> Option<Vec<u16>> {
     match object {
-        Object::String(bytes, _) => Some(
-            bytes
-                .chunks_exact(2)
-                .map(|u| u16::from_be_bytes([u[0], u[1]]))
-                .collect(),
-        ),
+        Object::String(bytes, _) => Some(utf16_units(bytes).collect()),
         _ => None,
     }
 }

@@ -10,7 +10,7 @@
 
 use lopdf::{Dictionary, Document, Object};
 
-use super::cmap::{ToUnicode, be};
+use super::cmap::{ToUnicode, be, push_utf16, utf16_units};
 use super::encodings::{GLYPH_NAMES, MAC_ROMAN, PDF_DOC, STANDARD, WIN_ANSI};
 
 pub(super) struct Font {
@@ -100,14 +100,7 @@ impl Font {
                     }
                 }
             }
-            (Codes::Utf16, None) => {
-                let units = bytes
-                    .chunks_exact(2)
-                    .map(|u| u16::from_be_bytes([u[0], u[1]]));
-                out.extend(
-                    char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)),
-                );
-            }
+            (Codes::Utf16, None) => push_utf16(utf16_units(bytes), out),
             (Codes::Cid, None) => {}
             (Codes::Utf16 | Codes::Cid, Some(cmap)) => {
                 // Two-byte codes unless the CMap's code space says otherwise.
