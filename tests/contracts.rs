@@ -65,11 +65,16 @@ fn the_openapi_document_covers_every_route() {
     }
 }
 
+/// infra/template.yaml, parsed.
+fn template() -> Yaml {
+    let text = std::fs::read_to_string(repo("infra/template.yaml")).unwrap();
+    YamlLoader::load_from_str(&text).unwrap().remove(0)
+}
+
 /// Every `Type: HttpApi` event in the template, as (method, path, function resource).
 fn template_routes() -> BTreeSet<(String, String, String)> {
-    let text = std::fs::read_to_string(repo("infra/template.yaml")).unwrap();
-    let docs = YamlLoader::load_from_str(&text).unwrap();
-    let resources = docs[0]["Resources"].as_hash().unwrap();
+    let template = template();
+    let resources = template["Resources"].as_hash().unwrap();
     let mut routes = BTreeSet::new();
     for (name, resource) in resources {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
@@ -126,9 +131,8 @@ fn the_template_and_mso_serve_expose_the_same_routes() {
 /// records, or another job's, by accident or by bug.
 #[test]
 fn every_table_grant_is_limited_to_the_partitions_the_function_uses() {
-    let text = std::fs::read_to_string(repo("infra/template.yaml")).unwrap();
-    let docs = YamlLoader::load_from_str(&text).unwrap();
-    let resources = docs[0]["Resources"].as_hash().unwrap();
+    let template = template();
+    let resources = template["Resources"].as_hash().unwrap();
     let mut checked = 0;
     for (name, resource) in resources {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
@@ -229,9 +233,7 @@ fn string_like(pattern: &str, value: &str) -> bool {
 #[test]
 fn every_batch_read_is_allowed_by_one_statement_of_the_role() {
     use mso_store::keys;
-    let template =
-        &YamlLoader::load_from_str(&std::fs::read_to_string(repo("infra/template.yaml")).unwrap())
-            .unwrap()[0];
+    let template = &template();
     let member = keys::member("M100001");
     let (provider, other_provider) = (keys::provider("1234567893"), keys::provider("1538264912"));
     let (auth, other_auth) = (keys::prior_auth("PA-7K3Q9M"), keys::prior_auth("PA-9X2B4C"));
@@ -327,9 +329,7 @@ fn every_batch_read_is_allowed_by_one_statement_of_the_role() {
 /// DynamoDB adapter queries. A renamed resource fails here, not at deploy.
 #[test]
 fn the_template_gives_every_function_what_its_code_reads() {
-    let text = std::fs::read_to_string(repo("infra/template.yaml")).unwrap();
-    let docs = YamlLoader::load_from_str(&text).unwrap();
-    let root = &docs[0];
+    let root = &template();
     let resources = root["Resources"].as_hash().unwrap();
     let globals = &root["Globals"]["Function"];
     assert_eq!(globals["Handler"].as_str(), Some("bootstrap"));
