@@ -64,7 +64,7 @@ impl Font {
                 Some(name) if is_unicode_cmap(name) => Codes::Utf16,
                 _ => {
                     if to_unicode.is_none() {
-                        problem = problem.or(Some("a font has no map from its codes to text"));
+                        problem.get_or_insert("a font has no map from its codes to text");
                     }
                     Codes::Cid
                 }

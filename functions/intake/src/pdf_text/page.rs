@@ -123,7 +123,7 @@ impl<'a> Reader<'a> {
             }
             let (text, problem) = (&mut out.page.text, &mut out.page.problem);
             let Ok(op) = op else {
-                *problem = problem.or(Some("a page's content is damaged"));
+                problem.get_or_insert("a page's content is damaged");
                 break;
             };
             let operands = &op.operands;
@@ -225,10 +225,9 @@ impl<'a> Reader<'a> {
             return;
         }
         if depth >= MAX_FORM_DEPTH || out.forms_left == 0 {
-            out.page.problem = out
-                .page
+            out.page
                 .problem
-                .or(Some("its forms nest too deeply or are too many"));
+                .get_or_insert("its forms nest too deeply or are too many");
             return;
         }
         out.forms_left -= 1;
@@ -239,7 +238,7 @@ impl<'a> Reader<'a> {
         let content = match stream.get_plain_content_with_limit(self.max_stream_bytes) {
             Ok(content) => content,
             Err(e) => {
-                out.page.problem = out.page.problem.or(Some(super::describe(&e)));
+                out.page.problem.get_or_insert(super::describe(&e));
                 return;
             }
         };
@@ -307,7 +306,9 @@ fn show(
     };
     match font {
         Some(font) => font.decode(bytes, text),
-        None => *problem = problem.or(Some("a page shows text in a font it does not define")),
+        None => {
+            problem.get_or_insert("a page shows text in a font it does not define");
+        }
     }
 }
 
