@@ -857,14 +857,7 @@ fn text_in_forms_the_page_draws_is_read_where_they_are_drawn() {
             "Resources" => dictionary! { "XObject" => dictionary! { "Fm0" => body, "Loop" => looping } },
         })));
     }
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => 2 }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut pdf = Vec::new();
-    doc.save_to(&mut pdf).unwrap();
+    let pdf = saved(doc, pages_id, kids, dictionary! {});
 
     let text = extract_text(&pdf, &PdfLimits::default()).unwrap();
     let (first, second) = text.text.split_once("\n\n").unwrap();
@@ -981,12 +974,7 @@ fn pdf_with_form(
         "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
         "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
     });
-    let kids = vec![Object::Reference(page)];
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => 1 }),
-    );
-    let mut catalog = dictionary! { "Type" => "Catalog", "Pages" => pages_id };
+    let mut catalog = dictionary! {};
     if !fields.is_empty() {
         let fields: Vec<Object> = fields
             .into_iter()
@@ -994,6 +982,26 @@ fn pdf_with_form(
             .collect();
         catalog.set("AcroForm", dictionary! { "Fields" => fields });
     }
+    saved(doc, pages_id, vec![Object::Reference(page)], catalog)
+}
+
+/// `doc` with its page tree (`kids` under `pages_id`) and its catalog (`catalog`
+/// and the tree), as a file.
+fn saved(
+    mut doc: lopdf::Document,
+    pages_id: lopdf::ObjectId,
+    kids: Vec<lopdf::Object>,
+    mut catalog: lopdf::Dictionary,
+) -> Vec<u8> {
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        lopdf::Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count },
+        ),
+    );
+    catalog.set("Type", "Catalog");
+    catalog.set("Pages", pages_id);
     let catalog = doc.add_object(catalog);
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();
