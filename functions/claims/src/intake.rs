@@ -7,8 +7,9 @@
 //! S3 delivers at least once and Lambda retries a failed event, so reading a
 //! file twice changes nothing: claim IDs are derived from the file's content,
 //! its control numbers and CLM01 ([`mso_records::claims::derived_id`]), claims
-//! are created only if absent, and the file is marked read last. A file cut off
-//! by a crash is read again whole; its claims already stored stay as they are.
+//! are created only if absent, and the file is marked read last, in the
+//! transaction of its last claims. A file cut off by a crash is read again
+//! whole; its claims already stored stay as they are.
 //!
 //! Logs carry object keys, file IDs and counts, never claim content.
 
@@ -24,7 +25,7 @@ use mso_domain::claims::{Claim, Source, Submission, validate};
 use mso_domain::ids::{Npi, OrgId, ReferenceId};
 use mso_domain::prior_auth::Actor;
 use mso_records::claims::{self, Change};
-use mso_store::{RecordStore, StoreError, keys};
+use mso_store::{RecordStore, StoreError, WriteOp, keys};
 use mso_x12::ack277::{Ack277, Ack277Builder, AckParty};
 use mso_x12::ack999::{self, AckEnvelope, Stamp};
 use mso_x12::{Event, Parser};
@@ -293,12 +294,34 @@ async fn read_file(
         |_| not_claims += 1,
     );
     let mapped: Vec<Mapped> = taken.into_iter().map(Mapped::from).collect();
-    let owners = Owners::read(deps.records.as_ref(), mapped.iter().flat_map(|m| m.npis())).await?;
-    let mut rejected = 0;
     let total = mapped.len();
+    let id = file.id.as_str();
+    let reports =
+        serde_json::to_vec(&reports).map_err(|e| StoreError::backend("serialising a 999", e))?;
+    // The providers, and both forms of the 999: one round trip. Nobody reads
+    // the 999 of a file not yet marked read, and a retry writes the same bytes.
+    let (owners, (), ()) = tokio::try_join!(
+        Owners::read(deps.records.as_ref(), mapped.iter().flat_map(|m| m.npis())),
+        files::put_ack(deps, id, files::ACK_999_X12, ack_999.into_bytes()),
+        files::put_ack(deps, id, files::ACK_999_JSON, reports),
+    )?;
+
+    let mut read = file.clone();
+    read.status = if total == 0 {
+        FileStatus::Rejected
+    } else {
+        FileStatus::Processing
+    };
+    read.claims = u32::try_from(total).unwrap_or(u32::MAX);
+    read.not_claims = not_claims;
+    let mark = mso_api::aggregate::update(&stored, &read)?;
+
+    let mut rejected = 0;
     let mut change = Change::default();
     // Several batches in flight: the store's group commit (and DynamoDB's
     // parallel writes) make a large file's claims cost a few round trips.
+    // Each leaves room for the mark, which goes with the last.
+    let room = MAX_OPS.saturating_sub(mark.len());
     let mut commits = tokio::task::JoinSet::new();
     for (seq, mapped) in mapped.into_iter().enumerate() {
         let seq = u32::try_from(seq).unwrap_or(u32::MAX);
@@ -307,7 +330,7 @@ async fn read_file(
             rejected += 1;
         }
         let next = Change::created(&claim, now)?;
-        if change.ops.len() + change.events.len() + next.ops.len() + next.events.len() > MAX_OPS {
+        if change.ops.len() + change.events.len() + next.ops.len() + next.events.len() > room {
             if commits.len() >= COMMITS_IN_FLIGHT
                 && let Some(done) = commits.join_next().await
             {
@@ -323,37 +346,16 @@ async fn read_file(
         change = change.and(next);
         built.push(claim);
     }
-    commit(deps, change, &built).await?;
+    // Every earlier batch is stored before the last one marks the file read,
+    // so a file marked read has all its claims.
     while let Some(done) = commits.join_next().await {
         done.map_err(|e| StoreError::backend("storing a file's claims", e))??;
     }
-
-    let mut read = file.clone();
-    read.status = if total == 0 {
-        FileStatus::Rejected
-    } else {
-        FileStatus::Processing
-    };
-    read.claims = u32::try_from(total).unwrap_or(u32::MAX);
-    read.not_claims = not_claims;
-    let id = file.id.as_str();
-    let reports =
-        serde_json::to_vec(&reports).map_err(|e| StoreError::backend("serialising a 999", e))?;
-    // Both forms of the acknowledgement: two objects, one round trip.
-    tokio::try_join!(
-        files::put_ack(deps, id, files::ACK_999_X12, ack_999.into_bytes()),
-        files::put_ack(deps, id, files::ACK_999_JSON, reports),
-    )?;
-    let ops = mso_api::aggregate::update(&stored, &read)?;
-    match deps.records.transact(ops).await {
-        Ok(()) => {}
+    if !commit_marking_read(deps, change, &built, mark).await? {
         // Read by a concurrent delivery of the same event: the same result.
-        Err(StoreError::ConditionFailed) => {
-            return Ok(Verdict::Unchanged {
-                file_id: file.id.to_string(),
-            });
-        }
-        Err(e) => return Err(e),
+        return Ok(Verdict::Unchanged {
+            file_id: file.id.to_string(),
+        });
     }
     Ok(Verdict::Read {
         file_id: file.id.to_string(),
@@ -368,22 +370,49 @@ async fn commit(deps: &Deps, change: Change, claims: &[Claim]) -> Result<(), Sto
     if change.ops.is_empty() {
         return Ok(());
     }
-    let now = deps.clock.now();
     match change.commit(deps.ports(), None).await {
-        Err(StoreError::ConditionFailed) => {
-            for claim in claims {
-                match Change::created(claim, now)?
-                    .commit(deps.ports(), None)
-                    .await
-                {
-                    Ok(()) | Err(StoreError::ConditionFailed) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(())
-        }
+        Err(StoreError::ConditionFailed) => one_by_one(deps, claims).await,
         other => other,
     }
+}
+
+/// Commits the last batch with the file's `mark` (read) in one transaction.
+/// False when another delivery of the event marked the file first; its claims
+/// are then stored as [`commit`] stores a batch read again.
+async fn commit_marking_read(
+    deps: &Deps,
+    mut change: Change,
+    claims: &[Claim],
+    mark: Vec<WriteOp>,
+) -> Result<bool, StoreError> {
+    change.ops.extend(mark.iter().cloned());
+    match change.commit(deps.ports(), None).await {
+        Ok(()) => return Ok(true),
+        Err(StoreError::ConditionFailed) => {}
+        Err(e) => return Err(e),
+    }
+    // A claim already stored, or the file marked: which one, the mark alone says.
+    one_by_one(deps, claims).await?;
+    match deps.records.transact(mark).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Each claim in its own transaction; one already stored stays as it is.
+async fn one_by_one(deps: &Deps, claims: &[Claim]) -> Result<(), StoreError> {
+    let now = deps.clock.now();
+    for claim in claims {
+        match Change::created(claim, now)?
+            .commit(deps.ports(), None)
+            .await
+        {
+            Ok(()) | Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Which organisation each NPI a file names belongs to.

@@ -296,7 +296,10 @@ async fn a_clearinghouse_drop_files_each_claim_with_its_providers_organisation()
 
 /// A dropped file's record is created, not read back, and the providers its
 /// claims name (billing and rendering, three here) are read in one request:
-/// one read in all. A second delivery of the event changes nothing.
+/// one read in all. The file is marked read in its claims' transaction: two
+/// writes of the table before the outbox's removals (the record's creation,
+/// then the claims with the mark). A second delivery of the event changes
+/// nothing.
 #[tokio::test]
 async fn a_clearinghouse_drop_reads_its_providers_in_one_request_and_nothing_else() {
     let mut e = env().await;
@@ -327,8 +330,48 @@ async fn a_clearinghouse_drop_reads_its_providers_in_one_request_and_nothing_els
         1,
         "every provider the file names, in one request"
     );
+    assert_eq!(
+        slow.writes(),
+        2 + 3,
+        "the file's record, its claims with the mark, and one outbox removal per claim"
+    );
     let again = serde_json::to_value(e.object_created(key).await).unwrap();
     assert_eq!(again["records"][0]["outcome"], "unchanged", "{again}");
+}
+
+/// S3 may deliver one drop's event twice at once. Both read the file; the
+/// first to commit its last claims marks it read, the other stores nothing
+/// and says so: each claim once, one work item each.
+#[tokio::test]
+async fn a_drop_delivered_twice_at_once_is_read_once() {
+    let e = env().await;
+    let file = professional(
+        23,
+        &[
+            Spec::office_visit("T-1", "20260312"),
+            Spec::office_visit("T-2", "20260313"),
+            Spec::office_visit("T-3", "20260314"),
+        ],
+    );
+    let key = "inbound/acme/2026-03-22.837";
+    e.deps
+        .files
+        .put(key, "application/edi-x12", file.into_bytes().into())
+        .await
+        .unwrap();
+    let (first, second) = tokio::join!(e.object_created(key), e.object_created(key));
+    let mut outcomes: Vec<String> = [first, second]
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap()["records"][0]["outcome"].to_string())
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes, [r#""read""#, r#""unchanged""#]);
+    assert_eq!(e.all_claims().await.len(), 3);
+    assert_eq!(e.drain().await, 3, "one edit work item per claim");
+    let ours = e.list("", SUNRISE_ORG, "provider_user").await;
+    let file_id = ours["items"][0]["file_id"].as_str().unwrap().to_string();
+    let v = e.get_file(&file_id, IPA, "claims_examiner").await;
+    assert_eq!(v["counts"]["claims"], 3, "{v}");
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! Stores whose reads take a while and are counted: how a test sees that a
 //! handler reads independent records or objects at once (one round trip)
 //! rather than one after another. [`SlowReads`] wraps a record store (gets and
-//! queries), [`SlowObjects`] a bucket (gets and heads); the two may share one
-//! count ([`SlowObjects::counted_with`]) to see records and objects read at once.
+//! queries; its writes are counted too, without delay), [`SlowObjects`] a
+//! bucket (gets and heads); the two may share one count
+//! ([`SlowObjects::counted_with`]) to see records and objects read at once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -21,6 +22,7 @@ struct Slow {
     outstanding: AtomicUsize,
     most: AtomicUsize,
     all: AtomicUsize,
+    writes: AtomicUsize,
 }
 
 impl Slow {
@@ -30,6 +32,7 @@ impl Slow {
             outstanding: AtomicUsize::new(0),
             most: AtomicUsize::new(0),
             all: AtomicUsize::new(0),
+            writes: AtomicUsize::new(0),
         }
     }
 
@@ -39,6 +42,10 @@ impl Slow {
         self.most.fetch_max(now, SeqCst);
         tokio::time::sleep(self.delay).await;
         self.outstanding.fetch_sub(1, SeqCst);
+    }
+
+    fn write(&self) {
+        self.writes.fetch_add(1, SeqCst);
     }
 }
 
@@ -65,6 +72,11 @@ impl SlowReads {
     pub fn reads(&self) -> usize {
         self.slow.all.load(SeqCst)
     }
+
+    /// The write requests made so far (a transaction is one).
+    pub fn writes(&self) -> usize {
+        self.slow.writes.load(SeqCst)
+    }
 }
 
 #[async_trait]
@@ -79,9 +91,11 @@ impl RecordStore for SlowReads {
         self.inner.get_many(keys).await
     }
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
+        self.slow.write();
         self.inner.put(record, condition).await
     }
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        self.slow.write();
         self.inner.transact(ops).await
     }
     async fn query(&self, q: Query) -> Result<Page, StoreError> {
@@ -89,12 +103,15 @@ impl RecordStore for SlowReads {
         self.inner.query(q).await
     }
     async fn append(&self, record: Record) -> Result<(), StoreError> {
+        self.slow.write();
         self.inner.append(record).await
     }
     async fn put_lazy(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
+        self.slow.write();
         self.inner.put_lazy(record, condition).await
     }
     async fn delete_lazy(&self, key: &Key) -> Result<(), StoreError> {
+        self.slow.write();
         self.inner.delete_lazy(key).await
     }
 }
