@@ -8,11 +8,13 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::config::Credentials;
 use mso_api::{FixedClock, policies};
 use mso_store::ReceiveOptions;
 use mso_store::aws::{self, DynamoRecordStore, SqsWorkQueue};
+use mso_testkit::SlowReads;
 use mso_testkit::moto::Moto;
 use prior_auth::Deps;
 use serde_json::{Value, json};
@@ -81,9 +83,24 @@ async fn submit_list_queue_decide_and_sweep_on_dynamodb_and_sqs() {
     let (status, pended) = call(&deps, submit("aws-2", therapy())).await;
     assert_eq!(status, 201, "{pended}");
     assert_eq!(pended["status"], "pended");
-    // The same key and body: the first answer, from DynamoDB.
-    let (_, again) = call(&deps, submit("aws-1", mri())).await;
+    // The same key and body: the first answer, from DynamoDB, whose refusal
+    // of the claim carries it: no read of the idempotency record.
+    let counted = SlowReads::new(deps.records.clone(), Duration::ZERO);
+    let replaying = Deps {
+        records: counted.clone(),
+        ..deps.clone()
+    };
+    let (status, again) = call(&replaying, submit("aws-1", mri())).await;
+    assert_eq!(status, 201, "{again}");
     assert_eq!(again["id"], approved["id"]);
+    assert_eq!(
+        (counted.writes(), counted.reads()),
+        (1, 1),
+        "the claim, and the probing guard's count read beside it"
+    );
+    // The same key with another body: refused, from the same one request.
+    let (status, refused) = call(&deps, submit("aws-1", therapy())).await;
+    assert_eq!(status, 422, "{refused}");
 
     // Lists with and without filters: ranges open at either end.
     let list = |query: &str| {

@@ -9,7 +9,8 @@
 //!   their own request (and its authorisation) instead of replaying someone else's.
 //!
 //! The key is claimed with a conditional put (absent, or expired, or an in-progress
-//! claim whose lease ran out because its Lambda died). The handler then either
+//! claim whose lease ran out because its Lambda died); a refused put brings back
+//! the record that refused it, so a replay is one request. The handler then either
 //! completes it (ideally in the same transaction as its own writes, via
 //! [`Ticket::completion`]) or releases it when nothing was done, so the client may
 //! retry.
@@ -19,7 +20,7 @@ use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use mso_domain::Invalid;
 use mso_domain::ids::OrgId;
-use mso_store::{Condition, Key, Record, RecordStore, StoreError, WriteOp, keys};
+use mso_store::{Condition, Key, PutOutcome, Record, RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -270,29 +271,29 @@ pub async fn begin(
 
     // Losing the claim in a crash is harmless (the request never completed, and
     // its retry claims again), so it need not wait for a disk flush; the
-    // request's own durable write makes it durable too.
-    match store
-        .put_lazy(claim(1), Condition::AbsentOrExpired { now: now_s })
-        .await
+    // request's own durable write makes it durable too. A refused claim comes
+    // back with the record that refused it: a replay costs no second read.
+    let existing = match store
+        .put_lazy_or_get(claim(1), Condition::AbsentOrExpired { now: now_s })
+        .await?
     {
-        Ok(()) => {
+        PutOutcome::Written => {
             return Ok(Outcome::Proceed(Ticket {
                 key: record_key,
                 version: 1,
                 request_hash,
             }));
         }
-        Err(StoreError::ConditionFailed) => {}
-        Err(e) => return Err(e),
-    }
+        PutOutcome::Refused(Some(existing)) => existing,
+        // Released between the claim and its refusal: the client may simply retry.
+        PutOutcome::Refused(None) => {
+            return Ok(Outcome::InProgress {
+                retry_after_seconds: 1,
+            });
+        }
+    };
 
     // Someone holds the key. Decide from what they stored.
-    let Some(existing) = store.get(&record_key).await? else {
-        // Released between our put and get: the client may simply retry.
-        return Ok(Outcome::InProgress {
-            retry_after_seconds: 1,
-        });
-    };
     let existing_claim: Claim = serde_json::from_value(existing.body.clone())
         .map_err(|e| StoreError::backend("reading an idempotency record", e))?;
     match existing_claim {

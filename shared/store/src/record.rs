@@ -217,6 +217,16 @@ pub(crate) fn check_get_many(keys: &[Key]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What [`RecordStore::put_lazy_or_get`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PutOutcome {
+    /// The condition held; the record is written.
+    Written,
+    /// The condition failed; the record under the key as it was then (`None`
+    /// when there is none, as for a version condition on an absent record).
+    Refused(Option<Record>),
+}
+
 /// The single logical table.
 #[async_trait]
 pub trait RecordStore: Send + Sync {
@@ -261,6 +271,23 @@ pub trait RecordStore: Send + Sync {
     /// made durable no later than the next durable write.
     async fn put_lazy(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
         self.put(record, condition).await
+    }
+
+    /// [`RecordStore::put_lazy`] that, when `condition` fails, answers the
+    /// record that failed it, read in the same request where the backend can
+    /// (DynamoDB's `ReturnValuesOnConditionCheckFailure`): an idempotency
+    /// claim, whose holder says what to answer, costs one request, not two.
+    async fn put_lazy_or_get(
+        &self,
+        record: Record,
+        condition: Condition,
+    ) -> Result<PutOutcome, StoreError> {
+        let key = record.key.clone();
+        match self.put_lazy(record, condition).await {
+            Ok(()) => Ok(PutOutcome::Written),
+            Err(StoreError::ConditionFailed) => Ok(PutOutcome::Refused(self.get(&key).await?)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Removes a record whose reappearance after a crash is harmless (a sent

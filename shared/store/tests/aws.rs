@@ -116,6 +116,7 @@ contract! {
     append_only(records);
     put_absent_or_expired(records);
     put_version_is(records);
+    put_lazy_or_get(records);
     empty_keys_are_refused(records);
     transact_all_or_nothing(records);
     transact_of_one_write(records);

@@ -12,8 +12,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use mso_store::{
-    Condition, DocumentStore, Key, ObjectMeta, Page, PresignedRequest, Query, Record, RecordStore,
-    StoreError, WriteOp,
+    Condition, DocumentStore, Key, ObjectMeta, Page, PresignedRequest, PutOutcome, Query, Record,
+    RecordStore, StoreError, WriteOp,
 };
 
 /// The delay and the count both wrappers share.
@@ -109,6 +109,15 @@ impl RecordStore for SlowReads {
     async fn put_lazy(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
         self.slow.write();
         self.inner.put_lazy(record, condition).await
+    }
+    /// One write: DynamoDB reads the refusing record in the same request.
+    async fn put_lazy_or_get(
+        &self,
+        record: Record,
+        condition: Condition,
+    ) -> Result<PutOutcome, StoreError> {
+        self.slow.write();
+        self.inner.put_lazy_or_get(record, condition).await
     }
     async fn delete_lazy(&self, key: &Key) -> Result<(), StoreError> {
         self.slow.write();

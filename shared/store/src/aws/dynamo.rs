@@ -18,18 +18,21 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    TransactWriteItem,
 };
 use aws_types::SdkConfig;
 
 use super::error::{classify, is_retryable_code};
 use crate::record::{check_get_many, check_transaction};
 use crate::{
-    Condition, CursorKey, Index, Key, Page, Query, Record, RecordStore, StoreError, WriteOp, cursor,
+    Condition, CursorKey, Index, Key, Page, PutOutcome, Query, Record, RecordStore, StoreError,
+    WriteOp, cursor,
 };
 
 /// How many times `get_many` asks again for keys DynamoDB left unprocessed.
@@ -227,6 +230,23 @@ where
 }
 
 impl DynamoRecordStore {
+    /// PutItem of `record` under `condition`, ready to send.
+    fn put_item(
+        &self,
+        record: &Record,
+        condition: &Condition,
+    ) -> Result<PutItemFluentBuilder, StoreError> {
+        let (text, names, values) = parts(condition_expression(condition));
+        Ok(self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record)?))
+            .set_condition_expression(text)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values))
+    }
+
     /// DeleteItem under `condition`.
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
         let (text, names, values) = parts(condition_expression(&condition));
@@ -367,22 +387,33 @@ impl RecordStore for DynamoRecordStore {
     }
 
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
-        let (text, names, values) = parts(condition_expression(&condition));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&record)?))
-            .set_condition_expression(text)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .send()
-            .await;
+        let result = self.put_item(&record, &condition)?.send().await;
         conditional_write(
             "DynamoDB PutItem",
             result,
             PutItemError::is_conditional_check_failed_exception,
         )
+    }
+
+    async fn put_lazy_or_get(
+        &self,
+        record: Record,
+        condition: Condition,
+    ) -> Result<PutOutcome, StoreError> {
+        let result = self
+            .put_item(&record, &condition)?
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(PutOutcome::Written),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => Ok(
+                    PutOutcome::Refused(failed.item.clone().map(from_item).transpose()?),
+                ),
+                _ => Err(classify("DynamoDB PutItem", e)),
+            },
+        }
     }
 
     async fn transact(&self, mut ops: Vec<WriteOp>) -> Result<(), StoreError> {

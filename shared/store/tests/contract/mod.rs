@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use mso_store::{
-    Condition, DocumentStore, Key, Query, QueueMessage, ReceiveOptions, Record, RecordStore,
-    StoreError, WorkQueue, WriteOp,
+    Condition, DocumentStore, Key, PutOutcome, Query, QueueMessage, ReceiveOptions, Record,
+    RecordStore, StoreError, WorkQueue, WriteOp,
 };
 use serde_json::json;
 
@@ -236,6 +236,56 @@ pub async fn put_version_is(records: &dyn RecordStore) {
         "stale version"
     );
     assert_eq!(records.get(&k).await.unwrap(), Some(v2));
+}
+
+/// A refused put answers the record that refused it, whole (version, expiry,
+/// index and body), and leaves it; a written one is readable at once.
+pub async fn put_lazy_or_get(records: &dyn RecordStore) {
+    let now = now();
+    let k = key("IDEMPOTENCY#claim", "IDEMPOTENCY");
+    let held = Record::new(k.clone(), json!({"state": "in_progress", "n": 1}))
+        .with_index(key("CLAIMIDX", "1"))
+        .with_expiry(now + 1000);
+    assert_eq!(
+        records
+            .put_lazy_or_get(held.clone(), Condition::AbsentOrExpired { now })
+            .await
+            .unwrap(),
+        PutOutcome::Written
+    );
+    assert_eq!(records.get(&k).await.unwrap(), Some(held.clone()));
+    let other =
+        Record::new(k.clone(), json!({"state": "in_progress", "n": 2})).with_expiry(now + 2000);
+    assert_eq!(
+        records
+            .put_lazy_or_get(other.clone(), Condition::AbsentOrExpired { now })
+            .await
+            .unwrap(),
+        PutOutcome::Refused(Some(held.clone()))
+    );
+    assert_eq!(records.get(&k).await.unwrap(), Some(held.clone()));
+    // Refused with nothing there: a version condition on an absent record.
+    let absent = Record::new(key("IDEMPOTENCY#none", "IDEMPOTENCY"), json!(0)).with_version(2);
+    assert_eq!(
+        records
+            .put_lazy_or_get(absent.clone(), Condition::VersionIs(1))
+            .await
+            .unwrap(),
+        PutOutcome::Refused(None)
+    );
+    assert_eq!(records.get(&absent.key).await.unwrap(), None);
+    // Expired: taken over.
+    assert_eq!(
+        records
+            .put_lazy_or_get(
+                other.clone(),
+                Condition::AbsentOrExpired { now: now + 1000 }
+            )
+            .await
+            .unwrap(),
+        PutOutcome::Written
+    );
+    assert_eq!(records.get(&k).await.unwrap(), Some(other));
 }
 
 pub async fn transact_all_or_nothing(records: &dyn RecordStore) {
