@@ -213,16 +213,32 @@ pub async fn of_owner(
     let Some(partition) = owner.partition() else {
         return Ok(Vec::new());
     };
+    let (_, documents) = rows(store, &partition, keys::DOCUMENT_LINK_PREFIX).await?;
+    Ok(documents)
+}
+
+/// The owner's document rows, in [`of_owner`]'s order, and its messages
+/// counter when `prefix` reaches it ([`keys::DOCUMENT_ROWS_PREFIX`]).
+async fn rows(
+    store: &dyn RecordStore,
+    partition: &str,
+    prefix: &str,
+) -> Result<(Option<Record>, Vec<DocumentSummary>), StoreError> {
+    let mut counter = None;
     let mut out: Vec<DocumentSummary> = Vec::new();
     let mut cursor = None;
     loop {
         let page = store
-            .query(Query::primary(partition.clone(), keys::DOCUMENT_LINK_PREFIX).after(cursor))
+            .query(Query::primary(partition.to_owned(), prefix).after(cursor))
             .await?;
         for record in page.records {
-            let summary = serde_json::from_value(record.body)
-                .map_err(|e| StoreError::backend("reading a document row", e))?;
-            out.push(summary);
+            if record.key.sk == keys::DOCUMENT_MESSAGES_SK {
+                counter = Some(record);
+            } else if record.key.sk.starts_with(keys::DOCUMENT_LINK_PREFIX) {
+                let summary = serde_json::from_value(record.body)
+                    .map_err(|e| StoreError::backend("reading a document row", e))?;
+                out.push(summary);
+            }
         }
         match page.next {
             Some(next) => cursor = Some(next),
@@ -230,7 +246,7 @@ pub async fn of_owner(
         }
     }
     out.sort_by(|a, b| (a.message, a.created_at, &a.id).cmp(&(b.message, b.created_at, &b.id)));
-    Ok(out)
+    Ok((counter, out))
 }
 
 /// The messages of one owner, as a new upload needs them: how many live
@@ -260,8 +276,8 @@ impl Messages {
             return Ok(None);
         };
         let key = keys::document_messages(&partition);
-        // The counter and the owner's documents: one round trip.
-        let (counter, documents) = tokio::try_join!(store.get(&key), of_owner(store, owner))?;
+        // The counter sorts beside the owner's documents: one query reads both.
+        let (counter, documents) = rows(store, &partition, keys::DOCUMENT_ROWS_PREFIX).await?;
         let (version, last) = match counter {
             Some(record) => {
                 let body: MessagesBody = serde_json::from_value(record.body)

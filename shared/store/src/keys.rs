@@ -199,10 +199,17 @@ pub fn document_link(owner_partition: &str, document_id: &str) -> Key {
     )
 }
 
+/// The sort key of an owner's [`document_messages`] record.
+pub const DOCUMENT_MESSAGES_SK: &str = "DOCMSG";
+
+/// The sort-key prefix an owner's document rows and its [`document_messages`]
+/// record share, so that one query of the owner's partition reads them together.
+pub const DOCUMENT_ROWS_PREFIX: &str = "DOC";
+
 /// How many document messages an owner has opened (the version of this record
 /// serialises concurrent uploads to one owner).
 pub fn document_messages(owner_partition: &str) -> Key {
-    Key::new(owner_partition.to_string(), "DOCMSG")
+    Key::new(owner_partition.to_string(), DOCUMENT_MESSAGES_SK)
 }
 
 /// Where every uploaded document's object lives.
@@ -415,11 +422,12 @@ mod tests {
             document_link(&owner, "DOC-1").pk,
             prior_auth("PA-7K3Q9M").pk
         );
-        // The messages record does not start with the link prefix.
-        assert!(
-            !document_messages(&owner)
-                .sk
-                .starts_with(DOCUMENT_LINK_PREFIX)
-        );
+        // The messages record does not start with the link prefix, and both
+        // start with the prefix an upload queries to read them together.
+        let messages = document_messages(&owner);
+        assert!(!messages.sk.starts_with(DOCUMENT_LINK_PREFIX));
+        assert!(messages.sk.starts_with(DOCUMENT_ROWS_PREFIX));
+        assert!(DOCUMENT_LINK_PREFIX.starts_with(DOCUMENT_ROWS_PREFIX));
+        assert_eq!(messages.pk, document_link(&owner, "DOC-1").pk);
     }
 }
