@@ -36,11 +36,10 @@ use hyper_util::client::legacy::connect::{
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 
-/// The HTTPS client trusting `roots` (PEM). Nothing is built until the first
+/// The HTTPS client trusting `roots` (DER). Nothing is built until the first
 /// request: the TLS configuration then, once, and a pool per timeout setting.
-pub(super) fn https_client(roots: &'static [u8]) -> SharedHttpClient {
+pub(super) fn https_client(roots: &'static [&'static [u8]]) -> SharedHttpClient {
     SharedHttpClient::new(Http1Client {
         roots,
         tls: OnceLock::new(),
@@ -50,7 +49,7 @@ pub(super) fn https_client(roots: &'static [u8]) -> SharedHttpClient {
 
 #[derive(Debug)]
 struct Http1Client {
-    roots: &'static [u8],
+    roots: &'static [&'static [u8]],
     tls: OnceLock<rustls::ClientConfig>,
     /// The SDK asks for a connector on every attempt; one pool per setting keeps
     /// connections alive between requests.
@@ -72,9 +71,9 @@ impl Http1Client {
 /// rustls with ring's provider and its safe defaults (TLS 1.2 and 1.3), trusting
 /// only the certificates in `roots`. That every compiled-in root parses and is a
 /// usable anchor is checked by `aws::tests`, so none is dropped here in a Lambda.
-fn tls_config(roots: &[u8]) -> rustls::ClientConfig {
+fn tls_config(roots: &[&'static [u8]]) -> rustls::ClientConfig {
     let mut store = RootCertStore::empty();
-    store.add_parsable_certificates(CertificateDer::pem_slice_iter(roots).filter_map(Result::ok));
+    store.add_parsable_certificates(roots.iter().map(|der| CertificateDer::from(*der)));
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
@@ -264,12 +263,13 @@ mod tests {
     use hyper::service::service_fn;
     use hyper_util::rt::TokioIo;
     use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
     use tokio::net::TcpListener;
     use tokio_rustls::TlsAcceptor;
 
     use super::*;
 
-    const TEST_CA: &[u8] = include_bytes!("testdata/test-ca.pem");
+    const TEST_CA: &[&[u8]] = &[include_bytes!("testdata/test-ca.der")];
     const LOCALHOST_CERT: &[u8] = include_bytes!("testdata/localhost.pem");
     const LOCALHOST_KEY: &[u8] = include_bytes!("testdata/localhost.key");
 
@@ -370,7 +370,7 @@ mod tests {
     /// attempt per call unless `retries`.
     fn dynamo(
         url: &str,
-        roots: &'static [u8],
+        roots: &'static [&'static [u8]],
         read_timeout: Option<Duration>,
         retries: bool,
     ) -> aws_sdk_dynamodb::Client {
