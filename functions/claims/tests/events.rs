@@ -81,15 +81,8 @@ async fn the_bucket_events_read_a_dropped_file_once_and_ignore_the_rest() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/claims-s3/one-visit.837"),
     )
     .unwrap();
-    e.deps
-        .files
-        .put(
-            "inbound/acme/2026-03-20 batch 501.837",
-            "application/edi-x12",
-            body.into(),
-        )
-        .await
-        .unwrap();
+    e.drop_file("inbound/acme/2026-03-20 batch 501.837", body)
+        .await;
     for round in 0..2 {
         for (name, text) in samples("claims-s3") {
             let event: claims::S3Event = serde_json::from_str(&text).unwrap();

@@ -258,15 +258,8 @@ async fn a_clearinghouse_drop_files_each_claim_with_its_providers_organisation()
     nobody.billing_npi = "1234567890".into();
     nobody.rendering_npi = None;
     let file = professional(21, &[Spec::office_visit("S-1", "20260312"), theirs, nobody]);
-    e.deps
-        .files
-        .put(
-            "inbound/acme/2026-03-20 batch.837",
-            "application/edi-x12",
-            file.into_bytes().into(),
-        )
-        .await
-        .unwrap();
+    e.drop_file("inbound/acme/2026-03-20 batch.837", file.into_bytes())
+        .await;
     let report = e.object_created("inbound/acme/2026-03-20 batch.837").await;
     let outcome = serde_json::to_value(&report).unwrap();
     assert_eq!(outcome["records"][0]["outcome"], "read", "{outcome}");
@@ -315,11 +308,7 @@ async fn a_clearinghouse_drop_reads_its_providers_in_one_request_and_nothing_els
         ],
     );
     let key = "inbound/acme/2026-03-21.837";
-    e.deps
-        .files
-        .put(key, "application/edi-x12", file.into_bytes().into())
-        .await
-        .unwrap();
+    e.drop_file(key, file.into_bytes()).await;
     let slow = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(1));
     e.deps.records = slow.clone();
     let outcome = serde_json::to_value(e.object_created(key).await).unwrap();
@@ -354,11 +343,7 @@ async fn a_drop_delivered_twice_at_once_is_read_once() {
         ],
     );
     let key = "inbound/acme/2026-03-22.837";
-    e.deps
-        .files
-        .put(key, "application/edi-x12", file.into_bytes().into())
-        .await
-        .unwrap();
+    e.drop_file(key, file.into_bytes()).await;
     let (first, second) = tokio::join!(e.object_created(key), e.object_created(key));
     let mut outcomes: Vec<String> = [first, second]
         .iter()

@@ -191,6 +191,15 @@ impl Env {
         self.get_file(&id, SUNRISE_ORG, "provider_user").await
     }
 
+    /// A clearinghouse drops `bytes` (an 837) into the claims bucket at `key`.
+    pub async fn drop_file(&self, key: &str, bytes: Vec<u8>) {
+        self.deps
+            .files
+            .put(key, "application/edi-x12", bytes.into())
+            .await
+            .unwrap();
+    }
+
     /// What S3 sends when `key` lands in the claims bucket.
     pub async fn object_created(&self, key: &str) -> claims::intake::Report {
         let event = claims::intake::object_created(
