@@ -15,8 +15,8 @@ use lopdf::{Dictionary, Document, Object, ObjectId, decode_text_string};
 const MAX_DEPTH: usize = 16;
 
 /// Appends a line per filled field to `out`, until it holds `max_bytes`; at
-/// most `max_fields` fields are visited. Returns the number of lines added.
-pub(super) fn read(doc: &Document, out: &mut String, max_bytes: usize, max_fields: usize) -> usize {
+/// most `max_fields` fields are visited.
+pub(super) fn read(doc: &Document, out: &mut String, max_bytes: usize, max_fields: usize) {
     let fields = doc
         .catalog()
         .ok()
@@ -30,12 +30,10 @@ pub(super) fn read(doc: &Document, out: &mut String, max_bytes: usize, max_field
         max_bytes,
         fields_left: max_fields,
         seen: HashSet::new(),
-        lines: 0,
     };
     for field in fields.into_iter().flatten() {
         walk.field(field, None, 0);
     }
-    walk.lines
 }
 
 struct Walk<'a, 'o> {
@@ -45,7 +43,6 @@ struct Walk<'a, 'o> {
     fields_left: usize,
     /// Fields already read: a /Kids loop is read once.
     seen: HashSet<ObjectId>,
-    lines: usize,
 }
 
 impl<'a> Walk<'a, '_> {
@@ -74,7 +71,6 @@ impl<'a> Walk<'a, '_> {
             self.out.push_str(label);
             self.out.push_str(": ");
             self.out.push_str(&value);
-            self.lines += 1;
         }
         if let Ok(kids) = dict.get_deref(b"Kids", self.doc).and_then(Object::as_array) {
             for kid in kids {

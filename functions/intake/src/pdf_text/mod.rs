@@ -183,7 +183,8 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<PdfText, Problem
     let room = limits.max_text_bytes.saturating_sub(out.text.len() + 2);
     if room > 0 && !timed_out {
         let mut fields = String::new();
-        if form::read(&doc, &mut fields, room, MAX_FORM_FIELDS) > 0 {
+        form::read(&doc, &mut fields, room, MAX_FORM_FIELDS);
+        if !fields.is_empty() {
             out.append(&fields);
             if out.text.len() > limits.max_text_bytes {
                 out.cut(limits);
