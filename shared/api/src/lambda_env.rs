@@ -69,8 +69,10 @@ impl LambdaEnv {
     }
 
     /// Every queue with a `QUEUE_URL_<NAME>` variable; a send to a queue without
-    /// one fails naming the variable.
+    /// one fails naming the variable. The stack's table stream relays the outbox
+    /// (`outbox-relay`), so writers leave their events to it; the sweepers' relay
+    /// of events left over still sends.
     pub fn queues(&self) -> Arc<SqsWorkQueue> {
-        Arc::new(SqsWorkQueue::from_env(&self.sdk))
+        Arc::new(SqsWorkQueue::from_env(&self.sdk).with_table_stream_relay())
     }
 }

@@ -1,12 +1,21 @@
 //! The transactional outbox: an event is stored in the same transaction as the
-//! change that caused it, then sent to its queue and removed. A crash between
-//! the two leaves the event stored; the sweeper's [`relay`] sends it later. So a
-//! change is never published without being stored, nor stored without being
-//! published. Consumers de-duplicate on the event id (sends use it as the
-//! de-duplication id, and redelivery is normal on SQS).
+//! change that caused it, then sent to its queue and removed. So a change is
+//! never published without being stored, nor stored without being published.
+//! Consumers de-duplicate on the event id (sends use it as the de-duplication
+//! id, and redelivery is normal on SQS).
+//!
+//! Who sends a stored event depends on the store:
+//! - in the AWS stack, the table's stream hands each new outbox row to the
+//!   `outbox-relay` function ([`relay_stored`]), off the writer's request: the
+//!   writer's answer does not wait for the queue;
+//! - on the embedded store (`mso serve`), which has no stream, the writer sends
+//!   its events itself after its commit ([`publish`]).
+//!
+//! Either way a crash before the send leaves the event stored, and the
+//! sweepers' [`relay`] sends what is older than their grace period.
 
 use jiff::Timestamp;
-use mso_store::{Condition, Query, Record, RecordStore, StoreError, WorkQueue, WriteOp, keys};
+use mso_store::{Condition, Key, Query, Record, RecordStore, StoreError, WorkQueue, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::sortable_instant;
@@ -49,9 +58,13 @@ impl OutboxEvent {
     }
 }
 
-/// Sends events whose change is committed and removes them from the outbox. A
-/// failure is logged and left to the [`relay`]: the caller's change stands.
+/// Sends events whose change is committed and removes them from the outbox,
+/// unless the table's stream relays them ([`WorkQueue::fed_by_table_stream`]).
+/// A failure is logged and left to the [`relay`]: the caller's change stands.
 pub async fn publish(store: &dyn RecordStore, queue: &dyn WorkQueue, events: &[OutboxEvent]) {
+    if queue.fed_by_table_stream() {
+        return;
+    }
     for event in events {
         if let Err(e) = send_and_remove(store, queue, event).await {
             tracing::warn!(error = %e, queue = %event.queue, event_id = %event.id, "outbox event left for the relay");
@@ -71,6 +84,45 @@ async fn send_and_remove(
         .send_lazy(&event.queue, &event.body, &event.id)
         .await?;
     store.delete_lazy(&event.key()).await
+}
+
+/// Whether [`relay_stored`] found the event still in the outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relayed {
+    /// Sent, then removed.
+    Sent,
+    /// Already sent and removed (by the sweepers' [`relay`], or by an earlier
+    /// delivery of the same stream record).
+    Gone,
+}
+
+/// Sends the outbox event stored under `key` and removes it: what the table's
+/// stream asks for each new outbox row. `None` for a key outside every outbox
+/// (the stream's filter lets only outbox rows through; anything else is no
+/// event of ours).
+pub async fn relay_stored(
+    store: &dyn RecordStore,
+    queue: &dyn WorkQueue,
+    key: &Key,
+) -> Option<Result<Relayed, StoreError>> {
+    if !key.pk.starts_with(keys::OUTBOX_PARTITION_PREFIX) {
+        return None;
+    }
+    Some(relay_one(store, queue, key).await)
+}
+
+async fn relay_one(
+    store: &dyn RecordStore,
+    queue: &dyn WorkQueue,
+    key: &Key,
+) -> Result<Relayed, StoreError> {
+    let Some(record) = store.get(key).await? else {
+        return Ok(Relayed::Gone);
+    };
+    let event: OutboxEvent = serde_json::from_value(record.body)
+        .map_err(|e| StoreError::backend("reading an outbox event", e))?;
+    send_and_remove(store, queue, &event).await?;
+    Ok(Relayed::Sent)
 }
 
 /// Sends what is still in `queue_name`'s outbox from before `older_than` (events

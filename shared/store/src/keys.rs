@@ -115,8 +115,12 @@ pub fn outbox(queue: &str, at: &str, event_id: &str) -> Key {
 }
 
 pub fn outbox_partition(queue: &str) -> String {
-    format!("OUTBOX#{queue}")
+    format!("{OUTBOX_PARTITION_PREFIX}{queue}")
 }
+
+/// What every outbox partition starts with: the table stream's filter for
+/// `outbox-relay` (infra/template.yaml) matches it.
+pub const OUTBOX_PARTITION_PREFIX: &str = "OUTBOX#";
 
 pub fn prior_auth(id: &str) -> Key {
     Key::new(prior_auth_partition(id), "PA")

@@ -64,4 +64,12 @@ pub trait WorkQueue: Send + Sync {
     ) -> Result<Vec<QueueMessage>, StoreError>;
 
     async fn delete(&self, queue: &str, receipt: &str) -> Result<(), StoreError>;
+
+    /// Whether the table's stream delivers the events a writer stores in the
+    /// outbox (the AWS stack's `outbox-relay` function, triggered by each new
+    /// outbox row), so the writer leaves them to it instead of sending them
+    /// after its commit. The embedded store has no stream: its writers send.
+    fn fed_by_table_stream(&self) -> bool {
+        false
+    }
 }

@@ -57,6 +57,19 @@ pub struct DynamoRecordStore {
 }
 
 impl DynamoRecordStore {
+    /// The record key of a DynamoDB stream record's `Keys` (as Lambda delivers
+    /// them: `{"pk": {"S": ..}, "sk": {"S": ..}}`); `None` when either is
+    /// missing or not a string (no item of this table).
+    pub fn key_of_stream_record(
+        keys: &HashMap<String, serde_dynamo::AttributeValue>,
+    ) -> Option<Key> {
+        let text = |name| match keys.get(name) {
+            Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+            _ => None,
+        };
+        Some(Key::new(text(PK)?, text(SK)?))
+    }
+
     /// A store over `table`, with a client built from `sdk` (see [`super::sdk_config`]).
     /// Every function of a stack gets the same `cursor_key` (`CURSOR_KEY`), so a
     /// paging cursor from one instance works on another.

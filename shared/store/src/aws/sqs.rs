@@ -34,6 +34,7 @@ const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
 pub struct SqsWorkQueue {
     client: Client,
     urls: HashMap<String, String>,
+    fed_by_table_stream: bool,
 }
 
 impl SqsWorkQueue {
@@ -43,7 +44,18 @@ impl SqsWorkQueue {
     }
 
     pub fn from_client(client: Client, urls: HashMap<String, String>) -> Self {
-        SqsWorkQueue { client, urls }
+        SqsWorkQueue {
+            client,
+            urls,
+            fed_by_table_stream: false,
+        }
+    }
+
+    /// The queues of a stack whose table's stream relays the outbox (every
+    /// Lambda of infra/template.yaml): see [`WorkQueue::fed_by_table_stream`].
+    pub fn with_table_stream_relay(mut self) -> Self {
+        self.fed_by_table_stream = true;
+        self
     }
 
     /// Reads every `QUEUE_URL_<NAME>` variable; the logical name is `<NAME>` in
@@ -187,6 +199,10 @@ impl WorkQueue for SqsWorkQueue {
             .await
             .map_err(|e| classify("SQS DeleteMessage", e))?;
         Ok(())
+    }
+
+    fn fed_by_table_stream(&self) -> bool {
+        self.fed_by_table_stream
     }
 }
 
