@@ -1,0 +1,291 @@
+//! The outbox relay on the table stream's records: on the embedded store, then
+//! on DynamoDB and SQS in moto. Each test stores events as a writer does (in a
+//! transaction, `OutboxEvent::stage`) and hands the relay the stream record of
+//! each new row, in the shape of events/outbox-relay/.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mso_api::outbox::{self, OutboxEvent};
+use mso_store::embedded::Embedded;
+use mso_store::{Key, Query, QueueMessage, ReceiveOptions, RecordStore, StoreError, WorkQueue};
+use outbox_relay::{Deps, DynamoDbEvent, handle};
+use serde_json::{Value, json};
+
+const AUTH_EVENTS: &str = "auth-events";
+
+fn at() -> jiff::Timestamp {
+    "2026-03-02T17:05:00Z".parse().unwrap()
+}
+
+/// An event as a writer stores it with its change.
+async fn stored(records: &dyn RecordStore, body: &str) -> OutboxEvent {
+    let event = OutboxEvent::new(AUTH_EVENTS, body.to_string(), at());
+    records
+        .transact(vec![event.stage().unwrap()])
+        .await
+        .unwrap();
+    event
+}
+
+/// The stored row's key, as the outbox lays it out.
+async fn row_keys(records: &dyn RecordStore) -> Vec<Key> {
+    let page = records
+        .query(Query::primary(
+            mso_store::keys::outbox_partition(AUTH_EVENTS),
+            "",
+        ))
+        .await
+        .unwrap();
+    page.records.into_iter().map(|r| r.key).collect()
+}
+
+/// The stream's batch for `keys` (inserts), shaped as the sample.
+fn batch(keys: &[(&Key, &str)]) -> DynamoDbEvent {
+    let sample: Value = serde_json::from_str(include_str!(
+        "../../../events/outbox-relay/auth-event-stored.json"
+    ))
+    .unwrap();
+    let records: Vec<Value> = keys
+        .iter()
+        .enumerate()
+        .map(|(n, (key, name))| {
+            let mut record = sample["Records"][0].clone();
+            record["eventName"] = json!(name);
+            record["dynamodb"]["Keys"] = json!({"pk": {"S": key.pk}, "sk": {"S": key.sk}});
+            record["dynamodb"]["SequenceNumber"] = json!(format!("{}", 1000 + n));
+            record
+        })
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+fn failed(response: &outbox_relay::DynamoDbBatchResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone().unwrap_or_default())
+        .collect()
+}
+
+async fn received(queue: &dyn WorkQueue) -> Vec<QueueMessage> {
+    let options = ReceiveOptions {
+        max_messages: 10,
+        wait: Duration::ZERO,
+        ..ReceiveOptions::default()
+    };
+    queue.receive(AUTH_EVENTS, options).await.unwrap()
+}
+
+struct Local {
+    deps: Deps,
+    _dir: tempfile::TempDir,
+}
+
+fn local() -> Local {
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = Embedded::open(dir.path(), "http://127.0.0.1:9".into()).unwrap();
+    Local {
+        deps: Deps {
+            records: embedded.records(),
+            queue: embedded.queue(),
+        },
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn a_new_outbox_row_is_sent_to_its_queue_and_removed() {
+    let local = local();
+    let event = stored(local.deps.records.as_ref(), r#"{"auth":"PA-7K3Q9M"}"#).await;
+    let keys = row_keys(local.deps.records.as_ref()).await;
+    assert_eq!(keys.len(), 1);
+
+    let response = handle(&local.deps, batch(&[(&keys[0], "INSERT")])).await;
+
+    assert!(failed(&response).is_empty());
+    let messages = received(local.deps.queue.as_ref()).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].body, event.body);
+    assert!(row_keys(local.deps.records.as_ref()).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_record_delivered_again_sends_nothing_twice() {
+    let local = local();
+    stored(local.deps.records.as_ref(), r#"{"auth":"PA-7K3Q9M"}"#).await;
+    let key = row_keys(local.deps.records.as_ref()).await.remove(0);
+    let record = batch(&[(&key, "INSERT")]);
+
+    assert!(failed(&handle(&local.deps, record.clone()).await).is_empty());
+    // Lambda retries a batch from its first failure: the rows after it that
+    // went through come again, and are found gone.
+    assert!(failed(&handle(&local.deps, record).await).is_empty());
+
+    assert_eq!(received(local.deps.queue.as_ref()).await.len(), 1);
+}
+
+#[tokio::test]
+async fn removals_and_rows_outside_the_outbox_are_no_work() {
+    let local = local();
+    stored(local.deps.records.as_ref(), r#"{"auth":"PA-7K3Q9M"}"#).await;
+    let outbox_row = row_keys(local.deps.records.as_ref()).await.remove(0);
+    let auth = mso_store::keys::prior_auth("PA-7K3Q9M");
+    local
+        .deps
+        .records
+        .transact(vec![mso_store::WriteOp::Put {
+            record: mso_store::Record::new(auth.clone(), json!({"status": "approved"})),
+            condition: mso_store::Condition::Absent,
+        }])
+        .await
+        .unwrap();
+
+    let response = handle(
+        &local.deps,
+        batch(&[(&outbox_row, "REMOVE"), (&auth, "INSERT")]),
+    )
+    .await;
+
+    assert!(failed(&response).is_empty());
+    assert!(received(local.deps.queue.as_ref()).await.is_empty());
+    assert_eq!(
+        row_keys(local.deps.records.as_ref()).await,
+        vec![outbox_row]
+    );
+    assert!(local.deps.records.get(&auth).await.unwrap().is_some());
+}
+
+/// A queue that refuses every send (SQS unavailable).
+struct Refusing;
+
+#[async_trait]
+impl WorkQueue for Refusing {
+    async fn send(&self, _: &str, _: &str, _: &str) -> Result<String, StoreError> {
+        Err(StoreError::unavailable("SQS SendMessage", "SQS is down"))
+    }
+    async fn receive(&self, _: &str, _: ReceiveOptions) -> Result<Vec<QueueMessage>, StoreError> {
+        Ok(vec![])
+    }
+    async fn delete(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_send_reports_its_record_and_keeps_the_event() {
+    let local = local();
+    stored(local.deps.records.as_ref(), r#"{"auth":"PA-7K3Q9M"}"#).await;
+    stored(local.deps.records.as_ref(), r#"{"auth":"PA-8M4R0N"}"#).await;
+    let keys = row_keys(local.deps.records.as_ref()).await;
+    let deps = Deps {
+        records: local.deps.records.clone(),
+        queue: Arc::new(Refusing),
+    };
+
+    let response = handle(&deps, batch(&[(&keys[0], "INSERT"), (&keys[1], "INSERT")])).await;
+
+    let mut failures = failed(&response);
+    failures.sort();
+    assert_eq!(failures, ["1000", "1001"]);
+    assert_eq!(row_keys(local.deps.records.as_ref()).await, keys);
+}
+
+/// A writer whose queue is fed by the table's stream leaves its events in the
+/// outbox for the relay; one without (the embedded store) sends them itself.
+#[tokio::test]
+async fn writers_leave_their_events_to_the_stream_only_where_there_is_one() {
+    struct FedByStream(Arc<dyn WorkQueue>);
+    #[async_trait]
+    impl WorkQueue for FedByStream {
+        async fn send(&self, q: &str, b: &str, d: &str) -> Result<String, StoreError> {
+            self.0.send(q, b, d).await
+        }
+        async fn receive(
+            &self,
+            q: &str,
+            o: ReceiveOptions,
+        ) -> Result<Vec<QueueMessage>, StoreError> {
+            self.0.receive(q, o).await
+        }
+        async fn delete(&self, q: &str, r: &str) -> Result<(), StoreError> {
+            self.0.delete(q, r).await
+        }
+        fn fed_by_table_stream(&self) -> bool {
+            true
+        }
+    }
+    let local = local();
+    let records = local.deps.records.as_ref();
+    let streamed = FedByStream(local.deps.queue.clone());
+
+    let event = stored(records, r#"{"auth":"PA-7K3Q9M"}"#).await;
+    outbox::publish(records, &streamed, std::slice::from_ref(&event)).await;
+    assert!(received(local.deps.queue.as_ref()).await.is_empty());
+    assert_eq!(row_keys(records).await.len(), 1);
+
+    outbox::publish(records, local.deps.queue.as_ref(), &[event]).await;
+    assert_eq!(received(local.deps.queue.as_ref()).await.len(), 1);
+    assert!(row_keys(records).await.is_empty());
+}
+
+/// On DynamoDB and SQS (moto): the stream's record names the row the adapter
+/// wrote; the message lands on the queue with its de-duplication id, and the
+/// row is gone.
+#[tokio::test]
+async fn on_moto_the_relay_sends_the_stored_event_and_removes_its_row() {
+    use aws_sdk_dynamodb::config::Credentials;
+    use mso_store::aws::{self, DynamoRecordStore, SqsWorkQueue};
+    let Some(moto) = mso_testkit::moto::Moto::start() else {
+        return;
+    };
+    let sdk = aws::sdk_config_for(
+        "us-east-1",
+        Some(&moto.endpoint),
+        Credentials::new("testing", "testing", None, None, "moto"),
+    );
+    aws::create_table(&aws_sdk_dynamodb::Client::new(&sdk), "mso-relay")
+        .await
+        .unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name("mso-sunrise-auth-events")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let records = Arc::new(DynamoRecordStore::new(
+        &sdk,
+        "mso-relay",
+        mso_store::CursorKey::from_secret(&[7; 32]).unwrap(),
+    ));
+    // As in the stack: its queues are fed by the table's stream, so the
+    // writer's publish sends nothing, and the relay's send does.
+    let queue = Arc::new(
+        SqsWorkQueue::new(&sdk, HashMap::from([(AUTH_EVENTS.to_string(), url)]))
+            .with_table_stream_relay(),
+    );
+    let deps = Deps { records, queue };
+    let event = stored(deps.records.as_ref(), r#"{"auth":"PA-7K3Q9M"}"#).await;
+    outbox::publish(
+        deps.records.as_ref(),
+        deps.queue.as_ref(),
+        std::slice::from_ref(&event),
+    )
+    .await;
+    assert!(received(deps.queue.as_ref()).await.is_empty());
+    let keys = row_keys(deps.records.as_ref()).await;
+    assert_eq!(keys.len(), 1);
+
+    let response = handle(&deps, batch(&[(&keys[0], "INSERT")])).await;
+
+    assert!(failed(&response).is_empty(), "{response:?}");
+    let messages = received(deps.queue.as_ref()).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].body, event.body);
+    assert!(row_keys(deps.records.as_ref()).await.is_empty());
+}
