@@ -25,6 +25,7 @@ PACKAGES=(
   claims
   intake
   disputes
+  outbox-relay
 )
 FUNCTIONS=(
   eligibility
@@ -40,6 +41,7 @@ FUNCTIONS=(
   intake-s3
   disputes
   disputes-sweeper
+  outbox-relay
 )
 
 arch=arm64

@@ -4,8 +4,9 @@
 //! an IPA, each function with exactly the environment the template sets it, and
 //! each triggered as AWS would: API Gateway events from events/, S3 notifications
 //! for objects put in the bucket its event source names (the key within its
-//! filter), SQS batches received from the queue its event source names, and its
-//! schedule. A renamed resource, a variable a function reads that the template
+//! filter), SQS batches received from the queue its event source names, the
+//! table stream's new outbox rows (as its event source's filter passes them),
+//! and its schedule. A renamed resource, a variable a function reads that the template
 //! does not set, or a sample naming a bucket no event source delivers fails here,
 //! not at deploy.
 //!
@@ -156,6 +157,13 @@ async fn story() -> anyhow::Result<bool> {
         .await?;
     ensure!(status == 202, "claim: {status} {claim}");
     let claim_id = claim["id"].as_str().context("claim id")?.to_string();
+    // The claim's work item reaches its queue through the table's stream (the
+    // auth's and the documents' events, stored before it, go with it).
+    let relayed = aws.stream("outbox-relay", BILLED).await?;
+    ensure!(
+        relayed >= 2,
+        "outbox-relay sent {relayed} events, expected at least the auth's and the claim's"
+    );
     let handled = aws.sqs("claims-edits", BILLED).await?;
     ensure!(
         handled == 1,
@@ -244,6 +252,13 @@ async fn story() -> anyhow::Result<bool> {
         "the clerk's queue: {status} {list}, item {item}"
     );
 
+    // Every event of the story is relayed; the outbox is empty.
+    aws.stream("outbox-relay", DISPUTED).await?;
+    ensure!(
+        aws.outbox().await?.is_empty(),
+        "events left in the outbox after the relay"
+    );
+
     let functions: BTreeSet<String> = aws
         .stack
         .resources("AWS::Serverless::Function")
@@ -308,6 +323,9 @@ fn at(event: &mut Value, base: &str, id: &str) {
 /// its functions.
 struct Deployed {
     stack: Stack,
+    table: String,
+    /// The table's stream (moto's ARN for it), for the stream event source.
+    stream_arn: String,
     sdk: SdkConfig,
     endpoint: String,
     /// Queue ARN -> URL, for the SQS event sources.
@@ -345,8 +363,9 @@ impl Deployed {
             tables.len()
         );
         let (logical, table) = &tables[0];
-        let table = create_table(&stack, &sdk, &table["Properties"]).await?;
+        let (table, stream_arn) = create_table(&stack, &sdk, &table["Properties"]).await?;
         stack.set_ref(logical, &table);
+        stack.set_att(logical, "StreamArn", &stream_arn);
         let s3 = aws_sdk_s3::Client::new(&sdk);
         for (logical, bucket) in stack.resources("AWS::S3::Bucket") {
             let name = stack
@@ -377,7 +396,7 @@ impl Deployed {
         // The IPA's roster, as `mso import` loads it.
         let records = mso_store::aws::DynamoRecordStore::new(
             &sdk,
-            table,
+            table.clone(),
             mso_store::CursorKey::from_secret(secret.as_bytes())?,
         );
         let policy = mso_api::policies::load(IPA)?;
@@ -385,6 +404,8 @@ impl Deployed {
 
         Ok(Deployed {
             stack,
+            table,
+            stream_arn,
             sdk,
             endpoint: moto.endpoint.clone(),
             queue_urls,
@@ -659,6 +680,86 @@ impl Deployed {
         Ok(handled)
     }
 
+    /// The keys of the outbox rows in the table: what the table's stream
+    /// reports as inserted (the relay removes each row it sends).
+    async fn outbox(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let scan = aws_sdk_dynamodb::Client::new(&self.sdk)
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :outbox)")
+            .expression_attribute_values(
+                ":outbox",
+                ddb::AttributeValue::S(mso_store::keys::OUTBOX_PARTITION_PREFIX.into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await?;
+        let text = |item: &HashMap<String, ddb::AttributeValue>, name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        Ok(scan
+            .items()
+            .iter()
+            .map(|item| (text(item, "pk"), text(item, "sk")))
+            .collect())
+    }
+
+    /// Lambda's DynamoDB stream event source: the outbox rows inserted so far,
+    /// each in the sample's shape, handed over if the source's filter passes an
+    /// INSERT of its key. Returns how many the function relayed.
+    async fn stream(&self, function: &str, now: &str) -> anyhow::Result<usize> {
+        let resource = &self.stack.template["Resources"][function_resource(function).as_str()];
+        let source = resource["Properties"]["Events"]
+            .as_hash()
+            .into_iter()
+            .flatten()
+            .map(|(_, e)| e)
+            .find(|e| e["Type"].as_str() == Some("DynamoDB"))
+            .with_context(|| format!("{function} has no DynamoDB stream event source"))?;
+        let stream = self
+            .stack
+            .resolve(&source["Properties"]["Stream"])
+            .map_err(anyhow::Error::msg)?;
+        ensure!(
+            stream == self.stream_arn,
+            "{function} reads {stream}, not the table's stream"
+        );
+        let patterns: Vec<Value> = source["Properties"]["FilterCriteria"]["Filters"]
+            .as_vec()
+            .into_iter()
+            .flatten()
+            .map(|f| serde_json::from_str(f["Pattern"].as_str().unwrap_or_default()))
+            .collect::<Result<_, _>>()?;
+        let shape = sample(function, "auth-event-stored.json")?;
+        let mut records = Vec::new();
+        for (n, (pk, sk)) in self.outbox().await?.into_iter().enumerate() {
+            let mut record = shape["Records"][0].clone();
+            record["eventName"] = json!("INSERT");
+            record["eventID"] = json!(format!("smoke-{n}"));
+            record["eventSourceARN"] = json!(stream);
+            record["dynamodb"]["Keys"] = json!({"pk": {"S": pk}, "sk": {"S": sk}});
+            record["dynamodb"]["SequenceNumber"] = json!(format!("{}", 100 + n));
+            ensure!(
+                patterns.iter().any(|p| passes(p, &record)),
+                "{function}'s stream filter does not pass the outbox row {pk}"
+            );
+            records.push(record);
+        }
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let count = records.len();
+        let answer = self
+            .invoke(function, &json!({ "Records": records }), now)
+            .await?;
+        let failed = answer["batchItemFailures"].as_array().map_or(0, Vec::len);
+        ensure!(failed == 0, "{function} failed records: {answer}");
+        Ok(count)
+    }
+
     /// The schedule's event: the function must have a schedule in the template.
     async fn scheduled(&self, function: &str, now: &str) -> anyhow::Result<Value> {
         let resource = &self.stack.template["Resources"][function_resource(function).as_str()];
@@ -673,8 +774,32 @@ impl Deployed {
     }
 }
 
-/// The table as the template declares it: its name, keys and indexes.
-async fn create_table(stack: &Stack, sdk: &SdkConfig, props: &Yaml) -> anyhow::Result<String> {
+/// Whether a Lambda event filter `pattern` passes `event`: every field the
+/// pattern names must match one of its values, where a value is a literal or
+/// `{"prefix": ..}` (what the template's filters use).
+fn passes(pattern: &Value, event: &Value) -> bool {
+    match pattern {
+        Value::Object(fields) => fields
+            .iter()
+            .all(|(name, inner)| passes(inner, &event[name.as_str()])),
+        Value::Array(options) => options.iter().any(|option| match option {
+            Value::Object(rule) => match (rule.get("prefix"), event.as_str()) {
+                (Some(Value::String(prefix)), Some(value)) => value.starts_with(prefix.as_str()),
+                _ => false,
+            },
+            literal => literal == event,
+        }),
+        _ => false,
+    }
+}
+
+/// The table as the template declares it: its name, keys, indexes and stream.
+/// Returns its name and its stream's ARN.
+async fn create_table(
+    stack: &Stack,
+    sdk: &SdkConfig,
+    props: &Yaml,
+) -> anyhow::Result<(String, String)> {
     let name = stack
         .resolve(&props["TableName"])
         .map_err(anyhow::Error::msg)?;
@@ -726,11 +851,27 @@ async fn create_table(stack: &Stack, sdk: &SdkConfig, props: &Yaml) -> anyhow::R
                 .build()?,
         );
     }
-    request
+    let view = text(&props["StreamSpecification"]["StreamViewType"]);
+    ensure!(
+        !view.is_empty(),
+        "the table has no stream: the outbox relay needs it"
+    );
+    request = request.stream_specification(
+        ddb::StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(ddb::StreamViewType::from(view.as_str()))
+            .build()?,
+    );
+    let created = request
         .send()
         .await
         .with_context(|| format!("table {name}"))?;
-    Ok(name)
+    let stream = created
+        .table_description()
+        .and_then(|t| t.latest_stream_arn())
+        .context("moto gave the table no stream")?
+        .to_string();
+    Ok((name, stream))
 }
 
 /// Every queue, dead-letter queues first (a queue's redrive policy names its
@@ -860,6 +1001,10 @@ mod lambda {
                 } else {
                     json!(disputes::sweeper::sweep(&deps, now).await?)
                 }
+            }
+            "outbox-relay" => {
+                let deps = outbox_relay::aws_deps().context("cold start")?;
+                json!(outbox_relay::handle(&deps, serde_json::from_str(&event)?).await)
             }
             "intake" | "intake-s3" => {
                 let mut deps = intake::aws_deps().context("cold start")?;
