@@ -170,6 +170,10 @@ const NOTES: &str = "DOC-7K3Q9M2P4X";
 const CLAIM: &str = "CLM-7K3Q9M2P4X";
 /// The claim the meter's dispute names.
 const DISPUTED_CLAIM: &str = "CLM-8M4R0N3Q5Y";
+/// The outbox event `events/outbox-relay/auth-event-stored.json` names, and when
+/// it was stored (its row's sort key starts with the instant).
+const OUTBOX_EVENT: &str = "0195a7c3-1e2f-7a44-9c1d-5b6e7f8a9b0c";
+const OUTBOX_EVENT_AT: &str = "2026-03-02T17:05:00Z";
 
 const CREATED: &str = r#""statusCode":201"#;
 const OK: &str = r#""statusCode":200"#;
@@ -338,6 +342,22 @@ const FUNCTIONS: &[Function] = &[
             DISPUTE_EVENTS,
         ],
         setup: Some(received_faxes),
+    },
+    Function {
+        name: "outbox-relay",
+        package: "outbox-relay",
+        bin: "outbox-relay",
+        event: "events/outbox-relay/auth-event-stored.json",
+        fresh: &[OUTBOX_EVENT],
+        expect: r#""batchItemFailures":[]"#,
+        again: r#""batchItemFailures":[]"#,
+        env: &[
+            AUTH_EVENTS,
+            DISPUTE_EVENTS,
+            CLAIM_EDITS,
+            CLAIM_READJUDICATION,
+        ],
+        setup: Some(stored_events),
     },
 ];
 
@@ -573,6 +593,24 @@ fn received_faxes(stack: &Stack) -> Setup<'_> {
             bucket
                 .put(&format!("{name}.pdf"), "application/pdf", pdf.clone())
                 .await?;
+        }
+        Ok(())
+    })
+}
+
+/// outbox-relay: per spawn, an auth's event in the outbox, as a writer stores
+/// it with its change; the meter's event is the stream's record of its row.
+fn stored_events(stack: &Stack) -> Setup<'_> {
+    use mso_api::outbox::OutboxEvent;
+    Box::pin(async move {
+        for k in 0..stack.spawns {
+            let event = OutboxEvent {
+                queue: "auth-events".into(),
+                id: fresh(OUTBOX_EVENT, k),
+                body: format!(r#"{{"auth_id":"{AUTH}","kind":"approved"}}"#),
+                at: OUTBOX_EVENT_AT.parse()?,
+            };
+            stack.records.transact(vec![event.stage()?]).await?;
         }
         Ok(())
     })
