@@ -34,8 +34,9 @@ mod price {
     /// CloudWatch Logs ingestion, per GB (storage, $0.03/GB-month, left out).
     pub const LOGS_GB: f64 = 0.50;
     /// Fixed per stack: the table's KMS key ($1/month), the JWT secret ($0.40),
-    /// and the template's 25 CloudWatch alarms ($0.10 each).
-    pub const FIXED_MONTH: f64 = 1.00 + 0.40 + 25.0 * 0.10;
+    /// and the template's 29 CloudWatch alarms ($0.10 each). The table stream's
+    /// reads by Lambda (the outbox relay) are free.
+    pub const FIXED_MONTH: f64 = 1.00 + 0.40 + 29.0 * 0.10;
 }
 
 /// Log bytes per invocation: Lambda's START/END/REPORT lines, our request and
@@ -103,6 +104,19 @@ mod volume {
     pub const INTAKE_ITEMS: f64 = PRIOR_AUTHS * 0.3 + CLAIMS * 0.02 + DISPUTES * 0.5;
     /// A clerk opens each item twice and files it once.
     pub const INTAKE_CLERK_CALLS: f64 = INTAKE_ITEMS * 3.0;
+    /// Events the jobs store in the outbox, which the outbox relay sends: one
+    /// per auth submitted or decided, two per claim (its work item, its
+    /// judgement), three per document verified (the owner's events), one per
+    /// dispute filed and per fifth read-or-decision, one per intake item and
+    /// per clerk's filing.
+    pub const OUTBOX_EVENTS: f64 = PRIOR_AUTHS
+        + PRIOR_AUTH_DECISIONS
+        + CLAIMS * 2.0
+        + DOCUMENTS * 3.0
+        + DISPUTES
+        + (DISPUTE_READS + DISPUTES) * 0.2
+        + INTAKE_ITEMS
+        + INTAKE_CLERK_CALLS * 0.3;
 }
 
 /// One kind of invocation.
@@ -195,23 +209,23 @@ fn invocations() -> Vec<Invocation> {
         // embedded store's fsync: an upper bound). Calls: idempotency claim,
         // counter, member, PCP and two providers, then one transaction of about
         // 9 items (auth 2 KB, list rows, timers, outbox, audit, idempotency
-        // completion; 2 WRU per KB in a transaction, plus gsi1 entries), the SQS
-        // send and the outbox delete.
-        http("prior-auth", "POST /v1/prior-auths", PRIOR_AUTHS, 256.0, 1.12, [6.0, 1.0, 0.0, 0.0, 1.0], 5.0, 26.0, 0.0, 0.0, 1.0),
+        // completion; 2 WRU per KB in a transaction, plus gsi1 entries). Its
+        // event leaves through the outbox relay (below), as every job's does.
+        http("prior-auth", "POST /v1/prior-auths", PRIOR_AUTHS, 256.0, 1.12, [6.0, 1.0, 0.0, 0.0, 0.0], 5.0, 26.0, 0.0, 0.0, 0.0),
         // Reads: the auth (up to 8 KB: 2 RRU) and the audit append. Own time
         // assumed as eligibility's.
         http("prior-auth", "GET /v1/prior-auths/{id}, UM queue", PRIOR_AUTH_READS, 256.0, 1.0, [2.0, 0.0, 0.0, 0.0, 0.0], 2.0, 2.0, 0.0, 0.0, 0.0),
-        http("prior-auth", "POST .../decision", PRIOR_AUTH_DECISIONS, 256.0, 1.12, [3.0, 1.0, 0.0, 0.0, 1.0], 4.0, 20.0, 0.0, 0.0, 1.0),
+        http("prior-auth", "POST .../decision", PRIOR_AUTH_DECISIONS, 256.0, 1.12, [3.0, 1.0, 0.0, 0.0, 0.0], 4.0, 20.0, 0.0, 0.0, 0.0),
         // JSON claim: like a prior-auth submit (idempotency, member, providers,
-        // one transaction: claim, rows, guard, outbox, audit; the work item to
-        // claim-edits through SQS).
-        http("claims", "POST /v1/claims", CLAIMS_JSON, 512.0, 1.12, [5.0, 1.0, 0.0, 0.0, 1.0], 4.0, 22.0, 0.0, 0.0, 1.0),
+        // one transaction: claim, rows, guard, outbox, audit; the work item
+        // reaches claim-edits through the outbox relay).
+        http("claims", "POST /v1/claims", CLAIMS_JSON, 512.0, 1.12, [5.0, 1.0, 0.0, 0.0, 0.0], 4.0, 22.0, 0.0, 0.0, 0.0),
         http("claims", "GET /v1/claims/{id}, list", CLAIM_READS, 512.0, 1.0, [3.0, 0.0, 0.0, 0.0, 0.0], 3.0, 2.0, 0.0, 0.0, 0.0),
         // An 837 file of CLAIMS_PER_FILE claims (per invocation): S3 object read,
         // the file's record, the providers read while the 999 is written, then
         // the 277CA; one transaction per 90 writes with eight in flight (so about
-        // one round here; the last one marks the file read), a work item per
-        // claim in SQS batches of 10. Own time: parse at 216 MB/s ("X12 837
+        // one round here; the last one marks the file read); each claim's work
+        // item goes through the outbox relay. Own time: parse at 216 MB/s ("X12 837
         // reader", 400 bytes a claim) plus building records, about 0.05 ms a
         // claim (assumed).
         Invocation {
@@ -221,17 +235,18 @@ fn invocations() -> Vec<Invocation> {
             per_invocation: CLAIMS_PER_FILE,
             memory_mb: 1024.0,
             own_ms: CLAIMS_PER_FILE * 0.05,
-            calls: [2.0, 1.0, 2.0, 0.0, 3.0],
+            calls: [2.0, 1.0, 2.0, 0.0, 0.0],
             rru: 2.0,
-            wru: CLAIMS_PER_FILE * 10.0,
+            wru: CLAIMS_PER_FILE * 9.0,
             s3_put: 2.0,
             s3_get: 1.0,
-            sqs: CLAIMS_PER_FILE / 10.0,
+            sqs: 0.0,
             http_api: true,
         },
         // Judging claims: SQS batches of 10 (BatchSize 10), members' groups
         // concurrently. Per claim: member, PCPs, auths, other claims (one Query
-        // each), one transaction (claim 3 KB, rows, member's turn), the outbox.
+        // each), one transaction (claim 3 KB, rows, member's turn, the
+        // judgement's event in the outbox).
         // Own time: 10,000 claims judged in 7.17 s on 2 shared cores, parsing and
         // storing included ("Claims"), about 0.7 ms a claim.
         Invocation {
@@ -241,20 +256,21 @@ fn invocations() -> Vec<Invocation> {
             per_invocation: 10.0,
             memory_mb: 256.0,
             own_ms: 10.0 * 0.7,
-            calls: [4.0, 1.0, 0.0, 0.0, 1.0],
+            calls: [4.0, 1.0, 0.0, 0.0, 0.0],
             rru: 10.0 * 6.0,
-            wru: 10.0 * 14.0,
+            wru: 10.0 * 13.0,
             s3_put: 0.0,
             s3_get: 0.0,
-            // Receive (one per batch) and delete (batched), plus the claims' events.
-            sqs: 2.0 + 10.0,
+            // Receive (one per batch) and delete (batched).
+            sqs: 2.0,
             http_api: false,
         },
         // Presign (document record, audit) then the client's PUT of the object.
         http("documents", "POST upload (presign)", DOCUMENTS, 256.0, 1.0, [3.0, 1.0, 0.0, 0.0, 0.0], 3.0, 8.0, 1.0, 0.0, 0.0),
         http("documents", "GET download (presign)", DOCUMENT_READS, 256.0, 1.0, [3.0, 0.0, 0.0, 0.0, 0.0], 3.0, 2.0, 0.0, 1.0, 0.0),
         // ObjectCreated: read the 500 KB object, verify (1.8 ms for 25 MB,
-        // "Document verification": a bound), mark it available, send the event.
+        // "Document verification": a bound), mark it available (the owner's
+        // events in the outbox).
         Invocation {
             function: "documents-verify",
             what: "S3 ObjectCreated",
@@ -262,16 +278,16 @@ fn invocations() -> Vec<Invocation> {
             per_invocation: 1.0,
             memory_mb: 512.0,
             own_ms: 1.8,
-            calls: [1.0, 1.0, 0.0, 1.0, 1.0],
+            calls: [1.0, 1.0, 0.0, 1.0, 0.0],
             rru: 2.0,
-            wru: 8.0,
+            wru: 5.0,
             s3_put: 0.0,
             s3_get: 1.0,
-            sqs: 3.0,
+            sqs: 0.0,
             http_api: false,
         },
-        http("disputes", "POST /v1/disputes", DISPUTES, 256.0, 1.12, [5.0, 1.0, 0.0, 0.0, 1.0], 5.0, 22.0, 0.0, 0.0, 1.0),
-        http("disputes", "reads and decisions", DISPUTE_READS + DISPUTES, 256.0, 1.0, [3.0, 0.2, 0.0, 0.0, 0.2], 3.0, 6.0, 0.0, 0.0, 0.2),
+        http("disputes", "POST /v1/disputes", DISPUTES, 256.0, 1.12, [5.0, 1.0, 0.0, 0.0, 0.0], 5.0, 22.0, 0.0, 0.0, 0.0),
+        http("disputes", "reads and decisions", DISPUTE_READS + DISPUTES, 256.0, 1.0, [3.0, 0.2, 0.0, 0.0, 0.0], 3.0, 6.0, 0.0, 0.0, 0.0),
         // A fax or email: object (and sidecar) read, parsed (3.0 ms for a 10-page
         // fax, "Intake parsing"), 1.5 documents written to S3, one transaction.
         Invocation {
@@ -281,15 +297,34 @@ fn invocations() -> Vec<Invocation> {
             per_invocation: 1.0,
             memory_mb: 1024.0,
             own_ms: 3.0,
-            calls: [3.0, 1.0, 2.0, 1.0, 1.0],
+            calls: [3.0, 1.0, 2.0, 1.0, 0.0],
             rru: 4.0,
             wru: 24.0,
             s3_put: 1.5,
             s3_get: 2.0,
+            sqs: 0.0,
+            http_api: false,
+        },
+        http("intake", "clerk: read, file", INTAKE_CLERK_CALLS, 256.0, 1.0, [3.0, 0.3, 0.0, 0.0, 0.0], 3.0, 6.0, 0.0, 0.0, 0.0),
+        // Every event above, from the table's stream: the row read (1 RRU), sent,
+        // removed (1 WRU). One record per invocation (at these rates a stream
+        // poll seldom finds more; a burst, such as an 837 file's claims, comes
+        // in batches of up to 100, which this overstates). Own time assumed.
+        Invocation {
+            function: "outbox-relay",
+            what: "stream record (one event)",
+            per_member_month: Some(OUTBOX_EVENTS),
+            per_invocation: 1.0,
+            memory_mb: 256.0,
+            own_ms: 0.3,
+            calls: [2.0, 0.0, 0.0, 0.0, 1.0],
+            rru: 1.0,
+            wru: 1.0,
+            s3_put: 0.0,
+            s3_get: 0.0,
             sqs: 1.0,
             http_api: false,
         },
-        http("intake", "clerk: read, file", INTAKE_CLERK_CALLS, 256.0, 1.0, [3.0, 0.3, 0.0, 0.0, 0.3], 3.0, 6.0, 0.0, 0.0, 0.3),
         sweeper("prior-auth-sweeper", 256.0),
         sweeper("claims-sweeper", 128.0),
         sweeper("disputes-sweeper", 256.0),
@@ -453,7 +488,7 @@ fn main() {
             dollars(storage),
         );
         println!(
-            "| fixed | KMS key, secret, 25 alarms | | | | | | | | {} |",
+            "| fixed | KMS key, secret, 29 alarms | | | | | | | | {} |",
             dollars(price::FIXED_MONTH)
         );
         let total = totals[6] + storage + price::FIXED_MONTH;
