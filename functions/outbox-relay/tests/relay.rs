@@ -158,6 +158,45 @@ async fn removals_and_rows_outside_the_outbox_are_no_work() {
     assert!(local.deps.records.get(&auth).await.unwrap().is_some());
 }
 
+#[tokio::test]
+async fn a_full_batch_is_relayed_sixteen_rows_at_a_time() {
+    let local = local();
+    for n in 0..40 {
+        stored(local.deps.records.as_ref(), &format!(r#"{{"n":{n}}}"#)).await;
+    }
+    let keys = row_keys(local.deps.records.as_ref()).await;
+    let slow = mso_testkit::SlowReads::new(local.deps.records.clone(), Duration::from_millis(20));
+    let deps = Deps {
+        records: slow.clone(),
+        queue: local.deps.queue.clone(),
+    };
+    let inserts: Vec<(&Key, &str)> = keys.iter().map(|k| (k, "INSERT")).collect();
+
+    let response = handle(&deps, batch(&inserts)).await;
+
+    assert!(failed(&response).is_empty());
+    assert!(row_keys(local.deps.records.as_ref()).await.is_empty());
+    let mut sent = 0;
+    loop {
+        let messages = received(local.deps.queue.as_ref()).await;
+        if messages.is_empty() {
+            break;
+        }
+        for m in &messages {
+            local
+                .deps
+                .queue
+                .delete(AUTH_EVENTS, &m.receipt)
+                .await
+                .unwrap();
+        }
+        sent += messages.len();
+    }
+    assert_eq!(sent, 40);
+    assert_eq!(slow.reads(), 40);
+    assert_eq!(slow.most_at_once(), 16);
+}
+
 /// A queue that refuses every send (SQS unavailable).
 struct Refusing;
 

@@ -86,7 +86,7 @@ async fn send_and_remove(
     store.delete_lazy(&event.key()).await
 }
 
-/// Whether [`relay_stored`] found the event still in the outbox.
+/// What [`relay_stored`] did with a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Relayed {
     /// Sent, then removed.
@@ -94,28 +94,21 @@ pub enum Relayed {
     /// Already sent and removed (by the sweepers' [`relay`], or by an earlier
     /// delivery of the same stream record).
     Gone,
+    /// Not an outbox row: no event of ours (the stream's filter lets only
+    /// outbox rows through).
+    NotAnEvent,
 }
 
 /// Sends the outbox event stored under `key` and removes it: what the table's
-/// stream asks for each new outbox row. `None` for a key outside every outbox
-/// (the stream's filter lets only outbox rows through; anything else is no
-/// event of ours).
+/// stream asks for each new outbox row.
 pub async fn relay_stored(
     store: &dyn RecordStore,
     queue: &dyn WorkQueue,
     key: &Key,
-) -> Option<Result<Relayed, StoreError>> {
-    if !key.pk.starts_with(keys::OUTBOX_PARTITION_PREFIX) {
-        return None;
-    }
-    Some(relay_one(store, queue, key).await)
-}
-
-async fn relay_one(
-    store: &dyn RecordStore,
-    queue: &dyn WorkQueue,
-    key: &Key,
 ) -> Result<Relayed, StoreError> {
+    if !key.pk.starts_with(keys::OUTBOX_PARTITION_PREFIX) {
+        return Ok(Relayed::NotAnEvent);
+    }
     let Some(record) = store.get(key).await? else {
         return Ok(Relayed::Gone);
     };

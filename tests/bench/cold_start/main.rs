@@ -408,14 +408,12 @@ impl Stack {
                 if record.key.sk.contains(metered) {
                     continue;
                 }
-                let relayed = mso_api::outbox::relay_stored(
+                mso_api::outbox::relay_stored(
                     self.records.as_ref(),
                     self.queue.as_ref(),
                     &record.key,
-                );
-                if let Some(result) = relayed.await {
-                    result?;
-                }
+                )
+                .await?;
             }
         }
         Ok(())
