@@ -440,6 +440,7 @@ fn the_template_gives_every_function_what_its_code_reads() {
     }
     assert!(functions >= 9, "only {functions} functions in the template");
     // Every queue the records crate names exists, with its dead-letter queue.
+    let relay = &resources[&Yaml::String("OutboxRelayFunction".into())]["Properties"];
     let records = std::fs::read_dir(repo("shared/records/src"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -460,7 +461,46 @@ fn the_template_gives_every_function_what_its_code_reads() {
                 "the template has no queue {name}"
             );
         }
+        // In the stack only the outbox relay sends the events the jobs store:
+        // it must know the queue, and its role must allow sending to it.
+        let var = format!("QUEUE_URL_{}", queue.to_ascii_uppercase().replace('-', "_"));
+        assert!(
+            !relay["Environment"]["Variables"][var.as_str()].is_badvalue(),
+            "outbox-relay has no {var}: events stored for {queue} would wait for a sweeper"
+        );
+        let logical = queue_names
+            .iter()
+            .find(|(_, name)| **name == format!("mso-${{IpaId}}-{queue}"))
+            .map(|(logical, _)| logical.clone())
+            .unwrap();
+        let sends = relay["Policies"]
+            .as_vec()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["Statement"].as_vec().into_iter().flatten())
+            .filter(|st| actions(st).contains(&"sqs:SendMessage"))
+            .any(|st| format!("{:?}", st["Resource"]).contains(&format!("{logical}.Arn")));
+        assert!(sends, "outbox-relay may not send to {queue}");
     }
+    // The stream the relay reads carries keys only (no PHI), and its filter
+    // passes new rows of every outbox.
+    let table = resources
+        .values()
+        .find(|r| r["Type"].as_str() == Some("AWS::DynamoDB::Table"))
+        .unwrap();
+    assert_eq!(
+        table["Properties"]["StreamSpecification"]["StreamViewType"].as_str(),
+        Some("KEYS_ONLY")
+    );
+    let filter = &relay["Events"]["OutboxRows"]["Properties"]["FilterCriteria"];
+    let pattern: serde_json::Value =
+        serde_json::from_str(filter["Filters"][0]["Pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        pattern,
+        serde_json::json!({"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [
+            {"prefix": mso_store::keys::OUTBOX_PARTITION_PREFIX}
+        ]}}}})
+    );
     // The index the DynamoDB adapter queries.
     let table = resources
         .values()
