@@ -1,7 +1,8 @@
 //! The claims sweeper (a scheduled Lambda; a background task in `mso serve`):
-//! sends the edit work items whose sender stopped between storing a claim and
-//! sending its message (the transactional outbox's relay), so no received claim
-//! waits for edits that never come.
+//! sends the edit work items still in the outbox after a minute (in the stack,
+//! those `outbox-relay` failed or lags on; in `mso serve`, those whose sender
+//! stopped between storing a claim and sending its message), so no received
+//! claim waits for edits that never come.
 
 use jiff::{SignedDuration, Timestamp};
 use mso_records::claims::CLAIM_EDITS;

@@ -119,7 +119,8 @@ pub async fn relay_stored(
 }
 
 /// Sends what is still in `queue_name`'s outbox from before `older_than` (events
-/// whose publisher crashed or failed), at most `limit`. Returns how many.
+/// the stream's relay or the writer has not sent: it failed, lags or crashed), at
+/// most `limit`. Returns how many.
 pub async fn relay(
     store: &dyn RecordStore,
     queue: &dyn WorkQueue,

@@ -1,5 +1,6 @@
 //! The claims sweeper Lambda, on a schedule: relays edit work items a request
-//! stored but did not send (the scheduled event carries nothing it needs).
+//! stored and nobody sent: in the stack, those outbox-relay failed or lags on
+//! (the scheduled event carries nothing it needs).
 
 use claims::sweeper::{self, SweepReport};
 use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
