@@ -13,8 +13,8 @@ use mso_domain::document::messages::{self, Refused};
 use mso_domain::ids::RecordKind;
 use mso_domain::policy::AttachmentPolicy;
 use mso_domain::prior_auth::Actor;
-use mso_records::documents::owners::{self, Note};
-use mso_records::documents::{self, Change, Document, DocumentStatus, Messages, Owner, OwnerKind};
+use mso_records::documents::owners::Note;
+use mso_records::documents::{self, Change, Document, DocumentStatus, Owner, OwnerKind};
 use mso_store::StoreError;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -313,16 +313,15 @@ async fn place(
             let ms = fastrand::u64(1..=5 * attempt);
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        // The owner and its messages: two reads, one round trip.
-        let (owner, messages) = tokio::try_join!(
-            owners::resolve(store, &request.owner),
-            Messages::of(store, &request.owner),
-        )?;
-        let owner = match owner {
-            Some(owner) if may_see(principal, scope, request.owner.kind, &owner.org) => owner,
+        // The owner and its messages: one query of the owner's partition.
+        let (owner, messages) = match documents::owner_with_messages(store, &request.owner).await? {
+            Some((owner, messages))
+                if may_see(principal, scope, request.owner.kind, &owner.org) =>
+            {
+                (owner, messages)
+            }
             _ => return Err(UploadError::NotFound),
         };
-        let messages = messages.ok_or(UploadError::NotFound)?;
         let placement = messages::place(
             &messages.live,
             request.message,

@@ -224,6 +224,25 @@ async fn rows(
     partition: &str,
     prefix: &str,
 ) -> Result<(Option<Record>, Vec<DocumentSummary>), StoreError> {
+    let read = partition_rows(store, partition, prefix, None).await?;
+    Ok((read.counter, read.documents))
+}
+
+/// What one query of an owner's partition found.
+struct PartitionRows {
+    /// The owner's own record, when asked for (`owner_sk`) and there.
+    owner: Option<Record>,
+    counter: Option<Record>,
+    documents: Vec<DocumentSummary>,
+}
+
+async fn partition_rows(
+    store: &dyn RecordStore,
+    partition: &str,
+    prefix: &str,
+    owner_sk: Option<&str>,
+) -> Result<PartitionRows, StoreError> {
+    let mut owner = None;
     let mut counter = None;
     let mut out: Vec<DocumentSummary> = Vec::new();
     let mut cursor = None;
@@ -232,7 +251,9 @@ async fn rows(
             .query(Query::primary(partition.to_owned(), prefix).after(cursor))
             .await?;
         for record in page.records {
-            if record.key.sk == keys::DOCUMENT_MESSAGES_SK {
+            if Some(record.key.sk.as_str()) == owner_sk {
+                owner = Some(record);
+            } else if record.key.sk == keys::DOCUMENT_MESSAGES_SK {
                 counter = Some(record);
             } else if record.key.sk.starts_with(keys::DOCUMENT_LINK_PREFIX) {
                 let summary = serde_json::from_value(record.body)
@@ -246,7 +267,35 @@ async fn rows(
         }
     }
     out.sort_by(|a, b| (a.message, a.created_at, &a.id).cmp(&(b.message, b.created_at, &b.id)));
-    Ok((counter, out))
+    Ok(PartitionRows {
+        owner,
+        counter,
+        documents: out,
+    })
+}
+
+/// The owner and its messages, as a new upload needs them, in one query of the
+/// owner's partition: the owner's record, its messages counter and its
+/// document rows are all that partition holds (shared/store/src/keys.rs), so
+/// this is one request where [`owners::resolve`] and [`Messages::of`] are two.
+/// `None` when there is no such owner, or its kind keeps no documents yet.
+pub async fn owner_with_messages(
+    store: &dyn RecordStore,
+    owner: &Owner,
+) -> Result<Option<(owners::OwnerRecord, Messages)>, StoreError> {
+    let Some(partition) = owner.partition() else {
+        return Ok(None);
+    };
+    let owner_key = owner.key();
+    let read = partition_rows(store, &partition, "", Some(&owner_key.sk)).await?;
+    let Some(record) = read.owner else {
+        return Ok(None);
+    };
+    let messages = Messages::from_rows(&partition, read.counter, read.documents)?;
+    Ok(Some((
+        owners::OwnerRecord::decode(owner.kind, record)?,
+        messages,
+    )))
 }
 
 /// The messages of one owner, as a new upload needs them: how many live
@@ -275,9 +324,18 @@ impl Messages {
         let Some(partition) = owner.partition() else {
             return Ok(None);
         };
-        let key = keys::document_messages(&partition);
         // The counter sorts beside the owner's documents: one query reads both.
         let (counter, documents) = rows(store, &partition, keys::DOCUMENT_ROWS_PREFIX).await?;
+        Messages::from_rows(&partition, counter, documents).map(Some)
+    }
+
+    /// The messages the owner's counter and document rows (in `partition`) say.
+    fn from_rows(
+        partition: &str,
+        counter: Option<Record>,
+        documents: Vec<DocumentSummary>,
+    ) -> Result<Messages, StoreError> {
+        let key = keys::document_messages(partition);
         let (version, last) = match counter {
             Some(record) => {
                 let body: MessagesBody = serde_json::from_value(record.body)
@@ -296,7 +354,7 @@ impl Messages {
                 live[index] += 1;
             }
         }
-        Ok(Some(Messages { key, version, live }))
+        Ok(Messages { key, version, live })
     }
 
     /// The write that records `last` messages opened, failing if another upload

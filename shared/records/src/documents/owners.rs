@@ -8,12 +8,12 @@
 
 use jiff::Timestamp;
 use mso_api::Role;
-use mso_api::aggregate::Stored;
+use mso_api::aggregate::{self, Stored};
 use mso_api::outbox::OutboxEvent;
 use mso_domain::Invalid;
 use mso_domain::ids::{OrgId, RecordKind, ReferenceId};
 use mso_domain::prior_auth::{Actor, HistoryEntry};
-use mso_store::{RecordStore, StoreError, WriteOp, keys};
+use mso_store::{Key, Record, RecordStore, StoreError, WriteOp, keys};
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{self, ClaimRecord};
@@ -113,6 +113,17 @@ impl Owner {
         })
     }
 
+    /// The key of the owner's record.
+    pub fn key(&self) -> Key {
+        let id = self.id.as_str();
+        match self.kind {
+            OwnerKind::PriorAuth => keys::prior_auth(id),
+            OwnerKind::Claim => keys::claim(id),
+            OwnerKind::Intake => keys::intake_item(id),
+            OwnerKind::Dispute => keys::dispute(id),
+        }
+    }
+
     /// The partition of the owner's record, where its document rows live;
     /// `None` for kinds that keep no documents yet.
     pub fn partition(&self) -> Option<String> {
@@ -148,35 +159,46 @@ pub async fn resolve(
     store: &dyn RecordStore,
     owner: &Owner,
 ) -> Result<Option<OwnerRecord>, StoreError> {
-    match owner.kind {
-        OwnerKind::PriorAuth => {
-            Ok(prior_auths::load(store, &owner.id)
-                .await?
-                .map(|stored| OwnerRecord {
+    store
+        .get(&owner.key())
+        .await?
+        .map(|record| OwnerRecord::decode(owner.kind, record))
+        .transpose()
+}
+
+impl OwnerRecord {
+    /// The owner of `kind` stored in `record` (read under [`Owner::key`]).
+    pub(crate) fn decode(kind: OwnerKind, record: Record) -> Result<OwnerRecord, StoreError> {
+        Ok(match kind {
+            OwnerKind::PriorAuth => {
+                let stored: Stored<AuthRecord> = aggregate::decode(record)?;
+                OwnerRecord {
                     org: stored.value.0.org.clone(),
                     state: State::PriorAuth(Box::new(stored)),
-                }))
-        }
-        OwnerKind::Claim => Ok(claims::load(store, &owner.id)
-            .await?
-            .map(|stored| OwnerRecord {
-                org: stored.value.0.org.clone(),
-                state: State::Claim(Box::new(stored)),
-            })),
-        OwnerKind::Intake => Ok(intake::load(store, &owner.id)
-            .await?
-            .map(|stored| OwnerRecord {
-                org: stored.value.0.org.clone(),
-                state: State::Intake(Box::new(stored)),
-            })),
-        OwnerKind::Dispute => {
-            Ok(disputes::load(store, &owner.id)
-                .await?
-                .map(|stored| OwnerRecord {
+                }
+            }
+            OwnerKind::Claim => {
+                let stored: Stored<ClaimRecord> = aggregate::decode(record)?;
+                OwnerRecord {
+                    org: stored.value.0.org.clone(),
+                    state: State::Claim(Box::new(stored)),
+                }
+            }
+            OwnerKind::Intake => {
+                let stored: Stored<ItemRecord> = aggregate::decode(record)?;
+                OwnerRecord {
+                    org: stored.value.0.org.clone(),
+                    state: State::Intake(Box::new(stored)),
+                }
+            }
+            OwnerKind::Dispute => {
+                let stored: Stored<DisputeRecord> = aggregate::decode(record)?;
+                OwnerRecord {
                     org: stored.value.0.org.clone(),
                     state: State::Dispute(Box::new(stored)),
-                }))
-        }
+                }
+            }
+        })
     }
 }
 
