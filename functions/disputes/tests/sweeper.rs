@@ -104,32 +104,11 @@ async fn a_decided_dispute_closes_when_its_second_level_window_ends() {
 async fn events_a_request_failed_to_send_are_relayed() {
     use std::sync::Arc;
 
-    use mso_store::{QueueMessage, ReceiveOptions, StoreError, WorkQueue};
-
-    /// A queue that is down.
-    struct Down;
-    #[async_trait::async_trait]
-    impl WorkQueue for Down {
-        async fn send(&self, _: &str, _: &str, _: &str) -> Result<String, StoreError> {
-            Err(StoreError::unavailable("sqs", "down"))
-        }
-        async fn receive(
-            &self,
-            _: &str,
-            _: ReceiveOptions,
-        ) -> Result<Vec<QueueMessage>, StoreError> {
-            Ok(vec![])
-        }
-        async fn delete(&self, _: &str, _: &str) -> Result<(), StoreError> {
-            Ok(())
-        }
-    }
-
     let mut e = env().await;
     e.denied_auth("PA-7K3Q9M").await;
     e.drain("dispute-events").await;
     let up = e.deps.queue.clone();
-    e.deps.queue = Arc::new(Down);
+    e.deps.queue = Arc::new(mso_testkit::QueueDown);
     let filed = e.filed("k-1", &appeal("PA-7K3Q9M")).await;
     assert!(
         e.drain("dispute-events").await.is_empty(),

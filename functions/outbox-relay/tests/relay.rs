@@ -197,22 +197,6 @@ async fn a_full_batch_is_relayed_sixteen_rows_at_a_time() {
     assert_eq!(slow.most_at_once(), 16);
 }
 
-/// A queue that refuses every send (SQS unavailable).
-struct Refusing;
-
-#[async_trait]
-impl WorkQueue for Refusing {
-    async fn send(&self, _: &str, _: &str, _: &str) -> Result<String, StoreError> {
-        Err(StoreError::unavailable("SQS SendMessage", "SQS is down"))
-    }
-    async fn receive(&self, _: &str, _: ReceiveOptions) -> Result<Vec<QueueMessage>, StoreError> {
-        Ok(vec![])
-    }
-    async fn delete(&self, _: &str, _: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_failed_send_reports_its_record_and_keeps_the_event() {
     let local = local();
@@ -221,7 +205,7 @@ async fn a_failed_send_reports_its_record_and_keeps_the_event() {
     let keys = row_keys(local.deps.records.as_ref()).await;
     let deps = Deps {
         records: local.deps.records.clone(),
-        queue: Arc::new(Refusing),
+        queue: Arc::new(mso_testkit::QueueDown),
     };
 
     let response = handle(&deps, batch(&[(&keys[0], "INSERT"), (&keys[1], "INSERT")])).await;

@@ -5,8 +5,6 @@ mod support;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use mso_store::{QueueMessage, ReceiveOptions, StoreError, WorkQueue};
 use prior_auth::sweeper::sweep;
 use serde_json::json;
 use support::*;
@@ -113,27 +111,11 @@ async fn approvals_expire_after_their_last_day_and_overdue_work_is_counted() {
     assert_eq!(v["status"], "expired");
 }
 
-/// A queue that is down: sends fail.
-struct Down;
-
-#[async_trait]
-impl WorkQueue for Down {
-    async fn send(&self, _: &str, _: &str, _: &str) -> Result<String, StoreError> {
-        Err(StoreError::unavailable("test", "queue is down"))
-    }
-    async fn receive(&self, _: &str, _: ReceiveOptions) -> Result<Vec<QueueMessage>, StoreError> {
-        Ok(vec![])
-    }
-    async fn delete(&self, _: &str, _: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn an_event_the_queue_refused_is_sent_by_the_next_sweep() {
     let mut e = env().await;
     let working = e.deps.queue.clone();
-    e.deps.queue = Arc::new(Down);
+    e.deps.queue = Arc::new(mso_testkit::QueueDown);
     let v = e.filed("k", &mri()).await;
     assert_eq!(
         v["status"], "approved",

@@ -3,10 +3,12 @@
 //! moto emulator ([`moto`]) for tests of the AWS adapters.
 
 pub mod moto;
+mod queue_down;
 mod slow_reads;
 pub mod template;
 pub mod x12;
 
+pub use queue_down::QueueDown;
 pub use slow_reads::{SlowObjects, SlowReads};
 
 use std::collections::HashMap;
