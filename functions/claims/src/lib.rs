@@ -75,7 +75,7 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
         records: env.records()?,
         files: env.bucket("CLAIMS_BUCKET")?,
         queue: env.queues(),
-        policy: env.policy(),
+        policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
     })
 }

@@ -71,7 +71,7 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
         records: env.records()?,
         documents: env.bucket("DOCUMENTS_BUCKET")?,
         queue: env.queues(),
-        policy: env.policy(),
+        policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
     })
 }

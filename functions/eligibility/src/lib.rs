@@ -37,7 +37,7 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
     let env = LambdaEnv::read()?;
     Ok(Deps {
         records: env.records()?,
-        policy: env.policy(),
+        policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
     })
 }

@@ -93,7 +93,7 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
         intake_objects: env.bucket("INTAKE_BUCKET")?,
         documents: env.bucket("DOCUMENTS_BUCKET")?,
         queue: env.queues(),
-        policy: env.policy(),
+        policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
         limits: Limits::default(),
     })

@@ -54,7 +54,7 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
     Ok(Deps {
         records: env.records()?,
         queue: env.queues(),
-        policy: env.policy(),
+        policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
     })
 }

@@ -1,6 +1,6 @@
 //! What every Lambda function's cold start builds from the environment that Lambda
-//! and the stack (infra/template.yaml) set: the IPA's bundled policy (`MSO_IPA`),
-//! the SDK configuration (region and execution role), the table (`TABLE_NAME`,
+//! and the stack (infra/template.yaml) set: the SDK configuration (region and
+//! execution role), the IPA's bundled policy (`MSO_IPA`), the table (`TABLE_NAME`,
 //! `CURSOR_KEY`), a bucket named by its variable, and the queues
 //! (`QUEUE_URL_<NAME>`). Each function's `aws_deps()` picks the adapters it needs
 //! from here, so they are all built the same way and a missing variable stops
@@ -28,27 +28,28 @@ pub enum LambdaEnvError {
     Store(#[from] StoreError),
 }
 
-/// The IPA's policy and the SDK configuration, read once per cold start.
+/// The SDK configuration, read once per cold start; the adapters and the IPA's
+/// policy each function asks for are built from it.
 pub struct LambdaEnv {
-    policy: Arc<Policy>,
     sdk: SdkConfig,
     /// The first bucket's store, whose S3 client every other bucket shares.
     s3: OnceLock<S3DocumentStore>,
 }
 
 impl LambdaEnv {
-    /// Reads `MSO_IPA` (one of the bundled policies) and the SDK configuration.
+    /// Reads the SDK configuration (region and execution role).
     pub fn read() -> Result<Self, LambdaEnvError> {
-        let policy = policies::load(&config::required("MSO_IPA")?)?;
         Ok(LambdaEnv {
-            policy: Arc::new(policy),
             sdk: sdk_config()?,
             s3: OnceLock::new(),
         })
     }
 
-    pub fn policy(&self) -> Arc<Policy> {
-        Arc::clone(&self.policy)
+    /// The bundled policy `MSO_IPA` names, parsed when asked for: every
+    /// function but `outbox-relay` asks at its cold start, so a wrong `MSO_IPA`
+    /// still stops those there.
+    pub fn policy(&self) -> Result<Arc<Policy>, LambdaEnvError> {
+        Ok(Arc::new(policies::load(&config::required("MSO_IPA")?)?))
     }
 
     /// The stack's table (`TABLE_NAME`), paging cursors sealed with `CURSOR_KEY`.

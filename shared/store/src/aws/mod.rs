@@ -17,6 +17,8 @@ mod http;
 mod s3;
 mod sqs;
 
+use std::sync::{Arc, LazyLock};
+
 use aws_sdk_dynamodb::config::{
     BehaviorVersion, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
 };
@@ -27,6 +29,20 @@ pub use s3::S3DocumentStore;
 pub use sqs::{QUEUE_URL_ENV_PREFIX, SqsWorkQueue};
 
 use crate::StoreError;
+
+/// An SDK client built at its first use rather than at cold start. Building a
+/// client parses its SDK crate's endpoint partition table (about 0.4 M
+/// instructions, a sixth of a function's init), and in Lambda many functions
+/// never use some of the clients their ports hold: writers leave their events
+/// to `outbox-relay`, so never send to SQS; claims-edits never touches S3
+/// (docs/performance.md, "What init costs"). Clones share the one client.
+pub(crate) type BuiltOnFirstUse<C> = Arc<LazyLock<C, Box<dyn FnOnce() -> C + Send>>>;
+
+pub(crate) fn built_on_first_use<C>(
+    build: impl FnOnce() -> C + Send + 'static,
+) -> BuiltOnFirstUse<C> {
+    Arc::new(LazyLock::new(Box::new(build)))
+}
 
 /// The roots of Amazon Trust Services, which issue every AWS endpoint's
 /// certificate, compiled in as DER (`roots/`). The SDK's default reads and

@@ -12,11 +12,12 @@ use aws_types::SdkConfig;
 use bytes::Bytes;
 
 use super::error::classify;
+use super::{BuiltOnFirstUse, built_on_first_use};
 use crate::{DocumentStore, ObjectMeta, PresignedRequest, StoreError, attachment_disposition};
 
 #[derive(Clone, Debug)]
 pub struct S3DocumentStore {
-    client: Client,
+    client: BuiltOnFirstUse<Client>,
     bucket: String,
 }
 
@@ -36,10 +37,18 @@ impl S3DocumentStore {
         let config = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(force_path_style)
             .build();
-        Self::from_client(Client::from_conf(config), bucket)
+        // Built at the first request or presigning: claims-edits never makes one.
+        Self::with(
+            built_on_first_use(move || Client::from_conf(config)),
+            bucket,
+        )
     }
 
     pub fn from_client(client: Client, bucket: impl Into<String>) -> Self {
+        Self::with(built_on_first_use(move || client), bucket)
+    }
+
+    fn with(client: BuiltOnFirstUse<Client>, bucket: impl Into<String>) -> Self {
         S3DocumentStore {
             client,
             bucket: bucket.into(),
@@ -47,9 +56,9 @@ impl S3DocumentStore {
     }
 
     /// A store over `bucket` through this store's client (a client is cheap to
-    /// share and costs a cold start to build).
+    /// share and costly to build).
     pub fn with_bucket(&self, bucket: impl Into<String>) -> Self {
-        Self::from_client(self.client.clone(), bucket)
+        Self::with(self.client.clone(), bucket)
     }
 
     pub fn client(&self) -> &Client {

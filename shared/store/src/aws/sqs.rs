@@ -18,6 +18,7 @@ use aws_types::SdkConfig;
 use sha2::{Digest, Sha256};
 
 use super::error::classify;
+use super::{BuiltOnFirstUse, built_on_first_use};
 use crate::{QueueMessage, ReceiveOptions, StoreError, WorkQueue};
 
 /// `QUEUE_URL_CLAIMS_DLQ=https://...` configures the logical queue `claims-dlq`.
@@ -32,18 +33,24 @@ const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
 
 #[derive(Clone, Debug)]
 pub struct SqsWorkQueue {
-    client: Client,
+    client: BuiltOnFirstUse<Client>,
     urls: HashMap<String, String>,
     fed_by_table_stream: bool,
 }
 
 impl SqsWorkQueue {
-    /// `urls` maps logical queue names to queue URLs; the client is built from `sdk`.
+    /// `urls` maps logical queue names to queue URLs; the client is built from
+    /// `sdk` at the first request (a writer in Lambda never makes one).
     pub fn new(sdk: &SdkConfig, urls: HashMap<String, String>) -> Self {
-        Self::from_client(Client::new(sdk), urls)
+        let sdk = sdk.clone();
+        Self::with(built_on_first_use(move || Client::new(&sdk)), urls)
     }
 
     pub fn from_client(client: Client, urls: HashMap<String, String>) -> Self {
+        Self::with(built_on_first_use(move || client), urls)
+    }
+
+    fn with(client: BuiltOnFirstUse<Client>, urls: HashMap<String, String>) -> Self {
         SqsWorkQueue {
             client,
             urls,
