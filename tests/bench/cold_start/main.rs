@@ -220,7 +220,7 @@ const FUNCTIONS: &[Function] = &[
         package: "documents",
         bin: "documents",
         event: "events/documents/upload-clinical-notes.json",
-        fresh: &["replay-upload-notes"],
+        fresh: &["replay-upload-notes", AUTH],
         expect: CREATED,
         again: CREATED,
         env: &[
@@ -228,7 +228,7 @@ const FUNCTIONS: &[Function] = &[
             AUTH_EVENTS,
             DISPUTE_EVENTS,
         ],
-        setup: None,
+        setup: Some(auths_to_attach_to),
     },
     Function {
         name: "documents-verify",
@@ -484,6 +484,23 @@ async fn stack(sdk: &SdkConfig, root: &Path, spawns: usize) -> anyhow::Result<St
     Ok(stack)
 }
 
+/// documents: per spawn, an auth of its own to upload to. An upload reads its
+/// owner's documents, so every spawn reads as many (the one its replay adds);
+/// on one auth for all, each spawn read every upload before it.
+fn auths_to_attach_to(stack: &Stack) -> Setup<'_> {
+    Box::pin(async move {
+        let filed: jiff::Timestamp = mso_testkit::NOW.parse()?;
+        let (records, queue) = (stack.records.as_ref(), stack.queue.as_ref());
+        for k in 0..stack.spawns {
+            let id = fresh(AUTH, k);
+            if id != AUTH {
+                mso_testkit::file_auth(records, queue, &stack.policy, filed, &id).await;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// documents-verify: per spawn, a clinical-notes PDF of the auth awaiting its
 /// upload, and its bytes in the bucket (as events/documents-verify expects).
 fn uploaded_documents(stack: &Stack) -> Setup<'_> {
@@ -544,6 +561,18 @@ fn claim(
     day: jiff::civil::Date,
     at: jiff::Timestamp,
 ) -> anyhow::Result<mso_domain::claims::Claim> {
+    claim_of(stack, mso_testkit::ANA, id, procedure, day, at)
+}
+
+/// [`claim`] for `member` (ID and date of birth).
+fn claim_of(
+    stack: &Stack,
+    member: (&str, &str),
+    id: &str,
+    procedure: &str,
+    day: jiff::civil::Date,
+    at: jiff::Timestamp,
+) -> anyhow::Result<mso_domain::claims::Claim> {
     use mso_domain::claims::{Claim, Source};
     use mso_domain::ids::{OrgId, ReferenceId};
     use mso_domain::prior_auth::Actor;
@@ -551,7 +580,7 @@ fn claim(
         "claim_type": "professional", "frequency": "1", "original_claim_id": null,
         "patient_control_number": "ACCT-1001", "billing_npi": mso_testkit::PCP_NPI,
         "billing_tin": "95-1234567", "rendering_npi": null, "referring_npi": null,
-        "member_id": mso_testkit::ANA.0, "dob": mso_testkit::ANA.1,
+        "member_id": member.0, "dob": member.1,
         "place_of_service": "11", "type_of_bill": null, "diagnoses": ["M54.16"],
         "prior_auth_id": null, "total_charge_cents": 12500,
         "lines": [{"procedure": procedure, "modifiers": [], "revenue_code": null,
@@ -570,13 +599,57 @@ fn claim(
     ))
 }
 
-/// claims-edits: per spawn, a received claim waiting for its edits (an office
-/// visit, not the one of claims-s3's files), each on a day of its own.
+/// claims-edits: per spawn, a member of its own (Ana's plan and PCP) with the
+/// same history, [`EARLIER_CLAIMS`] claims judged earlier in the year, and a
+/// received claim of theirs waiting for its edits (an office visit, not the one
+/// of claims-s3's files). The edits read the member's claims, so every spawn
+/// reads as many, however many runs and binaries the meter spawns; on Ana, to
+/// whom every claims function adds, each spawn read more than the one before.
 fn received_claims(stack: &Stack) -> Setup<'_> {
+    use mso_api::directory;
+    use mso_domain::claims::edits::Outcome;
+    use mso_domain::ids::CROCKFORD;
+    use mso_domain::roster::{MemberRow, members_from_rows};
     Box::pin(async move {
         let now = jiff::Timestamp::now();
-        for k in 0..stack.spawns {
-            let claim = claim(stack, &fresh(CLAIM, k), "99214", service_day(k), now)?;
+        let earlier: jiff::Timestamp = "2026-02-20T17:00:00Z".parse()?;
+        let ids: Vec<String> = (0..stack.spawns).map(|k| format!("SUN3{k:05}")).collect();
+        let rows = ids.iter().enumerate().map(|(line, id)| {
+            let row = MemberRow {
+                member_id: id.clone(),
+                first_name: "Meter".into(),
+                last_name: "Testcase".into(),
+                dob: mso_testkit::ANA.1.into(),
+                sex: "F".into(),
+                plan_id: "GSHP-MCAL".into(),
+                line_of_business: "medi_cal".into(),
+                coverage_start: "2025-01-01".into(),
+                coverage_end: String::new(),
+                pcp_npi: mso_testkit::PCP_NPI.into(),
+            };
+            (line as u64 + 2, row)
+        });
+        let members = members_from_rows(rows, &stack.policy).map_err(invalid)?;
+        let writes = directory::member_writes(&members)?;
+        directory::write_all(stack.records.as_ref(), writes).await?;
+        for (k, id) in ids.iter().enumerate() {
+            let member = (id.as_str(), mso_testkit::ANA.1);
+            for (week, digit) in CROCKFORD[..EARLIER_CLAIMS].iter().enumerate() {
+                let day = jiff::civil::date(2026, 1, 5) + jiff::Span::new().weeks(week as i64);
+                let earlier_id = fresh(&format!("CLM-6H2P8RT{}00", *digit as char), k);
+                let mut claim = claim_of(stack, member, &earlier_id, "99213", day, earlier)?;
+                claim.judged(Outcome::of(vec![]), earlier);
+                let change = mso_records::claims::Change::created(&claim, earlier)?;
+                stack.records.transact(change.ops).await?;
+            }
+            let claim = claim_of(
+                stack,
+                member,
+                &fresh(CLAIM, k),
+                "99214",
+                service_day(k),
+                now,
+            )?;
             // Only the records: the meter's event is the work item.
             let change = mso_records::claims::Change::created(&claim, now)?;
             stack.records.transact(change.ops).await?;
@@ -584,6 +657,9 @@ fn received_claims(stack: &Stack) -> Setup<'_> {
         Ok(())
     })
 }
+
+/// The claims each claims-edits spawn's member made before the one it judges.
+const EARLIER_CLAIMS: usize = 3;
 
 /// disputes: per spawn, an accepted claim (a lumbar MRI) paid before the
 /// remittance date of the meter's dispute, which disputes its amount.
@@ -603,12 +679,15 @@ fn paid_claims(stack: &Stack) -> Setup<'_> {
 }
 
 /// intake-s3: per spawn, the one-page Authorization Request Form fax under the
-/// variant of the sample's key, and the fax gateway's sidecar beside it.
+/// variant of the sample's key, and the fax gateway's sidecar beside it. Each
+/// fax arrives now, so the auth it files is not yet due: received in the past,
+/// each was overdue, and every prior-auth-sweeper spawn after it read one
+/// overdue auth more.
 fn received_faxes(stack: &Stack) -> Setup<'_> {
     Box::pin(async move {
         let pdf = stack.read("functions/intake/tests/fixtures/auth-request-form.pdf")?;
         let sidecar = serde_json::json!({
-            "from": "+13235550142", "received_at": "2026-02-28T16:40:00Z", "pages": 1
+            "from": "+13235550142", "received_at": jiff::Timestamp::now().to_string(), "pages": 1
         });
         let sidecar = Bytes::from(serde_json::to_vec(&sidecar)?);
         let bucket = stack.bucket(INTAKE_BUCKET);
