@@ -197,7 +197,9 @@ const FUNCTIONS: &[Function] = &[
         name: "prior-auth",
         package: "prior-auth",
         bin: "prior-auth",
-        event: "events/prior-auth/submit-criteria-met.json",
+        // events/prior-auth's sample a year on: its approval, valid until April
+        // 2026, would expire at once, and prior-auth-sweeper's next spawn with it.
+        event: "tests/bench/cold_start/events/auth-criteria-met-next-year.json",
         fresh: &["replay-criteria-met"],
         expect: CREATED,
         again: CREATED,
