@@ -170,10 +170,14 @@ const NOTES: &str = "DOC-7K3Q9M2P4X";
 const CLAIM: &str = "CLM-7K3Q9M2P4X";
 /// The claim the meter's dispute names.
 const DISPUTED_CLAIM: &str = "CLM-8M4R0N3Q5Y";
-/// The outbox event `events/outbox-relay/auth-event-stored.json` names, and when
-/// it was stored (its row's sort key starts with the instant).
+/// The outbox event `tests/bench/cold_start/events/auth-event-stored-later.json`
+/// names, and when it was stored (its row's sort key starts with the instant).
+/// That is events/outbox-relay's sample stored in 2030: the sweepers relay
+/// what is older than their grace, and the first sweep of a run sent and
+/// removed every row stored for outbox-relay's spawns at the sample's 2026
+/// instant, so those spawns found their rows gone and sent nothing.
 const OUTBOX_EVENT: &str = "0195a7c3-1e2f-7a44-9c1d-5b6e7f8a9b0c";
-const OUTBOX_EVENT_AT: &str = "2026-03-02T17:05:00Z";
+const OUTBOX_EVENT_AT: &str = "2030-03-02T17:05:00Z";
 
 const CREATED: &str = r#""statusCode":201"#;
 const OK: &str = r#""statusCode":200"#;
@@ -349,7 +353,7 @@ const FUNCTIONS: &[Function] = &[
         name: "outbox-relay",
         package: "outbox-relay",
         bin: "outbox-relay",
-        event: "events/outbox-relay/auth-event-stored.json",
+        event: "tests/bench/cold_start/events/auth-event-stored-later.json",
         fresh: &[OUTBOX_EVENT],
         expect: r#""batchItemFailures":[]"#,
         again: r#""batchItemFailures":[]"#,
