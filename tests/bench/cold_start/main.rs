@@ -23,7 +23,10 @@
 //! new idempotency key, object or claim, [`Function::fresh`]), so each cold
 //! invocation does the first-time work, not a replay of the previous run's; the
 //! warm one repeats the cold one's event, so for those functions it is a
-//! replay. The functions' AWS endpoint is an HTTP proxy to moto that adds up
+//! replay. What a spawn reads is the same for every spawn, however many the
+//! run makes: a function whose work reads a member's claims or an owner's
+//! documents gets a member or owner of its own per spawn, and nothing the
+//! others store comes due for a sweeper. The functions' AWS endpoint is an HTTP proxy to moto that adds up
 //! the time a request to AWS was outstanding, so the table can show the
 //! cold-start cost without the emulator's service time (moto is Python, a few
 //! ms per call), and keeps the function's connections alive, as AWS endpoints
