@@ -86,6 +86,12 @@ async fn send_and_remove(
     store.delete_lazy(&event.key()).await
 }
 
+/// The event an outbox row holds.
+fn stored_event(record: Record) -> Result<OutboxEvent, StoreError> {
+    serde_json::from_value(record.body)
+        .map_err(|e| StoreError::backend("reading an outbox event", e))
+}
+
 /// What [`relay_stored`] did with a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Relayed {
@@ -112,9 +118,7 @@ pub async fn relay_stored(
     let Some(record) = store.get(key).await? else {
         return Ok(Relayed::Gone);
     };
-    let event: OutboxEvent = serde_json::from_value(record.body)
-        .map_err(|e| StoreError::backend("reading an outbox event", e))?;
-    send_and_remove(store, queue, &event).await?;
+    send_and_remove(store, queue, &stored_event(record)?).await?;
     Ok(Relayed::Sent)
 }
 
@@ -140,9 +144,7 @@ pub async fn relay(
         .await?;
     let mut sent = 0;
     for record in page.records {
-        let event: OutboxEvent = serde_json::from_value(record.body)
-            .map_err(|e| StoreError::backend("reading an outbox event", e))?;
-        send_and_remove(store, queue, &event).await?;
+        send_and_remove(store, queue, &stored_event(record)?).await?;
         sent += 1;
     }
     Ok(sent)

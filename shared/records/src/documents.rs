@@ -213,22 +213,13 @@ pub async fn of_owner(
     let Some(partition) = owner.partition() else {
         return Ok(Vec::new());
     };
-    let (_, documents) = rows(store, &partition, keys::DOCUMENT_LINK_PREFIX).await?;
-    Ok(documents)
+    let read = partition_rows(store, &partition, keys::DOCUMENT_LINK_PREFIX, None).await?;
+    Ok(read.documents)
 }
 
-/// The owner's document rows, in [`of_owner`]'s order, and its messages
-/// counter when `prefix` reaches it ([`keys::DOCUMENT_ROWS_PREFIX`]).
-async fn rows(
-    store: &dyn RecordStore,
-    partition: &str,
-    prefix: &str,
-) -> Result<(Option<Record>, Vec<DocumentSummary>), StoreError> {
-    let read = partition_rows(store, partition, prefix, None).await?;
-    Ok((read.counter, read.documents))
-}
-
-/// What one query of an owner's partition found.
+/// What one query of an owner's partition found: its document rows in
+/// [`of_owner`]'s order, and the owner's record and messages counter when the
+/// query's prefix reaches them.
 struct PartitionRows {
     /// The owner's own record, when asked for (`owner_sk`) and there.
     owner: Option<Record>,
@@ -277,7 +268,8 @@ async fn partition_rows(
 /// The owner and its messages, as a new upload needs them, in one query of the
 /// owner's partition: the owner's record, its messages counter and its
 /// document rows are all that partition holds (shared/store/src/keys.rs), so
-/// this is one request where [`owners::resolve`] and [`Messages::of`] are two.
+/// this is one request where [`owners::resolve`] and a query of the document
+/// rows would be two.
 /// `None` when there is no such owner, or its kind keeps no documents yet.
 pub async fn owner_with_messages(
     store: &dyn RecordStore,
@@ -316,19 +308,6 @@ struct MessagesBody {
 }
 
 impl Messages {
-    /// Reads the owner's messages. `None` when the owner kind keeps no documents yet.
-    pub async fn of(
-        store: &dyn RecordStore,
-        owner: &Owner,
-    ) -> Result<Option<Messages>, StoreError> {
-        let Some(partition) = owner.partition() else {
-            return Ok(None);
-        };
-        // The counter sorts beside the owner's documents: one query reads both.
-        let (counter, documents) = rows(store, &partition, keys::DOCUMENT_ROWS_PREFIX).await?;
-        Messages::from_rows(&partition, counter, documents).map(Some)
-    }
-
     /// The messages the owner's counter and document rows (in `partition`) say.
     fn from_rows(
         partition: &str,
@@ -358,7 +337,7 @@ impl Messages {
     }
 
     /// The write that records `last` messages opened, failing if another upload
-    /// to the owner committed since [`Messages::of`] read it.
+    /// to the owner committed since [`owner_with_messages`] read it.
     pub fn guard(&self, last: u32) -> WriteOp {
         let last = last.max(u32::try_from(self.live.len()).unwrap_or(u32::MAX));
         let body = serde_json::json!({ "last": last });
