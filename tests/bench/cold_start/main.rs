@@ -169,6 +169,10 @@ const CLAIM_READJUDICATION: (&str, &str) = (
 const AUTH: &str = "PA-7K3Q9M";
 /// The document `events/documents-verify/clinical-notes-uploaded.json` names.
 const NOTES: &str = "DOC-7K3Q9M2P4X";
+/// The auths documents-verify's documents belong to, one per spawn (its
+/// variants): a verification notes the document on its owner's history, which
+/// an owner shared by every spawn would grow, and each later spawn read more.
+const NOTED_AUTH: &str = "PA-7K3R9M";
 /// The claim the meter's claim-edits message names.
 const CLAIM: &str = "CLM-7K3Q9M2P4X";
 /// The claim the meter's dispute names.
@@ -510,8 +514,9 @@ fn auths_to_attach_to(stack: &Stack) -> Setup<'_> {
     })
 }
 
-/// documents-verify: per spawn, a clinical-notes PDF of the auth awaiting its
-/// upload, and its bytes in the bucket (as events/documents-verify expects).
+/// documents-verify: per spawn, an auth of its own (a variant of
+/// [`NOTED_AUTH`]) with a clinical-notes PDF awaiting its upload, and the PDF's
+/// bytes in the bucket (as events/documents-verify expects).
 fn uploaded_documents(stack: &Stack) -> Setup<'_> {
     use mso_domain::document::DocumentType;
     use mso_domain::ids::OrgId;
@@ -520,10 +525,14 @@ fn uploaded_documents(stack: &Stack) -> Setup<'_> {
     Box::pin(async move {
         let pdf = stack.read("shared/domain/tests/fixtures/documents/letter.pdf")?;
         let bucket = stack.bucket(DOCUMENTS_BUCKET);
+        let filed: jiff::Timestamp = mso_testkit::NOW.parse()?;
+        let (store, queue) = (stack.records.as_ref(), stack.queue.as_ref());
         for k in 0..stack.spawns {
+            let owner = fresh(NOTED_AUTH, k);
+            mso_testkit::file_auth(store, queue, &stack.policy, filed, &owner).await;
             let doc = Document::awaiting(
                 records::parse_id(&fresh(NOTES, k)).context("document ID")?,
-                Owner::parse(OwnerKind::PriorAuth, AUTH).map_err(invalid)?,
+                Owner::parse(OwnerKind::PriorAuth, &owner).map_err(invalid)?,
                 OrgId::parse(mso_testkit::SUNRISE_ORG).map_err(invalid)?,
                 "clinical-notes.pdf".into(),
                 DocumentType::Pdf,
