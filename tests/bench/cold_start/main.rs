@@ -794,6 +794,10 @@ struct Sample {
     /// Time before the first response during which a request to AWS was
     /// outstanding.
     aws_wait: Duration,
+    /// Round trips to AWS in turn before the first response (requests sent
+    /// together count once): what a cold invocation waits on in AWS, where each
+    /// costs milliseconds, whatever the emulator's own service time.
+    aws_turns: usize,
     /// From the second `invocation/next` to the second response.
     warm_invoke: Duration,
     /// Time between the two responses during which a request to AWS was
@@ -1094,15 +1098,16 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
                     let pid = child.child.id();
                     let cpu = cpu_time(pid).context("reading schedstat")?;
                     let faults = minor_faults(pid).context("reading stat")?;
-                    first = Some((at, env.aws.waited(), cpu, faults));
+                    first = Some((at, env.aws.waited(), env.aws.turns(), cpu, faults));
                     continue;
                 }
-                let (first_at, aws_wait, first_cpu, first_faults) =
+                let (first_at, aws_wait, aws_turns, first_cpu, first_faults) =
                     first.context("the second response came first")?;
                 return Ok(Sample {
                     init: next[0].context("a response before any invocation/next")? - start,
                     first_response: first_at - start,
                     aws_wait,
+                    aws_turns,
                     warm_invoke: at - next[1].context("no second invocation/next")?,
                     warm_aws_wait: env.aws.waited() - aws_wait,
                     first_cpu,
@@ -1380,12 +1385,16 @@ struct Busy {
     outstanding: usize,
     since: Option<Instant>,
     total: Duration,
+    /// Periods with a request outstanding: round trips in turn, those sent
+    /// together counted once.
+    turns: usize,
 }
 
 impl Busy {
     fn begin(&mut self) {
         if self.outstanding == 0 {
             self.since = Some(Instant::now());
+            self.turns += 1;
         }
         self.outstanding += 1;
     }
@@ -1427,6 +1436,10 @@ impl AwsProxy {
 
     fn waited(&self) -> Duration {
         self.busy.lock().unwrap().total
+    }
+
+    fn turns(&self) -> usize {
+        self.busy.lock().unwrap().turns
     }
 }
 
@@ -1596,6 +1609,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
         init: (Duration, Duration),
         first: (Duration, Duration),
         aws: Duration,
+        turns: u64,
         own: (Duration, Duration),
         warm: Duration,
         warm_aws: Duration,
@@ -1616,6 +1630,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
                 init: all(|x| x.init),
                 first: all(|x| x.first_response),
                 aws: all(|x| x.aws_wait).0,
+                turns: median(|x| x.aws_turns as u64),
                 own: all(|x| x.first_response - x.aws_wait),
                 warm: all(|x| x.warm_invoke).0,
                 warm_aws: all(|x| x.warm_aws_wait).0,
@@ -1635,7 +1650,8 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
     println!();
     println!("<!-- report:cold-start -->");
     println!(
-        "| function | init | p90 | x hello | init + 1st invoke | AWS wait | less AWS wait | p90 \
+        "| function | init | p90 | x hello | init + 1st invoke | AWS wait (round trips in turn) \
+         | less AWS wait | p90 \
          | x hello | CPU to 1st response | x hello | warm invoke (AWS wait) \
          | page faults (init + 1st invoke) | peak RSS | stripped binary | zip |"
     );
@@ -1646,13 +1662,14 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
         let zip = zip_size(&s.binary);
         let zip_shown = zip.map(mb).unwrap_or_else(|| "n/a (no zip CLI)".into());
         println!(
-            "| {} | {} ms | {} | x{:.2} | {} ms | {} ms | {} ms | {} | x{:.2} | {} ms | x{:.2} | {} ms ({}) | {} + {} | {:.1} MB | {} MB | {zip_shown} MB |",
+            "| {} | {} ms | {} | x{:.2} | {} ms | {} ms ({}) | {} ms | {} | x{:.2} | {} ms | x{:.2} | {} ms ({}) | {} + {} | {:.1} MB | {} MB | {zip_shown} MB |",
             s.label,
             ms(row.init.0),
             ms(row.init.1),
             ratio(row.init.0, base.init.0),
             ms(row.first.0),
             ms(row.aws),
+            row.turns,
             ms(row.own.0),
             ms(row.own.1),
             ratio(row.own.0, base.own.0),
