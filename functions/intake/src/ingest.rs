@@ -222,19 +222,25 @@ pub async fn object_created(
     };
     let digest = object_digest(bucket, key, version);
     let store = deps.records.as_ref();
-    if let Some(item) = intake::filed_from(store, &digest).await? {
+    // Whether it was filed before, the object and, for a fax, its gateway's
+    // sidecar: one round trip. A redelivered event, which is rare, reads the
+    // object for nothing; every first delivery saves a round trip.
+    let (filed, object, (fax, mut problems)) = tokio::try_join!(
+        intake::filed_from(store, &digest),
+        deps.intake_objects.get(key),
+        async {
+            match channel {
+                Channel::Fax => sidecar(deps, key).await,
+                Channel::Email => Ok((FaxMetadata::default(), Vec::new())),
+            }
+        }
+    )?;
+    if let Some(item) = filed {
         return Ok(Outcome::Unchanged {
             item: item.to_string(),
             why: "already filed",
         });
     }
-    // The object and, for a fax, its gateway's sidecar: one round trip.
-    let (object, (fax, mut problems)) = tokio::try_join!(deps.intake_objects.get(key), async {
-        match channel {
-            Channel::Fax => sidecar(deps, key).await,
-            Channel::Email => Ok((FaxMetadata::default(), Vec::new())),
-        }
-    })?;
     let Some((_, bytes)) = object else {
         return file_missing(deps, channel, key, &digest, event_time).await;
     };
@@ -248,16 +254,31 @@ pub async fn object_created(
         fax,
         event_time,
     };
-    let limits = deps.limits.clone();
-    // CPU-bound within its own time budgets: off the async workers.
-    let parsed = tokio::task::spawn_blocking(move || crate::parse_intake(&object, &limits))
-        .await
-        .map_err(|e| StoreError::backend("parsing an intake object", e))?;
+    let parsed = parse(object, &deps.limits).await?;
     problems.extend(parsed.problems.iter().map(|p| ItemProblem {
         code: p.code.to_string(),
         message: p.message.clone(),
     }));
     file_parsed(deps, channel, key, &digest, parsed, problems, event_time).await
+}
+
+/// Parses `object`, CPU-bound within its own time budgets. On a multi-thread
+/// runtime (`mso serve`'s) that is off the async workers, on the blocking pool,
+/// so other requests are not stalled for its length. On a current-thread one (a
+/// Lambda function's, which handles one event at a time and has nothing else to
+/// stall) it is in place: a blocking thread would only add its start, and a new
+/// allocator arena, to a cold invocation.
+async fn parse(object: IntakeObject, limits: &crate::Limits) -> Result<ParsedItem, StoreError> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::current().runtime_flavor() {
+        RuntimeFlavor::CurrentThread => Ok(crate::parse_intake(&object, limits)),
+        _ => {
+            let limits = limits.clone();
+            tokio::task::spawn_blocking(move || crate::parse_intake(&object, &limits))
+                .await
+                .map_err(|e| StoreError::backend("parsing an intake object", e))
+        }
+    }
 }
 
 /// The gateway's sidecar beside a fax, if it wrote one.
