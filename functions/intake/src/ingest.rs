@@ -423,6 +423,71 @@ pub(crate) async fn target(
     }
 }
 
+/// How many of one kind of read or write for an item are in flight at once: a
+/// fax has one part and quotes a record or two; an email quoting fifty should
+/// not open fifty connections.
+const IN_FLIGHT: usize = 8;
+
+/// The results of `requests`, in order, [`IN_FLIGHT`] at a time.
+async fn together<T>(
+    requests: impl Iterator<Item = impl Future<Output = Result<T, StoreError>>>,
+) -> Result<Vec<T>, StoreError> {
+    use futures_util::{StreamExt, TryStreamExt};
+    futures_util::stream::iter(requests)
+        .buffered(IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+/// Stores the bytes of every part that has them (an attachment, the fax)
+/// under its document's key.
+async fn store_bytes(deps: &Deps, parts: &[Part]) -> Result<(), StoreError> {
+    let puts = parts.iter().filter_map(|part| {
+        let bytes = part.bytes.clone()?;
+        let doc = &part.doc;
+        Some(
+            deps.documents
+                .put(&doc.object_key, doc.document_type.as_str(), bytes),
+        )
+    });
+    together(puts).await?;
+    Ok(())
+}
+
+/// A member ID with a date of birth is a lead for the clerk only when it is a
+/// member on file: the problem that says none is, if none is (no values in
+/// its message: PHI).
+async fn members_on_file(
+    store: &dyn mso_store::RecordStore,
+    found: &mso_domain::intake::Found,
+) -> Result<Option<ItemProblem>, StoreError> {
+    let reads = found.members_with_dob().map(|(member_id, dob)| async move {
+        let member = mso_api::directory::member(store, member_id).await?;
+        Ok::<_, StoreError>(member.is_some_and(|m| m.dob == dob))
+    });
+    let on_file = together(reads).await?;
+    let mentioned = on_file.len();
+    Ok((mentioned > 0 && !on_file.contains(&true)).then(|| ItemProblem {
+        code: "member_not_on_file".into(),
+        message: format!(
+            "{mentioned} member ID(s) with a date of birth were found, and none matches a member on file"
+        ),
+    }))
+}
+
+/// The record each reference an item may be linked to names (`None`: no such
+/// record), in the order quoted.
+async fn targets<'a>(
+    store: &dyn mso_store::RecordStore,
+    references: &'a [ReferenceId],
+) -> Result<Vec<(&'a ReferenceId, Option<Target>)>, StoreError> {
+    let reads = references.iter().filter_map(|reference| {
+        let kind = link_kind(reference.kind())?;
+        Some(async move { Ok::<_, StoreError>((reference, target(store, kind, reference).await?)) })
+    });
+    together(reads).await
+}
+
 /// Kinds of item that start a record of their own with its own legal clock
 /// (a provider dispute, an appeal): quoting an existing claim or auth does not
 /// make them a follow-up of it, so they are never linked automatically.
@@ -532,39 +597,15 @@ async fn file_parsed(
     let now = deps.clock.now();
     let mut id = mso_api::ids::new_reference(RecordKind::IntakeItem);
     let mut parts = parts_of(deps, channel, &parsed, &id, &org, now, &mut problems);
-    // The bytes go first: an `available` record always has its object.
-    for part in &parts {
-        if let Some(bytes) = &part.bytes {
-            deps.documents
-                .put(
-                    &part.doc.object_key,
-                    part.doc.document_type.as_str(),
-                    bytes.clone(),
-                )
-                .await?;
-        }
-    }
-    // A member ID with a date of birth is a lead for the clerk only when it is
-    // a member on file; say so when none is (no values in the message: PHI).
-    let mut mentioned = 0;
-    let mut on_file = 0;
-    for (member_id, dob) in parsed.found.members_with_dob() {
-        mentioned += 1;
-        if mso_api::directory::member(store, member_id)
-            .await?
-            .is_some_and(|m| m.dob == dob)
-        {
-            on_file += 1;
-        }
-    }
-    if mentioned > 0 && on_file == 0 {
-        problems.push(ItemProblem {
-            code: "member_not_on_file".into(),
-            message: format!(
-                "{mentioned} member ID(s) with a date of birth were found, and none matches a member on file"
-            ),
-        });
-    }
+    // One round trip before the write: the bytes (they go first, so an
+    // `available` record always has its object), the members the item quotes
+    // and the records it references.
+    let ((), members, mut quoted) = tokio::try_join!(
+        store_bytes(deps, &parts),
+        members_on_file(store, &parsed.found),
+        targets(store, &parsed.found.references),
+    )?;
+    problems.extend(members);
     let (received_at, receipt_source) = match parsed.received {
         Some(r) => (r.at, receipt_source(r.source)),
         None => (event_time.unwrap_or(now), "s3_event"),
@@ -588,11 +629,12 @@ async fn file_parsed(
         let starts_new = starts_new_record(parsed.classification.kind);
         let mut linked = None;
         let mut awaiting = Vec::new();
-        for reference in &parsed.found.references {
-            let Some(kind) = link_kind(reference.kind()) else {
-                continue;
-            };
-            match target(store, kind, reference).await? {
+        if attempt > 0 {
+            // The write found a record changed since it was read.
+            quoted = targets(store, &parsed.found.references).await?;
+        }
+        for (reference, target) in std::mem::take(&mut quoted) {
+            match target {
                 Some(Target::Dispute(d)) if !d.value.0.is_open() => {
                     item_problems.push(ItemProblem {
                         code: "dispute_not_open".into(),
