@@ -169,12 +169,14 @@ async fn submit(
     let store = deps.records.as_ref();
     let now = deps.clock.now();
     let limit = not_found_limit(deps);
-    // The key's lease and the probing guard's count: one round trip. A replay is
-    // answered whatever the count, as before.
+    // The key's lease, the probing guard's count and the directory records the
+    // request names: one round trip. A replay is answered whatever the count,
+    // as before, and a replayed or refused request discloses nothing read.
     let attempt = Attempt::of(req, &principal, &key);
-    let (begun, retry_after) = tokio::try_join!(
+    let (begun, retry_after, directory) = tokio::try_join!(
         idempotency::begin(store, &attempt, now),
         limit.retry_after(store, &principal, now),
+        prior_auths::Directory::read(store, &request),
     )?;
     let ticket = begun.proceed().map_err(SubmitError::Idempotent)?;
     if let Some(retry_after_seconds) = retry_after {
@@ -189,8 +191,9 @@ async fn submit(
     // A new ID is drawn if the first one is taken (about one in a billion).
     for _ in 0..3 {
         let id = mso_api::ids::new_reference(RecordKind::PriorAuth);
-        let filed = prior_auths::file(
+        let filed = prior_auths::file_with(
             store,
+            &directory,
             &deps.policy,
             Some(&principal.org),
             request.clone(),

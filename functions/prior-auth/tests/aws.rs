@@ -95,8 +95,10 @@ async fn submit_list_queue_decide_and_sweep_on_dynamodb_and_sqs() {
     assert_eq!(again["id"], approved["id"]);
     assert_eq!(
         (counted.writes(), counted.reads()),
-        (1, 1),
-        "the claim, and the probing guard's count read beside it"
+        (1, 2),
+        "the claim, and beside it the probing guard's count and the directory \
+         records the request names (read before the claim's answer is known, so \
+         a first submission saves a round trip)"
     );
     // The same key with another body: refused, from the same one request.
     let (status, refused) = call(&deps, submit("aws-1", therapy())).await;

@@ -10,6 +10,7 @@ use mso_api::outbox::OutboxEvent;
 use mso_api::{Principal, RequestInfo, directory};
 use mso_domain::eligibility;
 use mso_domain::ids::{Npi, OrgId, ReferenceId};
+use mso_domain::member::Member;
 use mso_domain::policy::Policy;
 use mso_domain::prior_auth::metrics::MetricInput;
 use mso_domain::prior_auth::{Actor, PriorAuth, Request, Source, Status, Urgency, rules};
@@ -304,6 +305,35 @@ impl From<StoreError> for FileError {
     }
 }
 
+/// The directory records filing an auth checks: the member, and the
+/// requesting and servicing providers, read in one request. They depend on
+/// nothing but the request, so a handler may read them together with its own
+/// first reads, and file with [`file_with`].
+#[derive(Clone, Debug)]
+pub struct Directory {
+    member: Option<Member>,
+    requesting: Option<Provider>,
+    servicing: Option<Provider>,
+}
+
+impl Directory {
+    /// The records `request` names.
+    pub async fn read(store: &dyn RecordStore, request: &Request) -> Result<Directory, StoreError> {
+        let (members, providers) = directory::members_and_providers(
+            store,
+            &[&request.member_id],
+            &[&request.requesting_npi, &request.servicing_npi],
+        )
+        .await?;
+        let mut providers = providers.into_iter();
+        Ok(Directory {
+            member: members.into_iter().next().flatten(),
+            requesting: providers.next().flatten(),
+            servicing: providers.next().flatten(),
+        })
+    }
+}
+
 /// The new auth for a validated `request`, with every check that needs the
 /// directory: the requesting NPI's organisation (`caller_org`, or for IPA staff
 /// filing from intake whichever organisation the NPI belongs to), the member by
@@ -320,23 +350,43 @@ pub async fn file(
     id: ReferenceId,
     actor: Actor,
 ) -> Result<PriorAuth, FileError> {
-    // The three directory records depend on nothing but the request: one
-    // request reads them; the checks below still refuse in the same order.
-    let (members, providers) = directory::members_and_providers(
+    let directory = Directory::read(store, &request).await?;
+    file_with(
         store,
-        &[&request.member_id],
-        &[&request.requesting_npi, &request.servicing_npi],
+        &directory,
+        policy,
+        caller_org,
+        request,
+        received_at,
+        now,
+        source,
+        id,
+        actor,
     )
-    .await?;
-    let on_file = members.into_iter().next().flatten();
-    let mut providers = providers.into_iter();
-    let (requesting, servicing) = (providers.next().flatten(), providers.next().flatten());
-    let org = match (requesting, caller_org) {
-        (Some(p), Some(org)) if &p.org_id == org => p.org_id,
-        (Some(p), None) => p.org_id,
+    .await
+}
+
+/// [`file`], with `directory` already read for `request` ([`Directory::read`]):
+/// the checks still refuse in the same order.
+#[allow(clippy::too_many_arguments)]
+pub async fn file_with(
+    store: &dyn RecordStore,
+    directory: &Directory,
+    policy: &Policy,
+    caller_org: Option<&OrgId>,
+    request: Request,
+    received_at: Timestamp,
+    now: Timestamp,
+    source: Source,
+    id: ReferenceId,
+    actor: Actor,
+) -> Result<PriorAuth, FileError> {
+    let org = match (&directory.requesting, caller_org) {
+        (Some(p), Some(org)) if &p.org_id == org => p.org_id.clone(),
+        (Some(p), None) => p.org_id.clone(),
         _ => return Err(FileError::Refused(Refusal::RequestingNpiNotInOrganisation)),
     };
-    let member = match on_file {
+    let member = match &directory.member {
         Some(m) if m.dob == request.dob => m,
         other => {
             return Err(FileError::Refused(Refusal::MemberNotFound {
@@ -363,7 +413,7 @@ pub async fn file(
             },
             None => None,
         };
-        let det = eligibility::determine(&member, date, policy, pcp.as_ref(), None);
+        let det = eligibility::determine(member, date, policy, pcp.as_ref(), None);
         if let Some(reason) = det.reasons.first() {
             return Err(FileError::Refused(Refusal::NotEligible {
                 field,
@@ -389,7 +439,7 @@ pub async fn file(
         policy,
         plan,
         assigned_pcp: span.pcp_npi,
-        servicing: servicing.as_ref(),
+        servicing: directory.servicing.as_ref(),
         member_age: age_on(member.dob, request.service_from),
     };
     Ok(PriorAuth::submitted(

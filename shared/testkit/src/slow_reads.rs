@@ -22,6 +22,7 @@ struct Slow {
     outstanding: AtomicUsize,
     most: AtomicUsize,
     all: AtomicUsize,
+    turns: AtomicUsize,
     writes: AtomicUsize,
 }
 
@@ -32,6 +33,7 @@ impl Slow {
             outstanding: AtomicUsize::new(0),
             most: AtomicUsize::new(0),
             all: AtomicUsize::new(0),
+            turns: AtomicUsize::new(0),
             writes: AtomicUsize::new(0),
         }
     }
@@ -39,6 +41,9 @@ impl Slow {
     async fn read(&self) {
         self.all.fetch_add(1, SeqCst);
         let now = self.outstanding.fetch_add(1, SeqCst) + 1;
+        if now == 1 {
+            self.turns.fetch_add(1, SeqCst);
+        }
         self.most.fetch_max(now, SeqCst);
         tokio::time::sleep(self.delay).await;
         self.outstanding.fetch_sub(1, SeqCst);
@@ -71,6 +76,12 @@ impl SlowReads {
     /// The reads made so far (a `get_many` is one).
     pub fn reads(&self) -> usize {
         self.slow.all.load(SeqCst)
+    }
+
+    /// The reads made one after another so far: periods with at least one read
+    /// outstanding, so reads made together count once.
+    pub fn reads_in_turn(&self) -> usize {
+        self.slow.turns.load(SeqCst)
     }
 
     /// The write requests made so far (a transaction is one).
