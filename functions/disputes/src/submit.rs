@@ -201,10 +201,14 @@ async fn submit(
 
     let store = deps.records.as_ref();
     let now = deps.clock.now();
-    let ticket = idempotency::begin(store, &Attempt::of(req, &principal, &key), now)
-        .await?
-        .proceed()
-        .map_err(SubmitError::Idempotent)?;
+    // The key's lease and the records the request names: one round trip. A
+    // replayed request discloses nothing read.
+    let attempt = Attempt::of(req, &principal, &key);
+    let (begun, read) = tokio::try_join!(
+        idempotency::begin(store, &attempt, now),
+        disputes::SubjectRecords::read(store, &request),
+    )?;
+    let ticket = begun.proceed().map_err(SubmitError::Idempotent)?;
     let subject = SubjectField {
         field: request.subject.field(),
         from_remittance: deps.policy.disputes.filing_window_from
@@ -215,8 +219,9 @@ async fn submit(
     // A new ID is drawn if the first one is taken (about one in a billion).
     for _ in 0..3 {
         let id = mso_api::ids::new_reference(RecordKind::Dispute);
-        let filed = disputes::file(
+        let filed = disputes::file_with(
             store,
+            &read,
             &deps.policy,
             Some(&principal.org),
             request.clone(),

@@ -309,6 +309,67 @@ pub async fn file(
     actor: Actor,
     now: Timestamp,
 ) -> Result<Dispute, FileError> {
+    let read = SubjectRecords::read(store, &request).await?;
+    file_with(
+        store,
+        &read,
+        policy,
+        caller_org,
+        request,
+        received_at,
+        channel,
+        intake_item_id,
+        id,
+        actor,
+        now,
+    )
+    .await
+}
+
+/// The records filing a dispute reads first: its subject (the claim or the
+/// auth) and the guard of an open dispute of the same subject, kind and reason,
+/// in one request. They depend on nothing but the request, so a handler may
+/// read them together with its own first reads, and file with [`file_with`].
+#[derive(Clone, Debug)]
+pub struct SubjectRecords {
+    subject: Option<Record>,
+    guard: Option<Record>,
+}
+
+impl SubjectRecords {
+    /// The records `request` names.
+    pub async fn read(
+        store: &dyn RecordStore,
+        request: &Request,
+    ) -> Result<SubjectRecords, StoreError> {
+        let [subject, guard]: [Option<Record>; 2] = store
+            .get_many(&[subject_key(&request.subject), open_guard_key(request)])
+            .await?
+            .try_into()
+            .map_err(|_| {
+                StoreError::unavailable("reading a dispute's subject", "answers missing")
+            })?;
+        Ok(SubjectRecords { subject, guard })
+    }
+}
+
+/// [`file`], with `read` already read for `request` ([`SubjectRecords::read`]). The
+/// checks still run in order, so a subject the caller may not see is a 404
+/// whatever else is open on it.
+#[allow(clippy::too_many_arguments)]
+pub async fn file_with(
+    store: &dyn RecordStore,
+    read: &SubjectRecords,
+    policy: &Policy,
+    caller_org: Option<&OrgId>,
+    request: Request,
+    received_at: Timestamp,
+    channel: Channel,
+    intake_item_id: Option<ReferenceId>,
+    id: ReferenceId,
+    actor: Actor,
+    now: Timestamp,
+) -> Result<Dispute, FileError> {
     rules::screen(
         request.kind,
         request.reason_category,
@@ -316,14 +377,7 @@ pub async fn file(
         policy,
     )
     .map_err(FileError::Refused)?;
-    // The subject and an open dispute of the same subject: one request. The
-    // checks still run in order, so a subject the caller may not see is a 404
-    // whatever else is open on it.
-    let [subject, guard]: [Option<Record>; 2] = store
-        .get_many(&[subject_key(&request.subject), open_guard_key(&request)])
-        .await?
-        .try_into()
-        .map_err(|_| StoreError::unavailable("reading a dispute's subject", "answers missing"))?;
+    let (subject, guard) = (read.subject.clone(), read.guard.clone());
     let facts = facts_of(store, policy, &request.subject, subject).await?;
     let duplicate = open_dispute_of(guard);
     let facts = match facts {
