@@ -13,8 +13,8 @@ use mso_domain::document::messages::{self, Refused};
 use mso_domain::ids::RecordKind;
 use mso_domain::policy::AttachmentPolicy;
 use mso_domain::prior_auth::Actor;
-use mso_records::documents::owners::Note;
-use mso_records::documents::{self, Change, Document, DocumentStatus, Owner, OwnerKind};
+use mso_records::documents::owners::{Note, OwnerRecord};
+use mso_records::documents::{self, Change, Document, DocumentStatus, Messages, Owner, OwnerKind};
 use mso_store::StoreError;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -276,12 +276,19 @@ async fn upload(
 
     let store = deps.records.as_ref();
     let now = deps.clock.now();
-    let ticket = match idempotency::begin(store, &Attempt::of(req, &principal, &key), now).await? {
+    // The key's lease and the owner with its messages: one round trip. A
+    // replayed request discloses nothing read.
+    let attempt = Attempt::of(req, &principal, &key);
+    let (begun, owner) = tokio::try_join!(
+        idempotency::begin(store, &attempt, now),
+        documents::owner_with_messages(store, &request.owner),
+    )?;
+    let ticket = match begun {
         // A replay gets fresh upload URLs, not the expired ones it stored.
         Outcome::Replay(stored) => return replay(deps, &principal, &scope, stored).await,
         other => other.proceed().map_err(UploadError::Idempotent)?,
     };
-    let result = place(deps, &principal, &scope, &request, info, &ticket).await;
+    let result = place(deps, &principal, &scope, &request, info, &ticket, owner).await;
     if result.is_err() {
         release(store, ticket).await?;
     }
@@ -303,18 +310,26 @@ async fn place(
     request: &UploadRequest,
     info: &RequestInfo,
     ticket: &Ticket,
+    first_read: Option<(OwnerRecord, Messages)>,
 ) -> Result<Response<Body>, UploadError> {
     let store = deps.records.as_ref();
     let now = deps.clock.now();
     let actor = actor_of(principal, request.owner.kind);
+    // The owner and its messages (one query of the owner's partition), read
+    // with the key's lease, serve the first attempt; one after a lost race
+    // reads them again.
+    let mut first_read = Some(first_read);
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             // Jittered, so the losers of one round do not collide again.
             let ms = fastrand::u64(1..=5 * attempt);
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        // The owner and its messages: one query of the owner's partition.
-        let (owner, messages) = match documents::owner_with_messages(store, &request.owner).await? {
+        let read = match first_read.take() {
+            Some(read) => read,
+            None => documents::owner_with_messages(store, &request.owner).await?,
+        };
+        let (owner, messages) = match read {
             Some((owner, messages))
                 if may_see(principal, scope, request.owner.kind, &owner.org) =>
             {
