@@ -103,6 +103,22 @@ async fn the_billing_or_rendering_provider_must_be_the_callers() {
     );
 }
 
+/// Every provider a claim names (billing, rendering, lines') is one read, made
+/// with the key's lease: a claim whose first NPI is not ours costs no second
+/// round trip.
+#[tokio::test]
+async fn the_providers_a_claim_names_are_one_read() {
+    let mut e = env().await;
+    let slow = SlowReads::new(e.deps.records.clone(), std::time::Duration::from_millis(5));
+    e.deps.records = slow.clone();
+    let mut v = visit();
+    v["billing_provider"]["npi"] = json!(HARBOR_NPI);
+    v["rendering_npi"] = json!(SUNRISE_NPI);
+    let resp = e.post_as(SUNRISE_ORG, "provider_user", "k-one-read", &v).await;
+    assert_eq!(resp.status(), 202);
+    assert_eq!(slow.reads(), 1);
+}
+
 #[tokio::test]
 async fn retries_with_the_same_key_are_one_claim() {
     let e = std::sync::Arc::new(env().await);
