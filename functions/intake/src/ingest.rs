@@ -3,7 +3,7 @@
 //!
 //! For each record of the event: read the object (`fax/…`, with the gateway's
 //! sidecar `fax/<name>.json` if there is one; or `email/…` as SES stores it),
-//! parse it ([`crate::parse_intake`], on the blocking pool), store each
+//! parse it ([`crate::parse_intake`]; `parse` says on which thread), store each
 //! attachment (or the fax itself) as a document owned by the item, verified in
 //! place with `mso_domain::document::verify` exactly as an upload is, and link
 //! the item to the prior auth, claim or open dispute it quotes when that record
