@@ -114,7 +114,9 @@ async fn the_providers_a_claim_names_are_one_read() {
     let mut v = visit();
     v["billing_provider"]["npi"] = json!(HARBOR_NPI);
     v["rendering_npi"] = json!(SUNRISE_NPI);
-    let resp = e.post_as(SUNRISE_ORG, "provider_user", "k-one-read", &v).await;
+    let resp = e
+        .post_as(SUNRISE_ORG, "provider_user", "k-one-read", &v)
+        .await;
     assert_eq!(resp.status(), 202);
     assert_eq!(slow.reads(), 1);
 }
