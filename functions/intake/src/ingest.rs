@@ -428,9 +428,11 @@ pub(crate) async fn target(
 /// not open fifty connections.
 const IN_FLIGHT: usize = 8;
 
-/// The results of `requests`, in order, [`IN_FLIGHT`] at a time.
+/// The results of `requests`, in order, [`IN_FLIGHT`] at a time. A `Vec`, not
+/// an iterator: the closures of an iterator held across an await make the
+/// future not `Send` for every lifetime, which `mso serve`'s spawn needs.
 async fn together<T>(
-    requests: impl Iterator<Item = impl Future<Output = Result<T, StoreError>>>,
+    requests: Vec<impl Future<Output = Result<T, StoreError>>>,
 ) -> Result<Vec<T>, StoreError> {
     use futures_util::{StreamExt, TryStreamExt};
     futures_util::stream::iter(requests)
@@ -450,6 +452,7 @@ async fn store_bytes(deps: &Deps, parts: &[Part]) -> Result<(), StoreError> {
                 .put(&doc.object_key, doc.document_type.as_str(), bytes),
         )
     });
+    let puts: Vec<_> = puts.collect();
     together(puts).await?;
     Ok(())
 }
@@ -465,6 +468,7 @@ async fn members_on_file(
         let member = mso_api::directory::member(store, member_id).await?;
         Ok::<_, StoreError>(member.is_some_and(|m| m.dob == dob))
     });
+    let reads: Vec<_> = reads.collect();
     let on_file = together(reads).await?;
     let mentioned = on_file.len();
     Ok((mentioned > 0 && !on_file.contains(&true)).then(|| ItemProblem {
@@ -485,6 +489,7 @@ async fn targets<'a>(
         let kind = link_kind(reference.kind())?;
         Some(async move { Ok::<_, StoreError>((reference, target(store, kind, reference).await?)) })
     });
+    let reads: Vec<_> = reads.collect();
     together(reads).await
 }
 
