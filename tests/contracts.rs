@@ -240,11 +240,16 @@ fn every_batch_read_is_allowed_by_one_statement_of_the_role() {
     let claim = keys::claim("CLM-7K3Q9M2P4X");
     let open_guard = keys::dispute_open("PA-7K3Q9M", "appeal", "medical_necessity");
     let turn = keys::claim_turn(&"ab".repeat(32));
-    let batches: [(&str, &str, Vec<Key>); 11] = [
+    let batches: [(&str, &str, Vec<Key>); 12] = [
         (
             "eligibility",
             "the member and the rendering provider",
             vec![member.clone(), provider.clone()],
+        ),
+        (
+            "claims",
+            "the providers a submitted claim names",
+            vec![provider.clone(), other_provider.clone()],
         ),
         (
             "prior-auth",
