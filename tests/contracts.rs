@@ -240,7 +240,8 @@ fn every_batch_read_is_allowed_by_one_statement_of_the_role() {
     let claim = keys::claim("CLM-7K3Q9M2P4X");
     let open_guard = keys::dispute_open("PA-7K3Q9M", "appeal", "medical_necessity");
     let turn = keys::claim_turn(&"ab".repeat(32));
-    let batches: [(&str, &str, Vec<Key>); 12] = [
+    let other_member = keys::member("M100002");
+    let batches: [(&str, &str, Vec<Key>); 13] = [
         (
             "eligibility",
             "the member and the rendering provider",
@@ -270,6 +271,11 @@ fn every_batch_read_is_allowed_by_one_statement_of_the_role() {
             "intake",
             "a faxed PDR's claim and its open-dispute guard",
             vec![claim.clone(), open_guard.clone()],
+        ),
+        (
+            "intake-s3",
+            "the members a fax or email quotes",
+            vec![member.clone(), other_member.clone()],
         ),
         (
             "disputes",

@@ -40,7 +40,7 @@ use mso_api::aggregate::Stored;
 use mso_api::outbox::{self, OutboxEvent};
 use mso_api::{Principal, RequestInfo, s3_event};
 use mso_domain::document::{self, DocumentType};
-use mso_domain::ids::{OrgId, RecordKind, ReferenceId};
+use mso_domain::ids::{MemberId, OrgId, RecordKind, ReferenceId};
 use mso_domain::intake::IntakeKind;
 use mso_domain::intake::item::ItemStatus;
 use mso_domain::prior_auth::{Actor, HistoryEntry};
@@ -459,19 +459,22 @@ async fn store_bytes(deps: &Deps, parts: &[Part]) -> Result<(), StoreError> {
 
 /// A member ID with a date of birth is a lead for the clerk only when it is a
 /// member on file: the problem that says none is, if none is (no values in
-/// its message: PHI).
+/// its message: PHI). The members are read in one request.
 async fn members_on_file(
     store: &dyn mso_store::RecordStore,
     found: &mso_domain::intake::Found,
 ) -> Result<Option<ItemProblem>, StoreError> {
-    let reads = found.members_with_dob().map(|(member_id, dob)| async move {
-        let member = mso_api::directory::member(store, member_id).await?;
-        Ok::<_, StoreError>(member.is_some_and(|m| m.dob == dob))
-    });
-    let reads: Vec<_> = reads.collect();
-    let on_file = together(reads).await?;
-    let mentioned = on_file.len();
-    Ok((mentioned > 0 && !on_file.contains(&true)).then(|| ItemProblem {
+    let (ids, dobs): (Vec<&MemberId>, Vec<_>) = found.members_with_dob().unzip();
+    let mentioned = ids.len();
+    if mentioned == 0 {
+        return Ok(None);
+    }
+    let members = mso_api::directory::members(store, &ids).await?;
+    let on_file = members
+        .iter()
+        .zip(dobs)
+        .any(|(member, dob)| member.as_ref().is_some_and(|m| m.dob == dob));
+    Ok((!on_file).then(|| ItemProblem {
         code: "member_not_on_file".into(),
         message: format!(
             "{mentioned} member ID(s) with a date of birth were found, and none matches a member on file"

@@ -21,6 +21,19 @@ pub fn decode_member(record: Option<Record>) -> Result<Option<Member>, StoreErro
     decode(record, "reading a member")
 }
 
+/// The members `ids` names, in their order (`None` for an unknown ID),
+/// [`mso_store::MAX_GET_MANY_KEYS`] to a request, however many.
+pub async fn members(
+    store: &dyn RecordStore,
+    ids: &[&MemberId],
+) -> Result<Vec<Option<Member>>, StoreError> {
+    let mut members = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(mso_store::MAX_GET_MANY_KEYS) {
+        members.extend(members_and_providers(store, chunk, &[]).await?.0);
+    }
+    Ok(members)
+}
+
 /// The providers `npis` names, in their order (`None` for an unknown NPI),
 /// [`mso_store::MAX_GET_MANY_KEYS`] to a request, however many.
 pub async fn providers(
