@@ -501,17 +501,21 @@ async fn stack(sdk: &SdkConfig, root: &Path, spawns: usize) -> anyhow::Result<St
 /// owner's documents, so every spawn reads as many (the one its replay adds);
 /// on one auth for all, each spawn read every upload before it.
 fn auths_to_attach_to(stack: &Stack) -> Setup<'_> {
-    Box::pin(async move {
-        let filed: jiff::Timestamp = mso_testkit::NOW.parse()?;
-        let (records, queue) = (stack.records.as_ref(), stack.queue.as_ref());
-        for k in 0..stack.spawns {
-            let id = fresh(AUTH, k);
-            if id != AUTH {
-                mso_testkit::file_auth(records, queue, &stack.policy, filed, &id).await;
-            }
+    Box::pin(file_auths(stack, AUTH))
+}
+
+/// Files an auth per spawn, the variants of `base` (except [`AUTH`], which
+/// [`stack`] filed), at the testkit's instant.
+async fn file_auths(stack: &Stack, base: &str) -> anyhow::Result<()> {
+    let filed: jiff::Timestamp = mso_testkit::NOW.parse()?;
+    let (records, queue) = (stack.records.as_ref(), stack.queue.as_ref());
+    for k in 0..stack.spawns {
+        let id = fresh(base, k);
+        if id != AUTH {
+            mso_testkit::file_auth(records, queue, &stack.policy, filed, &id).await;
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// documents-verify: per spawn, an auth of its own (a variant of
@@ -525,11 +529,9 @@ fn uploaded_documents(stack: &Stack) -> Setup<'_> {
     Box::pin(async move {
         let pdf = stack.read("shared/domain/tests/fixtures/documents/letter.pdf")?;
         let bucket = stack.bucket(DOCUMENTS_BUCKET);
-        let filed: jiff::Timestamp = mso_testkit::NOW.parse()?;
-        let (store, queue) = (stack.records.as_ref(), stack.queue.as_ref());
+        file_auths(stack, NOTED_AUTH).await?;
         for k in 0..stack.spawns {
             let owner = fresh(NOTED_AUTH, k);
-            mso_testkit::file_auth(store, queue, &stack.policy, filed, &owner).await;
             let doc = Document::awaiting(
                 records::parse_id(&fresh(NOTES, k)).context("document ID")?,
                 Owner::parse(OwnerKind::PriorAuth, &owner).map_err(invalid)?,
