@@ -483,6 +483,14 @@ fn syntax_error(source_name: &str, e: &dyn fmt::Display) -> PolicyError {
     }
 }
 
+/// Validates a deserialised file; `source_name` appears in every error.
+fn checked(file: PolicyFile, source_name: &str) -> Result<Policy, PolicyError> {
+    validate(file).map_err(|problems| PolicyError {
+        source_name: source_name.to_owned(),
+        problems,
+    })
+}
+
 impl Policy {
     /// Parses and validates a policy file. `source_name` (usually the file path)
     /// appears in every error.
@@ -500,10 +508,7 @@ impl Policy {
         // parse succeeds; the one that tracks where it is, to name a bad key,
         // costs more and runs only for a file that fails.
         if let Ok(file) = serde_json::from_str::<PolicyFile>(text) {
-            return validate(file).map_err(|problems| PolicyError {
-                source_name: source_name.to_owned(),
-                problems,
-            });
+            return checked(file, source_name);
         }
         let mut json = serde_json::Deserializer::from_str(text);
         let policy = Self::from_document(&mut json, source_name)?;
@@ -535,7 +540,7 @@ impl Policy {
             };
             fail(vec![PolicyProblem { key, message }])
         })?;
-        validate(file).map_err(fail)
+        checked(file, source_name)
     }
 
     pub fn calendar(&self) -> &WorkCalendar {
