@@ -327,8 +327,11 @@ async fn post_file(
 
 /// Stores the file's record, then its object (whose ObjectCreated event reads
 /// it: the record must exist before the event can arrive). A file already
-/// posted is answered as it stands; its object is put again if a failure left
-/// it out.
+/// posted is answered as it stands; while it is unread its object is put again,
+/// in case a failure left it out. The ID is the body's digest, so that puts the
+/// same bytes, and the event it raises finds the file read or reads it once
+/// more. Asking S3 first would not do: the role may not list the bucket, so S3
+/// answers a missing object with 403, not 404.
 async fn store_file(
     deps: &Deps,
     principal: &Principal,
@@ -357,7 +360,7 @@ async fn store_file(
         },
         Err(e) => return Err(e),
     };
-    if file.status == FileStatus::Received && deps.files.head(&object_key).await?.is_none() {
+    if file.status == FileStatus::Received {
         deps.files
             .put(
                 &object_key,
