@@ -59,7 +59,7 @@ async fn every_api_event_gets_its_expected_answer_twice() {
             let (status, check) = expectation(&name)
                 .unwrap_or_else(|| panic!("{name} has no expectation in tests/events.rs"));
             let req = mso_api::lambda_http::request::from_str(&text).unwrap();
-            let resp = claims::handle(&e.deps, req).await;
+            let resp = claims::handle(&e.deps_of("claims"), req).await;
             let v = json(&resp);
             assert_eq!(resp.status(), status, "{name} (round {round}): {v}");
             check(&v);
@@ -86,7 +86,9 @@ async fn the_bucket_events_read_a_dropped_file_once_and_ignore_the_rest() {
     for round in 0..2 {
         for (name, text) in samples("claims-s3") {
             let event: claims::S3Event = serde_json::from_str(&text).unwrap();
-            let report = claims::intake::handle(&e.deps, event).await.unwrap();
+            let report = claims::intake::handle(&e.deps_of("claims-s3"), event)
+                .await
+                .unwrap();
             let outcome = serde_json::to_value(&report).unwrap()["records"][0]["outcome"].clone();
             let expected = match (name.as_str(), round) {
                 ("file-dropped.json", 0) => "read",
@@ -114,7 +116,7 @@ async fn the_queue_event_reports_each_failed_message_alone() {
             .iter()
             .map(|r| r.message_id.clone().unwrap())
             .collect();
-        let response = claims::edits::handle(&e.deps, event).await;
+        let response = claims::edits::handle(&e.deps_of("claims-edits"), event).await;
         let failed: Vec<String> = response
             .batch_item_failures
             .iter()
@@ -131,9 +133,12 @@ async fn the_scheduled_event_is_one_the_sweeper_main_accepts() {
     let e = env().await;
     for (_, text) in samples("claims-sweeper") {
         let _: Value = serde_json::from_str(&text).unwrap();
-        let report = claims::sweeper::sweep(&e.deps, "2026-03-20T17:05:00Z".parse().unwrap())
-            .await
-            .unwrap();
+        let report = claims::sweeper::sweep(
+            &e.deps_of("claims-sweeper"),
+            "2026-03-20T17:05:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.relayed_events, 0);
     }
 }

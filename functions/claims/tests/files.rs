@@ -287,6 +287,27 @@ async fn a_clearinghouse_drop_files_each_claim_with_its_providers_organisation()
     assert_eq!(trn2_count(v["ack_277ca"].as_str().unwrap()), 4);
 }
 
+/// An event whose object was deleted before it was read (a clearinghouse that
+/// took a drop back) is ignored, not failed: the stack's role may list the
+/// bucket, so S3 answers the read 404, and the event does not go to the
+/// dead-letter queue after its retries.
+#[tokio::test]
+async fn a_drop_deleted_before_its_event_is_read_is_ignored() {
+    let e = env().await;
+    let key = "inbound/acme/taken back.837";
+    let file = professional(22, &[Spec::office_visit("S-2", "20260312")]);
+    e.drop_file(key, file.into_bytes()).await;
+    e.deps.files.delete(key).await.unwrap();
+    let report = e.object_created(key).await;
+    let outcome = serde_json::to_value(&report).unwrap();
+    assert_eq!(outcome["records"][0]["outcome"], "ignored", "{outcome}");
+    assert_eq!(
+        outcome["records"][0]["why"], "the object is gone",
+        "{outcome}"
+    );
+    assert!(e.all_claims().await.is_empty());
+}
+
 /// A dropped file's record is created, not read back, and the providers its
 /// claims name (billing and rendering, three here) are read in one request:
 /// one read in all. The file is marked read in its claims' transaction: two

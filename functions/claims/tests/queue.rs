@@ -105,11 +105,18 @@ async fn a_message_delivered_three_times_is_one_judgement() {
         messages[0].clone(),
         messages[0].clone(),
     ];
-    let response = claims::edits::handle(&e.deps, sqs_event(claims::CLAIM_EDITS, &thrice)).await;
+    let response = claims::edits::handle(
+        &e.deps_of("claims-edits"),
+        sqs_event(claims::CLAIM_EDITS, &thrice),
+    )
+    .await;
     assert!(response.batch_item_failures.is_empty());
     for _ in 0..2 {
-        let response =
-            claims::edits::handle(&e.deps, sqs_event(claims::CLAIM_EDITS, &messages)).await;
+        let response = claims::edits::handle(
+            &e.deps_of("claims-edits"),
+            sqs_event(claims::CLAIM_EDITS, &messages),
+        )
+        .await;
         assert!(response.batch_item_failures.is_empty());
     }
     let claim = e.get(&id).await;
@@ -145,8 +152,11 @@ async fn a_poisoned_message_fails_alone_and_ends_in_the_dead_letter_queue() {
         if messages.is_empty() {
             break;
         }
-        let response =
-            claims::edits::handle(&e.deps, sqs_event(claims::CLAIM_EDITS, &messages)).await;
+        let response = claims::edits::handle(
+            &e.deps_of("claims-edits"),
+            sqs_event(claims::CLAIM_EDITS, &messages),
+        )
+        .await;
         let failed: Vec<&str> = response
             .batch_item_failures
             .iter()
@@ -239,9 +249,12 @@ async fn a_stored_claim_whose_message_was_lost_is_relayed_by_the_sweeper() {
         .await
         .unwrap();
     e.ipa.at("2026-03-20T17:02:00Z");
-    let report = claims::sweeper::sweep(&e.deps, mso_api::Clock::now(e.ipa.clock.as_ref()))
-        .await
-        .unwrap();
+    let report = claims::sweeper::sweep(
+        &e.deps_of("claims-sweeper"),
+        mso_api::Clock::now(e.ipa.clock.as_ref()),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.relayed_events, 1);
     e.drain().await;
     assert_eq!(e.get(&id).await["status"], "accepted");

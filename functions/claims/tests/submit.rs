@@ -352,9 +352,10 @@ async fn identical_claims_judged_at_once_are_one_accepted_one_duplicate() {
         mso_domain::ids::ReferenceId::parse(&a).unwrap(),
         mso_domain::ids::ReferenceId::parse(&b).unwrap(),
     );
+    let edits = e.deps_of("claims-edits");
     let (ra, rb) = tokio::join!(
-        claims::edits::judge(&e.deps, &ida),
-        claims::edits::judge(&e.deps, &idb),
+        claims::edits::judge(&edits, &ida),
+        claims::edits::judge(&edits, &idb),
     );
     ra.unwrap();
     rb.unwrap();

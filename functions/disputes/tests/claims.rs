@@ -189,7 +189,9 @@ async fn a_grievance_decision_is_final_and_closes() {
     );
     // Not a payment dispute: no re-adjudication.
     assert!(e.drain("claim-readjudication").await.is_empty());
-    let r = disputes::sweeper::sweep(&e.deps, ts(NOW)).await.unwrap();
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts(NOW))
+        .await
+        .unwrap();
     assert_eq!(r.closed, [id.to_string()]);
 }
 

@@ -68,7 +68,7 @@ async fn every_sample_event_gets_its_expected_answer() {
         let (status, check) = expectation(&name)
             .unwrap_or_else(|| panic!("{name} has no expectation in tests/events.rs"));
         let req = mso_api::lambda_http::request::from_str(&text).unwrap();
-        let resp = disputes::handle(&e.deps, req).await;
+        let resp = disputes::handle(&e.deps_of("disputes"), req).await;
         let v = json(&resp);
         assert_eq!(resp.status(), status, "{name}: {v}");
         check(&v);
@@ -83,9 +83,12 @@ async fn the_scheduled_event_is_an_event_the_sweeper_main_accepts() {
     for (_, text) in samples("disputes-sweeper") {
         // The main takes any JSON and ignores it; it must at least be JSON.
         let _: Value = serde_json::from_str(&text).unwrap();
-        let report = disputes::sweeper::sweep(&e.deps, "2026-03-02T18:06:00Z".parse().unwrap())
-            .await
-            .unwrap();
+        let report = disputes::sweeper::sweep(
+            &e.deps_of("disputes-sweeper"),
+            "2026-03-02T18:06:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.overdue_count, 0);
     }
 }

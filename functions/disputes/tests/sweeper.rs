@@ -15,19 +15,19 @@ async fn missed_clocks_are_flagged_once_each_in_the_history_and_on_the_queue() {
     e.drain("dispute-events").await;
 
     // Just before the acknowledgement is due: nothing.
-    let r = disputes::sweeper::sweep(&e.deps, ts("2026-03-05T07:59:00Z"))
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts("2026-03-05T07:59:00Z"))
         .await
         .unwrap();
     assert!(r.flagged.is_empty());
     assert_eq!(r.overdue_count, 0);
     // Just after: flagged, counted, listed.
-    let r = disputes::sweeper::sweep(&e.deps, ts("2026-03-05T08:01:00Z"))
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts("2026-03-05T08:01:00Z"))
         .await
         .unwrap();
     assert_eq!(r.flagged, vec![id.clone()]);
     assert_eq!((r.overdue_count, r.overdue.clone()), (1, vec![id.clone()]));
     // Once only.
-    let r = disputes::sweeper::sweep(&e.deps, ts("2026-03-05T09:00:00Z"))
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts("2026-03-05T09:00:00Z"))
         .await
         .unwrap();
     assert!(r.flagged.is_empty());
@@ -46,7 +46,7 @@ async fn missed_clocks_are_flagged_once_each_in_the_history_and_on_the_queue() {
     e.ipa.at("2026-03-06T17:00:00Z");
     e.step(&id, "acknowledge", "dispute_reviewer", &json!({}))
         .await;
-    let r = disputes::sweeper::sweep(&e.deps, ts("2026-05-05T07:00:00Z"))
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts("2026-05-05T07:00:00Z"))
         .await
         .unwrap();
     assert_eq!(r.flagged, vec![id.clone()]);
@@ -74,11 +74,11 @@ async fn a_decided_dispute_closes_when_its_second_level_window_ends() {
     )
     .await;
     // Second level by 16 September 2026 (Pacific): still decided that evening.
-    let r = disputes::sweeper::sweep(&e.deps, ts("2026-09-17T06:59:00Z"))
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts("2026-09-17T06:59:00Z"))
         .await
         .unwrap();
     assert!(r.closed.is_empty());
-    let r = disputes::sweeper::sweep(&e.deps, ts("2026-09-17T07:00:00Z"))
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts("2026-09-17T07:00:00Z"))
         .await
         .unwrap();
     assert_eq!(r.closed, vec![id.clone()]);
@@ -94,7 +94,7 @@ async fn a_decided_dispute_closes_when_its_second_level_window_ends() {
     );
     assert_eq!(closed["items"][0]["id"], id.as_str());
     // Nothing is left for the sweeper.
-    let r = disputes::sweeper::sweep(&e.deps, ts("2027-01-01T00:00:00Z"))
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts("2027-01-01T00:00:00Z"))
         .await
         .unwrap();
     assert_eq!(r, disputes::sweeper::SweepReport::default());
@@ -115,7 +115,7 @@ async fn events_a_request_failed_to_send_are_relayed() {
         "the send failed"
     );
     e.deps.queue = up;
-    let r = disputes::sweeper::sweep(&e.deps, ts("2026-03-02T17:10:00Z"))
+    let r = disputes::sweeper::sweep(&e.deps_of("disputes-sweeper"), ts("2026-03-02T17:10:00Z"))
         .await
         .unwrap();
     assert_eq!(r.relayed_events, 1);

@@ -95,7 +95,9 @@ async fn every_api_sample_gets_its_expected_answer() {
     let e = env().await;
     let key = awaiting(&e, NOTES, fixture("letter.pdf")).await;
     assert_eq!(
-        verify::object(&e.deps, &key).await.unwrap(),
+        verify::object(&e.deps_of("documents-verify"), &key)
+            .await
+            .unwrap(),
         Verdict::Available
     );
     let mut replayed = 0;
@@ -103,7 +105,7 @@ async fn every_api_sample_gets_its_expected_answer() {
         let (status, check) = expectation(&name)
             .unwrap_or_else(|| panic!("{name} has no expectation in tests/events.rs"));
         let req = mso_api::lambda_http::request::from_str(&text).unwrap();
-        let resp = documents::handle(&e.deps, req).await;
+        let resp = documents::handle(&e.deps_of("documents"), req).await;
         let v = json(&resp);
         assert_eq!(resp.status(), status, "{name}: {v}");
         check(&v);
@@ -132,7 +134,9 @@ async fn every_s3_sample_is_verified_once_and_replays_change_nothing() {
     for (name, text) in &samples {
         // As the Lambda runtime deserialises the payload.
         let event: S3Event = serde_json::from_str(text).unwrap();
-        let report = verify::handle(&e.deps, event).await.unwrap();
+        let report = verify::handle(&e.deps_of("documents-verify"), event)
+            .await
+            .unwrap();
         assert_eq!(report.records.len(), 1, "{name}");
         assert_eq!(report.records[0].verdict, expected(name), "{name}");
     }
@@ -142,7 +146,9 @@ async fn every_s3_sample_is_verified_once_and_replays_change_nothing() {
     let history = e.history().await;
     for (name, text) in &samples {
         let event: S3Event = serde_json::from_str(text).unwrap();
-        let report = verify::handle(&e.deps, event).await.unwrap();
+        let report = verify::handle(&e.deps_of("documents-verify"), event)
+            .await
+            .unwrap();
         assert!(
             matches!(
                 report.records[0].verdict,

@@ -306,7 +306,9 @@ async fn duplicate_late_and_foreign_events_change_nothing() {
     // Other event types too.
     let mut removed = verify::object_created("b", &key, 1, e.ipa.clock.now());
     removed.records[0].event_name = Some("ObjectRemoved:Delete".into());
-    let report = verify::handle(&e.deps, removed).await.unwrap();
+    let report = verify::handle(&e.deps_of("documents-verify"), removed)
+        .await
+        .unwrap();
     assert!(matches!(report.records[0].verdict, Verdict::Ignored { .. }));
     assert_eq!(e.get(&id).await["status"], "available");
 }
@@ -341,9 +343,10 @@ async fn concurrent_events_for_one_upload_decide_once() {
     let history = e.history().await.len();
     let at = e.ipa.clock.now();
     let event = verify::object_created("b", &key, bytes.len() as u64, at);
+    let verifier = e.deps_of("documents-verify");
     let (a, b) = tokio::join!(
-        verify::handle(&e.deps, event.clone()),
-        verify::handle(&e.deps, event.clone())
+        verify::handle(&verifier, event.clone()),
+        verify::handle(&verifier, event.clone())
     );
     let mut verdicts = vec![
         a.unwrap().records[0].verdict.clone(),
@@ -423,7 +426,9 @@ async fn a_storage_failure_fails_the_event_so_it_is_retried_and_nothing_is_lost(
     let mut foreign = event.records[0].clone();
     foreign.s3.object.key = Some("intake/x.eml".into());
     event.records.push(foreign);
-    let err = verify::handle(&e.deps, event.clone()).await.unwrap_err();
+    let err = verify::handle(&e.deps_of("documents-verify"), event.clone())
+        .await
+        .unwrap_err();
     assert_eq!((err.failed, err.total), (1, 2));
     assert!(err.to_string().contains("will be retried"), "{err}");
     assert_eq!(
@@ -432,7 +437,9 @@ async fn a_storage_failure_fails_the_event_so_it_is_retried_and_nothing_is_lost(
     );
     // Lambda retries the same event once S3 answers again.
     flaky.down.store(false, Ordering::SeqCst);
-    let report = verify::handle(&e.deps, event).await.unwrap();
+    let report = verify::handle(&e.deps_of("documents-verify"), event)
+        .await
+        .unwrap();
     assert_eq!(report.records[0].verdict, Verdict::Available);
     assert_eq!(
         e.get(a["id"].as_str().unwrap()).await["status"],
@@ -455,7 +462,9 @@ async fn the_object_and_the_owner_are_read_at_once() {
     e.deps.documents = SlowObjects::counted_with(e.deps.documents.clone(), &reads);
     e.deps.records = reads.clone();
     assert_eq!(
-        verify::object(&e.deps, &meta.key).await.unwrap(),
+        verify::object(&e.deps_of("documents-verify"), &meta.key)
+            .await
+            .unwrap(),
         Verdict::Available
     );
     assert_eq!(reads.most_at_once(), 2);

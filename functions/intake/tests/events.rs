@@ -89,7 +89,9 @@ async fn every_s3_sample_files_its_object_once_and_replays_change_nothing() {
     let mut filed_items = Vec::new();
     for (name, text) in &s3_samples {
         let event: S3Event = serde_json::from_str(text).unwrap();
-        let report = ingest::handle(&e.deps, event).await.unwrap();
+        let report = ingest::handle(&e.deps_of("intake-s3"), event)
+            .await
+            .unwrap();
         assert_eq!(report.records.len(), 1, "{name}");
         match (name.as_str(), &report.records[0].outcome) {
             ("fax-sidecar-written.json", Outcome::Ignored { .. }) => {}
@@ -112,7 +114,9 @@ async fn every_s3_sample_files_its_object_once_and_replays_change_nothing() {
     // S3 delivers at least once: the same events again change nothing.
     for (name, text) in &s3_samples {
         let event: S3Event = serde_json::from_str(text).unwrap();
-        let report = ingest::handle(&e.deps, event).await.unwrap();
+        let report = ingest::handle(&e.deps_of("intake-s3"), event)
+            .await
+            .unwrap();
         assert!(
             matches!(
                 report.records[0].outcome,
@@ -128,7 +132,7 @@ async fn every_s3_sample_files_its_object_once_and_replays_change_nothing() {
     for (name, text) in &api {
         let (status, check) = expectation(name);
         let req = mso_api::lambda_http::request::from_str(text).unwrap();
-        let resp = intake::handle(&e.deps, req).await;
+        let resp = intake::handle(&e.deps_of("intake"), req).await;
         let v = json(&resp);
         assert_eq!(resp.status(), status, "{name}: {v}");
         check(&v);

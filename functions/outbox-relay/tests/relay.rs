@@ -16,6 +16,19 @@ use serde_json::{Value, json};
 
 const AUTH_EVENTS: &str = "auth-events";
 
+/// The ports as the outbox-relay role in the stack lets it use the table
+/// (`mso_testkit::role`): the tests store their outbox rows as the writers do,
+/// then hand the relay its own.
+fn as_relay(deps: &Deps) -> Deps {
+    Deps {
+        records: mso_testkit::role::RoleRecords::wrap(
+            deps.records.clone(),
+            mso_testkit::role::Role::of("outbox-relay"),
+        ),
+        queue: deps.queue.clone(),
+    }
+}
+
 fn at() -> jiff::Timestamp {
     "2026-03-02T17:05:00Z".parse().unwrap()
 }
@@ -103,7 +116,7 @@ async fn a_new_outbox_row_is_sent_to_its_queue_and_removed() {
     let keys = row_keys(local.deps.records.as_ref()).await;
     assert_eq!(keys.len(), 1);
 
-    let response = handle(&local.deps, batch(&[(&keys[0], "INSERT")])).await;
+    let response = handle(&as_relay(&local.deps), batch(&[(&keys[0], "INSERT")])).await;
 
     assert!(failed(&response).is_empty());
     let messages = received(local.deps.queue.as_ref()).await;
@@ -119,10 +132,10 @@ async fn a_record_delivered_again_sends_nothing_twice() {
     let key = row_keys(local.deps.records.as_ref()).await.remove(0);
     let record = batch(&[(&key, "INSERT")]);
 
-    assert!(failed(&handle(&local.deps, record.clone()).await).is_empty());
+    assert!(failed(&handle(&as_relay(&local.deps), record.clone()).await).is_empty());
     // Lambda retries a batch from its first failure: the rows after it that
     // went through come again, and are found gone.
-    assert!(failed(&handle(&local.deps, record).await).is_empty());
+    assert!(failed(&handle(&as_relay(&local.deps), record).await).is_empty());
 
     assert_eq!(received(local.deps.queue.as_ref()).await.len(), 1);
 }
@@ -172,7 +185,7 @@ async fn a_full_batch_is_relayed_sixteen_rows_at_a_time() {
     };
     let inserts: Vec<(&Key, &str)> = keys.iter().map(|k| (k, "INSERT")).collect();
 
-    let response = handle(&deps, batch(&inserts)).await;
+    let response = handle(&as_relay(&deps), batch(&inserts)).await;
 
     assert!(failed(&response).is_empty());
     assert!(row_keys(local.deps.records.as_ref()).await.is_empty());
@@ -208,7 +221,11 @@ async fn a_failed_send_reports_its_record_and_keeps_the_event() {
         queue: Arc::new(mso_testkit::QueueDown),
     };
 
-    let response = handle(&deps, batch(&[(&keys[0], "INSERT"), (&keys[1], "INSERT")])).await;
+    let response = handle(
+        &as_relay(&deps),
+        batch(&[(&keys[0], "INSERT"), (&keys[1], "INSERT")]),
+    )
+    .await;
 
     let mut failures = failed(&response);
     failures.sort();
@@ -304,7 +321,7 @@ async fn on_moto_the_relay_sends_the_stored_event_and_removes_its_row() {
     let keys = row_keys(deps.records.as_ref()).await;
     assert_eq!(keys.len(), 1);
 
-    let response = handle(&deps, batch(&[(&keys[0], "INSERT")])).await;
+    let response = handle(&as_relay(&deps), batch(&[(&keys[0], "INSERT")])).await;
 
     assert!(failed(&response).is_empty(), "{response:?}");
     let messages = received(deps.queue.as_ref()).await;

@@ -57,7 +57,7 @@ async fn every_sample_event_gets_its_expected_answer() {
         let (status, check) = expectation(&name)
             .unwrap_or_else(|| panic!("{name} has no expectation in tests/events.rs"));
         let req = mso_api::lambda_http::request::from_str(&text).unwrap();
-        let resp = prior_auth::handle(&e.deps, req).await;
+        let resp = prior_auth::handle(&e.deps_of("prior-auth"), req).await;
         let v = json(&resp);
         assert_eq!(resp.status(), status, "{name}: {v}");
         check(&v);
@@ -72,9 +72,12 @@ async fn the_scheduled_event_is_an_event_the_sweeper_main_accepts() {
     for (_, text) in samples("prior-auth-sweeper") {
         // The main takes any JSON and ignores it; it must at least be JSON.
         let _: Value = serde_json::from_str(&text).unwrap();
-        let report = prior_auth::sweeper::sweep(&e.deps, "2026-03-02T18:06:00Z".parse().unwrap())
-            .await
-            .unwrap();
+        let report = prior_auth::sweeper::sweep(
+            &e.deps_of("prior-auth-sweeper"),
+            "2026-03-02T18:06:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.overdue_count, 0);
     }
 }

@@ -32,13 +32,19 @@ async fn unanswered_post_stabilisation_is_deemed_approved_after_an_hour() {
     assert_eq!(v["deemed_approval_at"], "2026-03-02T18:05:00Z");
     e.drain("auth-events").await;
 
-    let early = sweep(&e.deps, "2026-03-02T18:04:59Z".parse().unwrap())
-        .await
-        .unwrap();
+    let early = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-02T18:04:59Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(early.deemed_approved.is_empty());
-    let report = sweep(&e.deps, "2026-03-02T18:05:30Z".parse().unwrap())
-        .await
-        .unwrap();
+    let report = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-02T18:05:30Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.deemed_approved, [id]);
     let after = json(&e.get(id, SUNRISE_ORG, "provider_user").await);
     assert_eq!(after["status"], "approved");
@@ -50,9 +56,12 @@ async fn unanswered_post_stabilisation_is_deemed_approved_after_an_hour() {
     let events = e.drain("auth-events").await;
     assert_eq!(events[0]["action"], "deemed_approved");
     // Once only.
-    let again = sweep(&e.deps, "2026-03-02T18:10:00Z".parse().unwrap())
-        .await
-        .unwrap();
+    let again = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-02T18:10:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(again.deemed_approved.is_empty());
 }
 
@@ -65,9 +74,12 @@ async fn a_decision_in_time_stops_the_deemed_approval() {
         .to_string();
     let deny = json!({"action": "deny", "reason_code": "c", "reason": "r", "criteria": "MCG", "peer_to_peer": {"name": "Dr. R", "phone": "657-555-0100"}});
     assert_eq!(e.decide(&id, "medical_director", &deny).await.status(), 200);
-    let report = sweep(&e.deps, "2026-03-02T19:00:00Z".parse().unwrap())
-        .await
-        .unwrap();
+    let report = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-02T19:00:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(report.deemed_approved.is_empty());
     assert_eq!(json(&e.get(&id, IPA, "um_nurse").await)["status"], "denied");
 }
@@ -79,26 +91,38 @@ async fn approvals_expire_after_their_last_day_and_overdue_work_is_counted() {
     assert_eq!(approved["valid_to"], "2026-06-07");
     let pended = e.filed("k2", &therapy()).await;
     // Due 9 March (end of day, Pacific).
-    let before = sweep(&e.deps, "2026-03-10T06:59:00Z".parse().unwrap())
-        .await
-        .unwrap();
+    let before = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-10T06:59:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(before.overdue_count, 0);
-    let late = sweep(&e.deps, "2026-03-10T07:00:00Z".parse().unwrap())
-        .await
-        .unwrap();
+    let late = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-10T07:00:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(late.overdue_count, 1);
     assert_eq!(late.overdue, [pended["id"].as_str().unwrap()]);
     e.ipa.at("2026-03-10T07:00:00Z");
     let shown = json(&e.get(pended["id"].as_str().unwrap(), IPA, "um_nurse").await);
     assert_eq!(shown["overdue"], true);
 
-    let still = sweep(&e.deps, "2026-06-08T06:59:00Z".parse().unwrap())
-        .await
-        .unwrap();
+    let still = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-06-08T06:59:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(still.expired.is_empty());
-    let gone = sweep(&e.deps, "2026-06-08T07:00:00Z".parse().unwrap())
-        .await
-        .unwrap();
+    let gone = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-06-08T07:00:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(gone.expired, [approved["id"].as_str().unwrap()]);
     let v = json(
         &e.get(
@@ -123,22 +147,31 @@ async fn an_event_the_queue_refused_is_sent_by_the_next_sweep() {
     );
     assert!(e.drain("auth-events").await.is_empty());
     e.deps.queue = working;
-    let soon = sweep(&e.deps, "2026-03-02T17:05:10Z".parse().unwrap())
-        .await
-        .unwrap();
+    let soon = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-02T17:05:10Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         soon.relayed_events, 0,
         "still within its request's grace time"
     );
-    let later = sweep(&e.deps, "2026-03-02T17:06:00Z".parse().unwrap())
-        .await
-        .unwrap();
+    let later = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-02T17:06:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(later.relayed_events, 1);
     let events = e.drain("auth-events").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["auth_id"], v["id"]);
-    let none = sweep(&e.deps, "2026-03-02T17:07:00Z".parse().unwrap())
-        .await
-        .unwrap();
+    let none = sweep(
+        &e.deps_of("prior-auth-sweeper"),
+        "2026-03-02T17:07:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(none.relayed_events, 0);
 }

@@ -4,6 +4,7 @@
 
 pub mod moto;
 mod queue_down;
+pub mod role;
 mod slow_reads;
 pub mod template;
 pub mod x12;

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use claims::Deps;
 use mso_api::{Body, Response};
 use mso_store::ReceiveOptions;
+use mso_testkit::role::{Role, RoleBucket, RoleRecords};
 pub use mso_testkit::*;
 use serde_json::{Value, json};
 
@@ -68,8 +69,19 @@ pub fn mri() -> Value {
 }
 
 impl Env {
+    /// The ports as `function`'s role in the stack lets it use them: each
+    /// handler is called with its own function's (`mso_testkit::role`).
+    pub fn deps_of(&self, function: &str) -> Deps {
+        let role = Role::of(function);
+        Deps {
+            records: RoleRecords::wrap(self.deps.records.clone(), role.clone()),
+            files: RoleBucket::wrap(self.deps.files.clone(), role, "CLAIMS_BUCKET"),
+            ..self.deps.clone()
+        }
+    }
+
     pub async fn call(&self, call: Call) -> Response<Body> {
-        claims::handle(&self.deps, call.build()).await
+        claims::handle(&self.deps_of("claims"), call.build()).await
     }
 
     pub async fn post_as(&self, org: &str, role: &str, key: &str, body: &Value) -> Response<Body> {
@@ -154,7 +166,7 @@ impl Env {
                     break;
                 }
                 let event = sqs_event(queue, &messages);
-                let response = claims::edits::handle(&self.deps, event).await;
+                let response = claims::edits::handle(&self.deps_of("claims-edits"), event).await;
                 for m in &messages {
                     let failed = response
                         .batch_item_failures
@@ -208,7 +220,9 @@ impl Env {
             0,
             "2026-03-20T17:00:00Z".parse().unwrap(),
         );
-        claims::intake::handle(&self.deps, event).await.unwrap()
+        claims::intake::handle(&self.deps_of("claims-s3"), event)
+            .await
+            .unwrap()
     }
 
     pub async fn get_file(&self, id: &str, org: &str, role: &str) -> Value {

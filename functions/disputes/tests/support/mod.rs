@@ -9,6 +9,7 @@ use mso_domain::ids::{OrgId, ReferenceId};
 use mso_domain::prior_auth::review::{self, Action, Decision, Reviewer};
 use mso_domain::prior_auth::{Actor, PeerToPeer, Source};
 use mso_records::prior_auths::{self, Change};
+use mso_testkit::role::{Role, RoleRecords};
 pub use mso_testkit::*;
 use serde_json::{Value, json};
 
@@ -35,8 +36,18 @@ pub const ACK_DUE: &str = "2026-03-05T07:59:59.999999999Z";
 pub const DECISION_DUE: &str = "2026-05-05T06:59:59.999999999Z";
 
 impl Env {
+    /// The ports as `function`'s role in the stack lets it use them: each
+    /// handler is called with its own function's (`mso_testkit::role`).
+    pub fn deps_of(&self, function: &str) -> Deps {
+        let role = Role::of(function);
+        Deps {
+            records: RoleRecords::wrap(self.deps.records.clone(), role.clone()),
+            ..self.deps.clone()
+        }
+    }
+
     pub async fn call(&self, call: Call) -> Response<Body> {
-        disputes::handle(&self.deps, call.build()).await
+        disputes::handle(&self.deps_of("disputes"), call.build()).await
     }
 
     fn now(&self) -> jiff::Timestamp {

@@ -13,6 +13,7 @@ pub use mso_api::Clock;
 use mso_api::{Body, Response};
 use mso_store::embedded::PresignedOutcome;
 use mso_store::{Query, StoreError, keys};
+use mso_testkit::role::{Role, RoleBucket, RoleRecords};
 pub use mso_testkit::*;
 use serde_json::{Value, json};
 
@@ -56,8 +57,23 @@ pub fn slot(file_name: &str, content_type: &str, size: u64) -> Value {
 }
 
 impl Env {
+    /// The ports as `function`'s role in the stack lets it use them: each
+    /// handler is called with its own function's (`mso_testkit::role`).
+    pub fn deps_of(&self, function: &str) -> Deps {
+        let role = Role::of(function);
+        Deps {
+            records: RoleRecords::wrap(self.deps.records.clone(), role.clone()),
+            documents: RoleBucket::wrap(
+                self.deps.documents.clone(),
+                role.clone(),
+                "DOCUMENTS_BUCKET",
+            ),
+            ..self.deps.clone()
+        }
+    }
+
     pub async fn call(&self, call: Call) -> Response<Body> {
-        documents::handle(&self.deps, call.build()).await
+        documents::handle(&self.deps_of("documents"), call.build()).await
     }
 
     /// `POST /v1/documents` with `body`, as `org`/`role`, with idempotency `key`.
@@ -132,7 +148,9 @@ impl Env {
     /// S3's ObjectCreated event for the object of `slot`, through the handler.
     pub async fn event(&self, key: &str, size: u64) -> Report {
         let event = verify::object_created("mso-documents", key, size, self.ipa.clock.now());
-        verify::handle(&self.deps, event).await.unwrap()
+        verify::handle(&self.deps_of("documents-verify"), event)
+            .await
+            .unwrap()
     }
 
     /// The whole loop: a slot for `bytes` declared as `content_type`, the

@@ -134,8 +134,14 @@ pub async fn fixture() -> Fixture {
         .await
         .unwrap();
 
+    // The handler uses the table as the eligibility role lets it
+    // (`mso_testkit::role`); the fixture writes the directory as the roster
+    // import does.
     let deps = Deps {
-        records: records.clone(),
+        records: mso_testkit::role::RoleRecords::wrap(
+            records.clone(),
+            mso_testkit::role::Role::of("eligibility"),
+        ),
         policy: Arc::new(policy),
         clock: Arc::new(FixedClock::new("2026-03-02T17:05:00Z".parse().unwrap())),
     };

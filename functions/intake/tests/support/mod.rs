@@ -12,6 +12,7 @@ pub use mso_api::Clock;
 use mso_api::{Body, Response};
 use mso_domain::ids::ReferenceId;
 use mso_records::intake::IntakeItem;
+use mso_testkit::role::{Role, RoleBucket, RoleRecords};
 pub use mso_testkit::*;
 use serde_json::Value;
 
@@ -56,6 +57,26 @@ pub fn sidecar() -> Value {
 }
 
 impl Env {
+    /// The ports as `function`'s role in the stack lets it use them: each
+    /// handler is called with its own function's (`mso_testkit::role`).
+    pub fn deps_of(&self, function: &str) -> Deps {
+        let role = Role::of(function);
+        Deps {
+            records: RoleRecords::wrap(self.deps.records.clone(), role.clone()),
+            intake_objects: RoleBucket::wrap(
+                self.deps.intake_objects.clone(),
+                role.clone(),
+                "INTAKE_BUCKET",
+            ),
+            documents: RoleBucket::wrap(
+                self.deps.documents.clone(),
+                role.clone(),
+                "DOCUMENTS_BUCKET",
+            ),
+            ..self.deps.clone()
+        }
+    }
+
     pub fn now(&self) -> Timestamp {
         self.ipa.clock.now()
     }
@@ -75,7 +96,9 @@ impl Env {
     /// The ObjectCreated event of `key` (again, for redelivery).
     pub async fn deliver(&self, key: &str, size: u64) -> Report {
         let event = ingest::object_created_event(BUCKET, key, size, self.now());
-        ingest::handle(&self.deps, event).await.unwrap()
+        ingest::handle(&self.deps_of("intake-s3"), event)
+            .await
+            .unwrap()
     }
 
     /// A fax as the gateway drops it: its sidecar first (if any), then the fax.
@@ -112,7 +135,7 @@ impl Env {
     }
 
     pub async fn call(&self, call: Call) -> Response<Body> {
-        intake::handle(&self.deps, call.build()).await
+        intake::handle(&self.deps_of("intake"), call.build()).await
     }
 
     pub async fn get(&self, id: &str, org: &str, role: &str) -> Response<Body> {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use mso_api::{Body, Response};
+use mso_testkit::role::{Role, RoleRecords};
 pub use mso_testkit::*;
 use prior_auth::Deps;
 use serde_json::{Value, json};
@@ -24,8 +25,18 @@ pub async fn env() -> Env {
 }
 
 impl Env {
+    /// The ports as `function`'s role in the stack lets it use them: each
+    /// handler is called with its own function's (`mso_testkit::role`).
+    pub fn deps_of(&self, function: &str) -> Deps {
+        let role = Role::of(function);
+        Deps {
+            records: RoleRecords::wrap(self.deps.records.clone(), role.clone()),
+            ..self.deps.clone()
+        }
+    }
+
     pub async fn call(&self, call: Call) -> Response<Body> {
-        prior_auth::handle(&self.deps, call.build()).await
+        prior_auth::handle(&self.deps_of("prior-auth"), call.build()).await
     }
 
     /// Submits `body` as a user of the Sunrise practice with idempotency `key`.
