@@ -5,9 +5,11 @@
 #
 #   infra/build-lambdas.sh [--arch arm64|x86_64] [extra cargo lambda args]
 #
-# Output: target/lambda/<function>/bootstrap (what each function's CodeUri in
-# infra/template.yaml points at), target/lambda/ARCHITECTURE (the architecture
-# built: deploy with Architecture=<it>), and a table of stripped and zipped sizes.
+# Output: target/lambda/<function>/ (what each function's CodeUri in
+# infra/template.yaml points at: its bootstrap and partitions/, the SDK's
+# partition table cut per partition), target/lambda/ARCHITECTURE (the
+# architecture built: deploy with Architecture=<it>), and a table of stripped
+# and zipped sizes.
 # Needs only Rust and Python: cargo-lambda (which brings Zig, the cross linker)
 # is installed from PyPI into target/cargo-lambda when it is not on PATH, and the
 # aarch64 standard library through rustup.
@@ -106,6 +108,14 @@ if ! build "$arch"; then
 fi
 echo "$arch" > "$lambda_dir/ARCHITECTURE"
 
+# Each function's package: its bootstrap and the SDK's partition table cut per
+# partition (infra/partitions/; the template points the SDK at its stack's).
+for f in "${FUNCTIONS[@]}"; do
+  rm -rf "$lambda_dir/$f/partitions"
+  mkdir -p "$lambda_dir/$f/partitions"
+  cp infra/partitions/*.json "$lambda_dir/$f/partitions/"
+done
+
 echo "Lambda artefacts ($arch, profile lambda-release):"
 missing=0
 for f in "${FUNCTIONS[@]}"; do
@@ -117,6 +127,9 @@ name, path = sys.argv[1], sys.argv[2]
 buf = io.BytesIO()
 with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
     z.write(path, "bootstrap")
+    partitions = os.path.join(os.path.dirname(path), "partitions")
+    for table in sorted(os.listdir(partitions)):
+        z.write(os.path.join(partitions, table), f"partitions/{table}")
 print(f"  {name:<24} stripped {os.path.getsize(path) / 1e6:5.1f} MB   zipped {len(buf.getvalue()) / 1e6:5.1f} MB")
 PY
   else

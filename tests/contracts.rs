@@ -324,6 +324,27 @@ fn the_template_gives_every_function_what_its_code_reads() {
             _ => None,
         }
     };
+    // The SDK's partition table for the stack's partition, packaged beside every
+    // bootstrap, for each partition (shared/store/tests/partitions.rs holds the
+    // tables to the SDK's own).
+    assert_eq!(
+        sub(&globals["Environment"]["Variables"]["SMITHY_CLIENT_SDK_CUSTOM_PARTITION"]).as_deref(),
+        Some("/var/task/partitions/${AWS::Partition}.json")
+    );
+    assert!(built.contains(r#"cp infra/partitions/*.json "$lambda_dir/$f/partitions/""#));
+    for partition in [
+        "aws",
+        "aws-cn",
+        "aws-us-gov",
+        "aws-iso",
+        "aws-iso-b",
+        "aws-iso-e",
+        "aws-iso-f",
+        "aws-eusc",
+    ] {
+        let table = repo(&format!("infra/partitions/{partition}.json"));
+        assert!(table.is_file(), "no {}", table.display());
+    }
     // `!Sub`/`!Ref` tags arrive as plain strings or single-key maps; the raw
     // text is easier to search for a resource's own properties.
     let queue_names: HashMap<String, String> = resources

@@ -425,6 +425,11 @@ impl Deployed {
             if value.starts_with("{{resolve:secretsmanager:") {
                 *value = self.secret.clone();
             }
+            // The package's files (infra/build-lambdas.sh) are the repo's here.
+            if let Some(packaged) = value.strip_prefix("/var/task/partitions/") {
+                let table = repo("infra/partitions").join(packaged);
+                *value = table.to_string_lossy().into_owned();
+            }
         }
         for (name, value) in [
             ("AWS_LAMBDA_FUNCTION_NAME", format!("mso-{IPA}-{function}")),

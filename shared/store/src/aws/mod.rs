@@ -31,11 +31,13 @@ pub use sqs::{QUEUE_URL_ENV_PREFIX, SqsWorkQueue};
 use crate::StoreError;
 
 /// An SDK client built at its first use rather than at cold start. Building a
-/// client parses its SDK crate's endpoint partition table (about 0.4 M
-/// instructions, a sixth of a function's init), and in Lambda many functions
-/// never use some of the clients their ports hold: writers leave their events
-/// to `outbox-relay`, so never send to SQS; claims-edits never touches S3
-/// (docs/performance.md, "What init costs"). Clones share the one client.
+/// client parses its SDK crate's endpoint partition table (0.44 M instructions
+/// for the SDK's eight partitions, 0.13 M for the one a deployed function is
+/// pointed at by `SMITHY_CLIENT_SDK_CUSTOM_PARTITION`, infra/partitions/), and
+/// in Lambda many functions never use some of the clients their ports hold:
+/// writers leave their events to `outbox-relay`, so never send to SQS;
+/// claims-edits never touches S3 (docs/performance.md, "What init costs").
+/// Clones share the one client.
 pub(crate) type BuiltOnFirstUse<C> = Arc<LazyLock<C, Box<dyn FnOnce() -> C + Send>>>;
 
 pub(crate) fn built_on_first_use<C>(
