@@ -131,6 +131,11 @@ const STACK_ENV: &[(&str, &str)] = &[
     ("TABLE_NAME", TABLE),
     ("CURSOR_KEY", CURSOR_KEY),
     ("RUST_LOG", "info"),
+    // In the task root as in Lambda's: the package's copy of infra/partitions/.
+    (
+        "SMITHY_CLIENT_SDK_CUSTOM_PARTITION",
+        "{task}/partitions/aws.json",
+    ),
     ("AWS_ENDPOINT_URL", "{aws}"),
 ];
 
@@ -950,8 +955,20 @@ fn meter() -> anyhow::Result<()> {
     };
     let task_root = target.join("cold-start/task");
     let logs = target.join("cold-start/logs");
-    std::fs::create_dir_all(&task_root)?;
     std::fs::create_dir_all(&logs)?;
+    // What infra/build-lambdas.sh packages beside each bootstrap.
+    std::fs::create_dir_all(task_root.join("partitions"))?;
+    for table in std::fs::read_dir(root.join("infra/partitions"))? {
+        let table = table?.path();
+        if table.extension().is_some_and(|x| x == "json") {
+            std::fs::copy(
+                &table,
+                task_root
+                    .join("partitions")
+                    .join(table.file_name().unwrap()),
+            )?;
+        }
+    }
     let env = Env {
         api: &api,
         aws: &aws,
@@ -1054,7 +1071,10 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
             }
             .iter()
             .chain(s.function.env)
-            .map(|(k, v)| (*k, v.replace("{aws}", &aws_url))),
+            .map(|(k, v)| {
+                let v = v.replace("{aws}", &aws_url);
+                (*k, v.replace("{task}", &env.task_root.to_string_lossy()))
+            }),
         )
         .current_dir(env.task_root)
         .stdin(Stdio::null())
