@@ -470,3 +470,22 @@ async fn mangled_files_never_fail_the_handler_nor_half_store_a_claim() {
         assert_eq!(judged, counts["claims"].as_u64().unwrap(), "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_files_acknowledgements_are_read_at_once() {
+    let mut e = env().await;
+    let file = professional(7, &[Spec::office_visit("AT-ONCE", "20260310")]);
+    let v = e.file(file.as_bytes()).await;
+    assert_eq!(v["status"], "acknowledged", "{v}");
+    let id = v["id"].as_str().unwrap();
+    let objects =
+        mso_testkit::SlowObjects::new(e.deps.files.clone(), std::time::Duration::from_millis(5));
+    e.deps.files = objects.clone();
+    let again = e.get_file(id, SUNRISE_ORG, "provider_user").await;
+    // The 999 and the 277CA, each as X12 and as JSON: one round trip.
+    assert_eq!(objects.most_at_once(), 4);
+    for ack in ["ack_999", "ack_999_json", "ack_277ca", "ack_277ca_json"] {
+        assert!(!again[ack].is_null(), "{ack}: {again}");
+        assert_eq!(again[ack], v[ack], "{ack}");
+    }
+}
