@@ -52,21 +52,22 @@ async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Claim
         _ => return Err(ReadError::NotFound),
     };
     let now = deps.clock.now();
-    audit::record(
-        store,
-        &AuditEvent {
-            actor: &principal,
-            action: "claims.read",
-            purpose: "payment",
-            subject_type: "claim",
-            subject_id: claim.id.as_str(),
-            outcome: claim.status.as_str(),
-            request_id: &info.request_id,
-            at: now,
-        },
-    )
-    .await?;
-    let documents = crate::view::documents_of(store, &claim).await?;
+    let audit = AuditEvent {
+        actor: &principal,
+        action: "claims.read",
+        purpose: "payment",
+        subject_type: "claim",
+        subject_id: claim.id.as_str(),
+        outcome: claim.status.as_str(),
+        request_id: &info.request_id,
+        at: now,
+    };
+    // Nothing is shown unless its audit entry is kept: the entry and the
+    // documents in one round trip.
+    let ((), documents) = tokio::try_join!(
+        audit::record(store, &audit),
+        crate::view::documents_of(store, &claim)
+    )?;
     Ok(ClaimView::of(&claim, deps.policy.claims.payment_working_days).with_documents(documents))
 }
 

@@ -407,3 +407,23 @@ async fn replacements_and_voids_follow_the_claim_they_name() {
     let fresh = e.judged(&visit()).await;
     assert_eq!(fresh["status"], "accepted", "{fresh}");
 }
+
+/// The read's audit entry and the claim's documents: one round trip, after the
+/// claim itself.
+#[tokio::test]
+async fn a_read_keeps_its_audit_entry_while_reading_the_documents() {
+    let mut e = env().await;
+    let id = e.submit(&visit()).await;
+    e.drain().await;
+    let slow = mso_testkit::SlowReads::with_slow_writes(
+        e.deps.records.clone(),
+        std::time::Duration::from_millis(5),
+    );
+    e.deps.records = slow.clone();
+    assert_eq!(
+        e.get_as(&id, SUNRISE_ORG, "provider_user").await.status(),
+        200
+    );
+    assert_eq!((slow.reads(), slow.writes()), (3, 1));
+    assert_eq!(slow.reads_in_turn(), 2);
+}

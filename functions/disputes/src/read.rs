@@ -53,21 +53,20 @@ async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Dispu
         _ => return Err(ReadError::NotFound),
     };
     let now = deps.clock.now();
-    audit::record(
-        store,
-        &AuditEvent {
-            actor: &principal,
-            action: "dispute.read",
-            purpose: "payment",
-            subject_type: "dispute",
-            subject_id: dispute.id.as_str(),
-            outcome: dispute.status.as_str(),
-            request_id: &info.request_id,
-            at: now,
-        },
-    )
-    .await?;
-    let documents = documents_of(store, &dispute).await?;
+    let audit = AuditEvent {
+        actor: &principal,
+        action: "dispute.read",
+        purpose: "payment",
+        subject_type: "dispute",
+        subject_id: dispute.id.as_str(),
+        outcome: dispute.status.as_str(),
+        request_id: &info.request_id,
+        at: now,
+    };
+    // Nothing is shown unless its audit entry is kept: the entry and the
+    // documents in one round trip.
+    let ((), documents) =
+        tokio::try_join!(audit::record(store, &audit), documents_of(store, &dispute))?;
     Ok(DisputeView::of(&dispute, now).with_documents(documents))
 }
 

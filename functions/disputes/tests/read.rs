@@ -189,3 +189,21 @@ async fn the_report_counts_by_kind_and_outcome_and_the_share_on_time() {
     let bad = report(IPA, "ops_admin", "").await;
     assert_eq!(error_fields(&json(&bad)), ["from", "to"]);
 }
+
+/// The read's audit entry and the dispute's documents: one round trip, after
+/// the dispute itself.
+#[tokio::test]
+async fn a_read_keeps_its_audit_entry_while_reading_the_documents() {
+    let mut e = env().await;
+    e.denied_auth("PA-7K3Q9M").await;
+    let filed = e.filed("k-audit", &appeal("PA-7K3Q9M")).await;
+    let id = filed["id"].as_str().unwrap();
+    let slow = mso_testkit::SlowReads::with_slow_writes(
+        e.deps.records.clone(),
+        std::time::Duration::from_millis(5),
+    );
+    e.deps.records = slow.clone();
+    assert_eq!(e.get(id, SUNRISE_ORG, "site_admin").await.status(), 200);
+    assert_eq!((slow.reads(), slow.writes()), (3, 1));
+    assert_eq!(slow.reads_in_turn(), 2);
+}

@@ -59,21 +59,23 @@ async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Intak
     };
     Span::current().record("item_id", item.id.as_str());
     let now = deps.clock.now();
-    audit::record(
-        store,
-        &AuditEvent {
-            actor: &principal,
-            action: "intake.read",
-            purpose: "operations",
-            subject_type: "intake_item",
-            subject_id: item.id.as_str(),
-            outcome: item.status.as_str(),
-            request_id: &info.request_id,
-            at: now,
-        },
-    )
-    .await?;
-    let documents = documents::of_owner(store, &item.owner()).await?;
+    let audit = AuditEvent {
+        actor: &principal,
+        action: "intake.read",
+        purpose: "operations",
+        subject_type: "intake_item",
+        subject_id: item.id.as_str(),
+        outcome: item.status.as_str(),
+        request_id: &info.request_id,
+        at: now,
+    };
+    // Nothing is shown unless its audit entry is kept: the entry and the
+    // documents in one round trip.
+    let owner = item.owner();
+    let ((), documents) = tokio::try_join!(
+        audit::record(store, &audit),
+        documents::of_owner(store, &owner)
+    )?;
     Ok(IntakeView::of(&item, documents, now))
 }
 

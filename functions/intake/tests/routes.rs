@@ -660,3 +660,19 @@ async fn a_clerk_links_an_item_to_a_dispute_and_the_dispute_notes_it() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["action"], "intake_linked");
 }
+
+/// The read's audit entry and the item's documents: one round trip, after the
+/// item itself.
+#[tokio::test]
+async fn a_read_keeps_its_audit_entry_while_reading_the_documents() {
+    let mut env = env().await;
+    let id = queued_fax(&env, "audit.pdf").await;
+    let slow = mso_testkit::SlowReads::with_slow_writes(
+        env.deps.records.clone(),
+        std::time::Duration::from_millis(5),
+    );
+    env.deps.records = slow.clone();
+    assert_eq!(env.get(&id, CLERK.0, CLERK.1).await.status(), 200);
+    assert_eq!((slow.reads(), slow.writes()), (3, 1));
+    assert_eq!(slow.reads_in_turn(), 2);
+}

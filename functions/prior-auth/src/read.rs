@@ -55,21 +55,22 @@ async fn get_one(
         _ => return Err(ReadError::NotFound),
     };
     let now = deps.clock.now();
-    audit::record(
-        store,
-        &AuditEvent {
-            actor: &principal,
-            action: "prior_auth.read",
-            purpose: "treatment",
-            subject_type: "prior_auth",
-            subject_id: auth.id.as_str(),
-            outcome: auth.status.as_str(),
-            request_id: &info.request_id,
-            at: now,
-        },
-    )
-    .await?;
-    let documents = crate::view::documents_of(store, &auth).await?;
+    let audit = AuditEvent {
+        actor: &principal,
+        action: "prior_auth.read",
+        purpose: "treatment",
+        subject_type: "prior_auth",
+        subject_id: auth.id.as_str(),
+        outcome: auth.status.as_str(),
+        request_id: &info.request_id,
+        at: now,
+    };
+    // Nothing is shown unless its audit entry is kept: the entry and the
+    // documents in one round trip.
+    let ((), documents) = tokio::try_join!(
+        audit::record(store, &audit),
+        crate::view::documents_of(store, &auth)
+    )?;
     Ok(PriorAuthView::of(&auth, now).with_documents(documents))
 }
 

@@ -233,3 +233,20 @@ async fn an_auth_lists_its_documents_with_their_status() {
     assert_eq!(resp.status(), 200, "{decided}");
     assert_eq!(decided["documents"], seen["documents"]);
 }
+
+/// The read's audit entry and the auth's documents: one round trip, after the
+/// auth itself.
+#[tokio::test]
+async fn a_read_keeps_its_audit_entry_while_reading_the_documents() {
+    let mut e = env().await;
+    let v = e.filed("k-audit", &mri()).await;
+    let id = v["id"].as_str().unwrap();
+    let slow = mso_testkit::SlowReads::with_slow_writes(
+        e.deps.records.clone(),
+        std::time::Duration::from_millis(5),
+    );
+    e.deps.records = slow.clone();
+    assert_eq!(e.get(id, SUNRISE_ORG, "provider_user").await.status(), 200);
+    assert_eq!((slow.reads(), slow.writes()), (3, 1));
+    assert_eq!(slow.reads_in_turn(), 2);
+}

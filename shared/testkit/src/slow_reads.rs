@@ -19,6 +19,8 @@ use mso_store::{
 /// The delay and the count both wrappers share.
 struct Slow {
     delay: Duration,
+    /// Writes take the delay too, and count with the reads.
+    slow_writes: bool,
     outstanding: AtomicUsize,
     most: AtomicUsize,
     all: AtomicUsize,
@@ -30,6 +32,7 @@ impl Slow {
     fn new(delay: Duration) -> Slow {
         Slow {
             delay,
+            slow_writes: false,
             outstanding: AtomicUsize::new(0),
             most: AtomicUsize::new(0),
             all: AtomicUsize::new(0),
@@ -49,8 +52,11 @@ impl Slow {
         self.outstanding.fetch_sub(1, SeqCst);
     }
 
-    fn write(&self) {
+    async fn write(&self) {
         self.writes.fetch_add(1, SeqCst);
+        if self.slow_writes {
+            self.read().await;
+        }
     }
 }
 
@@ -65,6 +71,18 @@ impl SlowReads {
         Arc::new(SlowReads {
             inner,
             slow: Arc::new(Slow::new(delay)),
+        })
+    }
+
+    /// `inner`, each of whose requests, reads and writes, takes `delay` more:
+    /// [`Self::most_at_once`], [`Self::reads`] and [`Self::reads_in_turn`]
+    /// then count every request, to see a write made beside reads.
+    pub fn with_slow_writes(inner: Arc<dyn RecordStore>, delay: Duration) -> Arc<SlowReads> {
+        let mut slow = Slow::new(delay);
+        slow.slow_writes = true;
+        Arc::new(SlowReads {
+            inner,
+            slow: Arc::new(slow),
         })
     }
 
@@ -102,11 +120,11 @@ impl RecordStore for SlowReads {
         self.inner.get_many(keys).await
     }
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
-        self.slow.write();
+        self.slow.write().await;
         self.inner.put(record, condition).await
     }
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        self.slow.write();
+        self.slow.write().await;
         self.inner.transact(ops).await
     }
     async fn query(&self, q: Query) -> Result<Page, StoreError> {
@@ -114,11 +132,11 @@ impl RecordStore for SlowReads {
         self.inner.query(q).await
     }
     async fn append(&self, record: Record) -> Result<(), StoreError> {
-        self.slow.write();
+        self.slow.write().await;
         self.inner.append(record).await
     }
     async fn put_lazy(&self, record: Record, condition: Condition) -> Result<(), StoreError> {
-        self.slow.write();
+        self.slow.write().await;
         self.inner.put_lazy(record, condition).await
     }
     /// One write: DynamoDB reads the refusing record in the same request.
@@ -127,11 +145,11 @@ impl RecordStore for SlowReads {
         record: Record,
         condition: Condition,
     ) -> Result<PutOutcome, StoreError> {
-        self.slow.write();
+        self.slow.write().await;
         self.inner.put_lazy_or_get(record, condition).await
     }
     async fn delete_lazy(&self, key: &Key) -> Result<(), StoreError> {
-        self.slow.write();
+        self.slow.write().await;
         self.inner.delete_lazy(key).await
     }
 }
