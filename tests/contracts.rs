@@ -132,54 +132,37 @@ fn the_template_and_mso_serve_expose_the_same_routes() {
 /// records, or another job's, by accident or by bug.
 #[test]
 fn every_table_grant_is_limited_to_the_partitions_the_function_uses() {
-    let template = template();
-    let resources = template["Resources"].as_hash().unwrap();
     let mut checked = 0;
-    for (name, resource) in resources {
-        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
-        let Some(policies) = resource["Properties"]["Policies"].as_vec() else {
-            continue;
-        };
-        for policy in policies {
-            for statement in policy["Statement"].as_vec().into_iter().flatten() {
-                let actions = actions(statement);
-                if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
-                    continue;
-                }
-                checked += 1;
-                let prefixes = leading_keys(statement);
-                assert!(
-                    !prefixes.is_empty()
-                        && prefixes
-                            .iter()
-                            .all(|p| p.as_str().is_some_and(|p| p.len() > 1 && p != "*")),
-                    "{name:?}: statement {:?} grants {actions:?} without a dynamodb:LeadingKeys prefix list",
-                    statement["Sid"]
-                );
+    for function in functions() {
+        for statement in Role::of(&function).statements() {
+            let actions = statement.actions();
+            if !actions.iter().any(|a| a.starts_with("dynamodb:")) {
+                continue;
             }
+            checked += 1;
+            let prefixes = statement.leading_keys().unwrap_or_default();
+            assert!(
+                !prefixes.is_empty() && prefixes.iter().all(|p| p.len() > 1 && p != "*"),
+                "{function}: statement {} grants {actions:?} without a dynamodb:LeadingKeys prefix list",
+                statement.sid()
+            );
         }
     }
     assert!(checked > 0, "no DynamoDB grant found in the template");
 }
 
-/// The actions an IAM statement names (`Action`: one or a list).
-fn actions(statement: &Yaml) -> Vec<&str> {
-    match &statement["Action"] {
-        Yaml::String(a) => vec![a.as_str()],
-        Yaml::Array(a) => a.iter().filter_map(Yaml::as_str).collect(),
-        _ => vec![],
-    }
-}
-
-/// The partition-key patterns a statement limits DynamoDB to
-/// (`ForAllValues:StringLike` on `dynamodb:LeadingKeys`; none if it does not).
-fn leading_keys(statement: &Yaml) -> Vec<Yaml> {
-    statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-        .as_vec()
-        .cloned()
-        .unwrap_or_default()
+/// Every Lambda function of the template, by its kebab-case name (its binary,
+/// `CodeUri: ../target/lambda/<name>/`).
+fn functions() -> Vec<String> {
+    let template = template();
+    let resources = template["Resources"].as_hash().unwrap();
+    resources
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .filter_map(|r| r["Properties"]["CodeUri"].as_str())
+        .filter_map(|code| code.strip_prefix("../target/lambda/")?.strip_suffix('/'))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Whether one statement of `function`'s role allows `action` on items whose
@@ -462,19 +445,10 @@ fn the_template_gives_every_function_what_its_code_reads() {
             !relay["Environment"]["Variables"][var.as_str()].is_badvalue(),
             "outbox-relay has no {var}: events stored for {queue} would wait for a sweeper"
         );
-        let logical = queue_names
-            .iter()
-            .find(|(_, name)| **name == format!("mso-${{IpaId}}-{queue}"))
-            .map(|(logical, _)| logical.clone())
-            .unwrap();
-        let sends = relay["Policies"]
-            .as_vec()
-            .into_iter()
-            .flatten()
-            .flat_map(|p| p["Statement"].as_vec().into_iter().flatten())
-            .filter(|st| actions(st).contains(&"sqs:SendMessage"))
-            .any(|st| format!("{:?}", st["Resource"]).contains(&format!("{logical}.Arn")));
-        assert!(sends, "outbox-relay may not send to {queue}");
+        assert!(
+            Role::of("outbox-relay").allows("sqs:SendMessage", &role::queue_arn(queue), &[]),
+            "outbox-relay may not send to {queue}"
+        );
     }
     // The stream the relay reads carries keys only (no PHI), and its filter
     // passes new rows of every outbox.

@@ -37,6 +37,12 @@ use crate::template::{self, Stack, function_resource};
 /// The table's ARN in the stack the checks resolve (its name is the stack's).
 pub const TABLE_ARN: &str = "arn:aws:dynamodb:us-west-2:123456789012:table/mso-sunrise";
 
+/// The ARN of the stack's queue of logical name `queue` (`claim-edits`), as the
+/// checks resolve the template's (`mso-<ipa>-<queue>`).
+pub fn queue_arn(queue: &str) -> String {
+    format!("arn:aws:sqs:us-west-2:123456789012:mso-sunrise-{queue}")
+}
+
 /// The template resolved for one IPA, read once per test binary.
 fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
@@ -60,15 +66,25 @@ fn stack() -> &'static Stack {
                 stack.set_ref(&logical, name);
             }
         }
+        for (logical, queue) in stack.resources("AWS::SQS::Queue") {
+            if let Ok(name) = stack.resolve(&queue["Properties"]["QueueName"]) {
+                let arn = queue_arn(name.strip_prefix("mso-sunrise-").unwrap_or(&name));
+                stack.set_att(&logical, "Arn", arn);
+                stack.set_att(&logical, "QueueName", name.clone());
+                let url = format!("https://sqs.us-west-2.amazonaws.com/123456789012/{name}");
+                stack.set_ref(&logical, url);
+            }
+        }
         stack
     })
 }
 
-struct Statement {
+/// One `Allow` statement of a role, resolved for the stack.
+pub struct Statement {
     sid: String,
     actions: Vec<String>,
-    /// ARN patterns; a resource the stack cannot resolve here (a queue, the
-    /// key) is left out: nothing checked here names it.
+    /// ARN patterns; a resource the stack cannot resolve here (the key) is
+    /// left out: nothing checked here names it.
     resources: Vec<String>,
     /// `None`: the statement has no condition.
     leading_keys: Option<Vec<String>>,
@@ -112,6 +128,21 @@ impl Statement {
             }),
             unmodelled_condition: !only_leading_keys,
         }
+    }
+
+    pub fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// The actions it names (`dynamodb:GetItem`, `sqs:*`).
+    pub fn actions(&self) -> &[String] {
+        &self.actions
+    }
+
+    /// The partition-key patterns its `ForAllValues:StringLike` condition on
+    /// `dynamodb:LeadingKeys` limits the table to; `None` without one.
+    pub fn leading_keys(&self) -> Option<&[String]> {
+        self.leading_keys.as_deref()
     }
 
     fn allows(&self, action: &str, resource: &str, keys: &[&str]) -> bool {
@@ -167,6 +198,11 @@ impl Role {
             .into_iter()
             .find(|v| !v.is_badvalue())
             .and_then(|v| stack.resolve(v).ok())
+    }
+
+    /// Its `Allow` statements.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
     }
 
     /// Whether one statement allows `action` on `resource` for every key of
@@ -560,5 +596,18 @@ mod tests {
             "arn:aws:s3:::mso-sunrise-docs-123456789012/acks/CF-1/999.x12",
             &[]
         ));
+    }
+
+    #[test]
+    fn a_queue_is_its_arn_in_the_stack() {
+        let (relay, eligibility) = (Role::of("outbox-relay"), Role::of("eligibility"));
+        let edits = queue_arn("claim-edits");
+        assert_eq!(
+            edits,
+            "arn:aws:sqs:us-west-2:123456789012:mso-sunrise-claim-edits"
+        );
+        assert!(relay.allows("sqs:SendMessage", &edits, &[]));
+        assert!(!relay.allows("sqs:SendMessage", &queue_arn("claim-edits-dlq"), &[]));
+        assert!(!eligibility.allows("sqs:SendMessage", &edits, &[]));
     }
 }
