@@ -1,7 +1,8 @@
 //! Stores whose reads take a while and are counted: how a test sees that a
 //! handler reads independent records or objects at once (one round trip)
 //! rather than one after another. [`SlowReads`] wraps a record store (gets and
-//! queries; its writes are counted too, without delay), [`SlowObjects`] a
+//! queries; its writes are counted too, without delay unless made with
+//! [`SlowReads::with_slow_writes`]), [`SlowObjects`] a
 //! bucket (gets and heads); the two may share one count
 //! ([`SlowObjects::counted_with`]) to see records and objects read at once.
 
