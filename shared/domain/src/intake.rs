@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::LazyLock;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -829,18 +830,21 @@ pub fn classify(subject: Option<&str>, text: &str, found: &Found) -> Classificat
     let subject_n = subject.map(normalise).unwrap_or_default();
     let text_n = normalise(text);
 
+    // Each cue's phrase in the form searched for, made once per process.
+    static NEEDLES: LazyLock<Vec<String>> =
+        LazyLock::new(|| CUES.iter().map(|r| normalise(r.phrase)).collect());
     let mut matched: Vec<Cue> = Vec::new();
     for (place, hay) in [(CuePlace::Subject, &subject_n), (CuePlace::Text, &text_n)] {
-        let mut here: Vec<(&CueRule, String)> = CUES
+        let mut here: Vec<(&CueRule, &str)> = CUES
             .iter()
-            .map(|r| (r, normalise(r.phrase)))
+            .zip(NEEDLES.iter().map(String::as_str))
             .filter(|(_, p)| contains_words(hay, p))
             .collect();
         // Longest first, then drop phrases inside a longer one already taken.
         here.sort_by_key(|(_, p)| std::cmp::Reverse(p.len()));
-        let mut taken: Vec<String> = Vec::new();
+        let mut taken: Vec<&str> = Vec::new();
         for (rule, p) in here {
-            if taken.iter().any(|t| contains_words(t, &p)) {
+            if taken.iter().any(|t| contains_words(t, p)) {
                 continue;
             }
             // The same phrase in subject and text counts once, as the subject's.
