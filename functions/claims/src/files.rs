@@ -518,19 +518,21 @@ async fn get_file(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<File
         request_id: &info.request_id,
         at: deps.clock.now(),
     };
-    // The audit entry and the acknowledgements the file has so far (the 999
-    // once read, the 277CA once acknowledged): one round trip. Nothing is
-    // shown unless the entry is kept.
+    // The acknowledgements the file has so far (the 999 once read, the 277CA
+    // once acknowledged), read together.
     let read = file.status != FileStatus::Received;
     let acknowledged = file.status == FileStatus::Acknowledged;
     let id = file.id.as_str();
-    let ((), ack_999, ack_999_json, ack_277ca, ack_277ca_json) = tokio::try_join!(
-        audit::record(store, &audit),
-        get_ack_if(read, deps, id, ACK_999_X12),
-        get_ack_if(read, deps, id, ACK_999_JSON),
-        get_ack_if(acknowledged, deps, id, ACK_277_X12),
-        get_ack_if(acknowledged, deps, id, ACK_277_JSON),
-    )?;
+    let acks = async {
+        tokio::try_join!(
+            get_ack_if(read, deps, id, ACK_999_X12),
+            get_ack_if(read, deps, id, ACK_999_JSON),
+            get_ack_if(acknowledged, deps, id, ACK_277_X12),
+            get_ack_if(acknowledged, deps, id, ACK_277_JSON),
+        )
+    };
+    let (ack_999, ack_999_json, ack_277ca, ack_277ca_json) =
+        audit::record_alongside(store, &audit, acks).await?;
     let text = |b: Bytes| String::from_utf8_lossy(&b).into_owned();
     let json = |b: Bytes| serde_json::from_slice(&b).ok();
     let mut view = FileView::of(&file, counts);

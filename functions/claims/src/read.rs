@@ -62,12 +62,8 @@ async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Claim
         request_id: &info.request_id,
         at: now,
     };
-    // Nothing is shown unless its audit entry is kept: the entry and the
-    // documents in one round trip.
-    let ((), documents) = tokio::try_join!(
-        audit::record(store, &audit),
-        crate::view::documents_of(store, &claim)
-    )?;
+    let documents =
+        audit::record_alongside(store, &audit, crate::view::documents_of(store, &claim)).await?;
     Ok(ClaimView::of(&claim, deps.policy.claims.payment_working_days).with_documents(documents))
 }
 

@@ -63,10 +63,7 @@ async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Dispu
         request_id: &info.request_id,
         at: now,
     };
-    // Nothing is shown unless its audit entry is kept: the entry and the
-    // documents in one round trip.
-    let ((), documents) =
-        tokio::try_join!(audit::record(store, &audit), documents_of(store, &dispute))?;
+    let documents = audit::record_alongside(store, &audit, documents_of(store, &dispute)).await?;
     Ok(DisputeView::of(&dispute, now).with_documents(documents))
 }
 

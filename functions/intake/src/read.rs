@@ -69,13 +69,9 @@ async fn get_one(deps: &Deps, req: &Request, info: &RequestInfo) -> Result<Intak
         request_id: &info.request_id,
         at: now,
     };
-    // Nothing is shown unless its audit entry is kept: the entry and the
-    // documents in one round trip.
     let owner = item.owner();
-    let ((), documents) = tokio::try_join!(
-        audit::record(store, &audit),
-        documents::of_owner(store, &owner)
-    )?;
+    let documents =
+        audit::record_alongside(store, &audit, documents::of_owner(store, &owner)).await?;
     Ok(IntakeView::of(&item, documents, now))
 }
 

@@ -65,12 +65,8 @@ async fn get_one(
         request_id: &info.request_id,
         at: now,
     };
-    // Nothing is shown unless its audit entry is kept: the entry and the
-    // documents in one round trip.
-    let ((), documents) = tokio::try_join!(
-        audit::record(store, &audit),
-        crate::view::documents_of(store, &auth)
-    )?;
+    let documents =
+        audit::record_alongside(store, &audit, crate::view::documents_of(store, &auth)).await?;
     Ok(PriorAuthView::of(&auth, now).with_documents(documents))
 }
 

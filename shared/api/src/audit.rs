@@ -45,6 +45,18 @@ pub async fn record(store: &dyn RecordStore, event: &AuditEvent<'_>) -> Result<(
     store.append(audit_record(event)?).await
 }
 
+/// Appends the audit record of a read while `read` fetches the rest of what is
+/// shown (one round trip, not two), and hands back what `read` found only if
+/// both succeed: nothing is shown unless its access is recorded.
+pub async fn record_alongside<T>(
+    store: &dyn RecordStore,
+    event: &AuditEvent<'_>,
+    read: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    let ((), found) = tokio::try_join!(record(store, event), read)?;
+    Ok(found)
+}
+
 /// The audit record of a write, to put in the write's own transaction: the change
 /// and its trail are stored together or not at all.
 pub fn write_op(event: &AuditEvent<'_>) -> Result<WriteOp, StoreError> {
