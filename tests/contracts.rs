@@ -449,6 +449,32 @@ fn the_template_gives_every_function_what_its_code_reads() {
             Role::of("outbox-relay").allows("sqs:SendMessage", &role::queue_arn(queue), &[]),
             "outbox-relay may not send to {queue}"
         );
+        // It reads a batch's rows together and removes them together.
+        let rows = format!("OUTBOX#{queue}");
+        for action in ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"] {
+            assert!(
+                Role::of("outbox-relay").allows(action, role::TABLE_ARN, &[&rows]),
+                "outbox-relay may not {action} {rows}"
+            );
+        }
+    }
+    // Each sweeper relays its queues' stale events the same way: the rows it
+    // found, removed together once sent.
+    for (sweeper, queues) in [
+        ("prior-auth-sweeper", &["auth-events"][..]),
+        ("claims-sweeper", &["claim-edits"]),
+        (
+            "disputes-sweeper",
+            &["dispute-events", "claim-readjudication"],
+        ),
+    ] {
+        for queue in queues {
+            let rows = format!("OUTBOX#{queue}");
+            assert!(
+                Role::of(sweeper).allows("dynamodb:BatchWriteItem", role::TABLE_ARN, &[&rows]),
+                "{sweeper} may not remove {rows} rows in a batch"
+            );
+        }
     }
     // The stream the relay reads carries keys only (no PHI), and its filter
     // passes new rows of every outbox.

@@ -6,7 +6,8 @@
 //! period (a batch that kept failing here, and went to this function's
 //! dead-letter queue).
 //!
-//! [`handle`] takes the stream's batch and reports the records it could not
+//! [`handle`] takes the stream's batch (up to 100 rows) and relays it together:
+//! three round trips, whatever its size. It reports the records it could not
 //! relay, so Lambda retries from the first of them; the records after it that
 //! did go through are found gone the second time and not sent again.
 
@@ -17,7 +18,7 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use mso_api::lambda_env::{LambdaEnv, LambdaEnvError};
 use mso_api::outbox::{self, Relayed};
 use mso_store::aws::DynamoRecordStore;
-use mso_store::{RecordStore, WorkQueue};
+use mso_store::{Key, RecordStore, WorkQueue};
 
 pub use aws_lambda_events::event::dynamodb::Event as DynamoDbEvent;
 pub use aws_lambda_events::event::streams::DynamoDbEventResponse as DynamoDbBatchResponse;
@@ -38,81 +39,47 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
     })
 }
 
-/// Rows relayed at once: each waits on three requests in a row, and a batch
-/// of the stream holds up to 100 (infra/template.yaml); more at once would
-/// open more connections than a 256 MB function needs.
-const AT_ONCE: usize = 16;
-
-/// Relays every outbox row the batch reports, [`AT_ONCE`] at a time, and
-/// reports the sequence numbers of those that failed.
+/// Relays every outbox row the batch reports, together
+/// ([`outbox::relay_stored`]: the rows read in one request, each queue's
+/// events sent ten a request, the rows removed 25 a request), and reports the
+/// sequence numbers of those that failed.
 pub async fn handle(deps: &Deps, event: Event) -> DynamoDbEventResponse {
-    let permits = Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
-    let mut running = tokio::task::JoinSet::new();
-    for record in event.records {
-        let (deps, permits) = (deps.clone(), Arc::clone(&permits));
-        running.spawn(async move {
-            // Never closed, so acquiring cannot fail.
-            let _permit = permits.acquire_owned().await.ok();
-            relay(&deps, &record).await.then(|| failure(&record))
-        });
-    }
+    // Only inserts carry a new event; the filter in infra/template.yaml lets
+    // only them through, and the row's own removal (a REMOVE) is no work.
+    let inserts: Vec<(&EventRecord, Key)> = event
+        .records
+        .iter()
+        .filter(|record| record.event_name == "INSERT")
+        .filter_map(|record| match DynamoRecordStore::key_of_stream_record(&record.change.keys) {
+            Some(key) => Some((record, key)),
+            None => {
+                tracing::warn!(event_id = %record.event_id, "stream record without the table's keys; skipped");
+                None
+            }
+        })
+        .collect();
+    let keys: Vec<Key> = inserts.iter().map(|(_, key)| key.clone()).collect();
+    let outcomes = outbox::relay_stored(deps.records.as_ref(), deps.queue.as_ref(), &keys).await;
     let mut response = DynamoDbEventResponse::default();
-    while let Some(joined) = running.join_next().await {
-        match joined {
-            Ok(Some(failure)) => response.batch_item_failures.push(failure),
-            Ok(None) => {}
-            // Not expected (the relay does not panic); if it did, its record
-            // is unknown here, so the whole batch is delivered again: what
-            // went through is found gone and not sent twice.
+    for ((record, _), outcome) in inserts.into_iter().zip(outcomes) {
+        let event_id = &record.event_id;
+        match outcome {
+            Ok(Relayed::Sent) => {}
+            Ok(Relayed::Gone) => tracing::info!(%event_id, "outbox event already relayed"),
+            Ok(Relayed::NotAnEvent) => {
+                tracing::warn!(%event_id, "stream record of a row outside the outbox; skipped")
+            }
             Err(e) => {
-                tracing::error!(error = %e, "an outbox relay task panicked");
-                return everything_failed();
+                tracing::error!(%event_id, error = %e, "outbox event not relayed; the stream delivers it again");
+                response.batch_item_failures.push(failure(record));
             }
         }
     }
     response
 }
 
-/// Whether `record` failed (and must be delivered again).
-#[tracing::instrument(skip_all, fields(event_id = %record.event_id))]
-async fn relay(deps: &Deps, record: &EventRecord) -> bool {
-    // Only inserts carry a new event; the filter in infra/template.yaml lets
-    // only them through, and the row's own removal (a REMOVE) is no work.
-    if record.event_name != "INSERT" {
-        return false;
-    }
-    let Some(key) = DynamoRecordStore::key_of_stream_record(&record.change.keys) else {
-        tracing::warn!("stream record without the table's keys; skipped");
-        return false;
-    };
-    match outbox::relay_stored(deps.records.as_ref(), deps.queue.as_ref(), &key).await {
-        Ok(Relayed::Sent) => false,
-        Ok(Relayed::Gone) => {
-            tracing::info!("outbox event already relayed");
-            false
-        }
-        Ok(Relayed::NotAnEvent) => {
-            tracing::warn!("stream record of a row outside the outbox; skipped");
-            false
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "outbox event not relayed; the stream delivers it again");
-            true
-        }
-    }
-}
-
 fn failure(record: &EventRecord) -> DynamoDbBatchItemFailure {
     let mut failure = DynamoDbBatchItemFailure::default();
     failure.item_identifier = record.change.sequence_number.clone();
     failure
-}
-
-/// A response that fails the whole batch (an empty item identifier does).
-fn everything_failed() -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
-    response
-        .batch_item_failures
-        .push(DynamoDbBatchItemFailure::default());
-    response
 }

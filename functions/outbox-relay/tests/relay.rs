@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,6 +16,7 @@ use outbox_relay::{Deps, DynamoDbEvent, handle};
 use serde_json::{Value, json};
 
 const AUTH_EVENTS: &str = "auth-events";
+const DISPUTE_EVENTS: &str = "dispute-events";
 
 /// The ports as the outbox-relay role in the stack lets it use the table
 /// (`mso_testkit::role`): the tests store their outbox rows as the writers do,
@@ -171,43 +173,143 @@ async fn removals_and_rows_outside_the_outbox_are_no_work() {
     assert!(local.deps.records.get(&auth).await.unwrap().is_some());
 }
 
-#[tokio::test]
-async fn a_full_batch_is_relayed_sixteen_rows_at_a_time() {
-    let local = local();
-    for n in 0..40 {
-        stored(local.deps.records.as_ref(), &format!(r#"{{"n":{n}}}"#)).await;
+/// A queue that counts the requests of batched sends, and refuses each
+/// message whose body names `refused`.
+struct Counted {
+    inner: Arc<dyn WorkQueue>,
+    batches: AtomicUsize,
+    refused: &'static str,
+}
+
+#[async_trait]
+impl WorkQueue for Counted {
+    async fn send(&self, q: &str, b: &str, d: &str) -> Result<String, StoreError> {
+        if !self.refused.is_empty() && b.contains(self.refused) {
+            return Err(StoreError::unavailable("test queue", "refused"));
+        }
+        self.inner.send(q, b, d).await
     }
-    let keys = row_keys(local.deps.records.as_ref()).await;
+    async fn send_many_lazy(
+        &self,
+        q: &str,
+        messages: &[mso_store::Outgoing<'_>],
+    ) -> Vec<Result<(), StoreError>> {
+        self.batches.fetch_add(messages.len().div_ceil(10), SeqCst);
+        let mut outcomes = Vec::new();
+        for m in messages {
+            outcomes.push(self.send(q, m.body, m.dedup_id).await.map(drop));
+        }
+        outcomes
+    }
+    async fn receive(&self, q: &str, o: ReceiveOptions) -> Result<Vec<QueueMessage>, StoreError> {
+        self.inner.receive(q, o).await
+    }
+    async fn delete(&self, q: &str, r: &str) -> Result<(), StoreError> {
+        self.inner.delete(q, r).await
+    }
+}
+
+fn counted(inner: &Arc<dyn WorkQueue>, refused: &'static str) -> Arc<Counted> {
+    Arc::new(Counted {
+        inner: inner.clone(),
+        batches: AtomicUsize::new(0),
+        refused,
+    })
+}
+
+/// Every message `queue` holds for `name`, each received once.
+async fn drained(queue: &dyn WorkQueue, name: &str) -> Vec<String> {
+    let options = ReceiveOptions {
+        max_messages: 10,
+        wait: Duration::ZERO,
+        ..ReceiveOptions::default()
+    };
+    let mut bodies = Vec::new();
+    loop {
+        let messages = queue.receive(name, options).await.unwrap();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            queue.delete(name, &m.receipt).await.unwrap();
+            bodies.push(m.body);
+        }
+    }
+    bodies.sort();
+    bodies
+}
+
+/// A full batch of the stream (100 rows, two queues): its rows read in one
+/// request, each queue's events sent ten a request, the rows removed in one
+/// more: three round trips, not three per row.
+#[tokio::test]
+async fn a_full_batch_is_read_sent_and_removed_together() {
+    let local = local();
+    let records = local.deps.records.as_ref();
+    let mut keys = Vec::new();
+    for n in 0..100 {
+        let queue = if n < 73 { AUTH_EVENTS } else { DISPUTE_EVENTS };
+        let event = OutboxEvent::new(queue, format!(r#"{{"n":{n:03}}}"#), at());
+        records
+            .transact(vec![event.stage().unwrap()])
+            .await
+            .unwrap();
+        keys.push(mso_store::keys::outbox(
+            queue,
+            &mso_api::audit::sortable_instant(at()),
+            &event.id,
+        ));
+    }
     let slow = mso_testkit::SlowReads::new(local.deps.records.clone(), Duration::from_millis(20));
+    let queue = counted(&local.deps.queue, "");
     let deps = Deps {
         records: slow.clone(),
-        queue: local.deps.queue.clone(),
+        queue: queue.clone(),
     };
     let inserts: Vec<(&Key, &str)> = keys.iter().map(|k| (k, "INSERT")).collect();
 
     let response = handle(&as_relay(&deps), batch(&inserts)).await;
 
     assert!(failed(&response).is_empty());
-    assert!(row_keys(local.deps.records.as_ref()).await.is_empty());
-    let mut sent = 0;
-    loop {
-        let messages = received(local.deps.queue.as_ref()).await;
-        if messages.is_empty() {
-            break;
-        }
-        for m in &messages {
-            local
-                .deps
-                .queue
-                .delete(AUTH_EVENTS, &m.receipt)
-                .await
-                .unwrap();
-        }
-        sent += messages.len();
-    }
-    assert_eq!(sent, 40);
-    assert_eq!(slow.reads(), 40);
-    assert_eq!(slow.most_at_once(), 16);
+    let (auth, disputes) = (
+        drained(local.deps.queue.as_ref(), AUTH_EVENTS).await,
+        drained(local.deps.queue.as_ref(), DISPUTE_EVENTS).await,
+    );
+    assert_eq!((auth.len(), disputes.len()), (73, 27));
+    assert_eq!(auth[0], r#"{"n":000}"#);
+    assert_eq!(disputes[0], r#"{"n":073}"#);
+    assert!(row_keys(records).await.is_empty());
+    assert_eq!((slow.reads(), slow.writes()), (1, 1));
+    // 73 events in 8 requests, 27 in 3.
+    assert_eq!(queue.batches.load(SeqCst), 11);
+}
+
+/// One message of the batch refused: its record alone is reported, its row
+/// stays for the retry, and the others are sent and removed.
+#[tokio::test]
+async fn a_refused_message_fails_its_record_alone() {
+    let local = local();
+    stored(local.deps.records.as_ref(), r#"{"auth":"PA-7K3Q9M"}"#).await;
+    stored(local.deps.records.as_ref(), r#"{"auth":"PA-8M4R0N"}"#).await;
+    stored(local.deps.records.as_ref(), r#"{"auth":"PA-9N5S1P"}"#).await;
+    let keys = row_keys(local.deps.records.as_ref()).await;
+    let deps = Deps {
+        records: local.deps.records.clone(),
+        queue: counted(&local.deps.queue, "PA-8M4R0N"),
+    };
+    let inserts: Vec<(&Key, &str)> = keys.iter().map(|k| (k, "INSERT")).collect();
+
+    let response = handle(&as_relay(&deps), batch(&inserts)).await;
+
+    assert_eq!(failed(&response), ["1001"]);
+    assert_eq!(
+        row_keys(local.deps.records.as_ref()).await,
+        vec![keys[1].clone()]
+    );
+    assert_eq!(
+        drained(local.deps.queue.as_ref(), AUTH_EVENTS).await,
+        [r#"{"auth":"PA-7K3Q9M"}"#, r#"{"auth":"PA-9N5S1P"}"#]
+    );
 }
 
 #[tokio::test]
@@ -324,8 +426,27 @@ async fn on_moto_the_relay_sends_the_stored_event_and_removes_its_row() {
     let response = handle(&as_relay(&deps), batch(&[(&keys[0], "INSERT")])).await;
 
     assert!(failed(&response).is_empty(), "{response:?}");
-    let messages = received(deps.queue.as_ref()).await;
-    assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0].body, event.body);
+    assert_eq!(
+        drained(deps.queue.as_ref(), AUTH_EVENTS).await,
+        [event.body]
+    );
+    assert!(row_keys(deps.records.as_ref()).await.is_empty());
+
+    // A batch of more than SQS and BatchWriteItem take in one request each.
+    let mut bodies = Vec::new();
+    for n in 0..27 {
+        bodies.push(
+            stored(deps.records.as_ref(), &format!(r#"{{"n":{n:02}}}"#))
+                .await
+                .body,
+        );
+    }
+    let keys = row_keys(deps.records.as_ref()).await;
+    let inserts: Vec<(&Key, &str)> = keys.iter().map(|k| (k, "INSERT")).collect();
+
+    let response = handle(&as_relay(&deps), batch(&inserts)).await;
+
+    assert!(failed(&response).is_empty(), "{response:?}");
+    assert_eq!(drained(deps.queue.as_ref(), AUTH_EVENTS).await, bodies);
     assert!(row_keys(deps.records.as_ref()).await.is_empty());
 }

@@ -14,8 +14,13 @@
 //! Either way a crash before the send leaves the event stored, and the
 //! sweepers' [`relay`] sends what is older than their grace period.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
-use mso_store::{Condition, Key, Query, Record, RecordStore, StoreError, WorkQueue, WriteOp, keys};
+use mso_store::{
+    Condition, Key, MAX_GET_MANY_KEYS, Outgoing, Query, Record, RecordStore, StoreError, WorkQueue,
+    WriteOp, keys,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::sortable_instant;
@@ -65,25 +70,67 @@ pub async fn publish(store: &dyn RecordStore, queue: &dyn WorkQueue, events: &[O
     if queue.fed_by_table_stream() {
         return;
     }
+    // One by one: only a store without a stream gets here (the embedded one),
+    // where a batch saves no request, and a writer's role may remove its own
+    // outbox rows only one at a time.
     for event in events {
-        if let Err(e) = send_and_remove(store, queue, event).await {
-            tracing::warn!(error = %e, queue = %event.queue, event_id = %event.id, "outbox event left for the relay");
+        let one = std::slice::from_ref(event);
+        for outcome in send_and_remove(store, queue, one).await {
+            if let Err(e) = outcome {
+                tracing::warn!(error = %e, queue = %event.queue, event_id = %event.id, "outbox event left for the relay");
+            }
         }
     }
 }
 
+/// Sends `events` and removes the rows of those sent; each event's outcome, in
+/// order. Each queue's events go together, ten a request on SQS, and the rows
+/// are removed together, 25 a request on DynamoDB.
+///
 /// The stored event is the durable copy until it is deleted, so the send and
 /// the delete may both be lazy: a crash loses them together (in order), and the
-/// relay sends the event again.
+/// relay sends the event again. An event sent whose row stays (its removal
+/// failed) counts as failed: it will be sent again, and its consumers
+/// de-duplicate on its id.
 async fn send_and_remove(
     store: &dyn RecordStore,
     queue: &dyn WorkQueue,
-    event: &OutboxEvent,
-) -> Result<(), StoreError> {
-    queue
-        .send_lazy(&event.queue, &event.body, &event.id)
-        .await?;
-    store.delete_lazy(&event.key()).await
+    events: &[OutboxEvent],
+) -> Vec<Result<(), StoreError>> {
+    let mut by_queue: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, event) in events.iter().enumerate() {
+        by_queue.entry(event.queue.as_str()).or_default().push(i);
+    }
+    let sends = by_queue.into_iter().map(|(name, indices)| async move {
+        let messages: Vec<Outgoing<'_>> = indices
+            .iter()
+            .map(|&i| Outgoing {
+                body: &events[i].body,
+                dedup_id: &events[i].id,
+            })
+            .collect();
+        let outcomes = queue.send_many_lazy(name, &messages).await;
+        indices.into_iter().zip(outcomes).collect::<Vec<_>>()
+    });
+    let mut outcomes: Vec<Result<(), StoreError>> = events.iter().map(|_| Ok(())).collect();
+    for (i, outcome) in futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        outcomes[i] = outcome;
+    }
+    let sent: Vec<usize> = (0..events.len()).filter(|&i| outcomes[i].is_ok()).collect();
+    let keys: Vec<Key> = sent.iter().map(|&i| events[i].key()).collect();
+    if keys.is_empty() {
+        return outcomes;
+    }
+    if let Err(e) = store.delete_many_lazy(&keys).await {
+        for &i in &sent {
+            outcomes[i] = Err(e.for_another_item());
+        }
+    }
+    outcomes
 }
 
 /// The event an outbox row holds.
@@ -105,26 +152,55 @@ pub enum Relayed {
     NotAnEvent,
 }
 
-/// Sends the outbox event stored under `key` and removes it: what the table's
-/// stream asks for each new outbox row.
+/// Sends the outbox events stored under `keys` and removes them: what the
+/// table's stream asks for its batch of new outbox rows. The rows are read
+/// together ([`RecordStore::get_many`]), then sent and removed as
+/// [`send_and_remove`] does. Each key's outcome, in order.
 pub async fn relay_stored(
     store: &dyn RecordStore,
     queue: &dyn WorkQueue,
-    key: &Key,
-) -> Result<Relayed, StoreError> {
-    if !key.pk.starts_with(keys::OUTBOX_PARTITION_PREFIX) {
-        return Ok(Relayed::NotAnEvent);
+    keys: &[Key],
+) -> Vec<Result<Relayed, StoreError>> {
+    let mut outcomes: Vec<Result<Relayed, StoreError>> =
+        keys.iter().map(|_| Ok(Relayed::NotAnEvent)).collect();
+    let outbox: Vec<usize> = (0..keys.len())
+        .filter(|&i| keys[i].pk.starts_with(keys::OUTBOX_PARTITION_PREFIX))
+        .collect();
+    // The events read, and the index of each one's key.
+    let (mut events, mut of_key) = (Vec::new(), Vec::new());
+    for chunk in outbox.chunks(MAX_GET_MANY_KEYS) {
+        let wanted: Vec<Key> = chunk.iter().map(|&i| keys[i].clone()).collect();
+        let rows = match store.get_many(&wanted).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                for &i in chunk {
+                    outcomes[i] = Err(e.for_another_item());
+                }
+                continue;
+            }
+        };
+        for (&i, row) in chunk.iter().zip(rows) {
+            outcomes[i] = match row.map(stored_event) {
+                None => Ok(Relayed::Gone),
+                Some(Ok(event)) => {
+                    events.push(event);
+                    of_key.push(i);
+                    continue;
+                }
+                Some(Err(e)) => Err(e),
+            };
+        }
     }
-    let Some(record) = store.get(key).await? else {
-        return Ok(Relayed::Gone);
-    };
-    send_and_remove(store, queue, &stored_event(record)?).await?;
-    Ok(Relayed::Sent)
+    let sent = send_and_remove(store, queue, &events).await;
+    for (i, outcome) in of_key.into_iter().zip(sent) {
+        outcomes[i] = outcome.map(|()| Relayed::Sent);
+    }
+    outcomes
 }
 
 /// Sends what is still in `queue_name`'s outbox from before `older_than` (events
 /// the stream's relay or the writer has not sent: it failed, lags or crashed), at
-/// most `limit`. Returns how many.
+/// most `limit`. Returns how many, or the first failure (the others are sent).
 pub async fn relay(
     store: &dyn RecordStore,
     queue: &dyn WorkQueue,
@@ -142,10 +218,13 @@ pub async fn relay(
             .limit(limit),
         )
         .await?;
-    let mut sent = 0;
-    for record in page.records {
-        send_and_remove(store, queue, &stored_event(record)?).await?;
-        sent += 1;
+    let events = page
+        .records
+        .into_iter()
+        .map(stored_event)
+        .collect::<Result<Vec<_>, _>>()?;
+    for outcome in send_and_remove(store, queue, &events).await {
+        outcome?;
     }
-    Ok(sent)
+    Ok(events.len())
 }

@@ -54,6 +54,24 @@ impl StoreError {
         }
     }
 
+    /// This error for another item of the same failed request (a batch's):
+    /// the same kind and context, the source as its text (a source is not
+    /// `Clone`).
+    pub fn for_another_item(&self) -> StoreError {
+        match self {
+            StoreError::ConditionFailed => StoreError::ConditionFailed,
+            StoreError::NotConfigured(what) => StoreError::NotConfigured(what.clone()),
+            StoreError::InvalidInput(why) => StoreError::InvalidInput(why),
+            StoreError::PresignRefused(why) => StoreError::PresignRefused(why),
+            StoreError::Unavailable { context, source } => {
+                StoreError::unavailable(context, source.to_string())
+            }
+            StoreError::Backend { context, source } => {
+                StoreError::backend(context, source.to_string())
+            }
+        }
+    }
+
     /// True when trying the same operation again later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Unavailable { .. })

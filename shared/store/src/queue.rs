@@ -34,6 +34,14 @@ impl Default for ReceiveOptions {
     }
 }
 
+/// A message for [`WorkQueue::send_many_lazy`]: its body and de-duplication
+/// id, as [`WorkQueue::send`] takes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outgoing<'a> {
+    pub body: &'a str,
+    pub dedup_id: &'a str,
+}
+
 /// Named queues. Names are logical (`claims`, `claims-dlq`); adapters map them to
 /// real queues. A message received more than the queue's maximum receive count is
 /// moved to its dead-letter queue `<name>-dlq` instead of being delivered again.
@@ -55,6 +63,21 @@ pub trait WorkQueue: Send + Sync {
         dedup_id: &str,
     ) -> Result<String, StoreError> {
         self.send(queue, body, dedup_id).await
+    }
+
+    /// [`WorkQueue::send_lazy`] for several messages to one queue, in as few
+    /// requests as the backend allows (SQS takes ten in one). Each message's
+    /// outcome, in order: some may be sent while others fail.
+    async fn send_many_lazy(
+        &self,
+        queue: &str,
+        messages: &[Outgoing<'_>],
+    ) -> Vec<Result<(), StoreError>> {
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for m in messages {
+            outcomes.push(self.send_lazy(queue, m.body, m.dedup_id).await.map(drop));
+        }
+        outcomes
     }
 
     async fn receive(

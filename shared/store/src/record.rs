@@ -300,4 +300,14 @@ pub trait RecordStore: Send + Sync {
         }])
         .await
     }
+
+    /// [`RecordStore::delete_lazy`] for several records, in as few requests as
+    /// the backend allows (DynamoDB's `BatchWriteItem` takes 25). Not atomic:
+    /// on an error some may be removed and others not.
+    async fn delete_many_lazy(&self, keys: &[Key]) -> Result<(), StoreError> {
+        for key in keys {
+            self.delete_lazy(key).await?;
+        }
+        Ok(())
+    }
 }

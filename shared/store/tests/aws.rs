@@ -112,6 +112,7 @@ contract! {
     get_absent(records);
     put_get_round_trip(records);
     get_many_in_order(records);
+    delete_many_lazy_removes_each(records);
     put_absent(records);
     append_only(records);
     put_absent_or_expired(records);
@@ -134,6 +135,7 @@ contract! {
     queue_visibility_timeout(queue);
     queue_dead_letter(queue);
     queue_dedup(queue, DEDUP);
+    queue_send_many(queue, DEDUP);
 }
 
 // Presigned PUT refusals (other content type or length, forged or expired URLs)
@@ -150,4 +152,75 @@ async fn unknown_queue_is_not_configured() {
         matches!(result, Err(mso_store::StoreError::NotConfigured(_))),
         "{result:?}"
     );
+    let message = mso_store::Outgoing {
+        body: "x",
+        dedup_id: "y",
+    };
+    let outcomes = aws.queue.send_many_lazy("nope", &[message; 3]).await;
+    assert_eq!(outcomes.len(), 3);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Err(mso_store::StoreError::NotConfigured(_)))),
+        "{outcomes:?}"
+    );
+}
+
+/// A standard queue cannot de-duplicate: each message of a batch carries its
+/// id in the `dedup_id` attribute, as a single send's does.
+#[tokio::test]
+async fn send_many_to_a_standard_queue_carries_each_dedup_id() {
+    let Some(aws) = Aws::start().await else {
+        return;
+    };
+    use mso_store::WorkQueue;
+    let bodies: Vec<String> = (0..12).map(|n| format!("body-{n}")).collect();
+    let ids: Vec<String> = (0..12).map(|n| format!("id-{n}")).collect();
+    let messages: Vec<mso_store::Outgoing<'_>> = bodies
+        .iter()
+        .zip(&ids)
+        .map(|(body, dedup_id)| mso_store::Outgoing { body, dedup_id })
+        .collect();
+
+    let outcomes = aws.queue.send_many_lazy(JOBS, &messages).await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+
+    let url = aws
+        .queue
+        .client()
+        .get_queue_url()
+        .queue_name(JOBS)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let mut pairs = std::collections::BTreeSet::new();
+    for _ in 0..10 {
+        let received = aws
+            .queue
+            .client()
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap();
+        for m in received.messages.unwrap_or_default() {
+            let id = m
+                .message_attributes
+                .as_ref()
+                .and_then(|a| a.get("dedup_id"))
+                .and_then(|v| v.string_value.clone())
+                .unwrap_or_default();
+            pairs.insert((m.body.unwrap_or_default(), id));
+        }
+        if pairs.len() >= 12 {
+            break;
+        }
+    }
+    let expected: std::collections::BTreeSet<(String, String)> =
+        bodies.into_iter().zip(ids).collect();
+    assert_eq!(pairs, expected);
 }

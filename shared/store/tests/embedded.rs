@@ -115,6 +115,7 @@ contract! {
     get_absent(records);
     put_get_round_trip(records);
     get_many_in_order(records);
+    delete_many_lazy_removes_each(records);
     put_absent(records);
     append_only(records);
     put_absent_or_expired(records);
@@ -137,6 +138,7 @@ contract! {
     queue_visibility_timeout(queue);
     queue_dead_letter(queue);
     queue_dedup(queue, JOBS);
+    queue_send_many(queue, JOBS);
 }
 
 // ------------------------------------------------------------ embedded only

@@ -375,6 +375,21 @@ impl RecordStore for RoleRecords {
         self.item("dynamodb:DeleteItem", key)?;
         self.inner.delete_lazy(key).await
     }
+
+    async fn delete_many_lazy(&self, keys: &[Key]) -> Result<(), StoreError> {
+        // The adapter removes each distinct key once, with DeleteItem when one is left.
+        let mut items: Vec<&Key> = keys.iter().collect();
+        items.sort();
+        items.dedup();
+        let action = match items.len() {
+            0 => return Ok(()), // no request
+            1 => "dynamodb:DeleteItem",
+            _ => "dynamodb:BatchWriteItem",
+        };
+        let pks: Vec<&str> = items.iter().map(|k| k.pk.as_str()).collect();
+        self.role.check(action, TABLE_ARN, &pks)?;
+        self.inner.delete_many_lazy(keys).await
+    }
 }
 
 /// One bucket's port, as `role` lets its function use the bucket.

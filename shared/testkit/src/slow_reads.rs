@@ -153,6 +153,11 @@ impl RecordStore for SlowReads {
         self.slow.write().await;
         self.inner.delete_lazy(key).await
     }
+    /// One write however many keys: the backend's batch requests go together.
+    async fn delete_many_lazy(&self, keys: &[Key]) -> Result<(), StoreError> {
+        self.slow.write().await;
+        self.inner.delete_many_lazy(keys).await
+    }
 }
 
 pub struct SlowObjects {

@@ -422,16 +422,17 @@ impl Stack {
                 .records
                 .query(mso_store::Query::primary(partition, "").limit(1000))
                 .await?;
-            for record in page.records {
-                if record.key.sk.contains(metered) {
-                    continue;
-                }
-                mso_api::outbox::relay_stored(
-                    self.records.as_ref(),
-                    self.queue.as_ref(),
-                    &record.key,
-                )
-                .await?;
+            let keys: Vec<mso_store::Key> = page
+                .records
+                .into_iter()
+                .map(|record| record.key)
+                .filter(|key| !key.sk.contains(metered))
+                .collect();
+            for relayed in
+                mso_api::outbox::relay_stored(self.records.as_ref(), self.queue.as_ref(), &keys)
+                    .await
+            {
+                relayed?;
             }
         }
         Ok(())

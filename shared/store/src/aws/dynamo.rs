@@ -21,10 +21,10 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
-    TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, DeleteRequest,
+    GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
+    Put, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TransactWriteItem, WriteRequest,
 };
 use aws_types::SdkConfig;
 
@@ -35,8 +35,11 @@ use crate::{
     WriteOp, cursor,
 };
 
-/// How many times `get_many` asks again for keys DynamoDB left unprocessed.
+/// How many times a batch request (`get_many`, `delete_many_lazy`) asks again
+/// for the items DynamoDB left unprocessed.
 const UNPROCESSED_RETRIES: u32 = 5;
+/// Items in one `BatchWriteItem`.
+const MAX_BATCH_WRITE: usize = 25;
 
 const PK: &str = "pk";
 const SK: &str = "sk";
@@ -230,6 +233,22 @@ fn parts(expression: Option<Expression>) -> ExpressionParts {
     }
 }
 
+/// Before `attempt` (counted from 0) of a batch request for what DynamoDB
+/// left unprocessed (throughput): a pause, as its documentation asks, and an
+/// error once the bounded retries are spent.
+async fn pause_before_retry(attempt: u32, context: &'static str) -> Result<(), StoreError> {
+    if attempt > UNPROCESSED_RETRIES {
+        return Err(StoreError::unavailable(
+            context,
+            "items left unprocessed after retries",
+        ));
+    }
+    if attempt > 0 {
+        tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+    }
+    Ok(())
+}
+
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::backend("build DynamoDB request", e)
 }
@@ -337,6 +356,40 @@ impl DynamoRecordStore {
     }
 }
 
+impl DynamoRecordStore {
+    /// One `BatchWriteItem` of deletes, and its retries of what DynamoDB left
+    /// unprocessed.
+    async fn delete_batch(&self, keys: &[&Key]) -> Result<(), StoreError> {
+        let mut pending = keys
+            .iter()
+            .map(|key| {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(key_item(key)))
+                    .build()
+                    .map_err(build_error)?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            pause_before_retry(attempt, "DynamoDB BatchWriteItem").await?;
+            attempt += 1;
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, std::mem::take(&mut pending))
+                .send()
+                .await
+                .map_err(|e| classify("DynamoDB BatchWriteItem", e))?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.table))
+                .unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl RecordStore for DynamoRecordStore {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
@@ -369,17 +422,7 @@ impl RecordStore for DynamoRecordStore {
         let mut found: HashMap<Key, Record> = HashMap::with_capacity(pending.len());
         let mut attempt = 0;
         while !pending.is_empty() {
-            if attempt > 0 {
-                // Keys DynamoDB left unprocessed (throughput): retried after a
-                // pause, as its documentation asks, a bounded number of times.
-                if attempt > UNPROCESSED_RETRIES {
-                    return Err(StoreError::unavailable(
-                        "DynamoDB BatchGetItem",
-                        "keys left unprocessed after retries",
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
-            }
+            pause_before_retry(attempt, "DynamoDB BatchGetItem").await?;
             attempt += 1;
             let wanted = KeysAndAttributes::builder()
                 .set_keys(Some(std::mem::take(&mut pending)))
@@ -408,6 +451,23 @@ impl RecordStore for DynamoRecordStore {
                 .unwrap_or_default();
         }
         Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+    }
+
+    /// `BatchWriteItem`, 25 keys a request, the requests sent together; one
+    /// key is the one request `delete_lazy` makes.
+    async fn delete_many_lazy(&self, keys: &[Key]) -> Result<(), StoreError> {
+        // BatchWriteItem refuses a key named twice: remove each once.
+        let mut distinct: Vec<&Key> = keys.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        if let [only] = distinct[..] {
+            return self.delete_lazy(only).await;
+        }
+        let batches = distinct
+            .chunks(MAX_BATCH_WRITE)
+            .map(|batch| self.delete_batch(batch));
+        futures_util::future::try_join_all(batches).await?;
+        Ok(())
     }
 
     async fn put(&self, record: Record, condition: Condition) -> Result<(), StoreError> {

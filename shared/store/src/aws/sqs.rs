@@ -13,13 +13,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    MessageAttributeValue, MessageSystemAttributeName, SendMessageBatchRequestEntry,
+};
 use aws_types::SdkConfig;
 use sha2::{Digest, Sha256};
 
 use super::error::classify;
 use super::{BuiltOnFirstUse, built_on_first_use};
-use crate::{QueueMessage, ReceiveOptions, StoreError, WorkQueue};
+use crate::{Outgoing, QueueMessage, ReceiveOptions, StoreError, WorkQueue};
 
 /// `QUEUE_URL_CLAIMS_DLQ=https://...` configures the logical queue `claims-dlq`.
 pub const QUEUE_URL_ENV_PREFIX: &str = "QUEUE_URL_";
@@ -29,6 +31,10 @@ const DEDUP_ATTRIBUTE: &str = "dedup_id";
 
 /// SQS limits.
 const MAX_WAIT_SECONDS: u64 = 20;
+const MAX_BATCH_MESSAGES: usize = 10;
+/// A batch's bodies and attributes together; a message over it alone is sent
+/// on its own (and refused as `SendMessage` would refuse it).
+const MAX_BATCH_BYTES: usize = 256 * 1024;
 const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
 
 #[derive(Clone, Debug)]
@@ -111,6 +117,41 @@ fn fifo_id(dedup_id: &str) -> String {
     }
 }
 
+/// The `dedup_id` attribute of a message to a standard queue.
+fn dedup_attribute(dedup_id: &str) -> Result<MessageAttributeValue, StoreError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(dedup_id)
+        .build()
+        .map_err(|e| StoreError::backend("build SQS message attribute", e))
+}
+
+/// `messages` cut into SQS batches, in order: at most ten messages and
+/// [`MAX_BATCH_BYTES`] each.
+fn batches<'m, 'a>(messages: &'m [Outgoing<'a>]) -> Vec<&'m [Outgoing<'a>]> {
+    let size = |m: &Outgoing<'_>| m.body.len() + m.dedup_id.len() + DEDUP_ATTRIBUTE.len() + 6;
+    let mut batches = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, m) in messages.iter().enumerate() {
+        if i > start && (i - start == MAX_BATCH_MESSAGES || bytes + size(m) > MAX_BATCH_BYTES) {
+            batches.push(&messages[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size(m);
+    }
+    if start < messages.len() {
+        batches.push(&messages[start..]);
+    }
+    batches
+}
+
+/// The outcome of each of `n` messages whose request failed as a whole.
+fn all_failed(e: StoreError, n: usize) -> Vec<Result<(), StoreError>> {
+    let mut outcomes: Vec<_> = (1..n).map(|_| Err(e.for_another_item())).collect();
+    outcomes.insert(0, Err(e));
+    outcomes
+}
+
 fn seconds(duration: Duration, round_up: bool, max: u64) -> i32 {
     let mut secs = duration.as_secs();
     let nanos = duration.subsec_nanos();
@@ -119,6 +160,71 @@ fn seconds(duration: Duration, round_up: bool, max: u64) -> i32 {
     }
     // Both limits fit in i32.
     i32::try_from(secs.min(max)).unwrap_or(i32::MAX)
+}
+
+impl SqsWorkQueue {
+    /// One `SendMessageBatch`; each entry's id is its index in `batch`.
+    async fn send_batch(&self, url: &str, batch: &[Outgoing<'_>]) -> Vec<Result<(), StoreError>> {
+        let fifo = url.ends_with(".fifo");
+        let entries: Result<Vec<_>, StoreError> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut entry = SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(m.body);
+                if fifo {
+                    let id = fifo_id(m.dedup_id);
+                    entry = entry.message_deduplication_id(&id).message_group_id(id);
+                } else {
+                    entry = entry.message_attributes(DEDUP_ATTRIBUTE, dedup_attribute(m.dedup_id)?);
+                }
+                entry
+                    .build()
+                    .map_err(|e| StoreError::backend("build SQS batch entry", e))
+            })
+            .collect();
+        let sent = match entries {
+            Ok(entries) => self
+                .client
+                .send_message_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| classify("SQS SendMessageBatch", e)),
+            Err(e) => Err(e),
+        };
+        let output = match sent {
+            Ok(output) => output,
+            Err(e) => return all_failed(e, batch.len()),
+        };
+        let mut outcomes: Vec<Result<(), StoreError>> = (0..batch.len())
+            .map(|_| {
+                Err(StoreError::unavailable(
+                    "SQS SendMessageBatch",
+                    "the answer does not name the message",
+                ))
+            })
+            .collect();
+        let index = |id: &str| id.parse::<usize>().ok().filter(|&i| i < batch.len());
+        for sent in &output.successful {
+            if let Some(i) = index(&sent.id) {
+                outcomes[i] = Ok(());
+            }
+        }
+        for failed in output.failed {
+            if let Some(i) = index(&failed.id) {
+                let why = format!("{}: {}", failed.code, failed.message.unwrap_or_default());
+                outcomes[i] = Err(if failed.sender_fault {
+                    StoreError::backend("SQS SendMessageBatch", why)
+                } else {
+                    StoreError::unavailable("SQS SendMessageBatch", why)
+                });
+            }
+        }
+        outcomes
+    }
 }
 
 #[async_trait]
@@ -130,12 +236,7 @@ impl WorkQueue for SqsWorkQueue {
             let id = fifo_id(dedup_id);
             request = request.message_deduplication_id(&id).message_group_id(id);
         } else {
-            let attribute = MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(dedup_id)
-                .build()
-                .map_err(|e| StoreError::backend("build SQS message attribute", e))?;
-            request = request.message_attributes(DEDUP_ATTRIBUTE, attribute);
+            request = request.message_attributes(DEDUP_ATTRIBUTE, dedup_attribute(dedup_id)?);
         }
         let output = request
             .send()
@@ -144,6 +245,30 @@ impl WorkQueue for SqsWorkQueue {
         output
             .message_id
             .ok_or_else(|| StoreError::backend("SQS SendMessage", "response has no message id"))
+    }
+
+    /// `SendMessageBatch`, ten messages a request, the requests sent together;
+    /// one message is the one request `send` makes.
+    async fn send_many_lazy(
+        &self,
+        queue: &str,
+        messages: &[Outgoing<'_>],
+    ) -> Vec<Result<(), StoreError>> {
+        if let [only] = messages {
+            return vec![self.send(queue, only.body, only.dedup_id).await.map(drop)];
+        }
+        let url = match self.url(queue) {
+            Ok(url) => url,
+            Err(e) => return all_failed(e, messages.len()),
+        };
+        let sent = batches(messages)
+            .into_iter()
+            .map(|batch| self.send_batch(url, batch));
+        futures_util::future::join_all(sent)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     async fn receive(
@@ -231,5 +356,28 @@ mod tests {
         assert_eq!(seconds(Duration::from_millis(400), false, 20), 0);
         assert_eq!(seconds(Duration::from_millis(1500), false, 20), 2);
         assert_eq!(seconds(Duration::from_secs(99), false, 20), 20);
+    }
+
+    #[test]
+    fn batches_hold_ten_messages_and_256_kib_at_most() {
+        fn of(body: &str) -> Outgoing<'_> {
+            Outgoing {
+                body,
+                dedup_id: "e",
+            }
+        }
+        fn sizes(messages: &[Outgoing<'_>]) -> Vec<usize> {
+            batches(messages).iter().map(|b| b.len()).collect()
+        }
+        let (small, large, huge) = (
+            "x".repeat(100),
+            "x".repeat(100 * 1024),
+            "x".repeat(300 * 1024),
+        );
+        assert_eq!(sizes(&[]), Vec::<usize>::new());
+        assert_eq!(sizes(&[of(&small); 25]), [10, 10, 5]);
+        // Two of 100 KiB fit, a third does not; one alone always goes.
+        assert_eq!(sizes(&[of(&large); 5]), [2, 2, 1]);
+        assert_eq!(sizes(&[of(&small), of(&huge), of(&small)]), [1, 1, 1]);
     }
 }

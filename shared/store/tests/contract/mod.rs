@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use mso_store::{
-    Condition, DocumentStore, Key, PutOutcome, Query, QueueMessage, ReceiveOptions, Record,
-    RecordStore, StoreError, WorkQueue, WriteOp,
+    Condition, DocumentStore, Key, Outgoing, PutOutcome, Query, QueueMessage, ReceiveOptions,
+    Record, RecordStore, StoreError, WorkQueue, WriteOp,
 };
 use serde_json::json;
 
@@ -122,6 +122,37 @@ pub async fn get_many_in_order(records: &dyn RecordStore) {
         records.get_many(&many).await,
         Err(StoreError::InvalidInput(_))
     ));
+}
+
+/// More keys than one `BatchWriteItem` takes, one named twice and one with no
+/// record: each is removed, and nothing else.
+pub async fn delete_many_lazy_removes_each(records: &dyn RecordStore) {
+    records.delete_many_lazy(&[]).await.unwrap();
+    let mut keys = Vec::new();
+    for n in 0..30 {
+        let record = Record::new(key("OUTBOX#jobs", &format!("E#{n:02}")), json!({"n": n}));
+        keys.push(record.key.clone());
+        records.put(record, Condition::None).await.unwrap();
+    }
+    let kept = Record::new(key("OUTBOX#jobs", "E#99"), json!({"n": 99}));
+    records.put(kept.clone(), Condition::None).await.unwrap();
+    let mut asked = keys.clone();
+    asked.push(keys[3].clone());
+    asked.push(key("OUTBOX#jobs", "E#NONE"));
+
+    records.delete_many_lazy(&asked).await.unwrap();
+
+    let page = records
+        .query(Query::primary("OUTBOX#jobs", ""))
+        .await
+        .unwrap();
+    assert_eq!(page.records, vec![kept.clone()]);
+    // One key alone.
+    records
+        .delete_many_lazy(std::slice::from_ref(&kept.key))
+        .await
+        .unwrap();
+    assert_eq!(records.get(&kept.key).await.unwrap(), None);
 }
 
 pub async fn put_absent(records: &dyn RecordStore) {
@@ -1189,6 +1220,38 @@ pub async fn queue_dead_letter(queue: &dyn WorkQueue) {
 }
 
 /// `name` must be a de-duplicating queue (FIFO on SQS).
+/// More messages than one request takes, sent at once: each is sent, and one
+/// whose de-duplication id repeats another's is delivered once.
+pub async fn queue_send_many(queue: &dyn WorkQueue, name: &str) {
+    assert!(queue.send_many_lazy(name, &[]).await.is_empty());
+    let bodies: Vec<String> = (0..23).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
+    let ids: Vec<String> = (0..23).map(|n| format!("event-{}", n % 22)).collect();
+    let messages: Vec<Outgoing<'_>> = bodies
+        .iter()
+        .zip(&ids)
+        .map(|(body, dedup_id)| Outgoing { body, dedup_id })
+        .collect();
+
+    let outcomes = queue.send_many_lazy(name, &messages).await;
+
+    assert_eq!(outcomes.len(), 23);
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let mut received = BTreeSet::new();
+    for _ in 0..30 {
+        let batch = queue
+            .receive(name, options(Duration::from_secs(30)))
+            .await
+            .unwrap();
+        received.extend(batch.into_iter().map(|m| m.body));
+        if received.len() >= 22 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let expected: BTreeSet<String> = bodies[..22].iter().cloned().collect();
+    assert_eq!(received, expected, "each sent once, the repeated id once");
+}
+
 pub async fn queue_dedup(queue: &dyn WorkQueue, name: &str) {
     queue.send(name, "first", "same-id").await.unwrap();
     queue.send(name, "second", "same-id").await.unwrap();
