@@ -93,8 +93,17 @@ fn a_good_roster_imports_and_is_readable() {
         .block_on(store.records().get(&mso_store::keys::member("IMP000001")))
         .unwrap()
         .unwrap();
-    assert_eq!(member.body["spans"].as_array().unwrap().len(), 2);
-    assert_eq!(member.body["spans"][1]["plan_id"], "GSHP-MA");
+    assert_eq!(
+        member.body.to_value().unwrap()["spans"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        member.body.to_value().unwrap()["spans"][1]["plan_id"],
+        "GSHP-MA"
+    );
 }
 
 #[test]

@@ -569,10 +569,7 @@ async fn claim_rows(
         keys::claim_file_partition(file.id.as_str()),
         keys::CLAIM_FILE_ROW_PREFIX,
     );
-    let all = paging::read_all(store, query, |r| {
-        serde_json::from_value::<FileRow>(r.body).ok()
-    })
-    .await?;
+    let all = paging::read_all(store, query, |r| r.body.decode::<FileRow>().ok()).await?;
     for row in all {
         counts.claims += 1;
         match row.status {

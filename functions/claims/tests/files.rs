@@ -231,7 +231,9 @@ async fn a_file_cut_short_by_a_crash_is_read_again_whole() {
     // file read: put the file back to `received`, and deliver the event again.
     let key = mso_store::keys::claim_file(&id);
     let mut record = e.deps.records.get(&key).await.unwrap().unwrap();
-    record.body["status"] = "received".into();
+    let mut body = record.body.to_value().unwrap();
+    body["status"] = "received".into();
+    record.body = body.into();
     e.deps
         .records
         .put(record, mso_store::Condition::None)

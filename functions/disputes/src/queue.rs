@@ -67,7 +67,9 @@ async fn queue(
         Query::primary(keys::DISPUTE_QUEUE, ""),
         &page,
         |record| {
-            serde_json::from_value::<DisputeSummary>(record.body)
+            record
+                .body
+                .decode::<DisputeSummary>()
                 .ok()
                 .map(|s| s.shown(now))
         },

@@ -174,7 +174,7 @@ async fn list_page(
         Query::primary(partition, "").descending(),
         &q.page,
         |record| {
-            let summary: DisputeSummary = serde_json::from_value(record.body).ok()?;
+            let summary: DisputeSummary = record.body.decode().ok()?;
             let org = OrgId::parse(&summary.org).ok()?;
             let wanted = scope.covers(&org)
                 && q.status.is_none_or(|s| s == summary.status)

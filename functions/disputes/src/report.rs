@@ -70,9 +70,7 @@ async fn build(deps: &Deps, req: &Request) -> Result<DisputesReport, Problem> {
     // The list rows carry what the figures need: no record is read whole.
     let query = period.query(keys::DISPUTE_LIST_ALL, deps.policy.time_zone());
     let inputs = paging::read_all(deps.records.as_ref(), query, |r| {
-        serde_json::from_value::<DisputeSummary>(r.body)
-            .ok()?
-            .report
+        r.body.decode::<DisputeSummary>().ok()?.report
     })
     .await
     .map_err(|e| {

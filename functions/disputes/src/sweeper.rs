@@ -166,7 +166,7 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
         report.overdue_count += page.records.len();
         for record in page.records {
             if report.overdue.len() < MAX_LISTED
-                && let Ok(summary) = serde_json::from_value::<DisputeSummary>(record.body)
+                && let Ok(summary) = record.body.decode::<DisputeSummary>()
             {
                 report.overdue.push(summary.id);
             }

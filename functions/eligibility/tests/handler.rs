@@ -218,7 +218,11 @@ async fn every_lookup_is_audited_with_who_what_and_outcome() {
         .await
         .unwrap();
     assert_eq!(page.records.len(), 2);
-    let events: Vec<&Value> = page.records.iter().map(|r| &r.body).collect();
+    let events: Vec<Value> = page
+        .records
+        .iter()
+        .map(|r| r.body.to_value().unwrap())
+        .collect();
     assert_eq!(events[0]["action"], "eligibility.lookup");
     assert_eq!(events[0]["actor_org"], SUNRISE_ORG);
     assert_eq!(events[0]["subject_id"], "SUN100001");
@@ -355,7 +359,12 @@ async fn audit_outcomes(f: &Fixture) -> Vec<String> {
         .unwrap()
         .records
         .iter()
-        .map(|r| r.body["outcome"].as_str().unwrap().to_string())
+        .map(|r| {
+            r.body.to_value().unwrap()["outcome"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 

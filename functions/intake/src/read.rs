@@ -148,7 +148,7 @@ async fn list_page(
     let store = deps.records.as_ref();
     let ipa = OrgId::parse(&deps.policy.ipa.id).ok();
     let listing = paging::collect(store, Query::primary(partition, ""), &q.page, |record| {
-        let summary: IntakeSummary = serde_json::from_value(record.body).ok()?;
+        let summary: IntakeSummary = record.body.decode().ok()?;
         ipa.as_ref()
             .is_some_and(|org| scope.covers(org))
             .then(|| summary.shown(now))

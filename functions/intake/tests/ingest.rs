@@ -30,7 +30,12 @@ async fn queued_ids(env: &Env) -> Vec<String> {
         .unwrap();
     page.records
         .into_iter()
-        .map(|r| r.body["id"].as_str().unwrap().to_string())
+        .map(|r| {
+            r.body.to_value().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 

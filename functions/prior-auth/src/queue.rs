@@ -63,7 +63,9 @@ async fn queue(
     let now = deps.clock.now();
     let store = deps.records.as_ref();
     let listing = paging::collect(store, Query::primary(keys::UM_QUEUE, ""), &page, |record| {
-        serde_json::from_value::<AuthSummary>(record.body)
+        record
+            .body
+            .decode::<AuthSummary>()
             .ok()
             .map(|s| s.shown(now))
     })

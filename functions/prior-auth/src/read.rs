@@ -127,7 +127,7 @@ async fn list_page(
     let now = deps.clock.now();
     let store = deps.records.as_ref();
     let listing = paging::collect(store, query, &q.page, |record| {
-        let summary: AuthSummary = serde_json::from_value(record.body).ok()?;
+        let summary: AuthSummary = record.body.decode().ok()?;
         let org = mso_domain::ids::OrgId::parse(&summary.org).ok()?;
         let wanted = scope.covers(&org) && q.status.is_none_or(|s| s == summary.status);
         wanted.then(|| summary.shown(now))

@@ -72,7 +72,7 @@ async fn report(deps: &Deps, req: &Request) -> Result<MetricsReport, Problem> {
     // The list rows carry what the figures need: no record is read whole.
     let query = period.query(keys::PRIOR_AUTH_LIST_ALL, deps.policy.time_zone());
     let inputs = paging::read_all(deps.records.as_ref(), query, |r| {
-        serde_json::from_value::<AuthSummary>(r.body).ok()?.metrics
+        r.body.decode::<AuthSummary>().ok()?.metrics
     })
     .await
     .map_err(|e| {

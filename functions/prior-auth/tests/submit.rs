@@ -51,10 +51,15 @@ async fn a_criteria_met_request_is_approved_in_the_same_second() {
         .query(Query::primary("AUDIT#2026-03-02", ""))
         .await
         .unwrap();
-    let actions: Vec<&str> = audit
+    let actions: Vec<String> = audit
         .records
         .iter()
-        .map(|r| r.body["action"].as_str().unwrap())
+        .map(|r| {
+            r.body.to_value().unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(actions, ["prior_auth.submit", "prior_auth.read"]);
 }

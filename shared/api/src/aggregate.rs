@@ -63,7 +63,9 @@ pub async fn load_many<T: Aggregate>(
 /// The record as [`load`] reads it, for a caller that read it with others (one
 /// `get_many` of different kinds of records).
 pub fn decode<T: Aggregate>(record: Record) -> Result<Stored<T>, StoreError> {
-    let value = serde_json::from_value(record.body)
+    let value = record
+        .body
+        .decode()
         .map_err(|e| StoreError::backend("reading a stored record", e))?;
     Ok(Stored {
         value,
@@ -71,8 +73,8 @@ pub fn decode<T: Aggregate>(record: Record) -> Result<Stored<T>, StoreError> {
     })
 }
 
-fn body<T: Serialize>(value: &T) -> Result<serde_json::Value, StoreError> {
-    serde_json::to_value(value).map_err(|e| StoreError::backend("serialising a record", e))
+fn body<T: Serialize>(value: &T) -> Result<mso_store::Body, StoreError> {
+    mso_store::Body::of(&value).map_err(|e| StoreError::backend("serialising a record", e))
 }
 
 /// The writes that create `value` (failing if its key is taken) and its views.

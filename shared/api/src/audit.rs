@@ -70,7 +70,7 @@ fn audit_record(event: &AuditEvent<'_>) -> Result<Record, StoreError> {
     let event_id = uuid::Uuid::now_v7().to_string();
     let at = sortable_instant(event.at);
     let day = &at[..10];
-    let body = serde_json::to_value(Stored {
+    let body = mso_store::Body::of(&Stored {
         event_id: &event_id,
         at: &at,
         actor_subject: &event.actor.subject,

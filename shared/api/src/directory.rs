@@ -107,7 +107,7 @@ fn put<T: Serialize>(
     index: Option<mso_store::Key>,
     value: &T,
 ) -> Result<WriteOp, StoreError> {
-    let body = serde_json::to_value(value)
+    let body = mso_store::Body::of(&value)
         .map_err(|e| StoreError::backend("serialising a directory record", e))?;
     let mut record = Record::new(key, body);
     record.index_key = index;
@@ -130,7 +130,9 @@ fn decode<T: DeserializeOwned>(
     context: &'static str,
 ) -> Result<Option<T>, StoreError> {
     match record {
-        Some(record) => serde_json::from_value(record.body)
+        Some(record) => record
+            .body
+            .decode()
             .map(Some)
             .map_err(|e| StoreError::backend(context, e)),
         None => Ok(None),

@@ -294,7 +294,9 @@ pub async fn begin(
     };
 
     // Someone holds the key. Decide from what they stored.
-    let existing_claim: Claim = serde_json::from_value(existing.body.clone())
+    let existing_claim: Claim = existing
+        .body
+        .decode()
         .map_err(|e| StoreError::backend("reading an idempotency record", e))?;
     match existing_claim {
         Claim::Complete {

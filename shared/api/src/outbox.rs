@@ -54,7 +54,7 @@ impl OutboxEvent {
 
     /// The write that stores the event; put it in the change's transaction.
     pub fn stage(&self) -> Result<WriteOp, StoreError> {
-        let body = serde_json::to_value(self)
+        let body = mso_store::Body::of(self)
             .map_err(|e| StoreError::backend("serialising an outbox event", e))?;
         Ok(WriteOp::Put {
             record: Record::new(self.key(), body),
@@ -135,7 +135,9 @@ async fn send_and_remove(
 
 /// The event an outbox row holds.
 fn stored_event(record: Record) -> Result<OutboxEvent, StoreError> {
-    serde_json::from_value(record.body)
+    record
+        .body
+        .decode()
         .map_err(|e| StoreError::backend("reading an outbox event", e))
 }
 

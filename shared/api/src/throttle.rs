@@ -40,7 +40,7 @@ impl Limit {
         now: Timestamp,
     ) -> Result<Option<u32>, StoreError> {
         let count = match store.get(&self.key(who, now)).await? {
-            Some(record) => record.body["count"].as_u64().unwrap_or(0),
+            Some(record) => counted(&record),
             None => 0,
         };
         if count < u64::from(self.limit) {
@@ -64,11 +64,7 @@ impl Limit {
         let expires = self.window_start(now) + 2 * self.window_seconds;
         for _ in 0..ATTEMPTS {
             let (count, version, condition) = match store.get(&key).await? {
-                Some(r) => (
-                    r.body["count"].as_u64().unwrap_or(0),
-                    r.version + 1,
-                    Condition::VersionIs(r.version),
-                ),
+                Some(r) => (counted(&r), r.version + 1, Condition::VersionIs(r.version)),
                 None => (0, 1, Condition::Absent),
             };
             let record = Record::new(key.clone(), json!({ "count": count + 1 }))
@@ -87,4 +83,14 @@ impl Limit {
             "too much contention on one counter",
         ))
     }
+}
+
+/// The count a window's record holds (0 for one unreadable: a count lost
+/// only forgives one answer).
+fn counted(record: &Record) -> u64 {
+    #[derive(serde::Deserialize)]
+    struct Counter {
+        count: u64,
+    }
+    record.body.decode::<Counter>().map_or(0, |c| c.count)
 }

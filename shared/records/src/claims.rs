@@ -123,7 +123,7 @@ impl Aggregate for ClaimRecord {
 
     fn views(&self) -> Vec<Record> {
         let claim = &self.0;
-        let summary = serde_json::to_value(ClaimSummary::of(claim)).unwrap_or_default();
+        let summary = mso_store::Body::of(&ClaimSummary::of(claim)).unwrap_or_default();
         let received = format!("{}#{}", sortable_instant(claim.received_at), claim.id);
         let mut rows = vec![
             Record::new(
@@ -146,7 +146,7 @@ impl Aggregate for ClaimRecord {
             let row = FileRow::of(claim, *seq);
             rows.push(Record::new(
                 keys::claim_file_row(file_id.as_str(), *seq),
-                serde_json::to_value(row).unwrap_or_default(),
+                mso_store::Body::of(&row).unwrap_or_default(),
             ));
         }
         rows
@@ -586,7 +586,7 @@ async fn auths_for(
         .await?;
     let mut ids: Vec<ReferenceId> = named.into_iter().cloned().collect();
     for row in page.records {
-        let Ok(summary) = serde_json::from_value::<AuthSummary>(row.body) else {
+        let Ok(summary) = row.body.decode::<AuthSummary>() else {
             continue;
         };
         let useful =
@@ -617,7 +617,7 @@ async fn other_claims(
     Ok(page
         .records
         .into_iter()
-        .filter_map(|r| serde_json::from_value::<ClaimSummary>(r.body).ok())
+        .filter_map(|r| r.body.decode::<ClaimSummary>().ok())
         .filter_map(|s| s.other())
         .collect())
 }

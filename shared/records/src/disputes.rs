@@ -88,7 +88,7 @@ impl Aggregate for DisputeRecord {
 
     fn views(&self) -> Vec<Record> {
         let d = &self.0;
-        let summary = serde_json::to_value(DisputeSummary::of(d)).unwrap_or_default();
+        let summary = mso_store::Body::of(&DisputeSummary::of(d)).unwrap_or_default();
         let received = format!("{}#{}", sortable_instant(d.received_at), d.id);
         let mut rows: Vec<Record> = [
             keys::dispute_list_org(d.org.as_str()),
@@ -110,11 +110,11 @@ impl Aggregate for DisputeRecord {
         if d.is_open() {
             rows.push(Record::new(
                 open_guard_key(&d.request),
-                serde_json::to_value(OpenGuard { id: d.id.clone() }).unwrap_or_default(),
+                mso_store::Body::of(&OpenGuard { id: d.id.clone() }).unwrap_or_default(),
             ));
         }
         for (at, kind) in review::timers(d) {
-            let body = serde_json::to_value(Timer {
+            let body = mso_store::Body::of(&Timer {
                 id: d.id.clone(),
                 kind,
             })
@@ -154,7 +154,7 @@ pub async fn open_duplicate(
 /// The open dispute an open-dispute guard names.
 fn open_dispute_of(guard: Option<Record>) -> Option<ReferenceId> {
     guard
-        .and_then(|r| serde_json::from_value::<OpenGuard>(r.body).ok())
+        .and_then(|r| r.body.decode::<OpenGuard>().ok())
         .map(|g| g.id)
 }
 

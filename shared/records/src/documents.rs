@@ -147,7 +147,7 @@ impl Aggregate for DocumentRecord {
         match doc.owner.partition() {
             Some(partition) => vec![Record::new(
                 keys::document_link(&partition, doc.id.as_str()),
-                serde_json::to_value(DocumentSummary::of(doc)).unwrap_or_default(),
+                mso_store::Body::of(&DocumentSummary::of(doc)).unwrap_or_default(),
             )],
             None => Vec::new(),
         }
@@ -247,7 +247,9 @@ async fn partition_rows(
             } else if record.key.sk == keys::DOCUMENT_MESSAGES_SK {
                 counter = Some(record);
             } else if record.key.sk.starts_with(keys::DOCUMENT_LINK_PREFIX) {
-                let summary = serde_json::from_value(record.body)
+                let summary = record
+                    .body
+                    .decode()
                     .map_err(|e| StoreError::backend("reading a document row", e))?;
                 out.push(summary);
             }
@@ -317,7 +319,9 @@ impl Messages {
         let key = keys::document_messages(partition);
         let (version, last) = match counter {
             Some(record) => {
-                let body: MessagesBody = serde_json::from_value(record.body)
+                let body: MessagesBody = record
+                    .body
+                    .decode()
                     .map_err(|e| StoreError::backend("reading an owner's messages", e))?;
                 (Some(record.version), body.last)
             }

@@ -197,7 +197,7 @@ impl Aggregate for ItemRecord {
 
     fn views(&self) -> Vec<Record> {
         let item = &self.0;
-        let summary = serde_json::to_value(IntakeSummary::of(item)).unwrap_or_default();
+        let summary = mso_store::Body::of(&IntakeSummary::of(item)).unwrap_or_default();
         let sk = format!("{}#{}", sortable_instant(item.received_at), item.id);
         vec![
             Record::new(
@@ -299,7 +299,9 @@ pub async fn filed_from(
     match store.get(&keys::intake_object_claim(object_digest)).await? {
         None => Ok(None),
         Some(record) => {
-            let claim: ObjectClaim = serde_json::from_value(record.body)
+            let claim: ObjectClaim = record
+                .body
+                .decode()
                 .map_err(|e| StoreError::backend("reading an intake object claim", e))?;
             Ok(Some(claim.item))
         }

@@ -52,7 +52,7 @@ pub async fn due_timers<T: serde::de::DeserializeOwned>(
         timers.extend(
             page.records
                 .into_iter()
-                .filter_map(|r| serde_json::from_value::<T>(r.body).ok()),
+                .filter_map(|r| r.body.decode::<T>().ok()),
         );
         match page.next {
             Some(next) => cursor = Some(next),

@@ -50,7 +50,7 @@ impl Aggregate for AuthRecord {
 
     fn views(&self) -> Vec<Record> {
         let auth = &self.0;
-        let summary = serde_json::to_value(AuthSummary::of(auth)).unwrap_or_default();
+        let summary = mso_store::Body::of(&AuthSummary::of(auth)).unwrap_or_default();
         let received = format!("{}#{}", sortable_instant(auth.received_at), auth.id);
         let mut rows = vec![
             Record::new(
@@ -82,7 +82,7 @@ impl Aggregate for AuthRecord {
             ));
         }
         let mut timer = |at: Timestamp, kind| {
-            let body = serde_json::to_value(Timer {
+            let body = mso_store::Body::of(&Timer {
                 id: auth.id.clone(),
                 kind,
             })

@@ -31,6 +31,6 @@ pub use document::{DocumentStore, ObjectMeta, PresignedRequest, attachment_dispo
 pub use error::StoreError;
 pub use queue::{Outgoing, QueueMessage, ReceiveOptions, WorkQueue};
 pub use record::{
-    Condition, FIRST_VERSION, Index, Key, MAX_GET_MANY_KEYS, Page, PutOutcome, Query, Record,
+    Body, Condition, FIRST_VERSION, Index, Key, MAX_GET_MANY_KEYS, Page, PutOutcome, Query, Record,
     RecordStore, WriteOp,
 };

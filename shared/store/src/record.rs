@@ -34,17 +34,18 @@ pub struct Record {
     /// (DynamoDB TTL), so readers that care check it themselves.
     pub expires_at: Option<i64>,
     /// The record's content. Adapters store it as given.
-    pub body: serde_json::Value,
+    pub body: Body,
 }
 
 impl Record {
-    pub fn new(key: Key, body: serde_json::Value) -> Self {
+    /// `body`: a [`Body`], or a `serde_json::Value` (made into one).
+    pub fn new(key: Key, body: impl Into<Body>) -> Self {
         Record {
             key,
             index_key: None,
             version: FIRST_VERSION,
             expires_at: None,
-            body,
+            body: body.into(),
         }
     }
 
@@ -66,6 +67,78 @@ impl Record {
     /// Whether the record has expired at `now` (unix seconds).
     pub fn is_expired(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// A record's content: its JSON text, as both adapters store it. A reader
+/// decodes it straight into the type it wants ([`Body::decode`]): building a
+/// `serde_json::Value` tree on every read and converting it again cost a
+/// tenth of claims-edits' cold start (docs/performance.md, "Record bodies are
+/// JSON text").
+#[derive(Clone)]
+pub struct Body(String);
+
+impl Body {
+    /// `value` as JSON.
+    pub fn of<T: serde::Serialize + ?Sized>(value: &T) -> Result<Body, serde_json::Error> {
+        serde_json::to_string(value).map(Body)
+    }
+
+    /// Text an adapter stored from a [`Body`], unchecked: a body that is not
+    /// JSON (the store's data corrupted) fails the reader's decode.
+    pub(crate) fn stored(text: String) -> Body {
+        Body(text)
+    }
+
+    /// The body decoded as `T`.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
+
+    /// The body as a JSON tree, for a reader that looks at its fields one by one.
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        self.decode()
+    }
+
+    /// The JSON text.
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `null`, as `serde_json::Value`'s default.
+impl Default for Body {
+    fn default() -> Body {
+        Body("null".to_owned())
+    }
+}
+
+impl From<serde_json::Value> for Body {
+    fn from(value: serde_json::Value) -> Body {
+        // A Value always prints as JSON.
+        Body(value.to_string())
+    }
+}
+
+/// Bodies are equal as JSON, whatever the order of their keys or spacing.
+impl PartialEq for Body {
+    fn eq(&self, other: &Body) -> bool {
+        match (self.to_value(), other.to_value()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => self.0 == other.0,
+        }
+    }
+}
+
+impl PartialEq<serde_json::Value> for Body {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        self.to_value().is_ok_and(|value| value == *other)
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Body({})", self.0)
     }
 }
 

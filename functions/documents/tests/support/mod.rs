@@ -208,7 +208,7 @@ impl Env {
             .unwrap();
         page.records
             .into_iter()
-            .map(|r| r.body)
+            .map(|r| r.body.to_value().unwrap())
             .filter(|b| b["action"] == action)
             .collect()
     }

@@ -31,8 +31,8 @@ use aws_types::SdkConfig;
 use super::error::{classify, is_retryable_code};
 use crate::record::{check_get_many, check_transaction};
 use crate::{
-    Condition, CursorKey, Index, Key, Page, PutOutcome, Query, Record, RecordStore, StoreError,
-    WriteOp, cursor,
+    Body, Condition, CursorKey, Index, Key, Page, PutOutcome, Query, Record, RecordStore,
+    StoreError, WriteOp, cursor,
 };
 
 /// How many times a batch request (`get_many`, `delete_many_lazy`) asks again
@@ -108,10 +108,7 @@ fn key_item(key: &Key) -> Item {
 /// names a body's fields in an expression, which a map would allow. A body
 /// stored as a map by an earlier build still reads.
 fn to_item(record: &Record) -> Result<Item, StoreError> {
-    let body = AttributeValue::S(
-        serde_json::to_string(&record.body)
-            .map_err(|e| StoreError::backend("encode record body", e))?,
-    );
+    let body = AttributeValue::S(record.body.as_json().to_owned());
     let mut item = key_item(&record.key);
     item.insert(
         VERSION.to_string(),
@@ -133,8 +130,6 @@ fn to_item(record: &Record) -> Result<Item, StoreError> {
 enum ItemError {
     #[error("attribute `{0}` is missing or has the wrong type")]
     Attribute(&'static str),
-    #[error("attribute `body` is not JSON")]
-    Json(#[from] serde_json::Error),
     #[error("attribute `body` does not convert to JSON")]
     Map(#[from] serde_dynamo::Error),
 }
@@ -166,9 +161,10 @@ fn from_item(mut item: Item) -> Result<Record, StoreError> {
             _ => None,
         };
         let body = match item.remove(BODY) {
-            Some(AttributeValue::S(text)) => serde_json::from_str(&text)?,
-            Some(map) => serde_dynamo::from_attribute_value(map)?,
-            None => serde_json::Value::Null,
+            // Read as stored: the reader's decode is its check.
+            Some(AttributeValue::S(text)) => Body::stored(text),
+            Some(map) => serde_dynamo::from_attribute_value::<_, serde_json::Value>(map)?.into(),
+            None => serde_json::Value::Null.into(),
         };
         Ok(Record {
             key: Key::new(pk, sk),
@@ -752,12 +748,15 @@ mod tests {
             json!({"a": [1, "x"], "b": {"c": null}}),
         );
         let mut item = to_item(&record).unwrap();
-        let map: AttributeValue = serde_dynamo::to_attribute_value(&record.body).unwrap();
+        let map: AttributeValue =
+            serde_dynamo::to_attribute_value(record.body.to_value().unwrap()).unwrap();
         assert!(matches!(map, AttributeValue::M(_)));
         item.insert(BODY.to_string(), map);
         assert_eq!(from_item(item.clone()).unwrap(), record);
+        // Text is read as stored; a body that is not JSON fails its decode.
         item.insert(BODY.to_string(), s("{not json"));
-        assert!(from_item(item).is_err());
+        let corrupt = from_item(item).unwrap();
+        assert!(corrupt.body.decode::<serde_json::Value>().is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! ```
 //! Integers are little-endian.
 
-use crate::{Key, Record, StoreError};
+use crate::{Body, Key, Record, StoreError};
 
 const FORMAT: u8 = 1;
 const HAS_EXPIRY: u8 = 1;
@@ -24,8 +24,6 @@ pub(crate) enum CodecError {
     Format(u8),
     #[error("stored record has a non-UTF-8 index key")]
     Utf8(#[from] std::str::Utf8Error),
-    #[error("stored record body is not JSON")]
-    Json(#[from] serde_json::Error),
 }
 
 impl From<CodecError> for StoreError {
@@ -35,8 +33,7 @@ impl From<CodecError> for StoreError {
 }
 
 pub(crate) fn encode(record: &Record) -> Result<Vec<u8>, StoreError> {
-    let body = serde_json::to_vec(&record.body)
-        .map_err(|e| StoreError::backend("encode record body", e))?;
+    let body = record.body.as_json().as_bytes();
     let mut out = Vec::with_capacity(32 + body.len());
     out.push(FORMAT);
     out.extend_from_slice(&record.version.to_le_bytes());
@@ -59,7 +56,7 @@ pub(crate) fn encode(record: &Record) -> Result<Vec<u8>, StoreError> {
             out.extend_from_slice(part.as_bytes());
         }
     }
-    out.extend_from_slice(&body);
+    out.extend_from_slice(body);
     Ok(out)
 }
 
@@ -126,7 +123,8 @@ pub(crate) fn header(bytes: &[u8]) -> Result<Header<'_>, CodecError> {
 
 pub(crate) fn decode(key: Key, bytes: &[u8]) -> Result<Record, CodecError> {
     let h = header(bytes)?;
-    let body = serde_json::from_slice(&bytes[h.body_at..])?;
+    // Read as stored: the reader's decode is its check.
+    let body = Body::stored(std::str::from_utf8(&bytes[h.body_at..])?.to_owned());
     Ok(Record {
         key,
         index_key: h.index.map(|(pk, sk)| Key::new(pk, sk)),

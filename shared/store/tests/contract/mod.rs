@@ -192,7 +192,7 @@ pub async fn append_only(records: &dyn RecordStore) {
     assert_eq!(by_actor.records, vec![event.clone()]);
 
     let mut rewritten = event.clone();
-    rewritten.body = json!({"action": "tampered"});
+    rewritten.body = json!({"action": "tampered"}).into();
     assert!(matches!(
         records.append(rewritten).await,
         Err(StoreError::ConditionFailed)
@@ -806,7 +806,7 @@ pub async fn query_between(records: &dyn RecordStore) {
     put_all(records, &all).await;
     let sks = |rs: &[Record]| {
         rs.iter()
-            .map(|r| r.body.as_i64().unwrap())
+            .map(|r| r.body.decode::<i64>().unwrap())
             .collect::<Vec<_>>()
     };
     for limit in [1, 2, 10] {
