@@ -1,8 +1,9 @@
 //! Bundles every IPA policy in `infra/ipas/` twice: its TOML, as reviewed, and the
 //! same document as JSON, which a Lambda parses at its cold start in a fraction of
 //! TOML's time (docs/performance.md, "Cold starts"). The typed checks run on the
-//! JSON at load time (`Policy::from_json`), exactly as on the TOML; a file that is
-//! not TOML at all stops the build here, naming it.
+//! JSON at load time (`Policy::from_checked_json`), as on the TOML; mso-api's tests
+//! load each file through `Policy::from_json`, which names a bad key. A file that
+//! is not TOML at all stops the build here, naming it.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -516,6 +516,19 @@ impl Policy {
         Ok(policy)
     }
 
+    /// [`Policy::from_json`] for a file whose parse is known to succeed: a
+    /// Lambda's bundled policy, which the build converted from TOML and
+    /// mso-api's tests load through `from_json`. A type error is reported with
+    /// serde_json's line and column, not the key; the checks after the parse
+    /// name their keys as ever. So a Lambda does not link the parse that
+    /// tracks keys (serde_path_to_error over every policy type: 0.12 MB of
+    /// each binary).
+    pub fn from_checked_json(text: &str, source_name: &str) -> Result<Policy, PolicyError> {
+        let file =
+            serde_json::from_str::<PolicyFile>(text).map_err(|e| syntax_error(source_name, &e))?;
+        checked(file, source_name)
+    }
+
     /// Deserialises the file from any format, naming the bad key, then validates it.
     fn from_document<'de, D>(document: D, source_name: &str) -> Result<Policy, PolicyError>
     where
@@ -943,6 +956,45 @@ servicing_in_network = true
         // Well-formed but wrong: the checks after the parse name it too.
         let err = json(r#", "disputes": {"decision_working_days": 0}"#).unwrap_err();
         assert_eq!(err.source_name, "ipas/test.toml");
+        assert_eq!(err.problems[0].key, "disputes.decision_working_days");
+    }
+
+    /// What a Lambda reads: the same policy as `from_json`; a type error names
+    /// the line and column instead of the key, and the checks still name theirs.
+    #[test]
+    fn checked_json_is_the_same_policy_without_key_tracking() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../infra/ipas/sunrise.toml"
+        ))
+        .unwrap();
+        let toml: toml::Value = toml::from_str(&text).unwrap();
+        let json = serde_json::to_string(&toml).unwrap();
+        assert_eq!(
+            format!("{:?}", Policy::from_checked_json(&json, "sunrise").unwrap()),
+            format!("{:?}", Policy::from_json(&json, "sunrise").unwrap())
+        );
+        let minimal = |body: &str| {
+            format!(
+                r#"{{"ipa": {{"id": "test", "name": "Test IPA", "timezone": "America/Los_Angeles"}},
+                  "contacts": {{"um_phone": "555-0100", "um_fax": "555-0101",
+                    "claims_email": "claims@example.test",
+                    "dispute_mailing_address": "PO Box 1", "expedited_appeal_fax": "555-0102"}},
+                  "plans": [{{"id": "MCAL-1", "name": "Test Medi-Cal",
+                    "health_plan": "Test Health Plan", "line_of_business": "medi_cal"}}]{body}}}"#
+            )
+        };
+        let bad_type = minimal(r#", "disputes": {"decision_working_days": "ten"}"#);
+        let err = Policy::from_checked_json(&bad_type, "ipas/test.toml").unwrap_err();
+        assert_eq!(err.source_name, "ipas/test.toml");
+        assert_eq!(err.problems[0].key, "");
+        assert!(
+            err.problems[0].message.contains("at line 6 column 132"),
+            "{}",
+            err.problems[0].message
+        );
+        let bad_value = minimal(r#", "disputes": {"decision_working_days": 0}"#);
+        let err = Policy::from_checked_json(&bad_value, "ipas/test.toml").unwrap_err();
         assert_eq!(err.problems[0].key, "disputes.decision_working_days");
     }
 
