@@ -74,7 +74,7 @@ pub fn decode<T: Aggregate>(record: Record) -> Result<Stored<T>, StoreError> {
 }
 
 fn body<T: Serialize>(value: &T) -> Result<mso_store::Body, StoreError> {
-    mso_store::Body::of(&value).map_err(|e| StoreError::backend("serialising a record", e))
+    mso_store::Body::of(value).map_err(|e| StoreError::backend("serialising a record", e))
 }
 
 /// The writes that create `value` (failing if its key is taken) and its views.

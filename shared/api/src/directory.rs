@@ -107,7 +107,7 @@ fn put<T: Serialize>(
     index: Option<mso_store::Key>,
     value: &T,
 ) -> Result<WriteOp, StoreError> {
-    let body = mso_store::Body::of(&value)
+    let body = mso_store::Body::of(value)
         .map_err(|e| StoreError::backend("serialising a directory record", e))?;
     let mut record = Record::new(key, body);
     record.index_key = index;

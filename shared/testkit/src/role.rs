@@ -293,6 +293,17 @@ impl RoleRecords {
         self.role.check(action, TABLE_ARN, &[key.pk.as_str()])
     }
 
+    /// A request for `keys` as the adapter makes it: each distinct key once,
+    /// with `one` (`dynamodb:GetItem`) when one is left, else the batch `many`.
+    fn batch(&self, one: &str, many: &str, keys: &[Key]) -> Result<(), StoreError> {
+        let mut items: Vec<&Key> = keys.iter().collect();
+        items.sort();
+        items.dedup();
+        let action = if items.len() == 1 { one } else { many };
+        let pks: Vec<&str> = items.iter().map(|k| k.pk.as_str()).collect();
+        self.role.check(action, TABLE_ARN, &pks)
+    }
+
     /// A transaction's items, each checked on its own (as IAM checks
     /// `TransactWriteItems`); one write alone is that write.
     fn write(&self, op: &WriteOp) -> Result<(), StoreError> {
@@ -317,16 +328,7 @@ impl RecordStore for RoleRecords {
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
-        // The adapter asks for each distinct key once, with GetItem when one is left.
-        let mut items: Vec<&Key> = keys.iter().collect();
-        items.sort();
-        items.dedup();
-        let action = match items.len() {
-            1 => "dynamodb:GetItem",
-            _ => "dynamodb:BatchGetItem",
-        };
-        let pks: Vec<&str> = items.iter().map(|k| k.pk.as_str()).collect();
-        self.role.check(action, TABLE_ARN, &pks)?;
+        self.batch("dynamodb:GetItem", "dynamodb:BatchGetItem", keys)?;
         self.inner.get_many(keys).await
     }
 
@@ -377,17 +379,10 @@ impl RecordStore for RoleRecords {
     }
 
     async fn delete_many_lazy(&self, keys: &[Key]) -> Result<(), StoreError> {
-        // The adapter removes each distinct key once, with DeleteItem when one is left.
-        let mut items: Vec<&Key> = keys.iter().collect();
-        items.sort();
-        items.dedup();
-        let action = match items.len() {
-            0 => return Ok(()), // no request
-            1 => "dynamodb:DeleteItem",
-            _ => "dynamodb:BatchWriteItem",
-        };
-        let pks: Vec<&str> = items.iter().map(|k| k.pk.as_str()).collect();
-        self.role.check(action, TABLE_ARN, &pks)?;
+        if keys.is_empty() {
+            return Ok(()); // no request
+        }
+        self.batch("dynamodb:DeleteItem", "dynamodb:BatchWriteItem", keys)?;
         self.inner.delete_many_lazy(keys).await
     }
 }

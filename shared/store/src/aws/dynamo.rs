@@ -229,6 +229,15 @@ fn parts(expression: Option<Expression>) -> ExpressionParts {
     }
 }
 
+/// Each key of `keys` once, in order: a batch request (`BatchGetItem`,
+/// `BatchWriteItem`) refuses a key named twice.
+fn distinct(keys: &[Key]) -> Vec<&Key> {
+    let mut distinct: Vec<&Key> = keys.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    distinct
+}
+
 /// Before `attempt` (counted from 0) of a batch request for what DynamoDB
 /// left unprocessed (throughput): a pause, as its documentation asks, and an
 /// error once the bounded retries are spent.
@@ -404,10 +413,7 @@ impl RecordStore for DynamoRecordStore {
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StoreError> {
         check_get_many(keys)?;
-        // BatchGetItem refuses a key named twice: ask for each once.
-        let mut distinct: Vec<&Key> = keys.iter().collect();
-        distinct.sort();
-        distinct.dedup();
+        let distinct = distinct(keys);
         if let [only] = distinct[..] {
             // One item: GetItem, the request every caller's first read already
             // makes, answers it without BatchGetItem's own request and response.
@@ -452,10 +458,7 @@ impl RecordStore for DynamoRecordStore {
     /// `BatchWriteItem`, 25 keys a request, the requests sent together; one
     /// key is the one request `delete_lazy` makes.
     async fn delete_many_lazy(&self, keys: &[Key]) -> Result<(), StoreError> {
-        // BatchWriteItem refuses a key named twice: remove each once.
-        let mut distinct: Vec<&Key> = keys.iter().collect();
-        distinct.sort();
-        distinct.dedup();
+        let distinct = distinct(keys);
         if let [only] = distinct[..] {
             return self.delete_lazy(only).await;
         }
