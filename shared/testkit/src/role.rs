@@ -190,14 +190,9 @@ impl Role {
     /// The bucket the function's environment variable `variable` names, if
     /// the template sets it.
     pub fn bucket(&self, variable: &str) -> Option<String> {
-        let stack = stack();
-        let own = &stack.template["Resources"][function_resource(&self.function).as_str()]["Properties"]
-            ["Environment"]["Variables"][variable];
-        let global = &stack.template["Globals"]["Function"]["Environment"]["Variables"][variable];
-        [own, global]
-            .into_iter()
-            .find(|v| !v.is_badvalue())
-            .and_then(|v| stack.resolve(v).ok())
+        stack()
+            .variable(&function_resource(&self.function), variable)
+            .and_then(Result::ok)
     }
 
     /// Its `Allow` statements.

@@ -225,21 +225,40 @@ impl Stack {
         if resource.is_badvalue() {
             return Err(format!("no resource {function} in the template"));
         }
-        let mut vars: Vec<(String, String)> = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
         for scope in [
             &self.template["Globals"]["Function"]["Environment"]["Variables"],
             &resource["Properties"]["Environment"]["Variables"],
         ] {
-            for (name, value) in scope.as_hash().into_iter().flatten() {
-                let name = name.as_str().unwrap_or_default().to_string();
-                let value = self
-                    .resolve(value)
-                    .map_err(|e| format!("{function} {name}: {e}"))?;
-                vars.retain(|(n, _)| *n != name);
-                vars.push((name, value));
+            for name in scope.as_hash().into_iter().flat_map(|vars| vars.keys()) {
+                let name = name.as_str().unwrap_or_default();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
             }
         }
-        Ok(vars)
+        names
+            .into_iter()
+            .map(|name| {
+                let value = self
+                    .variable(function, name)
+                    .unwrap_or_else(|| unreachable!("{name} was read from the template"))
+                    .map_err(|e| format!("{function} {name}: {e}"))?;
+                Ok((name.to_string(), value))
+            })
+            .collect()
+    }
+
+    /// The value of one variable of `function`'s environment, resolved: the
+    /// function's own setting wins over the global one. `None` if neither sets it.
+    pub fn variable(&self, function: &str, name: &str) -> Option<Result<String, String>> {
+        let own =
+            &self.template["Resources"][function]["Properties"]["Environment"]["Variables"][name];
+        let global = &self.template["Globals"]["Function"]["Environment"]["Variables"][name];
+        [own, global]
+            .into_iter()
+            .find(|v| !v.is_badvalue())
+            .map(|v| self.resolve(v))
     }
 }
 
@@ -337,5 +356,11 @@ Resources:
             Some("${!NotSubstituted}"),
             "a plain string is not a Sub"
         );
+        assert_eq!(stack.variable("Fn", "RUST_LOG"), Some(Ok("debug".into())));
+        assert_eq!(
+            stack.variable("Fn", "TABLE_NAME"),
+            Some(Ok("mso-sunrise".into()))
+        );
+        assert_eq!(stack.variable("Fn", "CLAIMS_BUCKET"), None);
     }
 }
