@@ -17,7 +17,7 @@ use mso_domain::ids::{OrgId, ReferenceId};
 use mso_records::disputes::{
     self, CLAIM_READJUDICATION, Change, DISPUTE_EVENTS, DisputeSummary, Timer,
 };
-use mso_store::{Query, StoreError, keys};
+use mso_store::{Query, RecordStore, StoreError, keys};
 use serde::Serialize;
 
 use crate::Deps;
@@ -83,44 +83,20 @@ async fn apply(
     }
 }
 
-/// What one sweep did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SweepReport {
-    /// Disputes flagged overdue in this sweep.
-    pub flagged: Vec<String>,
-    /// Decided disputes closed in this sweep.
-    pub closed: Vec<String>,
-    /// Open disputes past the clock that runs out next.
-    pub overdue_count: usize,
-    /// The first of them, earliest due first.
-    pub overdue: Vec<String>,
-    /// Timers left for the next sweep (the dispute changed meanwhile).
-    pub skipped: usize,
-    /// Outbox events sent on behalf of requests that did not.
-    pub relayed_events: usize,
-}
-
-/// One sweep at `now`.
-pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
+/// Applies the due timers, oldest first (bounded: the rest wait for the next
+/// sweep), a few disputes at a time. One dispute's timers due together are one
+/// change: it is applied once.
+async fn apply_due_timers(
+    deps: &Deps,
+    system: &Principal,
+    info: &RequestInfo,
+    due: &str,
+    now: Timestamp,
+) -> Result<SweepReport, StoreError> {
     let mut report = SweepReport::default();
-    let store = deps.records.as_ref();
-    let system = Principal {
-        subject: "system:disputes-sweeper".into(),
-        org: OrgId::parse(&deps.policy.ipa.id)
-            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
-        roles: Vec::new(),
-        npis: Vec::new(),
-    };
-    let info = RequestInfo {
-        request_id: format!("dispute-sweep-{}", now.as_second()),
-        correlation_id: String::new(),
-    };
-    let due = mso_records::due_by(now);
-
-    // The due timers, oldest first (bounded: the rest wait for the next sweep).
     let timers: Vec<Timer> =
-        mso_records::due_timers(store, keys::DISPUTE_TIMERS, &due, MAX_TIMERS).await?;
-    // One dispute's timers due together are one change: apply it once.
+        mso_records::due_timers(deps.records.as_ref(), keys::DISPUTE_TIMERS, due, MAX_TIMERS)
+            .await?;
     let mut seen = std::collections::HashSet::new();
     let mut ids = timers
         .into_iter()
@@ -152,23 +128,29 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
     }
     report.flagged.sort();
     report.closed.sort();
+    Ok(report)
+}
 
-    // Overdue: the queue is ordered by the next clock, so only overdue rows are read.
+/// How many open disputes are past the clock that runs out next, and the first
+/// [`MAX_LISTED`] of them: the queue is ordered by the next clock, so only
+/// overdue rows are read.
+async fn overdue(store: &dyn RecordStore, due: &str) -> Result<(usize, Vec<String>), StoreError> {
+    let (mut count, mut listed) = (0, Vec::new());
     let mut cursor = None;
     loop {
         let page = store
             .query(
-                Query::between(keys::DISPUTE_QUEUE, String::new(), due.clone())
+                Query::between(keys::DISPUTE_QUEUE, String::new(), due.to_string())
                     .limit(1000)
                     .after(cursor.take()),
             )
             .await?;
-        report.overdue_count += page.records.len();
+        count += page.records.len();
         for record in page.records {
-            if report.overdue.len() < MAX_LISTED
+            if listed.len() < MAX_LISTED
                 && let Ok(summary) = record.body.decode::<DisputeSummary>()
             {
-                report.overdue.push(summary.id);
+                listed.push(summary.id);
             }
         }
         match page.next {
@@ -176,12 +158,58 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
             None => break,
         }
     }
+    Ok((count, listed))
+}
 
+/// What one sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Disputes flagged overdue in this sweep.
+    pub flagged: Vec<String>,
+    /// Decided disputes closed in this sweep.
+    pub closed: Vec<String>,
+    /// Open disputes past the clock that runs out next.
+    pub overdue_count: usize,
+    /// The first of them, earliest due first.
+    pub overdue: Vec<String>,
+    /// Timers left for the next sweep (the dispute changed meanwhile).
+    pub skipped: usize,
+    /// Outbox events sent on behalf of requests that did not.
+    pub relayed_events: usize,
+}
+
+/// One sweep at `now`.
+pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
+    let store = deps.records.as_ref();
+    let system = Principal {
+        subject: "system:disputes-sweeper".into(),
+        org: OrgId::parse(&deps.policy.ipa.id)
+            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
+        roles: Vec::new(),
+        npis: Vec::new(),
+    };
+    let info = RequestInfo {
+        request_id: format!("dispute-sweep-{}", now.as_second()),
+        correlation_id: String::new(),
+    };
+    let due = mso_records::due_by(now);
     let grace = now.checked_sub(OUTBOX_GRACE).unwrap_or(now);
-    for queue in [DISPUTE_EVENTS, CLAIM_READJUDICATION] {
-        report.relayed_events +=
-            mso_api::outbox::relay(store, deps.queue.as_ref(), queue, grace, MAX_TIMERS).await?;
-    }
+    let relay =
+        |queue| mso_api::outbox::relay(store, deps.queue.as_ref(), queue, grace, MAX_TIMERS);
+
+    // The timers, the overdue count and the two outboxes do not depend on each
+    // other: the queue's rows are the open disputes by their next clock, which
+    // neither a flag nor a closing moves, and the events this sweep stores are
+    // younger than the grace. The everyday minute, nothing due, is one round trip.
+    let (mut report, (overdue_count, overdue), dispute_events, readjudications) = tokio::try_join!(
+        apply_due_timers(deps, &system, &info, &due, now),
+        overdue(store, &due),
+        relay(DISPUTE_EVENTS),
+        relay(CLAIM_READJUDICATION),
+    )?;
+    report.overdue_count = overdue_count;
+    report.overdue = overdue;
+    report.relayed_events = dispute_events + readjudications;
 
     // The metric filter of the overdue alarm counts this line's field.
     tracing::info!(

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use serde_json::json;
 use support::*;
 
@@ -121,4 +123,33 @@ async fn events_a_request_failed_to_send_are_relayed() {
     assert_eq!(r.relayed_events, 1);
     let events = e.drain("dispute-events").await;
     assert_eq!(events[0]["dispute_id"], filed["id"]);
+}
+
+/// The sweeper's everyday minute, nothing due: the timers, the overdue count
+/// and both outboxes are read together, one round trip.
+#[tokio::test]
+async fn a_sweep_with_nothing_due_is_one_round_trip() {
+    let e = env().await;
+    e.denied_auth("PA-7K3Q9M").await;
+    let filed = e.filed("k-1", &appeal("PA-7K3Q9M")).await;
+    let id = filed["id"].as_str().unwrap().to_string();
+    let deps = e.deps_of("disputes-sweeper");
+    let flagged = disputes::sweeper::sweep(&deps, ts("2026-03-05T08:01:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(flagged.flagged, vec![id.clone()]);
+
+    let slow = mso_testkit::SlowReads::new(deps.records.clone(), Duration::from_millis(5));
+    let deps = disputes::Deps {
+        records: slow.clone(),
+        ..deps
+    };
+    let r = disputes::sweeper::sweep(&deps, ts("2026-03-05T09:00:00Z"))
+        .await
+        .unwrap();
+    assert!(r.flagged.is_empty() && r.closed.is_empty());
+    assert_eq!((r.overdue_count, r.overdue), (1, vec![id]));
+    assert_eq!(slow.reads(), 4);
+    assert_eq!(slow.reads_in_turn(), 1);
+    assert_eq!(slow.writes(), 0);
 }

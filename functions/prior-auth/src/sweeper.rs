@@ -14,7 +14,7 @@ use mso_domain::ids::OrgId;
 use mso_domain::prior_auth::review;
 use mso_records::auth_events::AUTH_EVENTS;
 use mso_records::prior_auths::{self, AuthSummary, Change, Timer, TimerKind};
-use mso_store::{Query, StoreError, keys};
+use mso_store::{Query, RecordStore, StoreError, keys};
 use serde::Serialize;
 
 use crate::Deps;
@@ -76,43 +76,24 @@ async fn apply(
     }
 }
 
-/// What one sweep did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SweepReport {
-    pub deemed_approved: Vec<String>,
-    pub expired: Vec<String>,
-    /// Pended auths past their decision due time.
-    pub overdue_count: usize,
-    /// The first of them, earliest due first.
-    pub overdue: Vec<String>,
-    /// Timers left for the next sweep (the auth changed meanwhile).
-    pub skipped: usize,
-    /// Outbox events sent on behalf of requests that did not.
-    pub relayed_events: usize,
-}
-
-/// One sweep at `now`.
-pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
+/// Applies the due timers, oldest first (bounded: the rest wait for the next
+/// sweep), many at a time: each is its own transaction, and concurrent
+/// transactions share disk flushes (embedded) or round trips (DynamoDB).
+async fn apply_due_timers(
+    deps: &Deps,
+    system: &Principal,
+    info: &RequestInfo,
+    due: &str,
+    now: Timestamp,
+) -> Result<SweepReport, StoreError> {
     let mut report = SweepReport::default();
-    let store = deps.records.as_ref();
-    let system = Principal {
-        subject: "system:sweeper".into(),
-        org: OrgId::parse(&deps.policy.ipa.id)
-            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
-        roles: Vec::new(),
-        npis: Vec::new(),
-    };
-    let info = RequestInfo {
-        request_id: format!("sweep-{}", now.as_second()),
-        correlation_id: String::new(),
-    };
-    let due = mso_records::due_by(now);
-
-    // The due timers, oldest first (bounded: the rest wait for the next sweep).
-    let timers: Vec<Timer> =
-        mso_records::due_timers(store, keys::PRIOR_AUTH_TIMERS, &due, MAX_TIMERS).await?;
-    // Applied many at a time: each is its own transaction, and concurrent
-    // transactions share disk flushes (embedded) or round trips (DynamoDB).
+    let timers: Vec<Timer> = mso_records::due_timers(
+        deps.records.as_ref(),
+        keys::PRIOR_AUTH_TIMERS,
+        due,
+        MAX_TIMERS,
+    )
+    .await?;
     let mut running = tokio::task::JoinSet::new();
     let mut timers = timers.into_iter();
     loop {
@@ -133,23 +114,29 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
     }
     report.deemed_approved.sort();
     report.expired.sort();
+    Ok(report)
+}
 
-    // Overdue: the UM queue is ordered by due time, so only overdue rows are read.
+/// How many pended auths are past their decision due time, and the first
+/// [`MAX_LISTED`] of them: the UM queue is ordered by due time, so only
+/// overdue rows are read.
+async fn overdue(store: &dyn RecordStore, due: &str) -> Result<(usize, Vec<String>), StoreError> {
+    let (mut count, mut listed) = (0, Vec::new());
     let mut cursor = None;
     loop {
         let page = store
             .query(
-                Query::between(keys::UM_QUEUE, String::new(), due.clone())
+                Query::between(keys::UM_QUEUE, String::new(), due.to_string())
                     .limit(1000)
                     .after(cursor.take()),
             )
             .await?;
-        report.overdue_count += page.records.len();
+        count += page.records.len();
         for record in page.records {
-            if report.overdue.len() < MAX_LISTED
+            if listed.len() < MAX_LISTED
                 && let Ok(summary) = record.body.decode::<AuthSummary>()
             {
-                report.overdue.push(summary.id);
+                listed.push(summary.id);
             }
         }
         match page.next {
@@ -157,10 +144,55 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
             None => break,
         }
     }
+    Ok((count, listed))
+}
 
+/// What one sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub deemed_approved: Vec<String>,
+    pub expired: Vec<String>,
+    /// Pended auths past their decision due time.
+    pub overdue_count: usize,
+    /// The first of them, earliest due first.
+    pub overdue: Vec<String>,
+    /// Timers left for the next sweep (the auth changed meanwhile).
+    pub skipped: usize,
+    /// Outbox events sent on behalf of requests that did not.
+    pub relayed_events: usize,
+}
+
+/// One sweep at `now`.
+pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
+    let store = deps.records.as_ref();
+    let system = Principal {
+        subject: "system:sweeper".into(),
+        org: OrgId::parse(&deps.policy.ipa.id)
+            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
+        roles: Vec::new(),
+        npis: Vec::new(),
+    };
+    let info = RequestInfo {
+        request_id: format!("sweep-{}", now.as_second()),
+        correlation_id: String::new(),
+    };
+    let due = mso_records::due_by(now);
     let grace = now.checked_sub(OUTBOX_GRACE).unwrap_or(now);
-    report.relayed_events =
-        mso_api::outbox::relay(store, deps.queue.as_ref(), AUTH_EVENTS, grace, MAX_TIMERS).await?;
+
+    // The timers, the overdue count and the outbox do not depend on each other
+    // (the events this sweep stores are younger than the grace): the everyday
+    // minute, with nothing due, is one round trip.
+    let (mut report, counted, relayed_events) = tokio::try_join!(
+        apply_due_timers(deps, &system, &info, &due, now),
+        overdue(store, &due),
+        mso_api::outbox::relay(store, deps.queue.as_ref(), AUTH_EVENTS, grace, MAX_TIMERS),
+    )?;
+    // A deemed approval takes its auth off the UM queue: count again after one.
+    (report.overdue_count, report.overdue) = match report.deemed_approved.is_empty() {
+        true => counted,
+        false => overdue(store, &due).await?,
+    };
+    report.relayed_events = relayed_events;
 
     // The metric filter of the overdue alarm counts this line's field.
     tracing::info!(

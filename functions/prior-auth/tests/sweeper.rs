@@ -4,6 +4,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use prior_auth::sweeper::sweep;
 use serde_json::json;
@@ -186,4 +187,45 @@ async fn an_event_the_queue_refused_is_sent_by_the_next_sweep() {
     .await
     .unwrap();
     assert_eq!(none.relayed_events, 0);
+}
+
+/// The sweeper's everyday minute, with nothing due: the timers, the overdue
+/// count and the outbox are read together, one round trip.
+#[tokio::test]
+async fn a_sweep_with_nothing_due_is_one_round_trip() {
+    let e = env().await;
+    let pended = e.filed("k", &therapy()).await;
+    let deps = e.deps_of("prior-auth-sweeper");
+    let slow = mso_testkit::SlowReads::new(deps.records.clone(), Duration::from_millis(5));
+    let deps = prior_auth::Deps {
+        records: slow.clone(),
+        ..deps
+    };
+    let report = sweep(&deps, "2026-03-10T07:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.overdue, [pended["id"].as_str().unwrap()]);
+    assert!(report.expired.is_empty() && report.deemed_approved.is_empty());
+    assert_eq!(slow.reads(), 3);
+    assert_eq!(slow.reads_in_turn(), 1);
+    assert_eq!(slow.writes(), 0);
+}
+
+/// The overdue count is read beside the timers; a deemed approval takes its
+/// auth off the UM queue, so after one the count is read again.
+#[tokio::test]
+async fn an_auth_deemed_approved_is_not_counted_overdue() {
+    let e = env().await;
+    let v = e.filed("k", &post_stabilization()).await;
+    let at = "2026-03-02T18:05:30Z".parse().unwrap();
+    // Overdue for UM by the time its approval is deemed.
+    e.ipa.at("2026-03-02T18:05:30Z");
+    assert_eq!(
+        json(&e.get(v["id"].as_str().unwrap(), IPA, "um_nurse").await)["overdue"],
+        true
+    );
+    let report = sweep(&e.deps_of("prior-auth-sweeper"), at).await.unwrap();
+    assert_eq!(report.deemed_approved, [v["id"].as_str().unwrap()]);
+    assert_eq!(report.overdue_count, 0);
+    assert!(report.overdue.is_empty());
 }
