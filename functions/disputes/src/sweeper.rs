@@ -83,6 +83,67 @@ async fn apply(
     }
 }
 
+/// What one sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Disputes flagged overdue in this sweep.
+    pub flagged: Vec<String>,
+    /// Decided disputes closed in this sweep.
+    pub closed: Vec<String>,
+    /// Open disputes past the clock that runs out next.
+    pub overdue_count: usize,
+    /// The first of them, earliest due first.
+    pub overdue: Vec<String>,
+    /// Timers left for the next sweep (the dispute changed meanwhile).
+    pub skipped: usize,
+    /// Outbox events sent on behalf of requests that did not.
+    pub relayed_events: usize,
+}
+
+/// One sweep at `now`.
+pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
+    let store = deps.records.as_ref();
+    let system = Principal {
+        subject: "system:disputes-sweeper".into(),
+        org: OrgId::parse(&deps.policy.ipa.id)
+            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
+        roles: Vec::new(),
+        npis: Vec::new(),
+    };
+    let info = RequestInfo {
+        request_id: format!("dispute-sweep-{}", now.as_second()),
+        correlation_id: String::new(),
+    };
+    let due = mso_records::due_by(now);
+    let grace = now.checked_sub(OUTBOX_GRACE).unwrap_or(now);
+    let relay =
+        |queue| mso_api::outbox::relay(store, deps.queue.as_ref(), queue, grace, MAX_TIMERS);
+
+    // The timers, the overdue count and the two outboxes do not depend on each
+    // other: the queue's rows are the open disputes by their next clock, which
+    // neither a flag nor a closing moves, and the events this sweep stores are
+    // younger than the grace. The everyday minute, nothing due, is one round trip.
+    let (mut report, (overdue_count, overdue), dispute_events, readjudications) = tokio::try_join!(
+        apply_due_timers(deps, &system, &info, &due, now),
+        overdue(store, &due),
+        relay(DISPUTE_EVENTS),
+        relay(CLAIM_READJUDICATION),
+    )?;
+    report.overdue_count = overdue_count;
+    report.overdue = overdue;
+    report.relayed_events = dispute_events + readjudications;
+
+    // The metric filter of the overdue alarm counts this line's field.
+    tracing::info!(
+        overdue_count = report.overdue_count,
+        flagged = report.flagged.len(),
+        closed = report.closed.len(),
+        relayed_events = report.relayed_events,
+        "disputes sweep"
+    );
+    Ok(report)
+}
+
 /// Applies the due timers, oldest first (bounded: the rest wait for the next
 /// sweep), a few disputes at a time. One dispute's timers due together are one
 /// change: it is applied once.
@@ -159,65 +220,4 @@ async fn overdue(store: &dyn RecordStore, due: &str) -> Result<(usize, Vec<Strin
         }
     }
     Ok((count, listed))
-}
-
-/// What one sweep did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SweepReport {
-    /// Disputes flagged overdue in this sweep.
-    pub flagged: Vec<String>,
-    /// Decided disputes closed in this sweep.
-    pub closed: Vec<String>,
-    /// Open disputes past the clock that runs out next.
-    pub overdue_count: usize,
-    /// The first of them, earliest due first.
-    pub overdue: Vec<String>,
-    /// Timers left for the next sweep (the dispute changed meanwhile).
-    pub skipped: usize,
-    /// Outbox events sent on behalf of requests that did not.
-    pub relayed_events: usize,
-}
-
-/// One sweep at `now`.
-pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
-    let store = deps.records.as_ref();
-    let system = Principal {
-        subject: "system:disputes-sweeper".into(),
-        org: OrgId::parse(&deps.policy.ipa.id)
-            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
-        roles: Vec::new(),
-        npis: Vec::new(),
-    };
-    let info = RequestInfo {
-        request_id: format!("dispute-sweep-{}", now.as_second()),
-        correlation_id: String::new(),
-    };
-    let due = mso_records::due_by(now);
-    let grace = now.checked_sub(OUTBOX_GRACE).unwrap_or(now);
-    let relay =
-        |queue| mso_api::outbox::relay(store, deps.queue.as_ref(), queue, grace, MAX_TIMERS);
-
-    // The timers, the overdue count and the two outboxes do not depend on each
-    // other: the queue's rows are the open disputes by their next clock, which
-    // neither a flag nor a closing moves, and the events this sweep stores are
-    // younger than the grace. The everyday minute, nothing due, is one round trip.
-    let (mut report, (overdue_count, overdue), dispute_events, readjudications) = tokio::try_join!(
-        apply_due_timers(deps, &system, &info, &due, now),
-        overdue(store, &due),
-        relay(DISPUTE_EVENTS),
-        relay(CLAIM_READJUDICATION),
-    )?;
-    report.overdue_count = overdue_count;
-    report.overdue = overdue;
-    report.relayed_events = dispute_events + readjudications;
-
-    // The metric filter of the overdue alarm counts this line's field.
-    tracing::info!(
-        overdue_count = report.overdue_count,
-        flagged = report.flagged.len(),
-        closed = report.closed.len(),
-        relayed_events = report.relayed_events,
-        "disputes sweep"
-    );
-    Ok(report)
 }

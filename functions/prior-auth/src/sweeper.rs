@@ -76,6 +76,64 @@ async fn apply(
     }
 }
 
+/// What one sweep did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub deemed_approved: Vec<String>,
+    pub expired: Vec<String>,
+    /// Pended auths past their decision due time.
+    pub overdue_count: usize,
+    /// The first of them, earliest due first.
+    pub overdue: Vec<String>,
+    /// Timers left for the next sweep (the auth changed meanwhile).
+    pub skipped: usize,
+    /// Outbox events sent on behalf of requests that did not.
+    pub relayed_events: usize,
+}
+
+/// One sweep at `now`.
+pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
+    let store = deps.records.as_ref();
+    let system = Principal {
+        subject: "system:sweeper".into(),
+        org: OrgId::parse(&deps.policy.ipa.id)
+            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
+        roles: Vec::new(),
+        npis: Vec::new(),
+    };
+    let info = RequestInfo {
+        request_id: format!("sweep-{}", now.as_second()),
+        correlation_id: String::new(),
+    };
+    let due = mso_records::due_by(now);
+    let grace = now.checked_sub(OUTBOX_GRACE).unwrap_or(now);
+
+    // The timers, the overdue count and the outbox do not depend on each other
+    // (the events this sweep stores are younger than the grace): the everyday
+    // minute, with nothing due, is one round trip.
+    let (mut report, counted, relayed_events) = tokio::try_join!(
+        apply_due_timers(deps, &system, &info, &due, now),
+        overdue(store, &due),
+        mso_api::outbox::relay(store, deps.queue.as_ref(), AUTH_EVENTS, grace, MAX_TIMERS),
+    )?;
+    // A deemed approval takes its auth off the UM queue: count again after one.
+    (report.overdue_count, report.overdue) = match report.deemed_approved.is_empty() {
+        true => counted,
+        false => overdue(store, &due).await?,
+    };
+    report.relayed_events = relayed_events;
+
+    // The metric filter of the overdue alarm counts this line's field.
+    tracing::info!(
+        overdue_count = report.overdue_count,
+        deemed_approved = report.deemed_approved.len(),
+        expired = report.expired.len(),
+        relayed_events = report.relayed_events,
+        "prior-auth sweep"
+    );
+    Ok(report)
+}
+
 /// Applies the due timers, oldest first (bounded: the rest wait for the next
 /// sweep), many at a time: each is its own transaction, and concurrent
 /// transactions share disk flushes (embedded) or round trips (DynamoDB).
@@ -145,62 +203,4 @@ async fn overdue(store: &dyn RecordStore, due: &str) -> Result<(usize, Vec<Strin
         }
     }
     Ok((count, listed))
-}
-
-/// What one sweep did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct SweepReport {
-    pub deemed_approved: Vec<String>,
-    pub expired: Vec<String>,
-    /// Pended auths past their decision due time.
-    pub overdue_count: usize,
-    /// The first of them, earliest due first.
-    pub overdue: Vec<String>,
-    /// Timers left for the next sweep (the auth changed meanwhile).
-    pub skipped: usize,
-    /// Outbox events sent on behalf of requests that did not.
-    pub relayed_events: usize,
-}
-
-/// One sweep at `now`.
-pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreError> {
-    let store = deps.records.as_ref();
-    let system = Principal {
-        subject: "system:sweeper".into(),
-        org: OrgId::parse(&deps.policy.ipa.id)
-            .map_err(|e| StoreError::backend("the IPA id is not an organisation id", e))?,
-        roles: Vec::new(),
-        npis: Vec::new(),
-    };
-    let info = RequestInfo {
-        request_id: format!("sweep-{}", now.as_second()),
-        correlation_id: String::new(),
-    };
-    let due = mso_records::due_by(now);
-    let grace = now.checked_sub(OUTBOX_GRACE).unwrap_or(now);
-
-    // The timers, the overdue count and the outbox do not depend on each other
-    // (the events this sweep stores are younger than the grace): the everyday
-    // minute, with nothing due, is one round trip.
-    let (mut report, counted, relayed_events) = tokio::try_join!(
-        apply_due_timers(deps, &system, &info, &due, now),
-        overdue(store, &due),
-        mso_api::outbox::relay(store, deps.queue.as_ref(), AUTH_EVENTS, grace, MAX_TIMERS),
-    )?;
-    // A deemed approval takes its auth off the UM queue: count again after one.
-    (report.overdue_count, report.overdue) = match report.deemed_approved.is_empty() {
-        true => counted,
-        false => overdue(store, &due).await?,
-    };
-    report.relayed_events = relayed_events;
-
-    // The metric filter of the overdue alarm counts this line's field.
-    tracing::info!(
-        overdue_count = report.overdue_count,
-        deemed_approved = report.deemed_approved.len(),
-        expired = report.expired.len(),
-        relayed_events = report.relayed_events,
-        "prior-auth sweep"
-    );
-    Ok(report)
 }
