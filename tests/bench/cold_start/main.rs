@@ -54,7 +54,11 @@
 //! environment (`{aws}` becomes the AWS endpoint URL; queues are
 //! `QUEUE_URL_<NAME>` variables) and, if [`stack`] is not all it reads, a setup
 //! that creates in moto what its first request reads: one record or object per
-//! variant (`Stack::spawns` of them, named by [`fresh`]).
+//! variant (`Stack::spawns` of them, named by [`fresh`]). Work that a setup for
+//! every spawn at once would hand to the first spawn whole (what comes due for a
+//! sweeper) is made just before each spawn instead (`before_spawn`). A second
+//! entry for the same binary measures it on other work: a row of its own, named
+//! as `--only` takes it (`prior-auth-sweeper-expiring`).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -108,6 +112,10 @@ struct Function {
     env: &'static [(&'static str, &'static str)],
     /// Creates in moto what its first request reads beyond [`stack`].
     setup: Option<for<'a> fn(&'a Stack) -> Setup<'a>>,
+    /// Creates what its `k`-th spawn's work is, just before that spawn
+    /// (unmeasured): for a sweeper with something due, which a setup made for
+    /// every spawn at once would hand to the first spawn whole.
+    before_spawn: Option<for<'a> fn(&'a Stack, usize) -> Setup<'a>>,
 }
 
 type Setup<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
@@ -123,6 +131,7 @@ const HELLO: Function = Function {
     again: r#""hello":"world""#,
     env: &[],
     setup: None,
+    before_spawn: None,
 };
 
 /// The variables every function of the stack gets (infra/template.yaml, Globals).
@@ -178,6 +187,8 @@ const NOTES: &str = "DOC-7K3Q9M2P4X";
 /// variants): a verification notes the document on its owner's history, which
 /// an owner shared by every spawn would grow, and each later spawn read more.
 const NOTED_AUTH: &str = "PA-7K3R9M";
+/// The auths prior-auth-sweeper-expiring's spawns expire (variants of it).
+const EXPIRING_AUTH: &str = "PA-3X9Q7M";
 /// The claim the meter's claim-edits message names.
 const CLAIM: &str = "CLM-7K3Q9M2P4X";
 /// The claim the meter's dispute names.
@@ -208,6 +219,7 @@ const FUNCTIONS: &[Function] = &[
         again: OK,
         env: &[],
         setup: None,
+        before_spawn: None,
     },
     Function {
         name: "prior-auth",
@@ -221,6 +233,7 @@ const FUNCTIONS: &[Function] = &[
         again: CREATED,
         env: &[AUTH_EVENTS],
         setup: None,
+        before_spawn: None,
     },
     Function {
         name: "prior-auth-sweeper",
@@ -232,6 +245,22 @@ const FUNCTIONS: &[Function] = &[
         again: r#""overdue_count""#,
         env: &[AUTH_EVENTS],
         setup: None,
+        before_spawn: None,
+    },
+    // The same sweeper on a minute when an approval's last valid day has
+    // passed: it expires the auth (its read, its transaction with the event).
+    // The row above is the everyday minute, with nothing due.
+    Function {
+        name: "prior-auth-sweeper-expiring",
+        package: "prior-auth",
+        bin: "prior-auth-sweeper",
+        event: "events/prior-auth-sweeper/scheduled.json",
+        fresh: &[],
+        expect: r#""expired":["PA-"#,
+        again: r#""expired":[]"#,
+        env: &[AUTH_EVENTS],
+        setup: None,
+        before_spawn: Some(an_approval_past_its_window),
     },
     Function {
         name: "documents",
@@ -247,6 +276,7 @@ const FUNCTIONS: &[Function] = &[
             DISPUTE_EVENTS,
         ],
         setup: Some(auths_to_attach_to),
+        before_spawn: None,
     },
     Function {
         name: "documents-verify",
@@ -262,6 +292,7 @@ const FUNCTIONS: &[Function] = &[
             DISPUTE_EVENTS,
         ],
         setup: Some(uploaded_documents),
+        before_spawn: None,
     },
     Function {
         name: "claims",
@@ -273,6 +304,7 @@ const FUNCTIONS: &[Function] = &[
         again: r#""statusCode":202"#,
         env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
         setup: None,
+        before_spawn: None,
     },
     Function {
         name: "claims-s3",
@@ -284,6 +316,7 @@ const FUNCTIONS: &[Function] = &[
         again: r#""outcome":"unchanged""#,
         env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
         setup: Some(dropped_claim_files),
+        before_spawn: None,
     },
     Function {
         name: "claims-edits",
@@ -295,6 +328,7 @@ const FUNCTIONS: &[Function] = &[
         again: r#""batchItemFailures":[]"#,
         env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
         setup: Some(received_claims),
+        before_spawn: None,
     },
     Function {
         name: "claims-sweeper",
@@ -306,6 +340,7 @@ const FUNCTIONS: &[Function] = &[
         again: r#""relayed_events""#,
         env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
         setup: None,
+        before_spawn: None,
     },
     Function {
         name: "disputes",
@@ -317,6 +352,7 @@ const FUNCTIONS: &[Function] = &[
         again: CREATED,
         env: &[DISPUTE_EVENTS, CLAIM_READJUDICATION, AUTH_EVENTS],
         setup: Some(paid_claims),
+        before_spawn: None,
     },
     Function {
         name: "disputes-sweeper",
@@ -328,6 +364,7 @@ const FUNCTIONS: &[Function] = &[
         again: r#""overdue_count""#,
         env: &[DISPUTE_EVENTS, CLAIM_READJUDICATION],
         setup: None,
+        before_spawn: None,
     },
     Function {
         name: "intake",
@@ -344,6 +381,7 @@ const FUNCTIONS: &[Function] = &[
             DISPUTE_EVENTS,
         ],
         setup: None,
+        before_spawn: None,
     },
     Function {
         name: "intake-s3",
@@ -360,6 +398,7 @@ const FUNCTIONS: &[Function] = &[
             DISPUTE_EVENTS,
         ],
         setup: Some(received_faxes),
+        before_spawn: None,
     },
     Function {
         name: "outbox-relay",
@@ -376,6 +415,7 @@ const FUNCTIONS: &[Function] = &[
             CLAIM_READJUDICATION,
         ],
         setup: Some(stored_events),
+        before_spawn: None,
     },
 ];
 
@@ -508,6 +548,20 @@ async fn stack(sdk: &SdkConfig, root: &Path, spawns: usize) -> anyhow::Result<St
 /// on one auth for all, each spawn read every upload before it.
 fn auths_to_attach_to(stack: &Stack) -> Setup<'_> {
     Box::pin(file_auths(stack, AUTH))
+}
+
+/// prior-auth-sweeper-expiring: an approval whose service window ended in
+/// April 2026 (the testkit's auth, filed at the testkit's instant), so its
+/// expiry is due; its filing's events are sent and removed, as the stack's
+/// stream would have done by the next minute.
+fn an_approval_past_its_window(stack: &Stack, k: usize) -> Setup<'_> {
+    Box::pin(async move {
+        let filed: jiff::Timestamp = mso_testkit::NOW.parse()?;
+        let (records, queue) = (stack.records.as_ref(), stack.queue.as_ref());
+        let id = fresh(EXPIRING_AUTH, k);
+        mso_testkit::file_auth(records, queue, &stack.policy, filed, &id).await;
+        stack.play_the_stream().await
+    })
 }
 
 /// Files an auth per spawn, the variants of `base` (except [`AUTH`], which
@@ -997,6 +1051,10 @@ fn meter() -> anyhow::Result<()> {
             let s = &subjects[k];
             let log = logs.join(format!("{k}.log"));
             let variant = spawned.entry(s.function.name).or_default();
+            if let Some(before) = s.function.before_spawn {
+                rt.block_on(before(&stack, *variant))
+                    .with_context(|| format!("preparing {}'s spawn in moto", s.label))?;
+            }
             let event = s.event_for(*variant);
             *variant += 1;
             let sample = measure(s, event, &env, &log)
@@ -1053,7 +1111,8 @@ fn measure(s: &Subject, event: Bytes, env: &Env, log: &Path) -> anyhow::Result<S
         }
         None => Command::new(&s.binary),
     };
-    let name = s.function.name;
+    // The function's name: a row on another event of the same binary is still it.
+    let name = s.function.bin;
     let aws_url = format!("http://{}", env.aws.addr);
     let log = std::fs::File::create(log)?;
     command
