@@ -14,10 +14,8 @@ use jiff::{SignedDuration, Timestamp};
 use mso_api::{Principal, RequestInfo};
 use mso_domain::disputes::review;
 use mso_domain::ids::{OrgId, ReferenceId};
-use mso_records::disputes::{
-    self, CLAIM_READJUDICATION, Change, DISPUTE_EVENTS, DisputeSummary, Timer,
-};
-use mso_store::{Query, RecordStore, StoreError, keys};
+use mso_records::disputes::{self, CLAIM_READJUDICATION, Change, DISPUTE_EVENTS, Timer};
+use mso_store::{StoreError, keys};
 use serde::Serialize;
 
 use crate::Deps;
@@ -125,7 +123,7 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
     // younger than the grace. The everyday minute, nothing due, is one round trip.
     let (mut report, (overdue_count, overdue), dispute_events, readjudications) = tokio::try_join!(
         apply_due_timers(deps, &system, &info, &due, now),
-        overdue(store, &due),
+        mso_records::overdue(store, keys::DISPUTE_QUEUE, &due, MAX_LISTED),
         relay(DISPUTE_EVENTS),
         relay(CLAIM_READJUDICATION),
     )?;
@@ -190,34 +188,4 @@ async fn apply_due_timers(
     report.flagged.sort();
     report.closed.sort();
     Ok(report)
-}
-
-/// How many open disputes are past the clock that runs out next, and the first
-/// [`MAX_LISTED`] of them: the queue is ordered by the next clock, so only
-/// overdue rows are read.
-async fn overdue(store: &dyn RecordStore, due: &str) -> Result<(usize, Vec<String>), StoreError> {
-    let (mut count, mut listed) = (0, Vec::new());
-    let mut cursor = None;
-    loop {
-        let page = store
-            .query(
-                Query::between(keys::DISPUTE_QUEUE, String::new(), due.to_string())
-                    .limit(1000)
-                    .after(cursor.take()),
-            )
-            .await?;
-        count += page.records.len();
-        for record in page.records {
-            if listed.len() < MAX_LISTED
-                && let Ok(summary) = record.body.decode::<DisputeSummary>()
-            {
-                listed.push(summary.id);
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok((count, listed))
 }

@@ -13,8 +13,8 @@ use mso_api::{Principal, RequestInfo};
 use mso_domain::ids::OrgId;
 use mso_domain::prior_auth::review;
 use mso_records::auth_events::AUTH_EVENTS;
-use mso_records::prior_auths::{self, AuthSummary, Change, Timer, TimerKind};
-use mso_store::{Query, RecordStore, StoreError, keys};
+use mso_records::prior_auths::{self, Change, Timer, TimerKind};
+use mso_store::{StoreError, keys};
 use serde::Serialize;
 
 use crate::Deps;
@@ -113,13 +113,13 @@ pub async fn sweep(deps: &Deps, now: Timestamp) -> Result<SweepReport, StoreErro
     // minute, with nothing due, is one round trip.
     let (mut report, counted, relayed_events) = tokio::try_join!(
         apply_due_timers(deps, &system, &info, &due, now),
-        overdue(store, &due),
+        mso_records::overdue(store, keys::UM_QUEUE, &due, MAX_LISTED),
         mso_api::outbox::relay(store, deps.queue.as_ref(), AUTH_EVENTS, grace, MAX_TIMERS),
     )?;
     // A deemed approval takes its auth off the UM queue: count again after one.
     (report.overdue_count, report.overdue) = match report.deemed_approved.is_empty() {
         true => counted,
-        false => overdue(store, &due).await?,
+        false => mso_records::overdue(store, keys::UM_QUEUE, &due, MAX_LISTED).await?,
     };
     report.relayed_events = relayed_events;
 
@@ -173,34 +173,4 @@ async fn apply_due_timers(
     report.deemed_approved.sort();
     report.expired.sort();
     Ok(report)
-}
-
-/// How many pended auths are past their decision due time, and the first
-/// [`MAX_LISTED`] of them: the UM queue is ordered by due time, so only
-/// overdue rows are read.
-async fn overdue(store: &dyn RecordStore, due: &str) -> Result<(usize, Vec<String>), StoreError> {
-    let (mut count, mut listed) = (0, Vec::new());
-    let mut cursor = None;
-    loop {
-        let page = store
-            .query(
-                Query::between(keys::UM_QUEUE, String::new(), due.to_string())
-                    .limit(1000)
-                    .after(cursor.take()),
-            )
-            .await?;
-        count += page.records.len();
-        for record in page.records {
-            if listed.len() < MAX_LISTED
-                && let Ok(summary) = record.body.decode::<AuthSummary>()
-            {
-                listed.push(summary.id);
-            }
-        }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok((count, listed))
 }

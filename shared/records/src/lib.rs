@@ -61,3 +61,44 @@ pub async fn due_timers<T: serde::de::DeserializeOwned>(
     }
     Ok(timers)
 }
+
+/// What is overdue in the work queue `partition` (`keys::UM_QUEUE`...), whose
+/// rows are keyed by their due instant: how many rows are due by `due`
+/// ([`due_by`]), and the `id`s of the first `max_listed`, earliest first. Only
+/// overdue rows are read.
+pub async fn overdue(
+    store: &dyn RecordStore,
+    partition: &str,
+    due: &str,
+    max_listed: usize,
+) -> Result<(usize, Vec<String>), mso_store::StoreError> {
+    /// Every queue row's summary names its record.
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        id: String,
+    }
+    let (mut count, mut listed) = (0, Vec::new());
+    let mut cursor = None;
+    loop {
+        let page = store
+            .query(
+                mso_store::Query::between(partition, String::new(), due)
+                    .limit(1000)
+                    .after(cursor.take()),
+            )
+            .await?;
+        count += page.records.len();
+        listed.extend(
+            page.records
+                .iter()
+                .filter_map(|r| r.body.decode::<Listed>().ok())
+                .map(|row| row.id)
+                .take(max_listed - listed.len()),
+        );
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok((count, listed))
+}
