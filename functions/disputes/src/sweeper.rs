@@ -157,24 +157,16 @@ async fn apply_due_timers(
         mso_records::due_timers(deps.records.as_ref(), keys::DISPUTE_TIMERS, due, MAX_TIMERS)
             .await?;
     let mut seen = std::collections::HashSet::new();
-    let mut ids = timers
+    let ids = timers
         .into_iter()
         .map(|t: Timer| t.id)
-        .filter(|id| seen.insert(id.clone()))
-        .collect::<Vec<_>>()
-        .into_iter();
-    let mut running = tokio::task::JoinSet::new();
-    loop {
-        while running.len() < CONCURRENCY {
-            let Some(id) = ids.next() else { break };
-            let (deps, system, info) = (deps.clone(), system.clone(), info.clone());
-            running.spawn(async move { apply(&deps, &system, &info, id, now).await });
-        }
-        let Some(done) = running.join_next().await else {
-            break;
-        };
-        let done = done.map_err(|e| StoreError::backend("sweeper task", e))?;
-        let done = done?;
+        .filter(|id| seen.insert(id.clone()));
+    let applied = mso_api::tasks::spawn_bounded(ids, CONCURRENCY, |id| {
+        let (deps, system, info) = (deps.clone(), system.clone(), info.clone());
+        async move { apply(&deps, &system, &info, id, now).await }
+    })
+    .await?;
+    for done in applied {
         if done.skipped {
             report.skipped += 1;
         }

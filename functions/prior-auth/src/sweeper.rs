@@ -152,19 +152,13 @@ async fn apply_due_timers(
         MAX_TIMERS,
     )
     .await?;
-    let mut running = tokio::task::JoinSet::new();
-    let mut timers = timers.into_iter();
-    loop {
-        while running.len() < CONCURRENCY {
-            let Some(timer) = timers.next() else { break };
-            let (deps, system, info) = (deps.clone(), system.clone(), info.clone());
-            running.spawn(async move { apply(&deps, &system, &info, timer, now).await });
-        }
-        let Some(done) = running.join_next().await else {
-            break;
-        };
-        let done = done.map_err(|e| StoreError::backend("sweeper task", e))?;
-        match done? {
+    let applied = mso_api::tasks::spawn_bounded(timers, CONCURRENCY, |timer| {
+        let (deps, system, info) = (deps.clone(), system.clone(), info.clone());
+        async move { apply(&deps, &system, &info, timer, now).await }
+    })
+    .await?;
+    for applied in applied {
+        match applied {
             Applied::DeemedApproved(id) => report.deemed_approved.push(id),
             Applied::Expired(id) => report.expired.push(id),
             Applied::Skipped => report.skipped += 1,

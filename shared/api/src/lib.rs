@@ -24,6 +24,7 @@ mod problem;
 pub mod read;
 mod request;
 pub mod s3_event;
+pub mod tasks;
 pub mod telemetry;
 pub mod throttle;
 
