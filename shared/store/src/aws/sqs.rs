@@ -145,10 +145,13 @@ fn batches<'m, 'a>(messages: &'m [Outgoing<'a>]) -> Vec<&'m [Outgoing<'a>]> {
     batches
 }
 
-/// The outcome of each of `n` messages whose request failed as a whole.
+/// The outcome of each of `n` messages whose request failed as a whole (none
+/// for none).
 fn all_failed(e: StoreError, n: usize) -> Vec<Result<(), StoreError>> {
     let mut outcomes: Vec<_> = (1..n).map(|_| Err(e.for_another_item())).collect();
-    outcomes.insert(0, Err(e));
+    if n > 0 {
+        outcomes.insert(0, Err(e));
+    }
     outcomes
 }
 
@@ -379,5 +382,18 @@ mod tests {
         // Two of 100 KiB fit, a third does not; one alone always goes.
         assert_eq!(sizes(&[of(&large); 5]), [2, 2, 1]);
         assert_eq!(sizes(&[of(&small), of(&huge), of(&small)]), [1, 1, 1]);
+    }
+
+    #[test]
+    fn a_failed_request_fails_each_of_its_messages() {
+        let failed = |n| all_failed(StoreError::NotConfigured("QUEUE_URL_X".into()), n);
+        assert!(failed(0).is_empty());
+        let three = failed(3);
+        assert_eq!(three.len(), 3);
+        assert!(
+            three
+                .iter()
+                .all(|o| matches!(o, Err(StoreError::NotConfigured(_))))
+        );
     }
 }
