@@ -42,13 +42,9 @@ impl NotifyingBucket {
             events,
         )
     }
-}
 
-#[async_trait]
-impl DocumentStore for NotifyingBucket {
-    async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
-        let size = bytes.len() as u64;
-        self.inner.put(key, content_type, bytes).await?;
+    /// Tells the listener of an object written under one of its prefixes.
+    async fn notify(&self, key: &str, content_type: &str, size: u64) -> Result<(), StoreError> {
         if !self.prefixes.iter().any(|p| key.starts_with(p)) {
             return Ok(());
         }
@@ -60,6 +56,29 @@ impl DocumentStore for NotifyingBucket {
         // The listener is gone only when the server is shutting down.
         let _ = self.created.send(meta);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl DocumentStore for NotifyingBucket {
+    async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
+        let size = bytes.len() as u64;
+        self.inner.put(key, content_type, bytes).await?;
+        self.notify(key, content_type, size).await
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<bool, StoreError> {
+        let size = bytes.len() as u64;
+        let written = self.inner.put_if_absent(key, content_type, bytes).await?;
+        if written {
+            self.notify(key, content_type, size).await?;
+        }
+        Ok(written)
     }
 
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {

@@ -376,6 +376,14 @@ impl DocumentStore for Flaky {
     async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
         self.inner.put(key, content_type, bytes).await
     }
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<bool, StoreError> {
+        self.inner.put_if_absent(key, content_type, bytes).await
+    }
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(StoreError::unavailable("S3 GetObject", "503 Slow Down"));

@@ -47,6 +47,17 @@ pub fn attachment_disposition(key: &str) -> String {
 pub trait DocumentStore: Send + Sync {
     async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError>;
 
+    /// Writes the object only if none exists under `key` (S3's conditional
+    /// write): true if it was written, false if an object was there, which is
+    /// left as it was. For objects a record names once written, which a late
+    /// or repeated writer must not replace.
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<bool, StoreError>;
+
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError>;
 
     async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, StoreError>;

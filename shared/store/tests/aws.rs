@@ -127,6 +127,7 @@ contract! {
     query_cursors_are_sealed(records);
     query_between(records);
     documents_crud(documents);
+    put_if_absent_never_replaces(documents);
     presigned_put_then_get(documents);
     presigned_put_never_replaces(documents);
     presigned_get(documents);

@@ -443,6 +443,17 @@ impl DocumentStore for RoleBucket {
         self.inner.put(key, content_type, bytes).await
     }
 
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<bool, StoreError> {
+        // A conditional write is a PutObject to IAM.
+        self.object("s3:PutObject", key)?;
+        self.inner.put_if_absent(key, content_type, bytes).await
+    }
+
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {
         self.object("s3:GetObject", key)?;
         let found = self.inner.get(key).await?;

@@ -3,8 +3,10 @@
 //! rather than one after another. [`SlowReads`] wraps a record store (gets and
 //! queries; its writes are counted too, without delay unless made with
 //! [`SlowReads::with_slow_writes`]), [`SlowObjects`] a
-//! bucket (gets and heads); the two may share one count
-//! ([`SlowObjects::counted_with`]) to see records and objects read at once.
+//! bucket (gets and heads; its puts and deletes are counted as writes, and
+//! take the delay too when the count is [`SlowReads::with_slow_writes`]'); the
+//! two may share one count ([`SlowObjects::counted_with`]) to see records and
+//! objects read, or written, at once.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -192,7 +194,17 @@ impl SlowObjects {
 #[async_trait]
 impl DocumentStore for SlowObjects {
     async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
+        self.slow.write().await;
         self.inner.put(key, content_type, bytes).await
+    }
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<bool, StoreError> {
+        self.slow.write().await;
+        self.inner.put_if_absent(key, content_type, bytes).await
     }
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {
         self.slow.read().await;
@@ -203,6 +215,7 @@ impl DocumentStore for SlowObjects {
         self.inner.head(key).await
     }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.slow.write().await;
         self.inner.delete(key).await
     }
     async fn presign_put(

@@ -28,6 +28,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "TransactionInProgressException",
     "RequestTimeout",
     "RequestTimeoutException",
+    // S3: a conditional write met another write to the same key in flight.
+    "ConditionalRequestConflict",
 ];
 
 pub(crate) fn is_retryable_code(code: Option<&str>) -> bool {

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_object::HeadObjectError;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_types::SdkConfig;
@@ -68,6 +69,17 @@ impl S3DocumentStore {
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
+
+    fn put_object(&self, key: &str, content_type: &str, bytes: Bytes) -> PutObjectFluentBuilder {
+        let length = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(length)
+            .body(ByteStream::from(bytes))
+    }
 }
 
 fn presigning_config(expires_in: Duration) -> Result<PresigningConfig, StoreError> {
@@ -102,18 +114,31 @@ fn size(length: Option<i64>) -> u64 {
 #[async_trait]
 impl DocumentStore for S3DocumentStore {
     async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
-        let length = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .content_length(length)
-            .body(ByteStream::from(bytes))
+        self.put_object(key, content_type, bytes)
             .send()
             .await
             .map_err(|e| classify("S3 PutObject", e))?;
         Ok(())
+    }
+
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<bool, StoreError> {
+        match self
+            .put_object(key, content_type, bytes)
+            .if_none_match("*")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            // 412: an object is there. (A 409, another conditional write to the
+            // key in flight, is retried as the SDK's errors are.)
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => Ok(false),
+            Err(e) => Err(classify("S3 PutObject", e)),
+        }
     }
 
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {

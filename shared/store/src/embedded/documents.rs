@@ -412,6 +412,19 @@ impl DocumentStore for EmbeddedDocumentStore {
         self.store(key, content_type, bytes, false).await
     }
 
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<bool, StoreError> {
+        match self.store(key, content_type, bytes, true).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {
         Ok(self
             .read(key, true)

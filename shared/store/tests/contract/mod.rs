@@ -967,6 +967,63 @@ pub async fn documents_crud(documents: &dyn DocumentStore) {
     );
 }
 
+/// A conditional write creates, and never replaces: not the object it
+/// created, nor one a plain put wrote; after a delete it creates again.
+pub async fn put_if_absent_never_replaces(documents: &dyn DocumentStore) {
+    let k = "acks/CF-1/999.x12";
+    let first = Bytes::from_static(b"ISA*first~");
+    assert!(
+        documents
+            .put_if_absent(k, "application/edi-x12", first.clone())
+            .await
+            .unwrap(),
+        "an absent key is written"
+    );
+    let (meta, bytes) = documents.get(k).await.unwrap().unwrap();
+    assert_eq!(bytes, first);
+    assert_eq!(meta.content_type.as_deref(), Some("application/edi-x12"));
+    assert!(
+        !documents
+            .put_if_absent(k, "text/plain", Bytes::from_static(b"second"))
+            .await
+            .unwrap(),
+        "a key with an object is refused"
+    );
+    let (meta, bytes) = documents.get(k).await.unwrap().unwrap();
+    assert_eq!(
+        (bytes, meta.content_type.as_deref()),
+        (first, Some("application/edi-x12"))
+    );
+
+    let plain = "acks/CF-2/999.json";
+    documents
+        .put(plain, "application/json", Bytes::from_static(b"[]"))
+        .await
+        .unwrap();
+    assert!(
+        !documents
+            .put_if_absent(plain, "application/json", Bytes::from_static(b"[1]"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        documents.get(plain).await.unwrap().unwrap().1,
+        Bytes::from_static(b"[]")
+    );
+
+    documents.delete(k).await.unwrap();
+    assert!(
+        documents
+            .put_if_absent(k, "application/edi-x12", Bytes::from_static(b"again"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        documents.get(k).await.unwrap().unwrap().1,
+        Bytes::from_static(b"again")
+    );
+}
+
 fn http() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
