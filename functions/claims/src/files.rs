@@ -393,15 +393,35 @@ pub(crate) async fn put_ack(
     name: &str,
     bytes: Vec<u8>,
 ) -> Result<(), StoreError> {
-    let content_type = if name.ends_with(".json") {
-        "application/json"
-    } else {
-        "application/edi-x12"
-    };
     deps.files
         .put(
             &keys::claim_ack_object(id, name),
-            content_type,
+            ack_content_type(name),
+            Bytes::from(bytes),
+        )
+        .await
+}
+
+fn ack_content_type(name: &str) -> &'static str {
+    if name.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/edi-x12"
+    }
+}
+
+/// Keeps an acknowledgement of file `id` in the bucket unless it has one
+/// already, which stays as it was: false then.
+pub(crate) async fn put_ack_if_absent(
+    deps: &Deps,
+    id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<bool, StoreError> {
+    deps.files
+        .put_if_absent(
+            &keys::claim_ack_object(id, name),
+            ack_content_type(name),
             Bytes::from(bytes),
         )
         .await

@@ -16,7 +16,6 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::s3::S3Event;
-use bytes::Bytes;
 use jiff::Timestamp;
 use mso_api::aggregate::Stored;
 use mso_api::{directory, s3_event};
@@ -119,81 +118,86 @@ pub async fn handle(deps: &Deps, event: S3Event) -> Result<Report, IntakeError> 
 
 /// Reads the object at `key` (decoded), if it is a claim file.
 pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
-    let store = deps.records.as_ref();
-    // A dropped file's bytes are read once: to name its record, then to read it.
-    let (stored, dropped_bytes) = if let Some(id) = keys::claim_file_of_object(key) {
+    const GONE: Verdict = Verdict::Ignored {
+        why: "the object is gone",
+    };
+    let (recorded, bytes) = if let Some(id) = keys::claim_file_of_object(key) {
         let Ok(id) = ReferenceId::parse_kind(mso_domain::ids::RecordKind::ClaimFile, id) else {
             return Ok(Verdict::Ignored {
                 why: "not a claim file ID",
             });
         };
-        match files::load(store, &id).await? {
-            Some(stored) => (stored, None),
-            None => {
-                return Ok(Verdict::Ignored {
-                    why: "no claim file has this ID",
-                });
-            }
+        // A posted file's record and bytes, at once: a duplicate event reads
+        // bytes it does not need, every first one a round trip less.
+        let object_key = keys::claim_file_object(id.as_str());
+        let (stored, object) = tokio::try_join!(
+            files::load(deps.records.as_ref(), &id),
+            deps.files.get(&object_key),
+        )?;
+        let Some(stored) = stored else {
+            return Ok(Verdict::Ignored {
+                why: "no claim file has this ID",
+            });
+        };
+        if stored.value.status != FileStatus::Received {
+            return Ok(Verdict::Unchanged {
+                file_id: stored.value.id.to_string(),
+            });
         }
+        let Some((_, bytes)) = object else {
+            return Ok(GONE);
+        };
+        (Recorded::Stored(stored), bytes)
     } else if key.starts_with(keys::CLAIM_INBOUND_PREFIX) {
-        match dropped(deps, key).await? {
-            Some((stored, bytes)) => (stored, Some(bytes)),
-            None => {
-                return Ok(Verdict::Ignored {
-                    why: "the object is gone",
-                });
-            }
-        }
+        let Some((meta, bytes)) = deps.files.get(key).await? else {
+            return Ok(GONE);
+        };
+        // A dropped file's ID is its bytes' digest, so the record names these very bytes.
+        let id = files::file_id(&format!("inbound:{key}"), &files::digest(&bytes));
+        let file = FileRecord::new(id, None, None, key.to_string(), meta.size, deps.clock.now());
+        (Recorded::New(file), bytes)
     } else {
         return Ok(Verdict::Ignored {
             why: "not a claims object",
         });
     };
-    if stored.value.status != FileStatus::Received {
-        return Ok(Verdict::Unchanged {
-            file_id: stored.value.id.to_string(),
-        });
-    }
-    let bytes = match dropped_bytes {
-        Some(bytes) => bytes,
-        None => match deps.files.get(&stored.value.object_key).await? {
-            Some((_, bytes)) => bytes,
-            None => {
-                return Ok(Verdict::Ignored {
-                    why: "the object is gone",
-                });
-            }
-        },
-    };
-    read_file(deps, stored, &bytes).await
+    read_file(deps, recorded, &bytes).await
 }
 
-/// The record of a clearinghouse's file, created on its first event, and the
-/// file's bytes (its ID is their digest, so the record names these very bytes).
-async fn dropped(
-    deps: &Deps,
-    key: &str,
-) -> Result<Option<(Stored<FileRecord>, Bytes)>, StoreError> {
-    let store = deps.records.as_ref();
-    let Some((meta, bytes)) = deps.files.get(key).await? else {
-        return Ok(None);
-    };
-    let id = files::file_id(&format!("inbound:{key}"), &files::digest(&bytes));
-    let file = FileRecord::new(
-        id.clone(),
-        None,
-        None,
-        key.to_string(),
-        meta.size,
-        deps.clock.now(),
-    );
-    match store.transact(vec![files::create_op(&file)?]).await {
-        Ok(()) => Ok(Some((Stored::created(file), bytes))),
-        // Created by an earlier or concurrent delivery of the same event.
-        Err(StoreError::ConditionFailed) => {
-            Ok(files::load(store, &id).await?.map(|stored| (stored, bytes)))
+/// The record of the file an event names, as far as the event's handler knows
+/// before reading the file.
+enum Recorded {
+    /// Posted through the API (or recorded by an earlier delivery).
+    Stored(Stored<FileRecord>),
+    /// A clearinghouse's drop: the record to create as the file is read (an
+    /// earlier or concurrent delivery of its event may have created it).
+    New(FileRecord),
+}
+
+impl Recorded {
+    fn file(&self) -> &FileRecord {
+        match self {
+            Recorded::Stored(stored) => &stored.value,
+            Recorded::New(file) => file,
         }
-        Err(e) => Err(e),
+    }
+
+    /// The stored record: a new one created, or the one an earlier or
+    /// concurrent delivery created first.
+    async fn store(self, store: &dyn RecordStore) -> Result<Stored<FileRecord>, StoreError> {
+        let file = match self {
+            Recorded::Stored(stored) => return Ok(stored),
+            Recorded::New(file) => file,
+        };
+        match store.transact(vec![files::create_op(&file)?]).await {
+            Ok(()) => Ok(Stored::created(file)),
+            // Refused, yet absent: a retry may find it; if not, the event goes
+            // to the dead-letter queue after its retries.
+            Err(StoreError::ConditionFailed) => files::load(store, &file.id)
+                .await?
+                .ok_or(StoreError::ConditionFailed),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -266,13 +270,9 @@ fn claims_and_reports(
     }
 }
 
-/// Reads a stored file: its 999, its claims, then marks it read.
-async fn read_file(
-    deps: &Deps,
-    stored: Stored<FileRecord>,
-    bytes: &[u8],
-) -> Result<Verdict, StoreError> {
-    let file = &stored.value;
+/// Reads a file: its 999, its claims, then marks it read.
+async fn read_file(deps: &Deps, recorded: Recorded, bytes: &[u8]) -> Result<Verdict, StoreError> {
+    let file = recorded.file();
     let digest = files::digest(bytes);
     let now = deps.clock.now();
     let envelope = ack_envelope(deps, file);
@@ -295,16 +295,27 @@ async fn read_file(
     );
     let mapped: Vec<Mapped> = taken.into_iter().map(Mapped::from).collect();
     let total = mapped.len();
-    let id = file.id.as_str();
+    let id = file.id.clone();
     let reports =
         serde_json::to_vec(&reports).map_err(|e| StoreError::backend("serialising a 999", e))?;
-    // The providers, and both forms of the 999: one round trip. Nobody reads
-    // the 999 of a file not yet marked read, and a retry writes the same bytes.
-    let (owners, (), ()) = tokio::try_join!(
+    // The file's record (a drop's created), its providers, and both forms of
+    // its 999: one round trip. Nobody reads the 999 of a file not yet marked
+    // read, and the 999 is written only where none is: a delivery that loses
+    // the race for a drop's record, or comes after it was read, leaves the
+    // 999 as it was (all of a file's 999s differ at most in their stamp).
+    let (stored, owners, _, _) = tokio::try_join!(
+        recorded.store(deps.records.as_ref()),
         Owners::read(deps.records.as_ref(), mapped.iter().flat_map(|m| m.npis())),
-        files::put_ack(deps, id, files::ACK_999_X12, ack_999.into_bytes()),
-        files::put_ack(deps, id, files::ACK_999_JSON, reports),
+        files::put_ack_if_absent(deps, id.as_str(), files::ACK_999_X12, ack_999.into_bytes()),
+        files::put_ack_if_absent(deps, id.as_str(), files::ACK_999_JSON, reports),
     )?;
+    if stored.value.status != FileStatus::Received {
+        // Read by an earlier or concurrent delivery of the event.
+        return Ok(Verdict::Unchanged {
+            file_id: id.to_string(),
+        });
+    }
+    let file = &stored.value;
 
     let mut read = file.clone();
     read.status = if total == 0 {

@@ -382,6 +382,102 @@ async fn a_drop_delivered_twice_at_once_is_read_once() {
     assert_eq!(v["counts"]["claims"], 3, "{v}");
 }
 
+/// A drop is read in three round trips: its bytes; then its record's
+/// creation, its providers and both forms of its 999 together; then its
+/// claims with the mark. (In the stack the table's stream sends the claims'
+/// work items; here each is sent and its outbox row removed after.)
+#[tokio::test]
+async fn a_clearinghouse_drop_is_read_in_three_round_trips() {
+    let mut e = env().await;
+    let file = professional(24, &[Spec::office_visit("R-1", "20260312")]);
+    let key = "inbound/acme/2026-03-23.837";
+    e.drop_file(key, file.into_bytes()).await;
+    let slow = mso_testkit::SlowReads::with_slow_writes(
+        e.deps.records.clone(),
+        std::time::Duration::from_millis(5),
+    );
+    e.deps.files = mso_testkit::SlowObjects::counted_with(e.deps.files.clone(), &slow);
+    e.deps.records = slow.clone();
+    let outcome = serde_json::to_value(e.object_created(key).await).unwrap();
+    assert_eq!(outcome["records"][0]["outcome"], "read", "{outcome}");
+    assert_eq!(
+        slow.most_at_once(),
+        4,
+        "record, providers, 999 and its JSON at once"
+    );
+    assert_eq!(
+        slow.reads_in_turn(),
+        3 + 1,
+        "three, then the one claim's outbox row"
+    );
+    let file_id = outcome["records"][0]["file_id"].as_str().unwrap();
+    let v = e.get_file(file_id, IPA, "claims_examiner").await;
+    assert!(
+        v["ack_999"].as_str().unwrap().contains("AK9*A*1*1*1"),
+        "{v}"
+    );
+}
+
+/// A posted file's record and bytes are read together: one round trip fewer
+/// than one after the other.
+#[tokio::test]
+async fn a_posted_file_is_read_in_three_round_trips() {
+    let mut e = env().await;
+    let file = professional(25, &[Spec::office_visit("R-2", "20260312")]);
+    let resp = e
+        .post_file_as(SUNRISE_ORG, &fresh_key(), file.as_bytes())
+        .await;
+    assert_eq!(resp.status(), 202);
+    let id = json(&resp)["id"].as_str().unwrap().to_string();
+    let slow = mso_testkit::SlowReads::with_slow_writes(
+        e.deps.records.clone(),
+        std::time::Duration::from_millis(5),
+    );
+    e.deps.files = mso_testkit::SlowObjects::counted_with(e.deps.files.clone(), &slow);
+    e.deps.records = slow.clone();
+    let outcome =
+        serde_json::to_value(e.object_created(&format!("claim-files/{id}.x12")).await).unwrap();
+    assert_eq!(outcome["records"][0]["outcome"], "read", "{outcome}");
+    assert_eq!(
+        slow.reads_in_turn(),
+        3 + 1,
+        "three, then the one claim's outbox row"
+    );
+}
+
+/// A clearinghouse that uploads a file it sent before, the next day: the
+/// same bytes at the same key are the same file, read already. Its second
+/// event changes nothing, not even the 999 the first one wrote (whose stamp,
+/// written again that day, would have changed).
+#[tokio::test]
+async fn a_drop_uploaded_again_later_keeps_its_999() {
+    let e = env().await;
+    let file = professional(26, &[Spec::office_visit("U-1", "20260312")]);
+    let key = "inbound/acme/2026-03-24.837";
+    e.drop_file(key, file.clone().into_bytes()).await;
+    let first = serde_json::to_value(e.object_created(key).await).unwrap();
+    assert_eq!(first["records"][0]["outcome"], "read", "{first}");
+    let file_id = first["records"][0]["file_id"].as_str().unwrap().to_string();
+    let ack_999 = || async {
+        e.deps
+            .files
+            .get(&mso_store::keys::claim_ack_object(&file_id, "999.x12"))
+            .await
+            .unwrap()
+            .unwrap()
+            .1
+    };
+    let acknowledged = ack_999().await;
+
+    e.ipa.at("2026-03-21T18:30:00Z");
+    e.drop_file(key, file.into_bytes()).await;
+    let again = serde_json::to_value(e.object_created(key).await).unwrap();
+    assert_eq!(again["records"][0]["outcome"], "unchanged", "{again}");
+    assert_eq!(again["records"][0]["file_id"], file_id.as_str());
+    assert_eq!(ack_999().await, acknowledged);
+    assert_eq!(e.all_claims().await.len(), 1);
+}
+
 #[tokio::test]
 async fn bodies_that_are_no_x12_file_are_refused_with_the_reason() {
     let e = env().await;
