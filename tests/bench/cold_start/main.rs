@@ -193,6 +193,9 @@ const EXPIRING_AUTH: &str = "PA-3X9Q7M";
 const CLAIM: &str = "CLM-7K3Q9M2P4X";
 /// The claim the meter's dispute names.
 const DISPUTED_CLAIM: &str = "CLM-8M4R0N3Q5Y";
+/// disputes-sweeper-flagging's claims and their disputes (variants of each).
+const UNACKNOWLEDGED_CLAIM: &str = "CLM-9N5S1P4R6Z";
+const UNACKNOWLEDGED_DISPUTE: &str = "DSP-9N5S1P";
 /// The outbox event `tests/bench/cold_start/events/auth-event-stored-later.json`
 /// names, and when it was stored (its row's sort key starts with the instant).
 /// That is events/outbox-relay's sample stored in 2030: the sweepers relay
@@ -201,6 +204,9 @@ const DISPUTED_CLAIM: &str = "CLM-8M4R0N3Q5Y";
 /// instant, so those spawns found their rows gone and sent nothing.
 const OUTBOX_EVENT: &str = "0195a7c3-1e2f-7a44-9c1d-5b6e7f8a9b0c";
 const OUTBOX_EVENT_AT: &str = "2030-03-02T17:05:00Z";
+/// The edit work items claims-sweeper-relaying's spawns find left in the
+/// outbox (variants of it).
+const LEFT_EVENT: &str = "0195a7c3-1e2f-7a44-9c1d-5b6e7f8a9c00";
 
 const CREATED: &str = r#""statusCode":201"#;
 const OK: &str = r#""statusCode":200"#;
@@ -342,6 +348,21 @@ const FUNCTIONS: &[Function] = &[
         setup: None,
         before_spawn: None,
     },
+    // The same sweeper on a minute when a claim's edit work item was left in
+    // the outbox (its writer's send failed, or the stream lags): it sends it
+    // and removes its row. The row above is the everyday minute.
+    Function {
+        name: "claims-sweeper-relaying",
+        package: "claims",
+        bin: "claims-sweeper",
+        event: "events/claims-sweeper/scheduled.json",
+        fresh: &[],
+        expect: r#""relayed_events":1"#,
+        again: r#""relayed_events":0"#,
+        env: &[("CLAIMS_BUCKET", CLAIMS_BUCKET), CLAIM_EDITS],
+        setup: None,
+        before_spawn: Some(an_edit_work_item_left_behind),
+    },
     Function {
         name: "disputes",
         package: "disputes",
@@ -365,6 +386,21 @@ const FUNCTIONS: &[Function] = &[
         env: &[DISPUTE_EVENTS, CLAIM_READJUDICATION],
         setup: None,
         before_spawn: None,
+    },
+    // The same sweeper on a minute when a dispute's acknowledgement has come
+    // due unanswered: it flags the dispute (its history, its event). The row
+    // above is the everyday minute.
+    Function {
+        name: "disputes-sweeper-flagging",
+        package: "disputes",
+        bin: "disputes-sweeper",
+        event: "events/disputes-sweeper/scheduled.json",
+        fresh: &[],
+        expect: r#""flagged":["DSP-"#,
+        again: r#""flagged":[]"#,
+        env: &[DISPUTE_EVENTS, CLAIM_READJUDICATION],
+        setup: None,
+        before_spawn: Some(a_dispute_unacknowledged),
     },
     Function {
         name: "intake",
@@ -564,6 +600,22 @@ fn an_approval_past_its_window(stack: &Stack, k: usize) -> Setup<'_> {
     })
 }
 
+/// claims-sweeper-relaying: a claim's edit work item in the outbox, stored
+/// longer ago than the sweeper's grace and not sent since.
+fn an_edit_work_item_left_behind(stack: &Stack, k: usize) -> Setup<'_> {
+    use mso_api::outbox::OutboxEvent;
+    Box::pin(async move {
+        let event = OutboxEvent {
+            queue: mso_records::claims::CLAIM_EDITS.into(),
+            id: fresh(LEFT_EVENT, k),
+            body: format!(r#"{{"claim_id":"{}","group":"meter"}}"#, fresh(CLAIM, k)),
+            at: mso_testkit::NOW.parse()?,
+        };
+        stack.records.transact(vec![event.stage()?]).await?;
+        Ok(())
+    })
+}
+
 /// Files an auth per spawn, the variants of `base` (except [`AUTH`], which
 /// [`stack`] filed), at the testkit's instant.
 async fn file_auths(stack: &Stack, base: &str) -> anyhow::Result<()> {
@@ -755,6 +807,61 @@ fn paid_claims(stack: &Stack) -> Setup<'_> {
             stack.records.transact(change.ops).await?;
         }
         Ok(())
+    })
+}
+
+/// disputes-sweeper-flagging: a paid claim of its own, and a payment dispute
+/// on it filed a week ago and never acknowledged (a PDR's acknowledgement is
+/// due in days, its decision in weeks: only the first has come due).
+fn a_dispute_unacknowledged(stack: &Stack, k: usize) -> Setup<'_> {
+    use mso_domain::claims::edits::Outcome;
+    use mso_domain::disputes::{Channel, Kind, ReasonCategory, Request, SubjectRef};
+    use mso_domain::ids::ReferenceId;
+    use mso_domain::money::Money;
+    use mso_domain::prior_auth::{Actor, Contact};
+    Box::pin(async move {
+        let paid: jiff::Timestamp = "2026-10-01T17:00:00Z".parse()?;
+        let id = fresh(UNACKNOWLEDGED_CLAIM, k);
+        let mut claim = claim(stack, &id, "72148", service_day(k), paid)?;
+        claim.judged(Outcome::of(vec![]), paid);
+        let change = mso_records::claims::Change::created(&claim, paid)?;
+        stack.records.transact(change.ops).await?;
+
+        let request = Request {
+            kind: Kind::Pdr,
+            subject: SubjectRef::Claim(ReferenceId::parse(&id).map_err(invalid)?),
+            reason_category: ReasonCategory::Underpayment,
+            reason: "Paid below the contract rate.".into(),
+            amount_disputed: Some(Money::from_cents(12_500)),
+            remittance_date: Some(jiff::civil::date(2026, 10, 20)),
+            expedited: false,
+            contact: Contact {
+                name: "Billing office".into(),
+                phone: "657-555-0199".into(),
+                extension: None,
+                fax: None,
+                email: None,
+            },
+        };
+        let received = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(7 * 24);
+        let dispute = mso_records::disputes::file(
+            stack.records.as_ref(),
+            &stack.policy,
+            None,
+            request,
+            received,
+            Channel::Electronic,
+            None,
+            ReferenceId::parse(&fresh(UNACKNOWLEDGED_DISPUTE, k)).map_err(invalid)?,
+            Actor::system(),
+            received,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("filing the meter's dispute: {e:?}"))?;
+        mso_records::disputes::Change::created(&dispute, received)?
+            .commit(stack.ports(), None)
+            .await?;
+        stack.play_the_stream().await
     })
 }
 
