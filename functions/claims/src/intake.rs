@@ -167,7 +167,7 @@ pub async fn object(deps: &Deps, key: &str) -> Result<Verdict, StoreError> {
 /// The record of the file an event names, as far as the event's handler knows
 /// before reading the file.
 enum Recorded {
-    /// Posted through the API (or recorded by an earlier delivery).
+    /// Posted through the API, which recorded it before its bytes landed.
     Stored(Stored<FileRecord>),
     /// A clearinghouse's drop: the record to create as the file is read (an
     /// earlier or concurrent delivery of its event may have created it).
