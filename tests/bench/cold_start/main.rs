@@ -822,7 +822,9 @@ fn a_dispute_unacknowledged(stack: &Stack, k: usize) -> Setup<'_> {
     Box::pin(async move {
         let paid: jiff::Timestamp = "2026-10-01T17:00:00Z".parse()?;
         let id = fresh(UNACKNOWLEDGED_CLAIM, k);
-        let mut claim = claim(stack, &id, "72148", service_day(k), paid)?;
+        // Another service than disputes' claims on the same days: a claim of
+        // the same member, day and service would be refused as a duplicate.
+        let mut claim = claim(stack, &id, "73721", service_day(k), paid)?;
         claim.judged(Outcome::of(vec![]), paid);
         let change = mso_records::claims::Change::created(&claim, paid)?;
         stack.records.transact(change.ops).await?;
