@@ -223,8 +223,8 @@ fn invocations() -> Vec<Invocation> {
         http("claims", "POST /v1/claims", CLAIMS_JSON, 512.0, 1.12, [1.0, 1.0, 0.0, 0.0, 0.0], 4.0, 22.0, 0.0, 0.0, 0.0),
         http("claims", "GET /v1/claims/{id}, list", CLAIM_READS, 512.0, 1.0, [3.0, 0.0, 0.0, 0.0, 0.0], 3.0, 2.0, 0.0, 0.0, 0.0),
         // An 837 file of CLAIMS_PER_FILE claims (per invocation): S3 object read,
-        // the file's record, the providers read while both forms of the 999 are
-        // written (one round trip), then
+        // then the file's record created, the providers read and both forms of
+        // the 999 written (one round trip), then
         // the 277CA; one transaction per 90 writes with eight in flight (so about
         // one round here; the last one marks the file read); each claim's work
         // item goes through the outbox relay. Own time: parse at 216 MB/s ("X12 837
