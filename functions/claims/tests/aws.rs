@@ -264,6 +264,13 @@ async fn a_clearinghouse_drop_is_read_from_its_key_and_acknowledged_for_staff() 
         )
         .await;
     assert_eq!(status, 404);
+    // S3 delivers the event again: S3 refuses the 999's conditional writes
+    // (412), and nothing changes.
+    let again = m.object_created(key).await;
+    assert_eq!(again["outcome"], "unchanged", "{again}");
+    let after = m.file(&file_id, IPA, "claims_examiner").await;
+    assert_eq!(after["ack_999"], v["ack_999"]);
+    assert_eq!(after["counts"], v["counts"]);
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! queries; its writes are counted too, without delay unless made with
 //! [`SlowReads::with_slow_writes`]), [`SlowObjects`] a
 //! bucket (gets and heads; its puts and deletes are counted as writes, and
-//! take the delay too when the count is [`SlowReads::with_slow_writes`]'); the
+//! take the delay too when the count is [`SlowReads::with_slow_writes`]); the
 //! two may share one count ([`SlowObjects::counted_with`]) to see records and
 //! objects read, or written, at once.
 
