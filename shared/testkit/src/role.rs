@@ -17,9 +17,14 @@
 //! `ForAllValues:StringLike` on `dynamodb:LeadingKeys`, which must hold for
 //! every key of one request (`BatchGetItem`) under a single statement, and for
 //! each item of a transaction on its own. A statement with any other condition
-//! allows nothing here. Not modelled: queues (the writers' events leave through
-//! the table's stream in the stack, so the sends a test sees are not the
-//! stack's), KMS and bucket policies.
+//! allows nothing here. KMS for objects: in a bucket encrypted with the stack's
+//! key, a write needs `kms:GenerateDataKey` on the key and a read
+//! `kms:Decrypt`, as S3 asks on the caller's behalf. Not modelled: queues (the
+//! writers' events leave through the table's stream in the stack, so the sends
+//! a test sees are not the stack's; tests/contracts.rs checks the relays'
+//! grants), KMS for the table, the queues and the environment (each role's
+//! `UseStackKey` statement covers them; a unit test below holds every role to
+//! it), and bucket policies.
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -36,6 +41,9 @@ use crate::template::{self, Stack, function_resource};
 
 /// The table's ARN in the stack the checks resolve (its name is the stack's).
 pub const TABLE_ARN: &str = "arn:aws:dynamodb:us-west-2:123456789012:table/mso-sunrise";
+/// The stack's KMS key (`DataKey`), as the checks resolve it.
+pub const KEY_ARN: &str =
+    "arn:aws:kms:us-west-2:123456789012:key/0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d";
 
 /// The ARN of the stack's queue of logical name `queue` (`claim-edits`), as the
 /// checks resolve the template's (`mso-<ipa>-<queue>`).
@@ -60,6 +68,8 @@ fn stack() -> &'static Stack {
             ],
         );
         stack.set_att("Table", "Arn", TABLE_ARN);
+        stack.set_att("DataKey", "Arn", KEY_ARN);
+        stack.set_ref("DataKey", KEY_ARN.rsplit('/').next().unwrap_or_default());
         for (logical, bucket) in stack.resources("AWS::S3::Bucket") {
             if let Ok(name) = stack.resolve(&bucket["Properties"]["BucketName"]) {
                 stack.set_att(&logical, "Arn", format!("arn:aws:s3:::{name}"));
@@ -382,6 +392,28 @@ impl RecordStore for RoleRecords {
     }
 }
 
+/// The KMS key that encrypts the objects of the stack's bucket `name`, if
+/// its default encryption is `aws:kms` (else S3's own keys: no KMS request).
+pub fn bucket_key(name: &str) -> Option<String> {
+    let stack = stack();
+    stack
+        .resources("AWS::S3::Bucket")
+        .into_iter()
+        .find(|(_, bucket)| {
+            stack
+                .resolve(&bucket["Properties"]["BucketName"])
+                .is_ok_and(|n| n == name)
+        })
+        .and_then(|(_, bucket)| {
+            let rules =
+                &bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"];
+            let default = &rules[0]["ServerSideEncryptionByDefault"];
+            (default["SSEAlgorithm"].as_str() == Some("aws:kms"))
+                .then(|| stack.resolve(&default["KMSMasterKeyID"]).ok())
+                .flatten()
+        })
+}
+
 /// One bucket's port, as `role` lets its function use the bucket.
 pub struct RoleBucket {
     inner: Arc<dyn DocumentStore>,
@@ -390,6 +422,8 @@ pub struct RoleBucket {
     /// `None` when the template does not give the function the variable:
     /// then it cannot name the bucket, and every request is refused.
     bucket: Option<String>,
+    /// The key its objects are encrypted with ([`bucket_key`]).
+    key: Option<String>,
 }
 
 impl RoleBucket {
@@ -400,8 +434,10 @@ impl RoleBucket {
         role: Arc<Role>,
         variable: &str,
     ) -> Arc<dyn DocumentStore> {
+        let bucket = role.bucket(variable);
         Arc::new(RoleBucket {
-            bucket: role.bucket(variable),
+            key: bucket.as_deref().and_then(bucket_key),
+            bucket,
             variable: variable.to_string(),
             inner,
             role,
@@ -422,6 +458,15 @@ impl RoleBucket {
         self.role.check(action, &arn, &[])
     }
 
+    /// What S3 asks KMS on the caller's behalf to write (`kms:GenerateDataKey`)
+    /// or read (`kms:Decrypt`) an object of a bucket encrypted with a key.
+    fn with_key(&self, action: &str) -> Result<(), StoreError> {
+        match &self.key {
+            Some(key) => self.role.check(action, key, &[]),
+            None => Ok(()),
+        }
+    }
+
     /// S3 tells a role that may not list the bucket nothing about a missing
     /// key: it answers 403, as for a key the role may not read.
     fn missing<T>(&self, key: &str, found: Option<T>) -> Result<Option<T>, StoreError> {
@@ -440,6 +485,7 @@ impl RoleBucket {
 impl DocumentStore for RoleBucket {
     async fn put(&self, key: &str, content_type: &str, bytes: Bytes) -> Result<(), StoreError> {
         self.object("s3:PutObject", key)?;
+        self.with_key("kms:GenerateDataKey")?;
         self.inner.put(key, content_type, bytes).await
     }
 
@@ -451,11 +497,13 @@ impl DocumentStore for RoleBucket {
     ) -> Result<bool, StoreError> {
         // A conditional write is a PutObject to IAM.
         self.object("s3:PutObject", key)?;
+        self.with_key("kms:GenerateDataKey")?;
         self.inner.put_if_absent(key, content_type, bytes).await
     }
 
     async fn get(&self, key: &str) -> Result<Option<(ObjectMeta, Bytes)>, StoreError> {
         self.object("s3:GetObject", key)?;
+        self.with_key("kms:Decrypt")?;
         let found = self.inner.get(key).await?;
         self.missing(key, found)
     }
@@ -481,6 +529,7 @@ impl DocumentStore for RoleBucket {
         // The URL carries the role's signature: S3 checks the role's grant
         // when the client uses it.
         self.object("s3:PutObject", key)?;
+        self.with_key("kms:GenerateDataKey")?;
         self.inner
             .presign_put(key, content_type, content_length, expires_in)
             .await
@@ -492,6 +541,7 @@ impl DocumentStore for RoleBucket {
         expires_in: Duration,
     ) -> Result<PresignedRequest, StoreError> {
         self.object("s3:GetObject", key)?;
+        self.with_key("kms:Decrypt")?;
         self.inner.presign_get(key, expires_in).await
     }
 }
@@ -612,6 +662,78 @@ mod tests {
             "arn:aws:s3:::mso-sunrise-docs-123456789012/acks/CF-1/999.x12",
             &[]
         ));
+    }
+
+    #[test]
+    fn an_encrypted_bucket_s_objects_need_the_stack_key() {
+        assert_eq!(
+            bucket_key("mso-sunrise-claims-123456789012").as_deref(),
+            Some(KEY_ARN)
+        );
+        assert_eq!(
+            bucket_key("mso-sunrise-docs-123456789012").as_deref(),
+            Some(KEY_ARN)
+        );
+        assert_eq!(bucket_key("no-such-bucket"), None);
+    }
+
+    /// Lambda decrypts a function's environment with its role, and every
+    /// store of the stack is encrypted with the one key.
+    #[test]
+    fn every_function_may_use_the_stack_key() {
+        let stack = stack();
+        let functions = stack.resources("AWS::Serverless::Function");
+        assert!(functions.len() >= 14, "{}", functions.len());
+        for (logical, _) in functions {
+            let function = logical.strip_suffix("Function").unwrap_or(&logical);
+            let kebab: String = function
+                .chars()
+                .enumerate()
+                .flat_map(|(i, c)| {
+                    let dash = (i > 0 && c.is_ascii_uppercase()).then_some('-');
+                    dash.into_iter().chain([c.to_ascii_lowercase()])
+                })
+                .collect();
+            let role = Role::of(&kebab);
+            for action in ["kms:Decrypt", "kms:GenerateDataKey"] {
+                assert!(
+                    role.allows(action, KEY_ARN, &[]),
+                    "{kebab} may not {action}"
+                );
+            }
+            assert!(!role.allows(
+                "kms:Decrypt",
+                "arn:aws:kms:us-west-2:123456789012:key/other",
+                &[]
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_object_is_written_and_read_with_the_bucket_s_key() {
+        let (embedded, _dir) = embedded();
+        let (k, bytes) = ("acks/CF-1/999.x12", Bytes::from_static(b"ISA~"));
+        let role = Role::of("claims-s3");
+        let bucket = RoleBucket::wrap(embedded.documents(), role.clone(), "CLAIMS_BUCKET");
+        bucket
+            .put(k, "application/edi-x12", bytes.clone())
+            .await
+            .unwrap();
+        assert!(bucket.get(k).await.unwrap().is_some());
+        assert!(role.denied().is_empty());
+
+        // The same role without its statement for the key: S3 refuses both.
+        let mut keyless = Arc::try_unwrap(Role::of("claims-s3")).ok().unwrap();
+        keyless.statements.retain(|s| s.sid != "UseStackKey");
+        let keyless = Arc::new(keyless);
+        let bucket = RoleBucket::wrap(embedded.documents(), keyless.clone(), "CLAIMS_BUCKET");
+        assert!(bucket.put(k, "application/edi-x12", bytes).await.is_err());
+        assert!(bucket.get(k).await.is_err());
+        let denied = keyless.denied();
+        assert_eq!(denied.len(), 2, "{denied:?}");
+        assert!(denied[0].contains("kms:GenerateDataKey") && denied[1].contains("kms:Decrypt"));
+        // Dropped without failing this test: the denials were the point.
+        keyless.denied.lock().unwrap().clear();
     }
 
     #[test]
