@@ -93,8 +93,8 @@ fn stack() -> &'static Stack {
 pub struct Statement {
     sid: String,
     actions: Vec<String>,
-    /// ARN patterns; a resource the stack cannot resolve here (the key) is
-    /// left out: nothing checked here names it.
+    /// ARN patterns; a resource the stack cannot resolve here is left out:
+    /// nothing checked here names it.
     resources: Vec<String>,
     /// `None`: the statement has no condition.
     leading_keys: Option<Vec<String>>,
