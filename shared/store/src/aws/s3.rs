@@ -250,3 +250,126 @@ impl DocumentStore for S3DocumentStore {
         Ok(presigned(request, http::Method::GET, expires_in))
     }
 }
+
+/// What moto never answers: S3's 409 to a conditional write that met another
+/// one to the same key in flight. Here S3 is a script of status codes (its
+/// documented error bodies), and the requests the adapter sends are counted.
+#[cfg(test)]
+mod conditional_writes {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_runtime_api::client::http::{
+        HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::retry::RetryConfig;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    struct Answering {
+        status: u16,
+        code: &'static str,
+        asked: Arc<AtomicUsize>,
+        if_none_match: Arc<Mutex<Vec<Option<String>>>>,
+    }
+
+    impl HttpConnector for Answering {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            let header = request.headers().get("if-none-match").map(str::to_string);
+            self.if_none_match.lock().unwrap().push(header);
+            let body = if self.status == 200 {
+                String::new()
+            } else {
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>m</Message><RequestId>r</RequestId></Error>",
+                    self.code
+                )
+            };
+            let status = StatusCode::try_from(self.status).unwrap();
+            HttpConnectorFuture::ready(Ok(HttpResponse::new(status, SdkBody::from(body))))
+        }
+    }
+
+    impl HttpClient for Answering {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    fn bucket(status: u16, code: &'static str) -> (S3DocumentStore, Answering) {
+        let answering = Answering {
+            status,
+            code,
+            asked: Arc::default(),
+            if_none_match: Arc::default(),
+        };
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-west-2"))
+            .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+            .endpoint_url("http://s3.invalid")
+            .force_path_style(true)
+            .retry_config(RetryConfig::disabled())
+            .http_client(answering.clone())
+            .build();
+        let store = S3DocumentStore::from_client(Client::from_conf(config), "b");
+        (store, answering)
+    }
+
+    fn body() -> Bytes {
+        Bytes::from_static(b"ISA~")
+    }
+
+    #[tokio::test]
+    async fn a_conditional_write_sends_if_none_match_and_a_plain_one_does_not() {
+        let (store, s3) = bucket(200, "");
+        assert!(
+            store
+                .put_if_absent("k", "text/plain", body())
+                .await
+                .unwrap()
+        );
+        store.put("k", "text/plain", body()).await.unwrap();
+        assert_eq!(
+            *s3.if_none_match.lock().unwrap(),
+            [Some("*".to_string()), None]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_object_already_there_is_false() {
+        let (store, _) = bucket(412, "PreconditionFailed");
+        assert!(
+            !store
+                .put_if_absent("k", "text/plain", body())
+                .await
+                .unwrap()
+        );
+        // A plain put never meets a 412: one that does is S3's error.
+        assert!(store.put("k", "text/plain", body()).await.is_err());
+    }
+
+    /// Two conditional writes to one key at once: S3 refuses one with 409,
+    /// which the caller tries again (a Lambda's event is retried whole).
+    #[tokio::test]
+    async fn a_conflicting_conditional_write_is_worth_another_try() {
+        let (store, s3) = bucket(409, "ConditionalRequestConflict");
+        let refused = store.put_if_absent("k", "text/plain", body()).await;
+        assert!(
+            matches!(refused, Err(StoreError::Unavailable { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(s3.asked.load(Ordering::SeqCst), 1);
+    }
+}
