@@ -77,28 +77,20 @@ pub async fn overdue(
     struct Listed {
         id: String,
     }
-    let (mut count, mut listed) = (0, Vec::new());
-    let mut cursor = None;
-    loop {
-        let page = store
-            .query(
-                mso_store::Query::between(partition, String::new(), due)
-                    .limit(1000)
-                    .after(cursor.take()),
-            )
-            .await?;
-        count += page.records.len();
-        listed.extend(
-            page.records
-                .iter()
-                .filter_map(|r| r.body.decode::<Listed>().ok())
-                .map(|row| row.id)
-                .take(max_listed - listed.len()),
-        );
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok((count, listed))
+    let (mut count, mut listed) = (0, 0);
+    let ids = mso_api::paging::read_all(
+        store,
+        mso_store::Query::between(partition, String::new(), due),
+        |row| {
+            count += 1;
+            if listed == max_listed {
+                return None;
+            }
+            let id = row.body.decode::<Listed>().ok()?.id;
+            listed += 1;
+            Some(id)
+        },
+    )
+    .await?;
+    Ok((count, ids))
 }
