@@ -52,6 +52,7 @@ const RESULT: &str = "SMOKE-RESULT ";
 /// visit billed (its date of service is 12 March), the payment disputed.
 const FILED: &str = "2026-03-02T17:05:00Z";
 const BILLED: &str = "2026-03-20T17:00:00Z";
+const BILLED_SWEPT: &str = "2026-03-20T17:05:00Z";
 const DISPUTED: &str = "2026-03-27T16:00:00Z";
 
 fn main() -> ExitCode {
@@ -200,7 +201,14 @@ async fn story() -> anyhow::Result<bool> {
             .await?,
         "no 999 for {file_id} in the claims bucket"
     );
-    aws.scheduled("claims-sweeper", BILLED).await?;
+    // The drop's claim went in with its edit work item, which no stream run has
+    // relayed here: five minutes on, the sweeper sends it (to the queue the
+    // template names: its relay holds the SQS client the writers do not).
+    let swept = aws.scheduled("claims-sweeper", BILLED_SWEPT).await?;
+    ensure!(
+        swept["relayed_events"] == 1,
+        "claims-sweeper: {swept}, expected the drop's claim's work item relayed"
+    );
 
     // The practice disputes the payment.
     let (status, dispute) = aws
@@ -967,7 +975,12 @@ mod lambda {
                 answer(eligibility::handle(&deps, http(&event)?).await)
             }
             "prior-auth" | "prior-auth-sweeper" => {
-                let mut deps = prior_auth::aws_deps().context("cold start")?;
+                let mut deps = if function == "prior-auth" {
+                    prior_auth::aws_deps()
+                } else {
+                    prior_auth::aws_sweeper_deps()
+                }
+                .context("cold start")?;
                 deps.clock = clock;
                 if function == "prior-auth" {
                     answer(prior_auth::handle(&deps, http(&event)?).await)
@@ -985,7 +998,12 @@ mod lambda {
                 }
             }
             "claims" | "claims-s3" | "claims-edits" | "claims-sweeper" => {
-                let mut deps = claims::aws_deps().context("cold start")?;
+                let mut deps = if function == "claims-sweeper" {
+                    claims::aws_sweeper_deps()
+                } else {
+                    claims::aws_deps()
+                }
+                .context("cold start")?;
                 deps.clock = clock;
                 match function {
                     "claims" => answer(claims::handle(&deps, http(&event)?).await),
@@ -999,7 +1017,12 @@ mod lambda {
                 }
             }
             "disputes" | "disputes-sweeper" => {
-                let mut deps = disputes::aws_deps().context("cold start")?;
+                let mut deps = if function == "disputes" {
+                    disputes::aws_deps()
+                } else {
+                    disputes::aws_sweeper_deps()
+                }
+                .context("cold start")?;
                 deps.clock = clock;
                 if function == "disputes" {
                     answer(disputes::handle(&deps, http(&event)?).await)

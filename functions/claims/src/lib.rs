@@ -65,16 +65,31 @@ impl Deps {
     }
 }
 
-/// The AWS adapters every claims Lambda builds once per cold start: the table,
-/// the claims bucket, the queues, the IPA's bundled policy (typed config from
-/// the environment; a missing variable stops the cold start naming it).
+/// The AWS adapters the claims writers (the API, claims-s3, claims-edits) build
+/// once per cold start: the table, the claims bucket, the IPA's bundled policy
+/// (typed config from the environment; a missing variable stops the cold start
+/// naming it). Their events leave through the table's stream, so they hold no
+/// SQS client.
 #[cfg(feature = "lambda")]
 pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
     let env = LambdaEnv::read()?;
+    aws_deps_with(&env, env.writer_queues())
+}
+
+/// The sweeper's adapters: the same, with the queues, since it also sends the
+/// events the table's stream left behind (`mso_api::outbox::relay`).
+#[cfg(feature = "lambda")]
+pub fn aws_sweeper_deps() -> Result<Deps, LambdaEnvError> {
+    let env = LambdaEnv::read()?;
+    aws_deps_with(&env, env.relay_queues())
+}
+
+#[cfg(feature = "lambda")]
+fn aws_deps_with(env: &LambdaEnv, queue: Arc<dyn WorkQueue>) -> Result<Deps, LambdaEnvError> {
     Ok(Deps {
         records: env.records()?,
         files: env.bucket("CLAIMS_BUCKET")?,
-        queue: env.queues(),
+        queue,
         policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
     })

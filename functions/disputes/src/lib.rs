@@ -47,15 +47,29 @@ impl Deps {
     }
 }
 
-/// The AWS adapters every disputes Lambda builds once per cold start, from typed
+/// The AWS adapters the disputes API builds once per cold start, from typed
 /// configuration in the environment (a missing variable stops the cold start
-/// naming it).
+/// naming it). A writer: its events leave through the table's stream, so it
+/// holds no SQS client.
 #[cfg(feature = "lambda")]
 pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
     let env = LambdaEnv::read()?;
+    aws_deps_with(&env, env.writer_queues())
+}
+
+/// The sweeper's adapters: the same, with the queues, since it also sends the
+/// events the table's stream left behind (`mso_api::outbox::relay`).
+#[cfg(feature = "lambda")]
+pub fn aws_sweeper_deps() -> Result<Deps, LambdaEnvError> {
+    let env = LambdaEnv::read()?;
+    aws_deps_with(&env, env.relay_queues())
+}
+
+#[cfg(feature = "lambda")]
+fn aws_deps_with(env: &LambdaEnv, queue: Arc<dyn WorkQueue>) -> Result<Deps, LambdaEnvError> {
     Ok(Deps {
         records: env.records()?,
-        queue: env.queues(),
+        queue,
         policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
     })

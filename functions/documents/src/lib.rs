@@ -70,7 +70,7 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
     Ok(Deps {
         records: env.records()?,
         documents: env.bucket("DOCUMENTS_BUCKET")?,
-        queue: env.queues(),
+        queue: env.writer_queues(),
         policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
     })

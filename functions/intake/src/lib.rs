@@ -92,7 +92,7 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
         records: env.records()?,
         intake_objects: env.bucket("INTAKE_BUCKET")?,
         documents: env.bucket("DOCUMENTS_BUCKET")?,
-        queue: env.queues(),
+        queue: env.writer_queues(),
         policy: env.policy()?,
         clock: Arc::new(mso_api::SystemClock),
         limits: Limits::default(),

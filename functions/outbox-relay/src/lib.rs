@@ -35,7 +35,7 @@ pub fn aws_deps() -> Result<Deps, LambdaEnvError> {
     let env = LambdaEnv::read()?;
     Ok(Deps {
         records: env.records()?,
-        queue: env.queues(),
+        queue: env.relay_queues(),
     })
 }
 

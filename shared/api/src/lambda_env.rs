@@ -1,8 +1,8 @@
 //! What every Lambda function's cold start builds from the environment that Lambda
 //! and the stack (infra/template.yaml) set: the SDK configuration (region and
 //! execution role), the IPA's bundled policy (`MSO_IPA`), the table (`TABLE_NAME`,
-//! `CURSOR_KEY`), a bucket named by its variable, and the queues
-//! (`QUEUE_URL_<NAME>`). Each function's `aws_deps()` picks the adapters it needs
+//! `CURSOR_KEY`), a bucket named by its variable, and the queues: a relay's
+//! (`QUEUE_URL_<NAME>`) or a writer's, which sends nothing. Each function's `aws_deps()` picks the adapters it needs
 //! from here, so they are all built the same way and a missing variable stops
 //! every cold start with the same error naming it.
 //!
@@ -11,8 +11,8 @@
 use std::sync::{Arc, OnceLock};
 
 use mso_domain::policy::Policy;
-use mso_store::StoreError;
 use mso_store::aws::{DynamoRecordStore, S3DocumentStore, SdkConfig, SqsWorkQueue, sdk_config};
+use mso_store::{StoreError, TableStreamWorkQueue};
 
 use crate::config::{self, ConfigError};
 use crate::policies::{self, BundledPolicyError};
@@ -69,11 +69,18 @@ impl LambdaEnv {
         Ok(Arc::new(first.with_bucket(bucket)))
     }
 
-    /// Every queue with a `QUEUE_URL_<NAME>` variable; a send to a queue without
-    /// one fails naming the variable. The stack's table stream relays the outbox
-    /// (`outbox-relay`), so writers leave their events to it; the sweepers' relay
-    /// of events left over still sends.
-    pub fn queues(&self) -> Arc<SqsWorkQueue> {
+    /// The queues of a function that relays events (`outbox-relay`, and the
+    /// sweepers, which send the events the stream left behind): every queue with
+    /// a `QUEUE_URL_<NAME>` variable; a send to a queue without one fails naming
+    /// the variable. Their own changes' events still leave through the table's
+    /// stream.
+    pub fn relay_queues(&self) -> Arc<SqsWorkQueue> {
         Arc::new(SqsWorkQueue::from_env(&self.sdk).with_table_stream_relay())
+    }
+
+    /// The queues of a function that only writes: none. The table's stream relays
+    /// the events it stores with its changes, so it holds no SQS client.
+    pub fn writer_queues(&self) -> Arc<TableStreamWorkQueue> {
+        Arc::new(TableStreamWorkQueue)
     }
 }

@@ -29,7 +29,7 @@ pub mod embedded;
 
 pub use document::{DocumentStore, ObjectMeta, PresignedRequest, attachment_disposition};
 pub use error::StoreError;
-pub use queue::{Outgoing, QueueMessage, ReceiveOptions, WorkQueue};
+pub use queue::{Outgoing, QueueMessage, ReceiveOptions, TableStreamWorkQueue, WorkQueue};
 pub use record::{
     Body, Condition, FIRST_VERSION, Index, Key, MAX_GET_MANY_KEYS, Page, PutOutcome, Query, Record,
     RecordStore, WriteOp,

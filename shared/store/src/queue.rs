@@ -96,3 +96,83 @@ pub trait WorkQueue: Send + Sync {
         false
     }
 }
+
+/// The queues as a writer in the AWS stack has them: it never sends. It stores
+/// its events in the table's outbox with its change, and the table's stream
+/// relays them (`outbox-relay`); its role may not send either. Holding no SQS
+/// client keeps the SDK's SQS crate out of the writers' binaries
+/// (docs/performance.md, "Binaries"). A send or a receive is refused, naming
+/// the queue: only a function wired with the wrong queues meets that.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TableStreamWorkQueue;
+
+impl TableStreamWorkQueue {
+    fn refused(queue: &str) -> StoreError {
+        StoreError::NotConfigured(format!(
+            "queue `{queue}` (this function's events leave through the table's stream)"
+        ))
+    }
+}
+
+#[async_trait]
+impl WorkQueue for TableStreamWorkQueue {
+    async fn send(&self, queue: &str, _body: &str, _dedup_id: &str) -> Result<String, StoreError> {
+        Err(Self::refused(queue))
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        _options: ReceiveOptions,
+    ) -> Result<Vec<QueueMessage>, StoreError> {
+        Err(Self::refused(queue))
+    }
+
+    async fn delete(&self, queue: &str, _receipt: &str) -> Result<(), StoreError> {
+        Err(Self::refused(queue))
+    }
+
+    fn fed_by_table_stream(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_writer_s_queues_refuse_every_send_naming_the_queue() {
+        let queues = TableStreamWorkQueue;
+        assert!(queues.fed_by_table_stream());
+        let sent = queues.send("claim-edits", "{}", "e-1").await.unwrap_err();
+        assert_eq!(
+            sent.to_string(),
+            "queue `claim-edits` (this function's events leave through the table's stream) is not configured"
+        );
+        let many = queues
+            .send_many_lazy(
+                "auth-events",
+                &[
+                    Outgoing {
+                        body: "{}",
+                        dedup_id: "e-1",
+                    },
+                    Outgoing {
+                        body: "{}",
+                        dedup_id: "e-2",
+                    },
+                ],
+            )
+            .await;
+        assert_eq!(many.len(), 2);
+        assert!(many.iter().all(|outcome| matches!(outcome, Err(StoreError::NotConfigured(q)) if q.contains("auth-events"))));
+        assert!(
+            queues
+                .receive("claim-edits", ReceiveOptions::default())
+                .await
+                .is_err()
+        );
+        assert!(queues.delete("claim-edits", "receipt").await.is_err());
+    }
+}

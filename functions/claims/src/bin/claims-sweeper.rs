@@ -10,7 +10,7 @@ use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
-    let deps = claims::aws_deps()?;
+    let deps = claims::aws_sweeper_deps()?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async {
         // A failed sweep is retried by the next schedule; report it as an error
         // so the Errors alarm sees it.

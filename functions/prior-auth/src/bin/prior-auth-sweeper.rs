@@ -9,7 +9,7 @@ use prior_auth::sweeper::{self, SweepReport};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     mso_api::telemetry::init();
-    let deps = prior_auth::aws_deps()?;
+    let deps = prior_auth::aws_sweeper_deps()?;
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async {
         // A failed sweep is retried by the next schedule; report it as an error
         // so the Errors alarm sees it.
