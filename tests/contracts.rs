@@ -371,8 +371,18 @@ fn the_template_gives_every_function_what_its_code_reads() {
             .unwrap_or_else(|| panic!("{name}: no functions/*/src/bin/{binary}.rs"));
         // The main, and its crate's library (where shared adapter building lives).
         let lib = main.parent().unwrap().parent().unwrap().join("lib.rs");
-        let source =
-            std::fs::read_to_string(&main).unwrap() + &std::fs::read_to_string(lib).unwrap();
+        let main_source = std::fs::read_to_string(&main).unwrap();
+        let lib_source = std::fs::read_to_string(lib).unwrap();
+        // Only a relay (outbox-relay, a sweeper) holds the SQS queues; a writer's
+        // events leave through the table's stream, and it holds none.
+        let lib_deps = lib_source
+            .split("pub fn aws_deps()")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}\n").next())
+            .unwrap_or_default();
+        let relays = main_source.contains("aws_sweeper_deps()")
+            || (main_source.contains("aws_deps()") && lib_deps.contains("relay_queues()"));
+        let source = main_source + &lib_source;
         let vars = resource["Properties"]["Environment"]["Variables"].as_hash();
         let own: Vec<String> = vars
             .map(|v| v.keys().map(|k| k.as_str().unwrap().to_string()).collect())
@@ -384,6 +394,13 @@ fn the_template_gives_every_function_what_its_code_reads() {
                 "{name}: {binary} requires {var}, which the template does not set"
             );
         }
+        let queue_vars = own.iter().filter(|v| v.starts_with("QUEUE_URL_")).count();
+        assert_eq!(
+            relays,
+            queue_vars > 0,
+            "{name}: {binary} {} the queues, and the template sets it {queue_vars} QUEUE_URL_ variable(s)",
+            if relays { "sends to" } else { "holds none of" }
+        );
         for (var, value) in vars.into_iter().flatten() {
             let var = var.as_str().unwrap();
             if let Some(queue) = var.strip_prefix("QUEUE_URL_") {

@@ -2,9 +2,10 @@
 //! and the stack (infra/template.yaml) set: the SDK configuration (region and
 //! execution role), the IPA's bundled policy (`MSO_IPA`), the table (`TABLE_NAME`,
 //! `CURSOR_KEY`), a bucket named by its variable, and the queues: a relay's
-//! (`QUEUE_URL_<NAME>`) or a writer's, which sends nothing. Each function's `aws_deps()` picks the adapters it needs
-//! from here, so they are all built the same way and a missing variable stops
-//! every cold start with the same error naming it.
+//! (`QUEUE_URL_<NAME>`) or a writer's, which sends nothing. Each function's
+//! `aws_deps()` picks the adapters it needs from here, so they are all built the
+//! same way and a missing variable stops every cold start with the same error
+//! naming it.
 //!
 //! Nothing here waits on the network: clients connect on their first request.
 
