@@ -2,7 +2,9 @@
 //! claim submitted (202 after the durable commit of the claim, its rows and its
 //! edit work item), one claim judged from its SQS message (the member, their
 //! PCPs, auths and other claims read, the claim and the member's turn
-//! committed), and a claim's status read back.
+//! committed), a claim's status read back, and claims-s3's handler on a
+//! clearinghouse's one-visit 837 (the object read, its 999 written, the
+//! file's record and its claim committed).
 //!
 //! `cargo bench -p claims --no-default-features --bench claims`
 
@@ -11,7 +13,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use claims::intake::Verdict;
 use criterion::{Criterion, criterion_group, criterion_main};
+use mso_testkit::x12::{Spec, professional};
 use serde_json::json;
 use support::{Env, env, visit};
 
@@ -27,6 +31,18 @@ fn visit_on(i: u64) -> serde_json::Value {
     let mut v = visit();
     v["lines"][0]["service_from"] = json!(day.to_string());
     v
+}
+
+/// The visit of [`visit_on`] as a clearinghouse's 837 of one claim, under a
+/// key of its own.
+fn dropped_on(i: u64) -> (String, Vec<u8>) {
+    let day = jiff::civil::date(2026, 1, 5) + jiff::Span::new().days((i % PER_STORE) as i64);
+    let date = day.strftime("%Y%m%d").to_string();
+    let file = professional(
+        100 + i as u32,
+        &[Spec::office_visit(&format!("B-{i}"), &date)],
+    );
+    (format!("inbound/acme/{i}.837"), file.into_bytes())
 }
 
 /// Runs `measured` `iters` times, each after `prepare`, timing only `measured`.
@@ -91,6 +107,36 @@ fn handlers(c: &mut Criterion) {
             ))
         })
     });
+    group.bench_function(
+        "claims-s3: a one-visit 837 dropped (read, 999, stored)",
+        |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(timed(
+                    iters,
+                    async |e, i| {
+                        let (key, file) = dropped_on(i);
+                        e.drop_file(&key, file).await;
+                        key
+                    },
+                    async |e, key| {
+                        let report = e.object_created(&key).await;
+                        let read = &report.records[0].verdict;
+                        assert!(
+                            matches!(
+                                read,
+                                Verdict::Read {
+                                    claims: 1,
+                                    rejected: 0,
+                                    ..
+                                }
+                            ),
+                            "{read:?}"
+                        );
+                    },
+                ))
+            })
+        },
+    );
     group.finish();
 }
 

@@ -1,17 +1,21 @@
 //! Parse + classify, end to end within the crate (`parse_intake`: MIME, PDF text
-//! layers, finding references, classifying), on the committed fixtures, and how
-//! long the bombs take to refuse.
+//! layers, finding references, classifying), on the committed fixtures, how
+//! long the bombs take to refuse, and intake-s3's handler filing a fax from its
+//! ObjectCreated event on the embedded store.
 //!
 //! `cargo bench -p intake --bench parse`
 
-#[path = "../tests/support/bombs.rs"]
-mod bombs;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
+use intake::ingest::Outcome;
 use intake::{FaxMetadata, IntakeObject, Limits, Source, parse_intake};
+use support::bombs;
 
 fn fixture(name: &str) -> Bytes {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -86,5 +90,51 @@ fn intake(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, intake);
+/// Faxes filed on one store before the bench starts on a fresh one, so the
+/// store stays the size of a day's intake.
+const PER_STORE: u64 = 40;
+
+/// intake-s3's handler: the auth request form and its gateway's sidecar in the
+/// intake bucket (put before the clock starts), then its ObjectCreated event:
+/// the filed check, the fax and the sidecar read, the fax parsed, its document
+/// stored, the member read and the item committed (durably). On a
+/// current-thread runtime, as in Lambda, where the parse runs in place.
+fn ingest(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let form = support::fixture("auth-request-form.pdf");
+    let sidecar = Bytes::from(serde_json::to_vec(&support::sidecar()).unwrap());
+    let mut group = c.benchmark_group("intake-s3");
+    group.sample_size(30);
+    group.bench_function("a 1-page auth request fax filed from its event", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut total = Duration::ZERO;
+                let mut e = support::env().await;
+                for i in 0..iters {
+                    if i > 0 && i % PER_STORE == 0 {
+                        e = support::env().await;
+                    }
+                    let objects = &e.deps.intake_objects;
+                    let kind = "application/octet-stream";
+                    let key = format!("fax/bench-{i}.pdf");
+                    let side = format!("fax/bench-{i}.json");
+                    objects.put(&side, kind, sidecar.clone()).await.unwrap();
+                    objects.put(&key, kind, form.clone()).await.unwrap();
+                    let t = Instant::now();
+                    let mut report = e.deliver(&key, form.len() as u64).await;
+                    total += t.elapsed();
+                    let outcome = report.records.remove(0).outcome;
+                    assert!(matches!(outcome, Outcome::Filed { .. }), "{outcome:?}");
+                }
+                total
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, intake, ingest);
 criterion_main!(benches);
