@@ -11,10 +11,11 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use claims::intake::Verdict;
 use criterion::{Criterion, criterion_group, criterion_main};
+use mso_testkit::bench;
 use mso_testkit::x12::{Spec, professional};
 use serde_json::json;
 use support::{Env, env, visit};
@@ -45,24 +46,15 @@ fn dropped_on(i: u64) -> (String, Vec<u8>) {
     (format!("inbound/acme/{i}.837"), file.into_bytes())
 }
 
-/// Runs `measured` `iters` times, each after `prepare`, timing only `measured`.
-async fn timed<P, M>(iters: u64, prepare: P, measured: M) -> Duration
-where
-    P: AsyncFn(&Env, u64) -> String,
-    M: AsyncFn(&Env, String),
-{
-    let mut total = Duration::ZERO;
-    let mut e = env().await.without_role_checks();
-    for i in 0..iters {
-        if i > 0 && i % PER_STORE == 0 {
-            e = env().await.without_role_checks();
-        }
-        let input = prepare(&e, i).await;
-        let t = Instant::now();
-        measured(&e, input).await;
-        total += t.elapsed();
-    }
-    total
+/// [`bench::timed`] on the claims' environment, a fresh one every
+/// [`PER_STORE`] runs.
+async fn timed(
+    iters: u64,
+    prepare: impl AsyncFn(&Env, u64) -> String,
+    measured: impl AsyncFn(&Env, String),
+) -> Duration {
+    let fresh = async || env().await.without_role_checks();
+    bench::timed(iters, PER_STORE, fresh, prepare, measured).await
 }
 
 fn handlers(c: &mut Criterion) {

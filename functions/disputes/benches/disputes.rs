@@ -8,10 +8,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::time::{Duration, Instant};
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use mso_domain::ids::{RecordKind, ReferenceId};
+use mso_testkit::bench;
 use support::{ClaimDecision, Env, env, pdr};
 
 /// Disputes pile up in the store; a fresh one every this many keeps the lists
@@ -48,20 +47,15 @@ fn handlers(c: &mut Criterion) {
     group.sample_size(30);
     group.bench_function("POST /v1/disputes (PDR, 201, durable commit)", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let (mut total, mut e) = (Duration::ZERO, env().await.without_role_checks());
-                for i in 0..iters {
-                    if i > 0 && i % PER_STORE == 0 {
-                        e = env().await.without_role_checks();
-                    }
-                    let claim = claim(&e, i).await;
-                    let body = pdr(&claim, "2026-02-20");
-                    let t = Instant::now();
-                    e.filed(&format!("bench-{i}"), &body).await;
-                    total += t.elapsed();
-                }
-                total
-            })
+            rt.block_on(bench::timed(
+                iters,
+                PER_STORE,
+                async || env().await.without_role_checks(),
+                async |e, i| (format!("bench-{i}"), pdr(&claim(e, i).await, "2026-02-20")),
+                async |e, (key, body)| {
+                    e.filed(&key, &body).await;
+                },
+            ))
         })
     });
     group.finish();

@@ -9,18 +9,13 @@
 mod support;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use intake::ingest::Outcome;
 use intake::{FaxMetadata, IntakeObject, Limits, Source, parse_intake};
-use support::bombs;
-
-fn fixture(name: &str) -> Bytes {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap().into()
-}
+use mso_testkit::bench;
+use support::{bombs, fixture};
 
 fn object(source: Source, bytes: Bytes) -> IntakeObject {
     IntakeObject {
@@ -104,33 +99,31 @@ fn ingest(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let form = support::fixture("auth-request-form.pdf");
+    let form = fixture("auth-request-form.pdf");
     let sidecar = Bytes::from(serde_json::to_vec(&support::sidecar()).unwrap());
     let mut group = c.benchmark_group("intake-s3");
     group.sample_size(30);
     group.bench_function("a 1-page auth request fax filed from its event", |b| {
         b.iter_custom(|iters| {
-            rt.block_on(async {
-                let mut total = Duration::ZERO;
-                let mut e = support::env().await.without_role_checks();
-                for i in 0..iters {
-                    if i > 0 && i % PER_STORE == 0 {
-                        e = support::env().await.without_role_checks();
-                    }
+            rt.block_on(bench::timed(
+                iters,
+                PER_STORE,
+                async || support::env().await.without_role_checks(),
+                async |e, i| {
                     let objects = &e.deps.intake_objects;
                     let kind = "application/octet-stream";
                     let key = format!("fax/bench-{i}.pdf");
                     let side = format!("fax/bench-{i}.json");
                     objects.put(&side, kind, sidecar.clone()).await.unwrap();
                     objects.put(&key, kind, form.clone()).await.unwrap();
-                    let t = Instant::now();
+                    key
+                },
+                async |e, key| {
                     let mut report = e.deliver(&key, form.len() as u64).await;
-                    total += t.elapsed();
                     let outcome = report.records.remove(0).outcome;
                     assert!(matches!(outcome, Outcome::Filed { .. }), "{outcome:?}");
-                }
-                total
-            })
+                },
+            ))
         })
     });
     group.finish();

@@ -2,6 +2,7 @@
 //! embedded store, requests built exactly as API Gateway builds them, and the
 //! moto emulator ([`moto`]) for tests of the AWS adapters.
 
+pub mod bench;
 pub mod moto;
 mod queue_down;
 pub mod role;
