@@ -86,15 +86,17 @@ async fn a_faxed_auth_request_with_a_text_layer_waits_with_what_was_found() {
     assert_eq!(doc.org.as_str(), IPA);
 }
 
-/// A fax and its gateway's sidecar are read from the bucket at once.
+/// Whether the fax was filed before, the fax and its gateway's sidecar are
+/// read at once (one round trip), then the member the form quotes.
 #[tokio::test]
-async fn a_fax_and_its_sidecar_are_read_at_once() {
+async fn a_fax_and_its_sidecar_are_read_at_once_with_the_filed_check() {
     let mut env = env().await;
-    let slow = SlowObjects::new(
-        env.deps.intake_objects.clone(),
+    let reads = SlowReads::new(
+        env.deps.records.clone(),
         std::time::Duration::from_millis(5),
     );
-    env.deps.intake_objects = slow.clone();
+    env.deps.intake_objects = SlowObjects::counted_with(env.deps.intake_objects.clone(), &reads);
+    env.deps.records = reads.clone();
     let outcome = env
         .fax(
             "20260228-1641.pdf",
@@ -103,7 +105,9 @@ async fn a_fax_and_its_sidecar_are_read_at_once() {
         )
         .await;
     assert_eq!(filed(&outcome).1, "queued");
-    assert_eq!(slow.most_at_once(), 2);
+    assert_eq!(reads.most_at_once(), 3);
+    assert_eq!(reads.reads(), 4);
+    assert_eq!(reads.reads_in_turn(), 2);
 }
 
 #[tokio::test]
@@ -341,6 +345,8 @@ async fn a_redelivered_event_files_nothing_twice() {
     let bytes = fixture("auth-request-form.pdf");
     let size = bytes.len() as u64;
     let (id, _) = filed(&env.fax("r.pdf", bytes, Some(sidecar())).await);
+    let kept = env.ipa.object_keys("documents/");
+    assert_eq!(kept.len(), 1);
     let again = env.deliver("fax/r.pdf", size).await;
     assert_eq!(
         again.records[0].outcome,
@@ -349,6 +355,11 @@ async fn a_redelivered_event_files_nothing_twice() {
             why: "already filed"
         }
     );
+    // The redelivery stored nothing: the filed item's document is as it was.
+    assert_eq!(env.ipa.object_keys("documents/"), kept);
+    let docs = documents_of(&env, &id).await;
+    assert_eq!(docs.len(), 1);
+    assert_eq!(format!("documents/{}.pdf", docs[0].id), kept[0]);
     // Concurrent duplicates of a new object: one item.
     env.deps
         .intake_objects
@@ -370,6 +381,8 @@ async fn a_redelivered_event_files_nothing_twice() {
     assert_eq!(filed_count, 1);
     assert_eq!(queued_ids(&env).await.len(), 2);
     assert_eq!(documents_of(&env, &id).await.len(), 1);
+    // One document object per item: the loser's spare copy was removed.
+    assert_eq!(env.ipa.object_keys("documents/").len(), 2);
 }
 
 #[tokio::test]

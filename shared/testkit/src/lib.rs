@@ -55,7 +55,8 @@ pub struct SmallIpa {
     pub policy: Arc<Policy>,
     pub clock: Arc<FixedClock>,
     pub embedded: Embedded,
-    _dir: tempfile::TempDir,
+    /// The embedded store's data directory (removed when the IPA is dropped).
+    dir: tempfile::TempDir,
 }
 
 impl SmallIpa {
@@ -72,7 +73,7 @@ impl SmallIpa {
             policy: Arc::new(policy),
             clock: Arc::new(FixedClock::new(NOW.parse().unwrap())),
             embedded,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -82,6 +83,31 @@ impl SmallIpa {
 
     pub fn documents_port(&self) -> Arc<dyn DocumentStore> {
         self.documents.clone()
+    }
+
+    /// The keys of every object stored under `prefix` (`documents/`), sorted:
+    /// the embedded bucket's files, which a test reads to see that nothing was
+    /// left behind.
+    pub fn object_keys(&self, prefix: &str) -> Vec<String> {
+        fn walk(dir: &std::path::Path, key: &str, keys: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let name = format!("{key}{}", entry.file_name().to_string_lossy());
+                if entry.path().is_dir() {
+                    walk(&entry.path(), &format!("{name}/"), keys);
+                } else {
+                    keys.push(name);
+                }
+            }
+        }
+        let root = self.dir.path().join(mso_store::embedded::OBJECTS_DIR);
+        let mut keys = Vec::new();
+        walk(&root, "", &mut keys);
+        keys.retain(|k| k.starts_with(prefix));
+        keys.sort();
+        keys
     }
 
     /// Moves the clock to `at` (RFC 3339).
