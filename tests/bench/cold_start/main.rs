@@ -522,7 +522,7 @@ impl Stack {
     /// stack's sweeper has already handled them: nothing is due.
     /// prior-auth-sweeper-expiring's auths are filed after this, before each
     /// of its spawns.
-    async fn sweep_expiries(&self) -> anyhow::Result<()> {
+    async fn clear_due_timers(&self) -> anyhow::Result<()> {
         let due = mso_records::due_by(jiff::Timestamp::now());
         loop {
             let query = mso_store::Query::between(
@@ -1137,7 +1137,7 @@ fn meter() -> anyhow::Result<()> {
             }
         }
         stack
-            .sweep_expiries()
+            .clear_due_timers()
             .await
             .context("removing the setup's due expiries")?;
         anyhow::Ok(stack)
