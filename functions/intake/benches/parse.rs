@@ -100,7 +100,6 @@ fn ingest(c: &mut Criterion) {
         .build()
         .unwrap();
     let form = fixture("auth-request-form.pdf");
-    let sidecar = Bytes::from(serde_json::to_vec(&support::sidecar()).unwrap());
     let mut group = c.benchmark_group("intake-s3");
     group.sample_size(30);
     group.bench_function("a 1-page auth request fax filed from its event", |b| {
@@ -110,13 +109,8 @@ fn ingest(c: &mut Criterion) {
                 PER_STORE,
                 async || support::env().await.without_role_checks(),
                 async |e, i| {
-                    let objects = &e.deps.intake_objects;
-                    let kind = "application/octet-stream";
-                    let key = format!("fax/bench-{i}.pdf");
-                    let side = format!("fax/bench-{i}.json");
-                    objects.put(&side, kind, sidecar.clone()).await.unwrap();
-                    objects.put(&key, kind, form.clone()).await.unwrap();
-                    key
+                    let (name, sidecar) = (format!("bench-{i}.pdf"), support::sidecar());
+                    e.put_fax(&name, form.clone(), Some(sidecar)).await
                 },
                 async |e, key| {
                     let mut report = e.deliver(&key, form.len() as u64).await;

@@ -12,6 +12,7 @@ pub use mso_api::Clock;
 use mso_api::{Body, Response};
 use mso_domain::ids::ReferenceId;
 use mso_records::intake::IntakeItem;
+use mso_store::keys;
 use mso_testkit::role::{Role, RoleBucket, RoleRecords};
 pub use mso_testkit::*;
 use serde_json::Value;
@@ -117,22 +118,32 @@ impl Env {
             .unwrap()
     }
 
-    /// A fax as the gateway drops it: its sidecar first (if any), then the fax.
+    /// A fax as the gateway drops it, handed to the handler: see [`Env::put_fax`].
     pub async fn fax(&self, name: &str, bytes: Bytes, sidecar: Option<Value>) -> Outcome {
+        let size = bytes.len() as u64;
+        let key = self.put_fax(name, bytes, sidecar).await;
+        let mut report = self.deliver(&key, size).await;
+        report.records.remove(0).outcome
+    }
+
+    /// A fax put in the intake bucket as the gateway drops it, its sidecar
+    /// first (if any), without its event: the fax's key.
+    pub async fn put_fax(&self, name: &str, bytes: Bytes, sidecar: Option<Value>) -> String {
+        let key = format!("{}{name}", keys::INTAKE_FAX_PREFIX);
+        let objects = &self.deps.intake_objects;
         if let Some(meta) = sidecar {
-            let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-            self.deps
-                .intake_objects
-                .put(
-                    &format!("fax/{stem}.json"),
-                    "application/json",
-                    Bytes::from(serde_json::to_vec(&meta).unwrap()),
-                )
+            let sidecar_key = keys::intake_fax_sidecar(&key).expect("a fax's key");
+            let meta = Bytes::from(serde_json::to_vec(&meta).unwrap());
+            objects
+                .put(&sidecar_key, "application/json", meta)
                 .await
                 .unwrap();
         }
-        let mut report = self.drop_object(&format!("fax/{name}"), bytes).await;
-        report.records.remove(0).outcome
+        objects
+            .put(&key, "application/octet-stream", bytes)
+            .await
+            .unwrap();
+        key
     }
 
     /// A raw email as SES drops it.
