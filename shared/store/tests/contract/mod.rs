@@ -1277,8 +1277,8 @@ pub async fn queue_dead_letter(queue: &dyn WorkQueue) {
 }
 
 /// `name` must be a de-duplicating queue (FIFO on SQS).
-/// More messages than one request takes, sent at once: each is sent, and one
-/// whose de-duplication id repeats another's is delivered once.
+/// More messages than one request takes, sent at once: each is sent, and of two
+/// that share a de-duplication id one is delivered (the batches race, so either).
 pub async fn queue_send_many(queue: &dyn WorkQueue, name: &str) {
     assert!(queue.send_many_lazy(name, &[]).await.is_empty());
     let bodies: Vec<String> = (0..23).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
@@ -1305,8 +1305,20 @@ pub async fn queue_send_many(queue: &dyn WorkQueue, name: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let expected: BTreeSet<String> = bodies[..22].iter().cloned().collect();
-    assert_eq!(received, expected, "each sent once, the repeated id once");
+    // Batches go out at once, so either message with the repeated id may be
+    // the one kept: exactly one of them, and every other message once.
+    let first_or_last = [&bodies[0], &bodies[22]].map(|body| received.contains(body));
+    assert_eq!(
+        first_or_last.iter().filter(|kept| **kept).count(),
+        1,
+        "the repeated id is delivered once: {received:?}"
+    );
+    let others: BTreeSet<String> = bodies[1..22].iter().cloned().collect();
+    assert!(
+        received.is_superset(&others),
+        "each sent once: {received:?}"
+    );
+    assert_eq!(received.len(), 22, "nothing else delivered: {received:?}");
 }
 
 pub async fn queue_dedup(queue: &dyn WorkQueue, name: &str) {
