@@ -35,7 +35,8 @@
 //! scheduling. Binaries are interleaved, `--runs` (default 9) each after one
 //! unmeasured warm-up round, in a new random order each round; the tables give
 //! medians, p90s, ratios to the baseline, binary and zip sizes, and whether the
-//! targets are met.
+//! targets are met, under a line naming the host (CPU model, vCPUs, memory)
+//! and when the run ended.
 //!
 //! `--compare eligibility=PATH` also measures another build of a function (e.g.
 //! from before a change; a relative PATH is from the repository root) in the same
@@ -1875,6 +1876,12 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
     println!();
     println!("<!-- report:cold-start -->");
     println!(
+        "Measured on {}; the run ended {} UTC.",
+        host(),
+        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M")
+    );
+    println!();
+    println!(
         "| function | init | p90 | x hello | init + 1st invoke | AWS wait (round trips in turn) \
          | less AWS wait | p90 \
          | x hello | CPU to 1st response | x hello | warm invoke (AWS wait) \
@@ -1978,6 +1985,44 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
             QUIET_SPREAD * 100.0
         );
     }
+}
+
+/// The machine a run measured, as the report names it: the ratios to
+/// hello-world carry across hosts for init but not for the first invocation
+/// (docs/performance.md, "Targets"), so every table says where it was made.
+fn host() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let (cpuinfo, meminfo) = (read("/proc/cpuinfo"), read("/proc/meminfo"));
+    let fields = |text: &str, name: &str| {
+        text.lines()
+            .filter_map(|line| line.split_once(':'))
+            .filter(|(key, _)| key.trim() == name)
+            .map(|(_, value)| value.trim().to_string())
+            .collect::<Vec<_>>()
+    };
+    let field = |text: &str, name: &str| fields(text, name).into_iter().next();
+    let cpus = fields(&cpuinfo, "processor").len();
+    let cpu = match (
+        field(&cpuinfo, "vendor_id"),
+        field(&cpuinfo, "cpu family"),
+        field(&cpuinfo, "model"),
+    ) {
+        (Some(vendor), Some(family), Some(model)) => {
+            let name = field(&cpuinfo, "model name").unwrap_or_default();
+            format!("{vendor} family {family} model {model} ({name})")
+        }
+        // Arm's /proc/cpuinfo names the part, not a family and model.
+        _ => format!(
+            "{} part {}",
+            std::env::consts::ARCH,
+            field(&cpuinfo, "CPU part").unwrap_or_else(|| "unknown".into())
+        ),
+    };
+    let memory = field(&meminfo, "MemTotal")
+        .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| format!(", {:.0} GiB", kb / (1024.0 * 1024.0)))
+        .unwrap_or_default();
+    format!("{cpus} vCPUs of {cpu}{memory}")
 }
 
 /// The size of `binary` zipped as a Lambda deployment package (`bootstrap` at the
