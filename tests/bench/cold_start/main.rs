@@ -1827,7 +1827,7 @@ const MAX_ZIP: u64 = 5_000_000;
 /// How far a row's p90 (less AWS wait) may sit over its p50 in a quiet run, for
 /// hello-world and for the median row. In the quiet runs of 2026-12-07 on the
 /// third VM the median row's was 5 to 7% and hello-world's 4 to 14%; in busy
-/// ones the median row's was 43 to 49%, and in one of them hello-world's only
+/// ones the median row's was 40 to 49%, and in one of them hello-world's only
 /// 9%, so hello-world alone can miss a busy run (docs/performance.md, "Cold
 /// starts").
 const QUIET_SPREAD: f64 = 0.15;
