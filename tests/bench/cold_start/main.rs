@@ -1419,11 +1419,19 @@ fn minor_faults(pid: u32) -> anyhow::Result<u64> {
 /// The peak resident set size of a live process, in kB.
 fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+    let line = proc_values(&status, "VmHWM")
+        .next()
         .context("no VmHWM line")?;
-    Ok(line.trim().trim_end_matches("kB").trim().parse()?)
+    Ok(line.trim_end_matches("kB").trim().parse()?)
+}
+
+/// The values of the `name: value` lines of a /proc file (`status`,
+/// `meminfo`, `cpuinfo`), trimmed.
+fn proc_values<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
+    text.lines()
+        .filter_map(|line| line.split_once(':'))
+        .filter(move |(key, _)| key.trim() == name)
+        .map(|(_, value)| value.trim())
 }
 
 /// A child process, killed (with its process group if `group`) on drop.
@@ -2001,15 +2009,10 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
 fn host() -> String {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
     let (cpuinfo, meminfo) = (read("/proc/cpuinfo"), read("/proc/meminfo"));
-    let fields = |text: &str, name: &str| {
-        text.lines()
-            .filter_map(|line| line.split_once(':'))
-            .filter(|(key, _)| key.trim() == name)
-            .map(|(_, value)| value.trim().to_string())
-            .collect::<Vec<_>>()
-    };
-    let field = |text: &str, name: &str| fields(text, name).into_iter().next();
-    let cpus = fields(&cpuinfo, "processor").len();
+    fn field<'a>(text: &'a str, name: &'a str) -> Option<&'a str> {
+        proc_values(text, name).next()
+    }
+    let cpus = proc_values(&cpuinfo, "processor").count();
     let cpu = match (
         field(&cpuinfo, "vendor_id"),
         field(&cpuinfo, "cpu family"),
@@ -2023,7 +2026,7 @@ fn host() -> String {
         _ => format!(
             "{} part {}",
             std::env::consts::ARCH,
-            field(&cpuinfo, "CPU part").unwrap_or_else(|| "unknown".into())
+            field(&cpuinfo, "CPU part").unwrap_or("unknown")
         ),
     };
     let memory = field(&meminfo, "MemTotal")
