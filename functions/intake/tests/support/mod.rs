@@ -129,7 +129,7 @@ impl Env {
     /// A fax put in the intake bucket as the gateway drops it, its sidecar
     /// first (if any), without its event: the fax's key.
     pub async fn put_fax(&self, name: &str, bytes: Bytes, sidecar: Option<Value>) -> String {
-        let key = format!("{}{name}", keys::INTAKE_FAX_PREFIX);
+        let key = keys::intake_fax(name);
         let objects = &self.deps.intake_objects;
         if let Some(meta) = sidecar {
             let sidecar_key = keys::intake_fax_sidecar(&key).expect("a fax's key");
@@ -148,7 +148,7 @@ impl Env {
 
     /// A raw email as SES drops it.
     pub async fn email(&self, name: &str, bytes: Bytes) -> Outcome {
-        let mut report = self.drop_object(&format!("email/{name}"), bytes).await;
+        let mut report = self.drop_object(&keys::intake_email(name), bytes).await;
         report.records.remove(0).outcome
     }
 
