@@ -35,8 +35,8 @@
 //! scheduling. Binaries are interleaved, `--runs` (default 9) each after one
 //! unmeasured warm-up round, in a new random order each round; the tables give
 //! medians, p90s, ratios to the baseline, binary and zip sizes, and whether the
-//! targets are met, under a line naming the host (CPU model, vCPUs, memory)
-//! and when the run ended.
+//! targets are met (each ratio with its 95% interval, [`ratio_interval`]), under
+//! a line naming the host (CPU model, vCPUs, memory) and when the run ended.
 //!
 //! `--compare eligibility=PATH` also measures another build of a function (e.g.
 //! from before a change; a relative PATH is from the repository root) in the same
@@ -1815,8 +1815,59 @@ impl Options {
 /// Median and p90 (nearest rank).
 fn p50_p90(mut values: Vec<Duration>) -> (Duration, Duration) {
     values.sort_unstable();
-    let rank = |p: f64| ((values.len() as f64 * p).ceil() as usize).clamp(1, values.len()) - 1;
-    (values[rank(0.5)], values[rank(0.9)])
+    (
+        values[rank(values.len(), 0.5)],
+        values[rank(values.len(), 0.9)],
+    )
+}
+
+/// The index of the `p` quantile in `n` sorted values (nearest rank).
+fn rank(n: usize, p: f64) -> usize {
+    ((n as f64 * p).ceil() as usize).clamp(1, n) - 1
+}
+
+/// Resamples behind each ratio's interval.
+const DRAWS: usize = 2_000;
+
+/// The 95% interval of a ratio to hello-world (the median of `value` over a
+/// function's runs against the same over hello-world's), by resampling the
+/// rounds: a round's run of the function and hello-world's run of that round
+/// are drawn together, so a few busy rounds, which slow both, move the ratio
+/// less than they move either median. A fixed seed, so the same samples give the
+/// same interval. A target inside the interval is one this run cannot tell met
+/// from missed: another run may read either side of it.
+fn ratio_interval(runs: &[Sample], base: &[Sample], value: fn(&Sample) -> Duration) -> (f64, f64) {
+    let n = runs.len().min(base.len());
+    let mut rng = fastrand::Rng::with_seed(0x2a7);
+    let (mut ours, mut theirs) = (vec![Duration::ZERO; n], vec![Duration::ZERO; n]);
+    let mut ratios: Vec<f64> = (0..DRAWS)
+        .map(|_| {
+            for i in 0..n {
+                let round = rng.usize(..n);
+                (ours[i], theirs[i]) = (value(&runs[round]), value(&base[round]));
+            }
+            ours.sort_unstable();
+            theirs.sort_unstable();
+            let median = rank(n, 0.5);
+            ours[median].as_secs_f64() / theirs[median].as_secs_f64()
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    (ratios[rank(DRAWS, 0.025)], ratios[rank(DRAWS, 0.975)])
+}
+
+/// A ratio target's verdict line: the run's ratio, its interval, and whether the
+/// target lies inside the interval.
+fn ratio_verdict(what: String, ratio: f64, (low, high): (f64, f64), target: f64) -> (bool, String) {
+    let line = if low <= target && target < high {
+        ", on the line"
+    } else {
+        ""
+    };
+    (
+        ratio <= target,
+        format!("{what} (x{ratio:.2}; 95% interval x{low:.2} to x{high:.2}{line})"),
+    )
 }
 
 fn ms(d: Duration) -> String {
@@ -1899,7 +1950,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
     );
     println!("|{}", " --- |".repeat(16));
     let mut verdicts = Vec::new();
-    for (s, row) in subjects.iter().zip(&rows) {
+    for ((s, row), runs) in subjects.iter().zip(&rows).zip(samples) {
         let size = std::fs::metadata(&s.binary).map(|m| m.len()).unwrap_or(0);
         let zip = zip_size(&s.binary);
         let zip_shown = zip.map(mb).unwrap_or_else(|| "n/a (no zip CLI)".into());
@@ -1927,36 +1978,37 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
         if std::ptr::eq(s.function, &HELLO) {
             continue;
         }
-        let init_x = ratio(row.init.0, base.init.0);
-        let first_x = ratio(row.first.0, base.first.0);
-        let own_x = ratio(row.own.0, base.own.0);
-        let cpu_x = ratio(row.cpu, base.cpu);
         let label = &s.label;
+        let interval = |value| ratio_interval(runs, &samples[0], value);
         verdicts.extend([
-            (
-                init_x <= INIT_RATIO,
-                format!("{label}: init <= {INIT_RATIO}x hello-world (x{init_x:.2})"),
+            ratio_verdict(
+                format!("{label}: init <= {INIT_RATIO}x hello-world"),
+                ratio(row.init.0, base.init.0),
+                interval(|x| x.init),
+                INIT_RATIO,
             ),
-            (
-                first_x <= FIRST_RESPONSE_RATIO,
-                format!(
-                    "{label}: init + first invoke <= {FIRST_RESPONSE_RATIO}x hello-world \
-                     (x{first_x:.2})"
-                ),
+            ratio_verdict(
+                format!("{label}: init + first invoke <= {FIRST_RESPONSE_RATIO}x hello-world"),
+                ratio(row.first.0, base.first.0),
+                interval(|x| x.first_response),
+                FIRST_RESPONSE_RATIO,
             ),
-            (
-                own_x <= FIRST_RESPONSE_RATIO,
+            ratio_verdict(
                 format!(
                     "{label}: init + first invoke less AWS wait <= {FIRST_RESPONSE_RATIO}x \
-                     hello-world (x{own_x:.2})"
+                     hello-world"
                 ),
+                ratio(row.own.0, base.own.0),
+                interval(|x| x.first_response - x.aws_wait),
+                FIRST_RESPONSE_RATIO,
             ),
-            (
-                cpu_x <= FIRST_RESPONSE_RATIO,
+            ratio_verdict(
                 format!(
-                    "{label}: CPU to the first response <= {FIRST_RESPONSE_RATIO}x \
-                     hello-world (x{cpu_x:.2})"
+                    "{label}: CPU to the first response <= {FIRST_RESPONSE_RATIO}x hello-world"
                 ),
+                ratio(row.cpu, base.cpu),
+                interval(|x| x.first_cpu),
+                FIRST_RESPONSE_RATIO,
             ),
             (
                 size <= MAX_BINARY,
