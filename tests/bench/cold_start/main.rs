@@ -1840,6 +1840,7 @@ fn ratio_interval(runs: &[Sample], base: &[Sample], value: fn(&Sample) -> Durati
     let n = runs.len().min(base.len());
     let mut rng = fastrand::Rng::with_seed(0x2a7);
     let (mut ours, mut theirs) = (vec![Duration::ZERO; n], vec![Duration::ZERO; n]);
+    let median = rank(n, 0.5);
     let mut ratios: Vec<f64> = (0..DRAWS)
         .map(|_| {
             for i in 0..n {
@@ -1848,7 +1849,6 @@ fn ratio_interval(runs: &[Sample], base: &[Sample], value: fn(&Sample) -> Durati
             }
             ours.sort_unstable();
             theirs.sort_unstable();
-            let median = rank(n, 0.5);
             ours[median].as_secs_f64() / theirs[median].as_secs_f64()
         })
         .collect();
@@ -1911,7 +1911,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
             let median = |f: fn(&Sample) -> u64| {
                 let mut v: Vec<u64> = s.iter().map(f).collect();
                 v.sort_unstable();
-                v[(v.len() - 1) / 2]
+                v[rank(v.len(), 0.5)]
             };
             Row {
                 init: all(|x| x.init),
@@ -2041,7 +2041,7 @@ fn report(subjects: &[Subject], samples: &[Vec<Sample>]) {
     let spread = |row: &Row| ratio(row.own.1, row.own.0) - 1.0;
     let mut spreads: Vec<f64> = rows.iter().map(spread).collect();
     spreads.sort_by(f64::total_cmp);
-    let median = spreads[(spreads.len() - 1) / 2];
+    let median = spreads[rank(spreads.len(), 0.5)];
     let hello = spread(base);
     if hello.max(median) > QUIET_SPREAD {
         println!(
